@@ -1,0 +1,1 @@
+"""wirewatch item pipelines: extraction, dedupe, storage and alerts."""
