@@ -1,0 +1,171 @@
+"""Where the database is, how to connect to it, and how its schema gets there.
+
+``DATABASE_URL`` names a server when set; otherwise wirewatch starts an
+embedded PostgreSQL (the ``pgserver`` wheel) in ``$WIREWATCH_HOME/pgdata`` on
+demand, so a fresh machine needs no manual setup.  Internal tables live in the
+``wirewatch`` schema; every connection gets it on its ``search_path``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from crawler.errors import WirewatchError
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "wirewatch"
+# Any constant works as long as it stays the same: it serialises migrations
+# run by several processes (cron, daemon, other machines) at once.
+MIGRATION_LOCK_ID = 0x7769_7265_0001
+_MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(WirewatchError):
+    """The database could not be reached or set up."""
+
+
+def wirewatch_home() -> Path:
+    """Data directory of this installation (``$WIREWATCH_HOME``)."""
+    configured = os.environ.get("WIREWATCH_HOME")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("wirewatch", appauthor=False))
+
+
+def embedded_database_url(home: Path | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return its URL."""
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise DatabaseError("DATABASE_URL is not set and pgserver is not installed") from exc
+    datadir = (home or wirewatch_home()) / "pgdata"
+    datadir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(datadir, cleanup_mode=None)
+    except Exception as exc:
+        raise DatabaseError(f"could not start the embedded PostgreSQL in {datadir}: {exc}") from exc
+    return server.get_uri()
+
+
+def database_url() -> str:
+    """``$DATABASE_URL`` when set, else the embedded server's URL."""
+    return os.environ.get("DATABASE_URL") or embedded_database_url()
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _connect_kwargs() -> dict:
+    return {"options": f"-c search_path={SCHEMA},public", "row_factory": dict_row}
+
+
+def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    url = url or database_url()
+    try:
+        return psycopg.connect(url, autocommit=autocommit, **_connect_kwargs())
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to {describe(url)}: {exc}") from exc
+
+
+def open_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 4) -> ConnectionPool:
+    """A psycopg pool whose connections see the wirewatch schema."""
+    url = url or database_url()
+    pool = ConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs=_connect_kwargs(),
+        open=False,
+        name="wirewatch",
+    )
+    try:
+        pool.open(wait=True, timeout=30)
+    except Exception as exc:
+        pool.close()
+        raise DatabaseError(f"cannot connect to {describe(url)}: {exc}") from exc
+    return pool
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(number, name, sql) of every migration shipped with the package, in order."""
+    folder = resources.files("pipelines") / "sql" / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_FILE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise DatabaseError(f"two migrations share a number: {[name for _, name, _ in found]}")
+    return found
+
+
+def migrate(conn: psycopg.Connection) -> list[str]:
+    """Apply the migrations not applied yet, each in its own transaction.
+
+    Safe to call from several processes at once: an advisory lock makes the
+    others wait, then find nothing left to do.
+    """
+    applied_now: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        conn.execute(
+            f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        done = {
+            row["version"]
+            for row in conn.execute(f"SELECT version FROM {SCHEMA}.schema_migrations")
+        }
+        for number, name, sql in migration_files():
+            if number in done:
+                continue
+            log.info("applying migration %s", name)
+            with conn.transaction():
+                conn.execute(sql)
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)",
+                    (number, name),
+                )
+            applied_now.append(name)
+    return applied_now
+
+
+_migrated: set[str] = set()
+
+
+def ensure_migrated(url: str) -> None:
+    """Migrate once per process and URL: 'automatically on first use'."""
+    if url in _migrated:
+        return
+    with connect(url) as conn:
+        migrate(conn)
+    _migrated.add(url)
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A migrated connection, closed on exit; commits unless an exception escapes."""
+    url = url or database_url()
+    ensure_migrated(url)
+    with connect(url) as conn:
+        yield conn

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real PostgreSQL, one fresh database per test.
+
+The server is the one named by ``DATABASE_URL`` when set, else an embedded
+PostgreSQL (pgserver) started in a temporary directory.  A migrated template
+database is built once per session; each test that asks for ``db_url`` gets
+its own copy of it (``CREATE DATABASE ... TEMPLATE``), so tests never see
+each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from pipelines import db
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _admin_execute(server_url: str, statement: sql.Composable) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a maintenance database on the test server."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured
+    import pgserver
+
+    datadir = tmp_path_factory.mktemp("pg") / "data"
+    server = pgserver.get_server(datadir, cleanup_mode="stop")
+    return server.get_uri()
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server_url: str) -> Iterator[str]:
+    name = f"ww_tpl_{uuid.uuid4().hex[:10]}"
+    _admin_execute(pg_server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_conninfo(pg_server_url, dbname=name)
+    with db.connect(url) as conn:
+        db.migrate(conn)
+    yield name
+    _admin_execute(
+        pg_server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, template_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database of its own; also exported as DATABASE_URL."""
+    name = f"ww_t_{uuid.uuid4().hex[:12]}"
+    _admin_execute(
+        pg_server_url,
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template_db)
+        ),
+    )
+    url = make_conninfo(pg_server_url, dbname=name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    db._migrated.add(url)
+    yield url
+    db._migrated.discard(url)
+    _admin_execute(
+        pg_server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    with db.connect(db_url) as connection:
+        yield connection
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real data directory or config from a test."""
+    home = tmp_path_factory.getbasetemp() / "wirewatch-home"
+    monkeypatch.setenv("WIREWATCH_HOME", str(home))
+    monkeypatch.delenv("WIREWATCH_CONFIG", raising=False)
+    monkeypatch.delenv("WIREWATCH_SMTP_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the repository (third-party data: read, never copied)."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not present")
+    return SHARED
