@@ -51,7 +51,8 @@ def template_db(pg_server_url: str) -> Iterator[str]:
         db.migrate(conn)
     yield name
     _admin_execute(
-        pg_server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        pg_server_url,
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
     )
 
 
@@ -71,7 +72,8 @@ def db_url(pg_server_url: str, template_db: str, monkeypatch: pytest.MonkeyPatch
     yield url
     db._migrated.discard(url)
     _admin_execute(
-        pg_server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        pg_server_url,
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
     )
 
 
@@ -82,7 +84,9 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never touch the user's real data directory or config from a test."""
     home = tmp_path_factory.getbasetemp() / "wirewatch-home"
     monkeypatch.setenv("WIREWATCH_HOME", str(home))

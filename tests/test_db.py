@@ -29,7 +29,9 @@ def test_concurrent_migrations_apply_each_file_once(pg_server_url: str) -> None:
 
     name = "ww_t_concurrent_migrate"
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_conninfo(pg_server_url, dbname=name)
     results: list[list[str]] = []

@@ -41,7 +41,10 @@ CREATE INDEX crawl_errors_run ON crawl_errors (run_id);
 
 CREATE TABLE articles (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    url            text NOT NULL UNIQUE,
+    url            text NOT NULL,
+    -- crawler.urls.url_key(url): the identity of a page across tracking
+    -- parameters, fragments, www. and trailing slashes.
+    url_key        text NOT NULL UNIQUE,
     canonical_url  text,
     source         text NOT NULL REFERENCES sources (name) ON UPDATE CASCADE,
     outlet         text NOT NULL,
@@ -62,6 +65,7 @@ CREATE TABLE articles (
     updated_at     timestamptz NOT NULL DEFAULT now(),
     crawl_run_id   bigint REFERENCES crawl_runs (id) ON DELETE SET NULL
 );
+CREATE INDEX articles_url ON articles (url);
 CREATE INDEX articles_canonical_url ON articles (canonical_url);
 CREATE INDEX articles_source_first_seen ON articles (source, first_seen DESC);
 CREATE INDEX articles_published ON articles (published DESC);

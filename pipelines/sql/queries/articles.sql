@@ -3,15 +3,15 @@
 -- name: upsert_article
 -- Returns nothing when the stored text is already the same (unchanged).
 INSERT INTO articles (
-    url, canonical_url, source, outlet, title, text, published, authors, language,
+    url, url_key, canonical_url, source, outlet, title, text, published, authors, language,
     top_image, section, summary, wire_credit, dateline, content_hash,
     discovered_at, fetched_at, crawl_run_id)
 VALUES (
-    %(url)s, %(canonical_url)s, %(source)s, %(outlet)s, %(title)s, %(text)s, %(published)s,
+    %(url)s, %(url_key)s, %(canonical_url)s, %(source)s, %(outlet)s, %(title)s, %(text)s, %(published)s,
     %(authors)s, %(language)s, %(top_image)s, %(section)s, %(summary)s, %(wire_credit)s,
     %(dateline)s, %(content_hash)s, %(discovered_at)s, %(fetched_at)s, %(crawl_run_id)s)
-ON CONFLICT (url) DO UPDATE
-SET canonical_url = EXCLUDED.canonical_url, title = EXCLUDED.title, text = EXCLUDED.text,
+ON CONFLICT (url_key) DO UPDATE
+SET url = EXCLUDED.url, canonical_url = EXCLUDED.canonical_url, title = EXCLUDED.title, text = EXCLUDED.text,
     published = COALESCE(EXCLUDED.published, articles.published),
     authors = EXCLUDED.authors, language = EXCLUDED.language,
     top_image = EXCLUDED.top_image, section = EXCLUDED.section, summary = EXCLUDED.summary,
@@ -22,12 +22,12 @@ WHERE articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash
    OR articles.title IS DISTINCT FROM EXCLUDED.title
 RETURNING id, (xmax = 0) AS inserted;
 
--- name: article_by_url
-SELECT * FROM articles WHERE url = %(url)s;
+-- name: article_by_url_key
+SELECT * FROM articles WHERE url_key = %(url_key)s;
 
--- name: known_urls
--- Which of the given URLs are stored already (for skipping refetches).
-SELECT url FROM articles WHERE url = ANY(%(urls)s);
+-- name: known_url_keys
+-- Which of the given URL keys are stored already (for skipping refetches).
+SELECT url_key FROM articles WHERE url_key = ANY(%(url_keys)s);
 
 -- name: count_articles
 SELECT count(*) AS n FROM articles;

@@ -1,0 +1,338 @@
+"""``wirewatch.toml``: where it is, what it may contain, and checking it before anything runs.
+
+Every problem is reported at once, each naming the file, the table (and the
+source) and the field, so an operator fixes a config in one pass.  Sections
+other than ``[[source]]`` and ``[crawl]`` register a validator in
+``SECTIONS``; unknown top-level tables and unknown keys are errors, because a
+misspelt key that is silently ignored is a crawl that silently misbehaves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.errors import ConfigError
+
+SOURCE_KINDS = ("feed", "sitemap", "section")
+_NAME = re.compile(r"^[a-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One monitored source, as declared by a ``[[source]]`` table."""
+
+    name: str
+    kind: str
+    urls: tuple[str, ...]
+    schedule: str | None = None
+    wire: bool = False
+    follow: str | None = None
+    outlet: str | None = None
+    enabled: bool = True
+    max_pages: int | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """Parameters of the ``upsert_source`` query."""
+        from psycopg.types.json import Jsonb
+
+        settings = {"follow": self.follow, "outlet": self.outlet, "max_pages": self.max_pages}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "urls": list(self.urls),
+            "wire": self.wire,
+            "schedule": self.schedule,
+            "settings": Jsonb({k: v for k, v in settings.items() if v is not None}),
+        }
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """The ``[crawl]`` table: politeness and limits that apply to every source."""
+
+    user_agent: str | None = None
+    concurrency_per_domain: int = 4
+    download_delay: float = 0.0
+    download_timeout: float = 30.0
+    max_page_bytes: int = 10 * 1024 * 1024
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    sources: tuple[Source, ...] = ()
+    crawl: CrawlOptions = field(default_factory=CrawlOptions)
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path}: no source named {name!r} (configured: {known})")
+
+    def select(self, names: list[str] | None) -> list[Source]:
+        if not names:
+            return [s for s in self.sources if s.enabled]
+        return [self.source(n) for n in names]
+
+
+class Problems:
+    """Collects validation errors, each prefixed with where it was found."""
+
+    def __init__(self, path: Path | str):
+        self.path = path
+        self.messages: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{self.path}: {where}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError("invalid configuration\n  " + "\n  ".join(self.messages))
+
+
+Validator = Callable[[Any, Problems], Any]
+
+
+def check_keys(
+    table: Mapping[str, Any], allowed: set[str], required: set[str], where: str, problems: Problems
+) -> None:
+    for key in sorted(set(table) - allowed):
+        problems.add(f"{where}: field {key!r}", "unknown key")
+    for key in sorted(required - set(table)):
+        problems.add(f"{where}: field {key!r}", "missing required field")
+
+
+def check_type(
+    value: Any, expected: type | tuple[type, ...], where: str, problems: Problems
+) -> bool:
+    # bool is an int in Python; a TOML `port = true` must not pass as a number.
+    if isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
+        ok = False
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        names = " or ".join(t.__name__ for t in _as_tuple(expected))
+        problems.add(where, f"expected {names}, got {type(value).__name__} {value!r}")
+    return ok
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def valid_http_url(url: str) -> str | None:
+    """Why ``url`` is not a fetchable http(s) URL, or None when it is."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return f"bad URL {url!r}: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return f"bad URL {url!r}: scheme must be http or https"
+    if not parts.hostname:
+        return f"bad URL {url!r}: no host"
+    if any(ch.isspace() for ch in url):
+        return f"bad URL {url!r}: contains white space"
+    return None
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a 5-field cron expression, or None."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except ValueError as exc:
+        return f"bad cron expression {expression!r}: {exc}"
+    return None
+
+
+_SOURCE_FIELDS = {
+    "name",
+    "kind",
+    "url",
+    "urls",
+    "schedule",
+    "wire",
+    "follow",
+    "outlet",
+    "enabled",
+    "max_pages",
+}
+
+
+def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
+    label = f"source #{index + 1}"
+    if not isinstance(table, dict):
+        problems.add(label, "each [[source]] must be a table")
+        return None
+    name = table.get("name")
+    if isinstance(name, str) and name:
+        label = f"source {name!r}"
+    before = len(problems.messages)
+    check_keys(table, _SOURCE_FIELDS, {"name", "kind"}, label, problems)
+    if "name" in table and check_type(name, str, f"{label}: field 'name'", problems):
+        if not _NAME.match(name):
+            problems.add(f"{label}: field 'name'", "must match [a-z0-9_-]+")
+    kind = table.get("kind")
+    if "kind" in table and check_type(kind, str, f"{label}: field 'kind'", problems):
+        if kind not in SOURCE_KINDS:
+            problems.add(f"{label}: field 'kind'", f"must be one of {', '.join(SOURCE_KINDS)}")
+    urls: list[str] = []
+    if "url" in table and "urls" in table:
+        problems.add(f"{label}: field 'urls'", "give either 'url' or 'urls', not both")
+    elif "url" in table:
+        if check_type(table["url"], str, f"{label}: field 'url'", problems):
+            urls = [table["url"]]
+    elif "urls" in table:
+        value = table["urls"]
+        if check_type(value, list, f"{label}: field 'urls'", problems):
+            if not value:
+                problems.add(f"{label}: field 'urls'", "must not be empty")
+            for item in value:
+                if check_type(item, str, f"{label}: field 'urls'", problems):
+                    urls.append(item)
+    else:
+        problems.add(f"{label}: field 'url'", "missing required field ('url' or 'urls')")
+    field_name = "url" if "url" in table else "urls"
+    for url in urls:
+        if reason := valid_http_url(url):
+            problems.add(f"{label}: field {field_name!r}", reason)
+    schedule = table.get("schedule")
+    if schedule is not None and check_type(schedule, str, f"{label}: field 'schedule'", problems):
+        if reason := cron_problem(schedule):
+            problems.add(f"{label}: field 'schedule'", reason)
+    for flag in ("wire", "enabled"):
+        if flag in table:
+            check_type(table[flag], bool, f"{label}: field {flag!r}", problems)
+    follow = table.get("follow")
+    if follow is not None and check_type(follow, str, f"{label}: field 'follow'", problems):
+        try:
+            re.compile(follow)
+        except re.error as exc:
+            problems.add(f"{label}: field 'follow'", f"bad regular expression: {exc}")
+        if kind in ("feed", "sitemap"):
+            problems.add(f"{label}: field 'follow'", "only section sources follow links")
+    if "outlet" in table:
+        check_type(table["outlet"], str, f"{label}: field 'outlet'", problems)
+    if (
+        "max_pages" in table
+        and check_type(table["max_pages"], int, f"{label}: field 'max_pages'", problems)
+        and table["max_pages"] < 1
+    ):
+        problems.add(f"{label}: field 'max_pages'", "must be at least 1")
+    if len(problems.messages) > before:
+        return None
+    return Source(
+        name=name,
+        kind=kind,
+        urls=tuple(urls),
+        schedule=schedule,
+        wire=table.get("wire", False),
+        follow=follow,
+        outlet=table.get("outlet"),
+        enabled=table.get("enabled", True),
+        max_pages=table.get("max_pages"),
+    )
+
+
+def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions:
+    if not isinstance(table, dict):
+        problems.add("[crawl]", "must be a table")
+        return CrawlOptions()
+    defaults = CrawlOptions()
+    allowed = set(CrawlOptions.__dataclass_fields__)
+    check_keys(table, allowed, set(), "[crawl]", problems)
+    values: dict[str, Any] = {}
+    for key in allowed & set(table):
+        default = getattr(defaults, key)
+        expected: type | tuple[type, ...]
+        if key == "user_agent":
+            expected = str
+        elif isinstance(default, float):
+            expected = (int, float)
+        else:
+            expected = type(default)
+        where = f"[crawl]: field {key!r}"
+        if check_type(table[key], expected, where, problems):
+            if isinstance(table[key], int | float) and not isinstance(table[key], bool):
+                if table[key] < 0 or (key != "download_delay" and table[key] == 0):
+                    problems.add(where, "must be positive")
+                    continue
+            values[key] = table[key]
+    return CrawlOptions(**values)
+
+
+# Extra top-level tables: name -> validator returning the parsed value.
+SECTIONS: dict[str, Validator] = {}
+
+
+def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
+    problems = Problems(path)
+    known = {"source", "crawl", *SECTIONS}
+    for key in sorted(set(data) - known):
+        problems.add(f"[{key}]", "unknown table or key")
+    sources: list[Source] = []
+    raw_sources = data.get("source", [])
+    if not isinstance(raw_sources, list):
+        problems.add("[source]", "sources are declared as [[source]] tables")
+        raw_sources = []
+    seen: set[str] = set()
+    for index, table in enumerate(raw_sources):
+        source = parse_source(table, index, problems)
+        if source is None:
+            continue
+        if source.name in seen:
+            problems.add(f"source {source.name!r}: field 'name'", "duplicate source name")
+            continue
+        seen.add(source.name)
+        sources.append(source)
+    crawl = parse_crawl_options(data.get("crawl", {}), problems)
+    sections = {
+        name: validator(data[name], problems)
+        for name, validator in SECTIONS.items()
+        if name in data
+    }
+    problems.raise_if_any()
+    return Config(path=Path(path), sources=tuple(sources), crawl=crawl, sections=sections)
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config``, else ``$WIREWATCH_CONFIG``, else ``./wirewatch.toml``."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("WIREWATCH_CONFIG"):
+        return Path(os.environ["WIREWATCH_CONFIG"])
+    return Path("wirewatch.toml")
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    path = config_path(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: configuration file not found "
+            "(give --config FILE, set WIREWATCH_CONFIG, or create ./wirewatch.toml)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return loads_config(text, path)
+
+
+def loads_config(text: str, path: Path | str = "<string>") -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path)

@@ -1,0 +1,191 @@
+"""Finding article URLs in feeds, sitemaps and section pages (pure functions).
+
+Spiders hand these functions response bodies and get back ``Listing``s; all
+parsing is here so it is tested without a network or a reactor.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import lxml.etree
+import lxml.html
+
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An article URL as a feed, sitemap or section page lists it."""
+
+    url: str
+    title: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SitemapContent:
+    """A parsed sitemap: either child sitemaps (an index) or article listings."""
+
+    is_index: bool
+    sitemaps: tuple[str, ...] = ()
+    listings: tuple[Listing, ...] = ()
+
+
+class DiscoveryError(ValueError):
+    """A feed or sitemap that cannot be read at all."""
+
+
+def _struct_to_datetime(value: object) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Listing]:
+    """Entries of an RSS or Atom feed; relative links resolved against ``base_url``.
+
+    feedparser copes with wrong or missing charsets and mildly broken XML; a
+    body that holds no feed at all raises ``DiscoveryError``.
+    """
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    if not parsed.get("version") and not parsed.entries:
+        reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
+        raise DiscoveryError(f"not a feed: {reason}")
+    listings = []
+    for entry in parsed.entries:
+        link = entry.get("link") or _first_alternate(entry)
+        if not link:
+            continue
+        published = _struct_to_datetime(
+            entry.get("published_parsed") or entry.get("updated_parsed")
+        )
+        title = (entry.get("title") or "").strip() or None
+        listings.append(Listing(urljoin(base_url, link.strip()), title, published))
+    return listings
+
+
+def _first_alternate(entry: dict) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    return None
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _parse_w3c_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
+    """A sitemap index, a plain sitemap or a Google News sitemap.
+
+    Parsed like Scrapy's own ``Sitemap``: no entities resolved, recovering
+    from broken markup; news sitemaps also give title and publication date.
+    """
+    if not body.strip():
+        raise DiscoveryError("empty sitemap")
+    try:
+        events = lxml.etree.iterparse(
+            BytesIO(body),
+            events=("end",),
+            recover=True,
+            resolve_entities=False,
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,
+            no_network=True,
+        )
+        found_entries = False
+        sitemaps: list[str] = []
+        listings: list[Listing] = []
+        for _, elem in events:
+            name = _local(elem.tag)
+            if name not in ("url", "sitemap"):
+                continue
+            fields = {_local(child.tag): child for child in elem}
+            loc = fields.get("loc")
+            if loc is not None and loc.text and loc.text.strip():
+                url = urljoin(base_url, loc.text.strip())
+                if name == "sitemap":
+                    sitemaps.append(url)
+                else:
+                    listings.append(_news_listing(url, fields))
+            found_entries = True
+            elem.clear()
+    except lxml.etree.XMLSyntaxError as exc:
+        raise DiscoveryError(f"not a sitemap: {exc}") from None
+    if not found_entries:
+        raise DiscoveryError("not a sitemap: no <url> or <sitemap> entries")
+    return SitemapContent(
+        is_index=bool(sitemaps) and not listings,
+        sitemaps=tuple(sitemaps),
+        listings=tuple(listings),
+    )
+
+
+def _news_listing(url: str, fields: dict) -> Listing:
+    news = fields.get("news")
+    title = published = None
+    if news is not None:
+        parts = {_local(child.tag): (child.text or "").strip() for child in news}
+        title = parts.get("title") or None
+        published = _parse_w3c_datetime(parts.get("publication_date"))
+    if published is None and fields.get("lastmod") is not None:
+        published = _parse_w3c_datetime(fields["lastmod"].text)
+    return Listing(url, title, published)
+
+
+def section_links(body: bytes | str, base_url: str, follow: str | None) -> list[Listing]:
+    """Links of a section page that look like articles.
+
+    With ``follow``, a link must match that regex (searched in the absolute
+    URL); without it, any link on the page's own host whose path has at
+    least two segments.  Order is kept, duplicates dropped.
+    """
+    try:
+        doc = lxml.html.fromstring(body)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    pattern = re.compile(follow) if follow else None
+    host = urlsplit(base_url).hostname
+    seen: set[str] = set()
+    listings = []
+    for anchor in doc.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+            continue
+        url = urljoin(base_url, href).split("#", 1)[0]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            continue
+        if pattern is not None:
+            if not pattern.search(url):
+                continue
+        elif parts.hostname != host or len([p for p in parts.path.split("/") if p]) < 2:
+            continue
+        if url in seen:
+            continue
+        seen.add(url)
+        title = " ".join(anchor.text_content().split()) or None
+        listings.append(Listing(url, title))
+    return listings

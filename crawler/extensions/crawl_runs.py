@@ -1,0 +1,140 @@
+"""Recording each crawl of a source as a row of ``crawl_runs``, with its errors.
+
+A run is "failed" when not one of the source's listing pages (feed, sitemap,
+section page) could be read, "partial" when some pages failed or the crawl
+was cut short, "ok" otherwise.  Every failure is also a ``crawl_errors`` row
+naming the URL, so an operator sees *which* page broke and why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler import signals as ww_signals
+from pipelines import db
+from pipelines.outcomes import PageRejected
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+RUN_ID_STAT = "wirewatch/crawl_run_id"
+# Outcomes of pages that are not errors of the crawl: the page was fine, it
+# just was not an article.
+NOT_ERRORS = frozenset({"not_article"})
+
+
+def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
+    if listings_read == 0:
+        return "failed"
+    if errors or finish_reason != "finished":
+        return "partial"
+    return "ok"
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.database_url: str | None = crawler.settings.get("DATABASE_URL")
+        self.conn: psycopg.Connection | None = None
+        self.run_id: int | None = None
+        self.source: str | None = None
+        self.outcomes: Counter[str] = Counter()
+        self.errors = 0
+        self.listings_read = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(recorder.item_error, signal=signals.item_error)
+        crawler.signals.connect(recorder.page_failed, signal=ww_signals.page_failed)
+        crawler.signals.connect(recorder.listing_read, signal=ww_signals.listing_read)
+        return recorder
+
+    def spider_opened(self, spider: Spider) -> None:
+        source = getattr(spider, "source", None)
+        if source is None:
+            return
+        self.source = source.name
+        url = self.database_url or db.database_url()
+        db.ensure_migrated(url)
+        self.conn = db.connect(url, autocommit=True)
+        self.conn.execute(Q.upsert_source, source.as_row())
+        row = self.conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
+        self.run_id = row["id"]
+        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
+        log.info("crawl run %s of source %s started", self.run_id, source.name)
+
+    def listing_read(self, url: str, spider: Spider) -> None:
+        self.listings_read += 1
+
+    def page_failed(self, url: str, kind: str, message: str, listing: bool, spider: Spider) -> None:
+        self._record(url, kind, message)
+
+    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
+        kind = exception.kind if isinstance(exception, PageRejected) else "dropped"
+        detail = exception.detail if isinstance(exception, PageRejected) else str(exception)
+        self._record(item.get("url"), kind, detail)
+
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        self._record(item.get("url"), "pipeline_error", failure.getErrorMessage())
+
+    def _record(self, url: str | None, kind: str, message: str) -> None:
+        self.outcomes[kind] += 1
+        self.crawler.stats.inc_value(f"wirewatch/outcome/{kind}")
+        if kind in NOT_ERRORS:
+            return
+        self.errors += 1
+        if self.conn is None:
+            return
+        try:
+            self.conn.execute(
+                Q.record_crawl_error,
+                {
+                    "run_id": self.run_id,
+                    "source": self.source,
+                    "url": url,
+                    "kind": kind,
+                    "message": message[:2000],
+                },
+            )
+        except psycopg.Error as exc:
+            log.error("could not record a crawl error (%s): %s", kind, exc)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.conn is None or self.run_id is None:
+            return
+        stats = self.crawler.stats
+        status = run_status(self.listings_read, self.errors, reason)
+        try:
+            self.conn.execute(
+                Q.finish_crawl_run,
+                {
+                    "id": self.run_id,
+                    "status": status,
+                    "finish_reason": reason,
+                    "pages_fetched": stats.get_value("response_received_count", 0),
+                    "articles_new": stats.get_value("wirewatch/articles_new", 0),
+                    "articles_updated": stats.get_value("wirewatch/articles_updated", 0),
+                    "articles_unchanged": stats.get_value("wirewatch/articles_unchanged", 0),
+                    "errors": self.errors,
+                    "stats": Jsonb(
+                        {"outcomes": dict(self.outcomes), "listings_read": self.listings_read}
+                    ),
+                },
+            )
+        except psycopg.Error as exc:
+            log.error("could not record the end of crawl run %s: %s", self.run_id, exc)
+        finally:
+            self.conn.close()
+            self.conn = None
+        log.info("crawl run %s of source %s: %s", self.run_id, self.source, status)

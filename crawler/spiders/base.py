@@ -1,0 +1,129 @@
+"""What every wirewatch spider shares: its source, article requests, failures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler import signals
+from crawler.config import Source, load_config
+from crawler.discovery import Listing
+from crawler.errors import UsageError
+from crawler.failures import classify_failure
+from crawler.items import ArticleItem
+from crawler.urls import clean_url, outlet_of
+
+
+class SourceSpider(scrapy.Spider):
+    """Crawls one configured source: listing pages first, then the articles they list."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, source: str | None = None, config: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not source:
+            raise UsageError(f"the {self.name} spider needs a source: -a source=NAME")
+        self.source_name = source
+        self.config_file = config
+        self.source: Source | None = None
+        self.articles_requested = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        config = load_config(spider.config_file or crawler.settings.get("WIREWATCH_CONFIG"))
+        source = config.source(spider.source_name)
+        if source.kind != cls.kind:
+            raise UsageError(
+                f"source {source.name!r} is a {source.kind} source; "
+                f"crawl it with the {source.kind} spider"
+            )
+        spider.source = source
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        assert self.source is not None
+        for url in self.source.urls:
+            yield self.listing_request(url)
+
+    def listing_request(self, url: str) -> scrapy.Request:
+        """A feed/sitemap/section page: fetched on every run, never deduplicated away."""
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            meta={"wirewatch_listing": True},
+        )
+
+    def article_requests(
+        self, listings: Iterable[Listing], listed_on: str
+    ) -> Iterable[scrapy.Request]:
+        assert self.source is not None
+        self.crawler.signals.send_catch_log(signal=signals.listing_read, url=listed_on, spider=self)
+        limit = self.source.max_pages
+        now = datetime.now(UTC)
+        for listing in listings:
+            if limit is not None and self.articles_requested >= limit:
+                return
+            self.articles_requested += 1
+            yield scrapy.Request(
+                clean_url(listing.url),
+                callback=self.parse_article,
+                errback=self.failed,
+                meta={
+                    "wirewatch_listing_url": listed_on,
+                    "wirewatch_discovered_at": now,
+                    "wirewatch_listed_title": listing.title,
+                    "wirewatch_listed_published": listing.published,
+                },
+            )
+
+    def parse_article(self, response: Response) -> Iterable[ArticleItem]:
+        assert self.source is not None
+        if not isinstance(response, TextResponse):
+            self.report_failure(
+                response.url,
+                "not_html",
+                f"{response.headers.get('Content-Type', b'?').decode('latin-1')} response",
+            )
+            return
+        meta = response.meta
+        page_url = meta.get("redirect_urls", [response.url])[0]
+        yield ArticleItem(
+            source=self.source.name,
+            outlet=self.source.outlet or outlet_of(response.url),
+            wire=self.source.wire,
+            url=page_url,
+            final_url=response.url,
+            status=response.status,
+            body=response.body,
+            encoding=response.encoding,
+            discovered_at=meta.get("wirewatch_discovered_at"),
+            fetched_at=datetime.now(UTC),
+            listed_title=meta.get("wirewatch_listed_title"),
+            listed_published=meta.get("wirewatch_listed_published"),
+        )
+
+    def failed(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        kind, message = classify_failure(failure)
+        listing = bool(request is not None and request.meta.get("wirewatch_listing"))
+        self.report_failure(url, kind, message, listing=listing)
+
+    def report_failure(self, url: str, kind: str, message: str, *, listing: bool = False) -> None:
+        self.logger.warning("%s %s: %s", kind, url, message)
+        self.crawler.signals.send_catch_log(
+            signal=signals.page_failed,
+            url=url,
+            kind=kind,
+            message=message,
+            listing=listing,
+            spider=self,
+        )

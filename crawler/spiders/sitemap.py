@@ -1,0 +1,35 @@
+"""Sitemaps, sitemap indexes and Google News sitemaps (plain or gzipped)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+
+from crawler.discovery import DiscoveryError, parse_sitemap
+from crawler.spiders.base import SourceSpider
+
+
+class SitemapSpider(SourceSpider):
+    name = "sitemap"
+    kind = "sitemap"
+
+    def parse(self, response: Response) -> Iterable[scrapy.Request]:
+        body = response.body
+        if gzip_magic_number(response):
+            max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            try:
+                body = gunzip(body, max_size=max_size)
+            except (OSError, ValueError) as exc:
+                self.report_failure(response.url, "bad_sitemap", f"bad gzip: {exc}", listing=True)
+                return
+        try:
+            content = parse_sitemap(body, response.url)
+        except DiscoveryError as exc:
+            self.report_failure(response.url, "bad_sitemap", str(exc), listing=True)
+            return
+        for child in content.sitemaps:
+            yield self.listing_request(child)
+        yield from self.article_requests(content.listings, response.url)

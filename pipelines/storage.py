@@ -1,0 +1,119 @@
+"""Writing an extracted article, and everything that follows from it, in one transaction.
+
+One transaction per article is the unit of "nothing lost, nothing twice": the
+article row, its story and its alert outbox rows commit together or not at
+all, so a crash or a dead database between two items leaves no half-stored
+article, and a re-crawl simply finds the article already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from itemadapter import ItemAdapter
+from psycopg_pool import ConnectionPool
+from scrapy.crawler import Crawler
+
+from crawler.items import ArticleItem
+from crawler.urls import url_key
+from pipelines import db
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    status: str  # NEW, UPDATED or UNCHANGED
+    article_id: int | None = None
+    story_id: int | None = None
+
+
+def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, Any]:
+    """Parameters of ``upsert_article`` from an item's fields."""
+    url = article["url"]
+    return {
+        "url": url,
+        "url_key": url_key(url),
+        "canonical_url": article.get("canonical_url"),
+        "source": article["source"],
+        "outlet": article.get("outlet") or article["source"],
+        "title": article.get("title"),
+        "text": article["text"],
+        "published": article.get("published"),
+        "authors": list(article.get("authors") or []),
+        "language": article.get("language"),
+        "top_image": article.get("top_image"),
+        "section": article.get("section"),
+        "summary": article.get("summary"),
+        "wire_credit": article.get("wire_credit"),
+        "dateline": article.get("dateline"),
+        "content_hash": article["content_hash"],
+        "discovered_at": article.get("discovered_at"),
+        "fetched_at": article["fetched_at"],
+        "crawl_run_id": run_id,
+    }
+
+
+def store_article(
+    conn: psycopg.Connection, article: Mapping[str, Any], run_id: int | None = None
+) -> StoreResult:
+    """Upsert one article and file it under its story, atomically.
+
+    Unchanged text (same content hash and title) is a no-op: re-crawling
+    never duplicates or rewrites an article.
+    """
+    with conn.transaction():
+        row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
+        if row is None:
+            return StoreResult(UNCHANGED)
+        status = NEW if row["inserted"] else UPDATED
+        return StoreResult(status, row["id"])
+
+
+class StoragePipeline:
+    """Stores each item through a small psycopg pool, off the reactor thread."""
+
+    def __init__(self, crawler: Crawler, database_url: str | None, pool_size: int):
+        self.crawler = crawler
+        self.database_url = database_url
+        self.pool_size = pool_size
+        self.pool: ConnectionPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        return cls(
+            crawler,
+            crawler.settings.get("DATABASE_URL"),
+            crawler.settings.getint("WIREWATCH_DB_POOL_SIZE"),
+        )
+
+    def open_spider(self, spider: Any = None) -> None:
+        url = self.database_url or db.database_url()
+        db.ensure_migrated(url)
+        self.pool = db.open_pool(url, min_size=1, max_size=self.pool_size)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        article = ItemAdapter(item).asdict()
+        article.pop("body", None)
+        run_id = self.crawler.stats.get_value("wirewatch/crawl_run_id")
+        result = await asyncio.to_thread(self._store, article, run_id)
+        self.crawler.stats.inc_value(f"wirewatch/articles_{result.status}")
+        return item
+
+    def _store(self, article: dict[str, Any], run_id: int | None) -> StoreResult:
+        assert self.pool is not None
+        with self.pool.connection() as conn:
+            return store_article(conn, article, run_id)
