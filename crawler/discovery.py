@@ -66,8 +66,9 @@ def parse_feed(body: bytes, base_url: str) -> list[Listing]:
         link = entry.get("link") or _first_alternate(entry)
         if not link:
             continue
+        # dict.get bypasses feedparser's deprecated published -> updated aliasing.
         published = _struct_to_datetime(
-            entry.get("published_parsed") or entry.get("updated_parsed")
+            dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         )
         title = (entry.get("title") or "").strip() or None
         listings.append(Listing(urljoin(base_url, link.strip()), title, published))
