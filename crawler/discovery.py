@@ -36,6 +36,9 @@ class SitemapContent:
     is_index: bool
     sitemaps: tuple[str, ...] = ()
     listings: tuple[Listing, ...] = ()
+    # Markup errors the parser recovered from (a truncated or broken file):
+    # the entries before the damage are still usable.
+    problems: tuple[str, ...] = ()
 
 
 class DiscoveryError(ValueError):
@@ -131,16 +134,23 @@ def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
                     sitemaps.append(url)
                 else:
                     listings.append(_news_listing(url, fields))
-            found_entries = True
+                found_entries = True
             elem.clear()
+        problems = tuple(
+            f"line {error.line}: {error.message}"
+            for error in events.error_log
+            if error.level_name in ("ERROR", "FATAL")
+        )
     except lxml.etree.XMLSyntaxError as exc:
         raise DiscoveryError(f"not a sitemap: {exc}") from None
     if not found_entries:
-        raise DiscoveryError("not a sitemap: no <url> or <sitemap> entries")
+        detail = f" ({problems[0]})" if problems else ""
+        raise DiscoveryError(f"not a sitemap: no <url> or <sitemap> entries{detail}")
     return SitemapContent(
         is_index=bool(sitemaps) and not listings,
         sitemaps=tuple(sitemaps),
         listings=tuple(listings),
+        problems=problems,
     )
 
 

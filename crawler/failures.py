@@ -2,42 +2,57 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
-from twisted.internet.error import (
-    ConnectError,
-    ConnectionLost,
-    DNSLookupError,
-    TCPTimedOutError,
-)
+from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+# (exception types, kind) in order of precedence.
+_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
+    ((CannotResolveHostError, DNSLookupError), "dns"),
+    ((DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError, TimeoutError), "timeout"),
+    # Scrapy cancels a download that grows past DOWNLOAD_MAXSIZE.
+    ((DownloadCancelledError, defer.CancelledError), "too_large"),
+    ((DownloadConnectionRefusedError, ConnectError), "connection"),
+    (
+        (
+            ResponseDataLossError,
+            DownloadFailedError,
+            ResponseFailed,
+            ResponseNeverReceived,
+            ConnectionLost,
+        ),
+        "connection",
+    ),
+]
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
     """(kind, message) for a failed request, kind being a short stable label."""
     exc = failure.value
+    message = str(exc) or type(exc).__name__
     if failure.check(HttpError):
         status = exc.response.status
         return f"http_{status}", f"HTTP {status}"
-    if failure.check(DNSLookupError):
-        return "dns", "host name could not be resolved"
-    if failure.check(TwistedTimeoutError, TCPTimedOutError, TimeoutError):
-        return "timeout", str(exc) or "timed out"
-    if failure.check(ConnectError):
-        return "connection", str(exc) or "could not connect"
-    if failure.check(defer.CancelledError):
-        # Scrapy cancels a download that grows past DOWNLOAD_MAXSIZE.
-        return "too_large", str(exc) or "download cancelled (larger than the size limit?)"
-    if failure.check(ResponseFailed, ResponseNeverReceived, ConnectionLost):
-        return "connection", str(exc) or "connection lost"
+    for types, kind in _KINDS:
+        if failure.check(*types):
+            return kind, message
     if failure.check(IgnoreRequest):
-        message = str(exc) or "request ignored"
-        if "redirect" in message.lower():
+        lowered = message.lower()
+        if "redirect" in lowered:
             return "redirect_loop", message
-        if "robots" in message.lower():
+        if "robots" in lowered:
             return "robots_disallowed", message
         return "ignored", message
-    return type(exc).__name__.lower(), str(exc) or type(exc).__name__
+    return type(exc).__name__.lower(), message

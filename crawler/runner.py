@@ -62,6 +62,8 @@ def settings_for(
         "ROBOTSTXT_OBEY": options.obey_robots,
         # The per-source summary replaces Scrapy's stats dump; progress every 10 s.
         "STATS_DUMP": False,
+        # Logging is set up by the CLI (text or JSON lines); Scrapy must not replace it.
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "LOGSTATS_INTERVAL": 10.0,
     }
     if options.user_agent:
@@ -83,7 +85,7 @@ def run_crawls(
     url = database_url or db.database_url()
     db.ensure_migrated(url)
     settings = settings_for(config, url, overrides)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])

@@ -10,6 +10,8 @@ each other's rows.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +102,17 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+def run_wirewatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real ``wirewatch`` CLI in a child process (Twisted's reactor
+    cannot be restarted, so every crawl gets a process of its own).  The
+    environment, including ``DATABASE_URL`` set by ``db_url``, is inherited."""
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )

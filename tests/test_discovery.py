@@ -100,6 +100,7 @@ def test_a_truncated_sitemap_still_yields_the_complete_entries() -> None:
         NEWS[: NEWS.index(b"<url><loc>https://north.example/a/plain")], "https://n/"
     )
     assert [item.url for item in content.listings] == ["https://north.example/a/ferry"]
+    assert content.problems
 
 
 def test_entities_are_not_expanded() -> None:

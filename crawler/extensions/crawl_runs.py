@@ -56,6 +56,7 @@ class CrawlRunRecorder:
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(recorder.item_error, signal=signals.item_error)
+        crawler.signals.connect(recorder.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(recorder.page_failed, signal=ww_signals.page_failed)
         crawler.signals.connect(recorder.listing_read, signal=ww_signals.listing_read)
         return recorder
@@ -79,6 +80,12 @@ class CrawlRunRecorder:
 
     def page_failed(self, url: str, kind: str, message: str, listing: bool, spider: Spider) -> None:
         self._record(url, kind, message)
+
+    def request_dropped(self, request: Any, spider: Spider) -> None:
+        """A redirect back to a URL already requested is a loop the dupefilter cut."""
+        chain = request.meta.get("redirect_urls")
+        if chain:
+            self._record(chain[0], "redirect_loop", f"redirects back to {request.url}")
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
         kind = exception.kind if isinstance(exception, PageRejected) else "dropped"

@@ -30,6 +30,9 @@ class SitemapSpider(SourceSpider):
         except DiscoveryError as exc:
             self.report_failure(response.url, "bad_sitemap", str(exc), listing=True)
             return
+        if content.problems:
+            message = f"damaged sitemap, kept what could be read: {content.problems[0]}"
+            self.report_failure(response.url, "bad_sitemap", message, listing=True)
         for child in content.sitemaps:
             yield self.listing_request(child)
         yield from self.article_requests(content.listings, response.url)
