@@ -273,8 +273,15 @@ def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions:
     return CrawlOptions(**values)
 
 
+def _schedule_section(table: Any, problems: Problems) -> Any:
+    # Imported late: crawler.schedule_config builds on this module.
+    from crawler.schedule_config import parse_schedule
+
+    return parse_schedule(table, problems)
+
+
 # Extra top-level tables: name -> validator returning the parsed value.
-SECTIONS: dict[str, Validator] = {}
+SECTIONS: dict[str, Validator] = {"schedule": _schedule_section}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
