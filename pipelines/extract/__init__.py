@@ -6,7 +6,15 @@ boilerplate learning, a fallback for pages trafilatura gives up on, and the
 wire credit and dateline the dedupe and the feed use.  Nothing here does I/O.
 """
 
-from pipelines.extract.core import Extracted, extract_article
+from pipelines.extract.batch import extract_batch
+from pipelines.extract.core import Extracted, apply_site, extract_article, extract_page
 from pipelines.extract.sitelearn import SiteKnowledge
 
-__all__ = ["Extracted", "SiteKnowledge", "extract_article"]
+__all__ = [
+    "Extracted",
+    "SiteKnowledge",
+    "apply_site",
+    "extract_article",
+    "extract_batch",
+    "extract_page",
+]

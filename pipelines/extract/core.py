@@ -1,23 +1,58 @@
-"""``extract_article``: the one entry point the pipeline and the CLI call."""
+"""``extract_article``: one page's HTML in, its article text and metadata out.
+
+Steps: decode the bytes; read the metadata the page states (JSON-LD, Open
+Graph, ``<meta>``); prune caption and prompt elements; let trafilatura find
+the main text (comments off, tables as text), with relaxed settings and then
+trafilatura's baseline as fallbacks when it finds too little; drop junk lines
+(``junk``) and what the site repeats on every page (``sitelearn``); read the
+wire credit and dateline.  Never raises on bad input: an empty ``text`` comes
+with a ``reason`` (a ``PageRejected`` kind) and a ``detail``.
+"""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+import htmldate
 import trafilatura
+from lxml import html as lxml_html
+from trafilatura.utils import load_html
+from w3lib.encoding import html_to_unicode
 
-from pipelines.extract.sitelearn import SiteKnowledge
+from pipelines.extract.junk import clean_lines
+from pipelines.extract.metadata import page_metadata, parse_date
+from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
+from pipelines.extract.wire import wire_credit
+from pipelines.outcomes import NOT_ARTICLE, NOT_HTML, TOO_LARGE
 
-# Fewer characters than this and the page is not taken for an article.
+log = logging.getLogger(__name__)
+
+# Less text than this is not an article (a teaser, an index tile, an error page).
 MIN_ARTICLE_CHARS = 200
+# Larger documents are not news articles; parsing them would only stall a worker.
+MAX_HTML_CHARS = 8_000_000
+# Elements that hold captions, credits and prompts rather than article text.  Each
+# is capped in size so a mislabelled container of the whole story is never pruned.
+PRUNE_XPATH = [
+    "//figcaption",
+    "//*[self::div or self::p or self::span or self::section or self::ul]"
+    "[contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'newsletter')"
+    " or contains(@class, 'social-share') or contains(@class, 'share-bar')"
+    " or contains(@class, 'sharing') or contains(@class, 'related')"
+    " or contains(@class, 'subscribe') or contains(@class, 'promo')]"
+    "[string-length(normalize-space(.)) < 800]",
+]
+_ARTICLE_OG_TYPES = {"article", "news", "newsarticle"}
 
 
 @dataclass
 class Extracted:
-    """Everything extraction learned about one page; ``text`` empty means no article."""
+    """Everything extraction learned about one page; empty ``text`` means no article."""
 
     text: str = ""
     title: str | None = None
@@ -33,43 +68,169 @@ class Extracted:
     content_hash: str | None = None
     reason: str | None = None  # why ``text`` is empty: a PageRejected kind
     detail: str | None = None
-    blocks: list[str] = field(default_factory=list)  # paragraphs before site cleanup
+    # Paragraphs after the junk rules, before site cleanup: what site learning counts.
+    blocks: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (rule, line)
+    looks_like_article: bool = True  # the page says it is one (JSON-LD / og:type)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def normalise_text(text: str) -> str:
-    """NFC, one space between words, one blank-free newline between paragraphs."""
+    """NFC, single spaces, one line per paragraph, no empty lines."""
     lines = (" ".join(line.split()) for line in unicodedata.normalize("NFC", text).splitlines())
     return "\n".join(line for line in lines if line)
 
 
 def content_hash(text: str) -> str:
+    """sha256 hex of the normalised text: equal text, equal hash."""
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
 def decode_html(html: bytes | str, encoding: str | None = None) -> str:
+    """Text of a page: BOM, then the declared ``encoding`` (HTTP), then ``<meta charset>``, then
+    a guess; undecodable bytes become U+FFFD instead of failing the page."""
     if isinstance(html, str):
         return html
-    for candidate in (encoding, "utf-8"):
-        if not candidate:
-            continue
-        try:
-            return html.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return html.decode("utf-8", errors="replace")
+    header = f"text/html; charset={encoding}" if encoding else None
+    _, text = html_to_unicode(header, html)
+    return text
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def _looks_binary(text: str) -> bool:
+    sample = text[:2048]
+    return bool(sample) and sum(ch == "\x00" or ch == "\ufffd" for ch in sample) > len(sample) // 10
+
+
+def _parse(text: str) -> lxml_html.HtmlElement | None:
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return load_html(text)
+    except Exception:  # lxml raises many types on pathological input
+        log.debug("unparseable page", exc_info=True)
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _trafilatura_text(tree: lxml_html.HtmlElement, url: str | None, **options: object) -> str:
+    try:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=False,
+            prune_xpath=PRUNE_XPATH,
+            **options,
+        )
+    except Exception:  # trafilatura is robust, but a crawl must not depend on it
+        log.debug("trafilatura failed", exc_info=True)
+        return ""
+    return normalise_text(doc.text or "") if doc is not None else ""
+
+
+def _baseline_text(text: str) -> str:
+    try:
+        _, found, _ = trafilatura.baseline(text)
+    except Exception:
+        return ""
+    return normalise_text(found or "")
+
+
+def _main_text(source: str, tree: lxml_html.HtmlElement, url: str | None, is_article: bool) -> str:
+    """trafilatura; relaxed for recall when it finds too little; then the baseline."""
+    text = _trafilatura_text(tree, url)
+    if len(text) >= MIN_ARTICLE_CHARS:
+        return text
+    relaxed_tree = _parse(source)
+    if relaxed_tree is not None:
+        relaxed = _trafilatura_text(relaxed_tree, url, favor_recall=True)
+        if len(relaxed) > len(text):
+            text = relaxed
+    if len(text) < MIN_ARTICLE_CHARS and is_article:
+        # The page says it is an article: take JSON-LD articleBody or its paragraphs.
+        baseline = _baseline_text(source)
+        if len(baseline) > len(text):
+            text = baseline
+    return text
+
+
+def _fallback_date(tree: lxml_html.HtmlElement, url: str | None) -> datetime | None:
+    try:
+        found = htmldate.find_date(
+            tree, url=url, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S"
+        )
+    except Exception:
+        return None
+    return parse_date(found)
+
+
+def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = None) -> Extracted:
+    """Extraction without site knowledge: what ``apply_site`` then finishes."""
+    if isinstance(html, bytes | bytearray) and len(html) > MAX_HTML_CHARS:
+        return Extracted(reason=TOO_LARGE, detail=f"{len(html)} bytes of HTML")
+    source = decode_html(html, encoding)
+    if not source.strip():
+        return Extracted(reason=NOT_ARTICLE, detail="empty page")
+    if len(source) > MAX_HTML_CHARS:
+        return Extracted(reason=TOO_LARGE, detail=f"{len(source)} characters of HTML")
+    if _looks_binary(source):
+        return Extracted(reason=NOT_HTML, detail="binary content, not HTML")
+    tree = _parse(source)
+    if tree is None:
+        return Extracted(reason=NOT_ARTICLE, detail="no HTML document could be parsed")
+
+    meta = page_metadata(tree, url)
+    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").lower()
+    is_article = og_type in _ARTICLE_OG_TYPES or bool(
+        tree.xpath('//script[@type="application/ld+json"][contains(., "Article")]')
+    )
+    title = meta.title
+    published = meta.published or _fallback_date(copy.deepcopy(tree), url)
+    text = _main_text(source, tree, url, is_article)
+
+    lines = text.splitlines()
+    if lines and title and " ".join(lines[0].split()).casefold() == title.casefold():
+        lines = lines[1:]  # the headline repeated as the first paragraph
+    blocks, dropped = clean_lines(lines)
+    return Extracted(
+        title=title,
+        published=published,
+        authors=meta.authors,
+        language=meta.language,
+        canonical_url=meta.canonical_url,
+        top_image=meta.top_image,
+        section=meta.section,
+        summary=meta.summary,
+        blocks=blocks,
+        dropped=dropped,
+        looks_like_article=is_article,
+    )
+
+
+def _is_headline_list(blocks: list[str]) -> bool:
+    """An index page: text made of short lines (headlines, teasers), little prose."""
+    prose = sum(len(b) for b in blocks if len(b.split()) >= 15)
+    return prose < 0.4 * sum(len(b) for b in blocks)
+
+
+def apply_site(page: Extracted, boilerplate: frozenset[str] | set[str] = frozenset()) -> Extracted:
+    """Drop the site's learned boilerplate, then decide whether an article is left."""
+    if page.reason:
+        return page
+    kept, removed = remove_boilerplate(page.blocks, boilerplate)
+    result = copy.copy(page)
+    result.dropped = page.dropped + [("site_boilerplate", b) for b in removed]
+    text = "\n".join(kept)
+    if len(text) < MIN_ARTICLE_CHARS:
+        result.reason, result.detail = NOT_ARTICLE, f"only {len(text)} characters of article text"
+        return result
+    if not page.looks_like_article and _is_headline_list(kept):
+        result.reason, result.detail = NOT_ARTICLE, "a list of headlines, not an article"
+        return result
+    result.text = text
+    result.content_hash = content_hash(text)
+    result.wire_credit, result.dateline = wire_credit(kept, page.authors)
+    return result
 
 
 def extract_article(
@@ -79,33 +240,6 @@ def extract_article(
     *,
     encoding: str | None = None,
 ) -> Extracted:
-    """Extract the article of one page; never raises on bad input."""
-    source = decode_html(html, encoding)
-    if not source.strip():
-        return Extracted(reason="not_article", detail="empty page")
-    doc = trafilatura.bare_extraction(
-        source,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=True,
-    )
-    if doc is None or not (doc.text or "").strip():
-        return Extracted(reason="not_article", detail="no main text found")
-    text = normalise_text(doc.text)
-    result = Extracted(
-        text=text,
-        title=doc.title or None,
-        published=_parse_date(doc.date),
-        authors=[a.strip() for a in (doc.author or "").split(";") if a.strip()],
-        language=doc.language,
-        canonical_url=doc.url or url,
-        top_image=doc.image or None,
-        section=(doc.categories or [None])[0] if doc.categories else None,
-        summary=doc.description or None,
-        content_hash=content_hash(text),
-    )
-    if len(text) < MIN_ARTICLE_CHARS:
-        result.reason, result.detail = "not_article", f"only {len(text)} characters of text"
-        result.text = ""
-    return result
+    """Extract the article of one page, using what was learned about its site."""
+    page = extract_page(html, url, encoding=encoding)
+    return apply_site(page, site.boilerplate() if site else frozenset())

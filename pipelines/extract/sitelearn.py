@@ -1,17 +1,89 @@
-"""Site-level boilerplate learning (placeholder, filled in below the stable interface)."""
+"""Site-level boilerplate learning: text blocks one site repeats across its pages.
+
+A block (paragraph of extracted text) that at least ``MIN_PAGES`` distinct
+pages of a site carry is that site's boilerplate: a subscription pitch, an
+about-us blurb, a standard disclaimer.  A block seen on one page is never
+boilerplate, and only short blocks are learned at all, so an article
+syndicated to several URLs of one site keeps its paragraphs.  Counts are kept
+per domain in PostgreSQL (``boilerplate_blocks``), so a page fetched alone
+benefits from what earlier crawls saw.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# A block is boilerplate once this many distinct pages of the site carry it.
+MIN_PAGES = 3
+# Longer blocks are article prose even when repeated (an updated story, a syndicated copy).
+MAX_BLOCK_WORDS = 80
+# Never let learned boilerplate take more than this share of a page's text:
+# past it, the page is more likely a copy of another page than boilerplate.
+MAX_REMOVED_SHARE = 0.5
+
+_DIGITS = re.compile(r"\d+")
+
+
+def site_domain(url: str | None) -> str | None:
+    """The domain a page's knowledge is filed under: host without ``www.``."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or None
+
+
+def block_key(block: str) -> str | None:
+    """Stable key of a block: case, digits (dates, counts) and spacing do not matter."""
+    text = unicodedata.normalize("NFKC", block).lower()
+    text = " ".join(_DIGITS.sub("0", text).split())
+    if not text or len(text.split()) > MAX_BLOCK_WORDS:
+        return None
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def page_keys(blocks: Iterable[str]) -> set[str]:
+    """The learnable keys of one page (each counted once per page)."""
+    return {key for key in map(block_key, blocks) if key}
 
 
 @dataclass
 class SiteKnowledge:
-    """What one site's pages have in common, learned across a crawl."""
+    """Per-domain counts of the pages each block was seen on."""
 
     domain: str
-    pages: int = 0
     block_pages: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, str] = field(default_factory=dict)  # key -> block text, for humans
 
-    def boilerplate(self) -> set[str]:
-        return set()
+    def boilerplate(self) -> frozenset[str]:
+        return frozenset(k for k, n in self.block_pages.items() if n >= MIN_PAGES)
+
+    def observe(self, blocks: Iterable[str]) -> set[str]:
+        """Count one page's blocks; returns the keys counted (for saving)."""
+        counted = set()
+        for block in blocks:
+            key = block_key(block)
+            if key and key not in counted:
+                counted.add(key)
+                self.block_pages[key] = self.block_pages.get(key, 0) + 1
+                self.samples.setdefault(key, block[:500])
+        return counted
+
+
+def remove_boilerplate(
+    blocks: list[str], boilerplate: frozenset[str] | set[str]
+) -> tuple[list[str], list[str]]:
+    """(kept, removed) blocks; removes nothing when it would gut the page."""
+    if not boilerplate:
+        return blocks, []
+    kept, removed = [], []
+    for block in blocks:
+        (removed if block_key(block) in boilerplate else kept).append(block)
+    total = sum(len(b) for b in blocks)
+    if total and sum(len(b) for b in removed) > MAX_REMOVED_SHARE * total:
+        return blocks, []
+    return kept, removed

@@ -1,0 +1,281 @@
+"""Extraction quality and speed: bare trafilatura vs wirewatch, side by side, in one run.
+
+Pages: the real outlet pages with hand-checked ground truth in
+``../shared/fixtures/real/`` (see its ``manifest.json``) and the two seed
+articles in ``../shared/seeds/``.  The seeds are plain text that still carries
+its site's boilerplate; each is laid out as a minimal page (one ``<p>`` per
+line, the boilerplate lines where the site puts them: before and after the
+story) and scored on whether the known boilerplate phrases survive.
+
+Body text is scored as scrapinghub's article-extraction-benchmark does:
+precision / recall / F1 of word 4-gram shingles (multisets), per page, then
+averaged per source and overall.  Site-level learning sees the whole page set
+as one crawl, as ``wirewatch extract --jsonl`` does.
+
+    .venv/bin/python benchmarks/extraction.py [--shared ../shared] [--per-page]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html as html_lib
+import json
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import trafilatura
+
+from pipelines.extract import extract_batch
+from pipelines.extract.metadata import parse_date
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Phrases that clean output of any page must not contain: the seed boilerplate
+# (the issue's list) plus prompts every news site carries.
+BOILERPLATE_PHRASES = [
+    "Skip to main content",
+    "Accessibility links",
+    "Breaking News",
+    "Support The Moscow Times",
+    "Read more",
+    "16x9 Image",
+    "With reporting by",
+    "RFE/RL journalists report the news",
+    "Sign up for",
+    "Subscribe to our newsletter",
+    "Share this article",
+    "Follow us on",
+    "Click here",
+    "This site uses cookies",
+    "enable JavaScript",
+    "Related Articles",
+    "Related Stories",
+    "Recommended Stories",
+    "All rights reserved",
+    "Advertisement",
+]
+# Seed lines that are not the story (for the seed pages' layout).
+SEED_BOILERPLATE_HEAD = re.compile(
+    r"^(Support The Moscow Times!|Read moreAccessibility links|Breaking News)$"
+)
+
+
+@dataclass
+class Page:
+    source: str
+    url: str | None
+    html: bytes
+    body: str | None = None
+    title: str | None = None
+    date: str | None = None
+    seed: bool = False
+
+
+def load_pages(shared: Path) -> list[Page]:
+    pages: list[Page] = []
+    real = shared / "fixtures" / "real"
+    manifest = json.loads((real / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["pages"]:
+        truth = json.loads((real / entry["ground_truth"]).read_text(encoding="utf-8"))
+        raw = (real / entry["file"]).read_bytes()
+        pages.append(
+            Page(
+                source=entry["outlet"],
+                url=entry["url"],
+                html=raw,
+                body=truth.get("body") or None,
+                title=truth.get("title") or None,
+                date=truth.get("date") or None,
+            )
+        )
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        pages.append(seed_page(path))
+    return pages
+
+
+def seed_page(path: Path) -> Page:
+    """A minimal page around a seed text: head boilerplate in a header, the rest in the article."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    head = [line for line in lines if SEED_BOILERPLATE_HEAD.match(line)]
+    rest = [line for line in lines if not SEED_BOILERPLATE_HEAD.match(line)]
+    title, paragraphs = rest[0], rest[1:]
+    esc = html_lib.escape
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{esc(title)}</title></head><body>"
+        + "".join(f"<div class='top'>{esc(line)}</div>" for line in head)
+        + f"<article><h1>{esc(title)}</h1>"
+        + "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
+        + "</article></body></html>"
+    )
+    return Page(
+        source=f"seed:{path.stem.split('-')[0]}", url=None, html=page.encode("utf-8"), seed=True
+    )
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.findall(r"\w+", text)
+
+
+def shingles(text: str, n: int = 4) -> Counter:
+    words = _words(text)
+    if len(words) < n:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def prf(predicted: str, truth: str) -> tuple[float, float, float]:
+    pred, true = shingles(predicted), shingles(truth)
+    common = sum((pred & true).values())
+    precision = common / sum(pred.values()) if pred else 0.0
+    recall = common / sum(true.values()) if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def same_title(predicted: str | None, truth: str) -> bool:
+    def norm(s: str) -> str:
+        # Typographic and straight quotes count as the same title.
+        s = s.translate(str.maketrans("‘’“”", "''\"\""))
+        return " ".join(unicodedata.normalize("NFKC", s).split())
+
+    return predicted is not None and norm(predicted) == norm(truth)
+
+
+def same_date(predicted: datetime | None, truth: str) -> bool:
+    expected = parse_date(truth)
+    if predicted is None or expected is None:
+        return False
+    # Calendar dates as each side states them (htmldate's evaluation compares dates).
+    return predicted.date() == expected.date()
+
+
+def residue(text: str, truth: str | None = None) -> list[str]:
+    """Boilerplate phrases in the text that the true body does not contain itself."""
+    lowered, expected = text.lower(), (truth or "").lower()
+    return [p for p in BOILERPLATE_PHRASES if p.lower() in lowered and p.lower() not in expected]
+
+
+def run_trafilatura(pages: list[Page]) -> tuple[list[dict], float]:
+    out = []
+    start = time.perf_counter()
+    for page in pages:
+        doc = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
+        out.append(
+            {
+                "text": (doc.text or "") if doc else "",
+                "title": doc.title if doc else None,
+                "published": parse_date(doc.date) if doc and doc.date else None,
+            }
+        )
+    return out, (time.perf_counter() - start) * 1000 / len(pages)
+
+
+def run_wirewatch(pages: list[Page]) -> tuple[list[dict], float]:
+    start = time.perf_counter()
+    results = extract_batch([(page.html, page.url) for page in pages])
+    elapsed = (time.perf_counter() - start) * 1000 / len(pages)
+    return [{"text": r.text, "title": r.title, "published": r.published} for r in results], elapsed
+
+
+def score(pages: list[Page], results: list[dict]) -> dict:
+    per_source: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    titles = dates = title_total = date_total = 0
+    residue_pages = 0
+    seed_left: list[str] = []
+    for page, result in zip(pages, results, strict=True):
+        if page.body:
+            per_source[page.source].append(prf(result["text"], page.body))
+        if page.title:
+            title_total += 1
+            titles += same_title(result["title"], page.title)
+        if page.date:
+            date_total += 1
+            dates += same_date(result["published"], page.date)
+        left = residue(result["text"], page.body)
+        residue_pages += bool(left)
+        if page.seed:
+            seed_left += [f"{page.source}: {p}" for p in left]
+    all_scores = [s for scores in per_source.values() for s in scores]
+    return {
+        "per_source": {
+            source: tuple(statistics.mean(col) for col in zip(*scores, strict=True))
+            for source, scores in per_source.items()
+        },
+        "overall": tuple(statistics.mean(col) for col in zip(*all_scores, strict=True)),
+        "title": (titles, title_total),
+        "date": (dates, date_total),
+        "residue": residue_pages / len(pages),
+        "seed_left": seed_left,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--per-page", action="store_true", help="print F1 of every page")
+    args = parser.parse_args(argv)
+    if not (args.shared / "fixtures" / "real" / "manifest.json").exists():
+        print(f"no real fixtures under {args.shared}; nothing to measure", file=sys.stderr)
+        return 0
+    pages = load_pages(args.shared)
+    # Warm both up (imports, lazy caches) so neither pays it inside the timing.
+    trafilatura.extract(pages[0].html)
+    extract_batch([(pages[0].html, pages[0].url)])
+    base, base_ms = run_trafilatura(pages)
+    ours, ours_ms = run_wirewatch(pages)
+    b, w = score(pages, base), score(pages, ours)
+
+    print(f"{len(pages)} pages ({sum(bool(p.body) for p in pages)} with body ground truth)\n")
+    print(
+        f"{'source':<18}{'pages':>6}  {'trafilatura P/R/F1':>22}  {'wirewatch P/R/F1':>22}  {'dF1':>6}"
+    )
+    for source in sorted(b["per_source"]):
+        n = sum(1 for p in pages if p.source == source and p.body)
+        bp, wp = b["per_source"][source], w["per_source"][source]
+        print(
+            f"{source:<18}{n:>6}  {bp[0]:6.3f} {bp[1]:6.3f} {bp[2]:6.3f}  "
+            f"{wp[0]:6.3f} {wp[1]:6.3f} {wp[2]:6.3f}  {wp[2] - bp[2]:+6.3f}"
+        )
+    bo, wo = b["overall"], w["overall"]
+    print(
+        f"{'OVERALL':<18}{'':>6}  {bo[0]:6.3f} {bo[1]:6.3f} {bo[2]:6.3f}  "
+        f"{wo[0]:6.3f} {wo[1]:6.3f} {wo[2]:6.3f}  {wo[2] - bo[2]:+6.3f}\n"
+    )
+    worst = min(w["per_source"][s][2] - b["per_source"][s][2] for s in b["per_source"])
+    print(f"{'':<34}{'trafilatura':>14}{'wirewatch':>14}")
+    print(
+        f"{'title exact':<34}{b['title'][0]:>9}/{b['title'][1]:<4}{w['title'][0]:>9}/{w['title'][1]:<4}"
+    )
+    print(
+        f"{'date right':<34}{b['date'][0]:>9}/{b['date'][1]:<4}{w['date'][0]:>9}/{w['date'][1]:<4}"
+    )
+    print(f"{'pages with boilerplate left':<34}{b['residue']:>14.1%}{w['residue']:>14.1%}")
+    print(
+        f"{'seed boilerplate phrases left':<34}{len(b['seed_left']):>14}{len(w['seed_left']):>14}"
+    )
+    print(f"{'ms / page':<34}{base_ms:>14.1f}{ours_ms:>14.1f}")
+    print(f"\nworst per-source F1 difference: {worst:+.3f}; time ratio {ours_ms / base_ms:.2f}x")
+    if w["seed_left"]:
+        print("seed boilerplate left by wirewatch:", "; ".join(w["seed_left"]))
+    if args.per_page:
+        for page, rb, rw in zip(pages, base, ours, strict=True):
+            if page.body:
+                fb, fw = prf(rb["text"], page.body)[2], prf(rw["text"], page.body)[2]
+                print(f"{fw - fb:+.3f} {fb:.3f} {fw:.3f} {page.source} {page.url}")
+            left = residue(rw["text"], page.body)
+            if left:
+                print(f"   residue {page.source} {page.url}: {left}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

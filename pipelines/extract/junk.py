@@ -1,0 +1,225 @@
+"""Junk-line rules: lines that are not article text on any news site.
+
+Each rule is small and named so a removed line can be traced to the rule that
+removed it.  Rules only judge short lines (a real paragraph that happens to
+mention a newsletter is kept); the about-us and trailer rules also look at
+where the line sits.  What one site repeats on every page is not here: that is
+``sitelearn``'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Lines longer than this many words are prose, whatever they mention.
+SHORT_LINE_WORDS = 25
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    test: Callable[[str], bool]
+
+
+def _pattern(regex: str, *, short: bool = True) -> Callable[[str], bool]:
+    compiled = re.compile(regex, re.IGNORECASE)
+
+    def test(line: str) -> bool:
+        if short and len(line.split()) > SHORT_LINE_WORDS:
+            return False
+        return compiled.search(line) is not None
+
+    return test
+
+
+def _bare(*phrases: str) -> Callable[[str], bool]:
+    """The line is nothing but one of these phrases (give or take punctuation)."""
+    wanted = {p.lower() for p in phrases}
+
+    def test(line: str) -> bool:
+        return line.strip(" \t•·|>»:.!-–—()[]").lower() in wanted
+
+    return test
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "skip_link",
+        _pattern(r"^(skip to (main )?(content|navigation)|accessibility links|jump to)"),
+    ),
+    Rule(
+        "banner",
+        _bare(
+            "breaking news",
+            "breaking",
+            "live",
+            "developing story",
+            "exclusive",
+            "advertisement",
+            "ad",
+            "sponsored",
+            "sponsored content",
+            "story continues below advertisement",
+            "article continues below",
+            "continue reading below",
+            "scroll to continue",
+        ),
+    ),
+    Rule(
+        "image_placeholder",
+        _pattern(
+            r"^[•·\s]*(\d+\s*x\s*\d+ (image|photo)|image|photo|video|gallery|play video|"
+            r"watch|listen|enlarge this image|open image in gallery|image source, .*|"
+            r"image caption, ?.*|media caption, ?.*|video caption, ?.*|expand|view gallery)"
+            r"[\s:.]*$"
+        ),
+    ),
+    Rule(
+        "caption_credit",
+        _pattern(
+            r"(\((AP|AFP|Reuters|EPA|Getty)( Photo)?/[^)]*\)\s*$"
+            r"|\b(REUTERS|AFP|EPA)/[A-Z][\w.\- ]+(/File( Photo)?)?\.?\s*$"
+            r"|^(photo|image|picture|photograph|credit|foto)( credit)?\s*:"
+            r"|(Getty Images|via Getty Images|Shutterstock|AFP via Getty|File Photo)\.?\s*\)?\s*$"
+            r"|\(unseen\))",
+            short=False,
+        ),
+    ),
+    Rule(
+        "reporting_credit",
+        _pattern(
+            r"^(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
+            r" (by|from) [^.]{2,200}\.?$"
+        ),
+    ),
+    Rule(
+        "donation_prompt",
+        _pattern(
+            r"^support (the |our |independent |quality )?[\w ]{0,40}!?$"
+            r"|^(donate|make a (donation|contribution))\b"
+            r"|\bbecome an? (member|supporter|patron|subscriber)\b"
+            r"|\bsupport (our|independent|quality) journalism\b"
+        ),
+    ),
+    Rule(
+        "newsletter_prompt",
+        _pattern(
+            r"\b(sign up|subscribe|register)\b.{0,80}\b(newsletter|inbox|updates|alerts|briefing)\b"
+            r"|^(get|receive) (the|our) .{0,60}\b(newsletter|in your inbox)\b"
+            r"|^newsletter\b|(^|[?!.]\s+)sign up\b"
+        ),
+    ),
+    Rule(
+        "own_newsletter_pitch",
+        _pattern(r"\b(sign up|subscribe)\b.{0,30}\bour\b.{0,40}\bnewsletters?\b", short=False),
+    ),
+    Rule(
+        "comments_prompt",
+        _pattern(
+            r"\b(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
+            r"\b(comments?|commenting|conversations?|discussion)\b"
+        ),
+    ),
+    Rule(
+        "advertisement",
+        _pattern(r"^(advertisement|story continues below|article continues after)\b"),
+    ),
+    Rule(
+        "share_prompt",
+        _pattern(
+            r"^(share|share this( article| story| page)?|share on \w+|copy link( copied)?|"
+            r"tweet|email|print|comments?|\d+ comments?)\s*[!:.]?$"
+            r"|^(follow|like) us on\b|^share (this|on|via)\b"
+        ),
+    ),
+    Rule(
+        "login_prompt",
+        _pattern(
+            r"^(log ?in|sign ?in|register|create an? (free )?account)\b.{0,60}$"
+            r"|\balready (a subscriber|have an account)\b"
+            r"|\bto (continue reading|read the full)\b"
+        ),
+    ),
+    Rule(
+        "read_more",
+        _pattern(
+            r"^(read more|more from|continue reading|read the (full|original)|click here|"
+            r"also read|see also|read next|watch more|related)(?![a-z])"
+        ),
+    ),
+    Rule(
+        "cookie_notice",
+        _pattern(
+            r"\b(uses? cookies|cookie (policy|settings|preferences)|accept (all )?cookies"
+            r"|enable javascript|javascript is disabled|browser (is not|isn't) supported"
+            r"|ad ?blocker|disable your ad)\b"
+        ),
+    ),
+    Rule(
+        "copyright",
+        _pattern(r"^(©|\(c\)|copyright\b).{0,150}$|\ball rights reserved\.?\s*$"),
+    ),
+)
+
+# A heading after which the rest of the text is a list of other stories.
+TRAILER_HEADING = re.compile(
+    r"^(other |more )?(related( stories| articles| coverage| content| news| reading| links)?|more on this story"
+    r"|more (stories|news|from [\w ]{1,30})|recommended( for you| stories| reading)?"
+    r"|you (may|might) also like|most (read|popular|viewed)|trending( now)?|top stories"
+    r"|read (more|next)|what to read next|latest news|more in [\w ]{1,30})\s*:?$",
+    re.IGNORECASE,
+)
+# The outlet describing itself ("We provide ... uncensored news"), as a closing line.
+_FIRST_PERSON_PLURAL = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
+_ABOUT_US_WORDS = re.compile(
+    r"\b(journalis(ts?|m)|newsroom|news (organi[sz]ation|outlet|service)|free press|"
+    r"independent (media|news|journalism)|uncensored|our mission|languages|reporters?|"
+    r"(latest|breaking) news|scoops|commentary|bookmark)\b",
+    re.IGNORECASE,
+)
+_QUOTES = re.compile(r"[\"“”«»„]")
+
+
+def junk_rule(line: str) -> str | None:
+    """Name of the first rule that calls this line junk, or None."""
+    stripped = line.strip().lstrip("-•·*> ")
+    if not stripped:
+        return "empty"
+    for rule in RULES:
+        if rule.test(stripped):
+            return rule.name
+    return None
+
+
+def is_about_us(line: str) -> bool:
+    """An outlet's self-description: first person plural, about journalism, not a quote."""
+    if _QUOTES.search(line) or len(line.split()) > 80:
+        return False
+    return len(_FIRST_PERSON_PLURAL.findall(line)) >= 1 and len(_ABOUT_US_WORDS.findall(line)) >= 2
+
+
+def clean_lines(lines: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Drop junk lines; returns the kept lines and (rule, line) for each dropped one."""
+    kept: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    for index, line in enumerate(lines):
+        if TRAILER_HEADING.match(line.strip()) and index >= len(lines) // 2:
+            # The rest is a list of other stories' headlines: drop the heading and
+            # every following short line, keep any real paragraph after it.
+            dropped.append(("related_trailer", line))
+            for rest in lines[index + 1 :]:
+                if len(rest.split()) <= SHORT_LINE_WORDS or junk_rule(rest):
+                    dropped.append(("related_trailer", rest))
+                else:
+                    kept.append(rest)
+            break
+        rule = junk_rule(line)
+        if rule is None and index >= len(lines) - 2 and is_about_us(line):
+            rule = "about_us"
+        if rule:
+            dropped.append((rule, line))
+        else:
+            kept.append(line)
+    return kept, dropped

@@ -1,0 +1,302 @@
+"""Page metadata, structured data first: JSON-LD, then Open Graph and ``<meta>``, then guesses.
+
+Publishers fill JSON-LD and Open Graph for search engines and social cards,
+so those are the most deliberate statements a page makes about itself;
+trafilatura's and htmldate's heuristics are the fallback.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+from courlan import normalize_url
+from lxml import html as lxml_html
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "report",
+    "webpage",
+}
+_TZ_SUFFIX = re.compile(r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
+# "Name | Outlet", "Name - Outlet", "Name — Outlet": the part after the last separator.
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—:»-]\s+|\s+::\s+")
+
+
+@dataclass
+class PageMeta:
+    title: str | None = None
+    published: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None
+    canonical_url: str | None = None
+    top_image: str | None = None
+    section: str | None = None
+    summary: str | None = None
+    site_name: str | None = None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """ISO 8601 or RFC 2822 text to an aware datetime (UTC assumed when no zone is given)."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            match = re.match(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)", text)
+            if match:
+                try:
+                    parsed = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}")
+                except ValueError:
+                    parsed = None
+    if parsed is None:
+        return None
+    if parsed.year < 1990 or parsed.year > 2100:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def clean(value: object) -> str | None:
+    """Whitespace-collapsed text with entities decoded (some sites escape them twice)."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(html_lib.unescape(value).split())
+    return text or None
+
+
+def json_ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict]:
+    """Every JSON object in the page's ld+json scripts, @graph members flattened."""
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        raw = script.text_content() or ""
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if isinstance(obj, list):
+                stack.extend(obj)
+            elif isinstance(obj, dict):
+                if "@graph" in obj:
+                    stack.extend(
+                        obj["@graph"] if isinstance(obj["@graph"], list) else [obj["@graph"]]
+                    )
+                yield obj
+
+
+def _types(obj: dict) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower() for k in kinds if isinstance(k, str)}
+
+
+def article_object(tree: lxml_html.HtmlElement) -> dict:
+    """The JSON-LD object describing the article; news types win over a generic WebPage."""
+    best: dict = {}
+    best_rank = 0
+    for obj in json_ld_objects(tree):
+        kinds = _types(obj) & ARTICLE_TYPES
+        if not kinds:
+            continue
+        rank = 1 if kinds == {"webpage"} else 3 if any("news" in k for k in kinds) else 2
+        if rank > best_rank:
+            best, best_rank = obj, rank
+    return best
+
+
+def _names(value: object) -> list[str]:
+    """Author names from a JSON-LD author value (string, Person, list of either)."""
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, list):
+            names.extend(n for n in (clean(x) for x in name) if n)
+        elif (text := clean(name)) is not None:
+            names.extend(split_authors(text))
+    return names
+
+
+def split_authors(text: str) -> list[str]:
+    """'By A, B and C' -> ['A', 'B', 'C'] (also ';' and '|' separated lists)."""
+    text = re.sub(r"^\s*(by|von|par|por|от)\s+", "", text.strip(), flags=re.IGNORECASE)
+    parts = re.split(r"\s*(?:;|\||,|\band\b|&)\s*", text)
+    return [p.strip() for p in parts if p.strip() and not p.strip().startswith("http")]
+
+
+def _image(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return clean(value)
+
+
+def meta_content(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
+    """First non-empty ``<meta>`` content among property/name/itemprop keys, in key order."""
+    for key in keys:
+        for attribute in ("property", "name", "itemprop"):
+            for node in tree.xpath(f"//meta[@{attribute}=$key]", key=key):
+                value = clean(node.get("content"))
+                if value:
+                    return value
+    return None
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def is_site_name(part: str, site_name: str | None, host: str | None) -> bool:
+    """A title part that names the outlet: its og:site_name, or its domain spelled out."""
+    squashed = _squashed(part)
+    if not squashed:
+        return False
+    if site_name and squashed in {_squashed(site_name), _squashed(site_name).removeprefix("the")}:
+        return True
+    if host:
+        domain = _squashed(host.removeprefix("www.").rsplit(".", 1)[0])
+        return len(squashed) >= 3 and (squashed in domain or domain in squashed)
+    return False
+
+
+def strip_site_name(title: str, site_name: str | None, host: str | None = None) -> str:
+    """Drop a leading or trailing ' | Outlet' that page and social-card titles carry."""
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    if is_site_name(parts[-1], site_name, host):
+        return title[: title.rfind(parts[-1])].rstrip(" |–—-:»").strip()
+    if is_site_name(parts[0], site_name, host):
+        return title[title.find(parts[0]) + len(parts[0]) :].lstrip(" |–—-:»").strip()
+    return title
+
+
+def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
+    """Metadata the page states about itself (no guessing from text layout)."""
+    ld = article_object(tree)
+    meta = PageMeta()
+    meta.site_name = meta_content(tree, "og:site_name", "application-name")
+    publisher = ld.get("publisher")
+    if not meta.site_name and isinstance(publisher, dict):
+        meta.site_name = clean(publisher.get("name"))
+
+    host = urlsplit(url).hostname if url else None
+    for candidate in (
+        clean(ld.get("headline")),
+        meta_content(tree, "og:title", "twitter:title"),
+    ):
+        if candidate:
+            meta.title = strip_site_name(candidate, meta.site_name, host)
+            break
+    if meta.title is None:
+        meta.title = document_title(tree, meta.site_name, host)
+
+    meta.published = parse_date(clean(ld.get("datePublished"))) or parse_date(
+        meta_content(
+            tree,
+            "article:published_time",
+            "datePublished",
+            "og:published_time",
+            "publishdate",
+            "publish-date",
+            "pubdate",
+            "parsely-pub-date",
+            "sailthru.date",
+            "dc.date.issued",
+            "DC.date.issued",
+            "dcterms.created",
+            "date",
+        )
+    )
+    if meta.published is None:
+        for node in tree.xpath("//time[@datetime][@pubdate or @itemprop='datePublished']"):
+            meta.published = parse_date(node.get("datetime"))
+            if meta.published:
+                break
+
+    meta.authors = _dedupe(_names(ld.get("author")))
+    if not meta.authors:
+        byline = meta_content(tree, "author", "article:author", "parsely-author", "sailthru.author")
+        if byline and not byline.startswith("http"):
+            meta.authors = _dedupe(split_authors(byline))
+
+    lang = tree.get("lang") or meta_content(tree, "og:locale", "language", "content-language")
+    meta.language = clean(ld.get("inLanguage")) or lang
+    if meta.language:
+        meta.language = meta.language.replace("_", "-").split("-")[0].lower() or None
+
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    raw_canonical = clean(canonical[0]) if canonical else meta_content(tree, "og:url")
+    meta.canonical_url = canonical_url(raw_canonical, url)
+
+    image = _image(ld.get("image")) or meta_content(tree, "og:image", "twitter:image")
+    meta.top_image = urljoin(url, image) if image and url else image
+
+    section = ld.get("articleSection")
+    if isinstance(section, list):
+        section = section[0] if section else None
+    meta.section = clean(section) or meta_content(tree, "article:section", "section")
+    meta.summary = clean(ld.get("description")) or meta_content(
+        tree, "og:description", "description", "twitter:description"
+    )
+    return meta
+
+
+def document_title(
+    tree: lxml_html.HtmlElement, site_name: str | None, host: str | None
+) -> str | None:
+    """Headline from the document itself: an ``<h1>`` the ``<title>`` repeats, else ``<title>``."""
+    tag = clean(tree.findtext(".//title")) or ""
+    headings = [h for h in (clean(node.text_content()) for node in tree.xpath("//h1")) if h]
+    for heading in headings:
+        if (
+            heading in tag
+            and len(heading.split()) >= 3
+            and not is_site_name(heading, site_name, host)
+        ):
+            return heading
+    if tag:
+        return strip_site_name(tag, site_name, host)
+    return headings[0] if headings else None
+
+
+def canonical_url(declared: str | None, url: str | None) -> str | None:
+    """The page's declared canonical URL, absolute and normalised; the fetch URL otherwise."""
+    candidate = urljoin(url, declared) if declared and url else declared or url
+    if not candidate or not candidate.startswith(("http://", "https://")):
+        return url
+    try:
+        return normalize_url(candidate, strict=False)
+    except (ValueError, AttributeError):
+        return candidate
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name.lower() not in seen and len(name) < 100:
+            seen.add(name.lower())
+            out.append(name)
+    return out
