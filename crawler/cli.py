@@ -7,6 +7,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # pgserver asks platformdirs for a runtime dir it never uses; under cron
+    # and in containers XDG_RUNTIME_DIR is unset and the warning is noise.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR is not set.*")
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level, json_lines=args.json_logs)

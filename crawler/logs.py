@@ -32,6 +32,27 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
         handler.setFormatter(JsonLineFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Scrapy sets its own loggers to DEBUG; the handler's level is what filters.
+    handler.setLevel(level)
+    if logging.getLevelName(level) >= logging.INFO:
+        handler.addFilter(_quiet_start_up)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+# Start-up dumps of every setting and component, and the embedded server's
+# chatter: useful when debugging, noise in a cron mail.  A filter on our
+# handler, because Scrapy's logging set-up resets the levels of its loggers.
+_CHATTY_AT_INFO = (
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.crawler",
+    "scrapy.utils.log",
+    "scrapy.extensions.telnet",
+    "pgserver",
+)
+
+
+def _quiet_start_up(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(_CHATTY_AT_INFO)

@@ -55,6 +55,8 @@ WIREWATCH_DB_POOL_SIZE = 4
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
+# No remote consoles: a crawler that runs for months unattended opens no ports.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

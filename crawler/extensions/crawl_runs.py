@@ -25,9 +25,9 @@ from pipelines.queries import Q
 log = logging.getLogger(__name__)
 
 RUN_ID_STAT = "wirewatch/crawl_run_id"
-# Outcomes of pages that are not errors of the crawl: the page was fine, it
-# just was not an article.
-NOT_ERRORS = frozenset({"not_article"})
+# Outcomes of pages that are not errors of the crawl: the page was fine but
+# not an article, or robots.txt asked us not to fetch it.
+NOT_ERRORS = frozenset({"not_article", "robots_disallowed"})
 
 
 def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
