@@ -327,9 +327,7 @@ def share_links(art: Article, label: str) -> str:
 def page_wire(art: Article, site: Site, related: list[Article]) -> str:
     """A clean agency CMS: OG, article:published_time and JSON-LD."""
     paras = "\n".join(f"      <p>{e(p)}</p>" for p in art.paragraphs)
-    rel = "\n".join(
-        f'      <li><a href="{a.path}">{e(a.headline)}</a></li>' for a in related
-    )
+    rel = "\n".join(f'      <li><a href="{a.path}">{e(a.headline)}</a></li>' for a in related)
     return f"""<!DOCTYPE html>
 <html lang="{art.lang}">
 <head>
@@ -412,8 +410,7 @@ def page_dailyharbor(art: Article, site: Site, related: list[Article]) -> str:
         body[-1] = f'<p class="credit-line"><em>{e(art.paragraphs[-1])}</em></p>'
     paras = "\n\t\t\t".join(body)
     rel = "\n".join(
-        f'\t\t\t<li class="related-post"><a href="{a.path}" rel="bookmark">{e(a.headline)}</a>'
-        "</li>"
+        f'\t\t\t<li class="related-post"><a href="{a.path}" rel="bookmark">{e(a.headline)}</a></li>'
         for a in related
     )
     post_id = 4000 + sum(map(ord, art.path)) % 5000
@@ -561,7 +558,9 @@ def page_valleyherald(art: Article, site: Site, related: list[Article]) -> str:
         meta = f'<meta http-equiv="Content-Type" content="text/html; charset={art.charset}">'
     dt = art.dt
     hour = dt.hour % 12 or 12
-    visible = f"{dt:%A}, {dt:%B} {dt.day}, {dt.year} {hour}:{dt:%M} {'AM' if dt.hour < 12 else 'PM'}"
+    visible = (
+        f"{dt:%A}, {dt:%B} {dt.day}, {dt.year} {hour}:{dt:%M} {'AM' if dt.hour < 12 else 'PM'}"
+    )
     section_name = VH_SECTIONS.get(art.section, art.section.title())
     return f"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
 <html lang="en">
@@ -849,9 +848,7 @@ def build(out: Path) -> dict:
         "About us", f"<p>{e(SITES['dailyharbor'].about)}</p>"
     ).encode()
     port = [a for a in by_site["dailyharbor"] if a.story in ("picket-line", "gull-island-ferry")]
-    files["/dailyharbor/tag/port/index.html"] = simple_page(
-        "Tag: Port", link_list(port)
-    ).encode()
+    files["/dailyharbor/tag/port/index.html"] = simple_page("Tag: Port", link_list(port)).encode()
     vh = by_site["valleyherald"]
     for key in VH_SECTIONS:
         files[f"/valleyherald/{key}/index.html"] = vh_section_page(
@@ -874,9 +871,7 @@ def build(out: Path) -> dict:
         "<p>Embargoed until Monday. This page is disallowed by robots.txt and must never "
         "be fetched by the crawler.</p>",
     ).encode()
-    sites_list = "\n".join(
-        f'<li><a href="{s.home}">{e(s.name)}</a></li>' for s in SITES.values()
-    )
+    sites_list = "\n".join(f'<li><a href="{s.home}">{e(s.name)}</a></li>' for s in SITES.values())
     files["/index.html"] = simple_page(
         "wirewatch fixture newsroom",
         "<p>A fictional news world for the wirewatch demo and tests.</p>\n"
@@ -908,9 +903,7 @@ def make_manifest(articles: list[Article], by_site: dict[str, list[Article]]) ->
             "wire_originals": sum(a.kind == "wire" for a in articles),
             "copies": sum(a.kind == "copy" for a in articles),
             "outlet_originals": sum(a.kind == "original" for a in articles),
-            "articles_per_source": {
-                SITES[k].source: len(v) for k, v in by_site.items()
-            },
+            "articles_per_source": {SITES[k].source: len(v) for k, v in by_site.items()},
         },
         "sites": {
             k: {
@@ -923,9 +916,7 @@ def make_manifest(articles: list[Article], by_site: dict[str, list[Article]]) ->
             }
             for k, s in SITES.items()
         },
-        "stories": {
-            sid: sorted(a.path for a in articles if a.story == sid) for sid in stories
-        },
+        "stories": {sid: sorted(a.path for a in articles if a.story == sid) for sid in stories},
         "articles": [
             {
                 "path": a.path,
@@ -954,8 +945,9 @@ def make_manifest(articles: list[Article], by_site: dict[str, list[Article]]) ->
         "near_duplicates_that_are_distinct": [
             {
                 "paths": [
-                    next(a.path for a in articles if a.story == "harwick-strike"
-                         and a.kind == "wire"),
+                    next(
+                        a.path for a in articles if a.story == "harwick-strike" and a.kind == "wire"
+                    ),
                     next(a.path for a in articles if a.story == "picket-line"),
                 ],
                 "why": "same event (Harwick dock strike), one shared quote, different write-ups",
@@ -986,8 +978,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = build(out)
     exp = manifest["expected"]
     print(
-        f"wrote {out}: {exp['articles']} articles, {exp['stories']} stories, "
-        f"{exp['copies']} copies"
+        f"wrote {out}: {exp['articles']} articles, {exp['stories']} stories, {exp['copies']} copies"
     )
     return 0
 

@@ -473,8 +473,10 @@ ORIGINALS: tuple[Original, ...] = (
         ),
         caption="Dockers warm their hands at a brazier outside the North gate.",
         credit="Daily Harbor/Maeve Cardle",
-        notes=("Same event as the MPA strike story and shares one quote with it, "
-               "but a distinct write-up: must NOT be folded into harwick-strike.",),
+        notes=(
+            "Same event as the MPA strike story and shares one quote with it, "
+            "but a distinct write-up: must NOT be folded into harwick-strike.",
+        ),
     ),
     Original(
         site="dailyharbor",
@@ -632,7 +634,7 @@ ORIGINALS: tuple[Original, ...] = (
             "in two minutes and eleven seconds, eight seconds ahead of the runner-up from "
             "Brennick.",
             '"The ramp was the hardest part," said team captain Lili Ostrander, 17. "We '
-            'rebuilt the tracks three times after the floods soaked our workshop in the '
+            "rebuilt the tracks three times after the floods soaked our workshop in the "
             'spring."',
             "The team is raising money to cover travel to the final. The school's parent "
             "association will hold a bake sale at the Orrin market on Saturday morning.",
