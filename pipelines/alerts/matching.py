@@ -1,0 +1,372 @@
+"""Matching stories against many subscriptions at once, through spelling variants.
+
+Names reach the news transliterated many ways (Mansur/Mansour,
+Qaddafi/Gaddafi/Kadhafi, Zelensky/Zelenskyy/Zelenskiy). A query word matches
+a story word when, after folding case and diacritics:
+
+1. they are equal; or
+2. (both at least ``MIN_VARIANT_LENGTH`` letters) their transliteration
+   *skeletons* are equal — digraphs and doubled letters reduced, ou/oo→u,
+   y→i, q→k, kh→k… (:func:`skeleton`); or
+3. (skeletons of at least ``MIN_FUZZY_LENGTH`` letters) rapidfuzz's ratio of the
+   skeletons reaches the threshold, their lengths differ by at most one, they
+   end in the same letter and start in the same sound class (G/K/Q, S/Z, V/W/F,
+   I/J/Y). Requiring the same last letter keeps "Zelenska" (his wife) from
+   matching "Zelensky" and "Mansura" from matching "Mansur"; length and
+   threshold keep "Mansur" from matching every word one edit away.
+
+``=word`` and exact-only subscriptions use rule 1 alone; ``prefix*`` words
+match folded words starting with the prefix.
+
+Subscriptions are compiled once into inverted indexes (folded word, skeleton,
+fuzzy buckets keyed by length/first class/last letter, prefixes, filters), so
+a story costs a lookup per distinct word, not a scan of every subscription.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from pipelines.alerts.query import And, Filter, Leaf, Node, Not, Or, Phrase, Word, evaluate
+from pipelines.alerts.text import Token, fold, tokenize
+
+DEFAULT_THRESHOLD = 85.0
+MIN_VARIANT_LENGTH = 5  # shorter words (gold, Tyre, curt) only match exactly
+MIN_FUZZY_LENGTH = 6
+MAX_TEXT_CHARS = 200_000  # matching reads this much of a huge story's body
+WORD_CACHE_SIZE = 200_000
+
+_SKELETON_RULES = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"sch", "sh"),
+        (r"tch", "ch"),
+        (r"dzh|dj|zh", "j"),
+        (r"kh", "k"),
+        (r"gh", "g"),
+        (r"dh", "d"),
+        (r"th", "t"),
+        (r"ph", "f"),
+        (r"ck", "k"),
+        (r"q", "k"),
+        (r"x", "ks"),
+        (r"w", "v"),
+        (r"ou|oo", "u"),
+        (r"y", "i"),
+        (r"(?<=.)j", "i"),  # Zelenskij, Aleksej; an initial J stays
+        (r"(.)\1+", r"\1"),
+    ]
+]
+_SOUND_CLASS = str.maketrans({"g": "k", "q": "k", "c": "k", "z": "s", "w": "v", "f": "v",
+                              "j": "i", "y": "i"})  # fmt: skip
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def skeleton(word: str) -> str:
+    """Spelling-insensitive key of a folded Latin word; other scripts are returned as they are."""
+    if not word.isascii() or not word.isalpha():
+        return word
+    for pattern, replacement in _SKELETON_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _fuzzy_key(skel: str) -> tuple[int, str, str]:
+    return len(skel), skel[0].translate(_SOUND_CLASS), skel[-1]
+
+
+def _fuzzy_ok(term_skel: str, word_skel: str, threshold: float) -> bool:
+    if min(len(term_skel), len(word_skel)) < MIN_FUZZY_LENGTH:
+        return False
+    if abs(len(term_skel) - len(word_skel)) > 1 or term_skel[-1] != word_skel[-1]:
+        return False
+    if term_skel[0].translate(_SOUND_CLASS) != word_skel[0].translate(_SOUND_CLASS):
+        return False
+    return fuzz.ratio(term_skel[1:], word_skel[1:]) >= threshold
+
+
+def is_variant(term: str, word: str, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    """Whether story word ``word`` counts as a spelling of query word ``term``."""
+    term, word = fold(term), fold(word)
+    if term == word:
+        return True
+    if min(len(term), len(word)) < MIN_VARIANT_LENGTH:
+        return False
+    ts, ws = skeleton(term), skeleton(word)
+    if ts == ws:
+        return True
+    if min(len(ts), len(ws)) >= MIN_FUZZY_LENGTH and _fuzzy_key(ts)[1:] == _fuzzy_key(ws)[1:]:
+        return _fuzzy_ok(ts, ws, threshold)
+    return False
+
+
+def exact_only(tree: Node) -> Node:
+    """The same query with every word and phrase made exact (no spelling variants)."""
+    if isinstance(tree, And | Or):
+        return type(tree)(tuple(exact_only(c) for c in tree.children))
+    if isinstance(tree, Not):
+        return Not(exact_only(tree.child))
+    if isinstance(tree, Word | Phrase):
+        return replace(tree, exact=True)
+    return tree
+
+
+def positive_leaves(tree: Node, negated: bool = False) -> Iterable[Leaf]:
+    """Leaves whose presence can make the query match (under an even number of NOTs)."""
+    if isinstance(tree, And | Or):
+        for child in tree.children:
+            yield from positive_leaves(child, negated)
+    elif isinstance(tree, Not):
+        yield from positive_leaves(tree.child, not negated)
+    elif not negated:
+        yield tree
+
+
+# --- the story side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryDoc:
+    """What a query is matched against: the canonical copy's text and the story's attributes."""
+
+    title: str
+    text: str
+    sources: frozenset[str] = frozenset()  # source names and outlet hosts, folded
+    language: str | None = None
+
+
+def source_keys(*names: str | None) -> frozenset[str]:
+    """Values ``source:`` accepts for these sources and outlets ('tass.com' → also 'tass')."""
+    keys: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        value = fold(name.strip())
+        value = value.removeprefix("www.")
+        keys.add(value)
+        if "." in value:
+            keys.add(value.split(".")[0])
+    return frozenset(keys)
+
+
+@dataclass
+class _Analysed:
+    stream: list[str | None]  # folded title words, a None separator, folded body words
+    tokens: list[Token | None]
+    title_end: int
+
+
+def _analyse(doc: StoryDoc) -> _Analysed:
+    title = tokenize(doc.title or "")
+    body = tokenize((doc.text or "")[:MAX_TEXT_CHARS])
+    tokens: list[Token | None] = [*title, None, *body]
+    return _Analysed([t.folded if t else None for t in tokens], tokens, len(title))
+
+
+# --- the index ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    subscription_id: int
+    terms: tuple[str, ...]  # the story's words that made it match, as written there
+
+
+@dataclass
+class _Spec:
+    """One distinct (word, exact, prefix) used by some query."""
+
+    word: str
+    exact: bool
+    prefix: bool
+
+
+@dataclass
+class _Compiled:
+    subscription_id: int
+    tree: Node
+    positive: list[Leaf] = field(default_factory=list)
+
+
+class Matcher:
+    """All active subscriptions, indexed for matching one story at a time."""
+
+    def __init__(
+        self,
+        subscriptions: Iterable[tuple[int, Node]],
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ):
+        self.threshold = threshold
+        self._specs: list[_Spec] = []
+        self._spec_ids: dict[tuple[str, bool, bool], int] = {}
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._by_skeleton: dict[str, list[int]] = defaultdict(list)
+        self._fuzzy: dict[tuple[int, str, str], dict[str, list[int]]] = defaultdict(dict)
+        self._prefixes: dict[str, list[int]] = defaultdict(list)
+        self._leaf_specs: dict[Leaf, tuple[int, ...]] = {}
+        self._leaf_subs: dict[Leaf, list[int]] = defaultdict(list)
+        self._spec_leaves: dict[int, list[Leaf]] = defaultdict(list)
+        self._filters: dict[tuple[str, str], list[Leaf]] = defaultdict(list)
+        self._subs: list[_Compiled] = []
+        self._word_cache: dict[str, tuple[int, ...]] = {}
+        for subscription_id, tree in subscriptions:
+            self._add(subscription_id, tree)
+        self._fuzzy_choices = {
+            key: {skel: skel[1:] for skel in bucket} for key, bucket in self._fuzzy.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    # building
+
+    def _spec(self, word: str, exact: bool, prefix: bool) -> int:
+        key = (word, exact, prefix)
+        found = self._spec_ids.get(key)
+        if found is not None:
+            return found
+        spec_id = len(self._specs)
+        self._specs.append(_Spec(word, exact, prefix))
+        self._spec_ids[key] = spec_id
+        if prefix:
+            self._prefixes[word[:3]].append(spec_id)
+        else:
+            self._by_word[word].append(spec_id)
+            if not exact and len(word) >= MIN_VARIANT_LENGTH:
+                skel = skeleton(word)
+                self._by_skeleton[skel].append(spec_id)
+                if len(skel) >= MIN_FUZZY_LENGTH:
+                    self._fuzzy[_fuzzy_key(skel)].setdefault(skel, []).append(spec_id)
+        return spec_id
+
+    def _add(self, subscription_id: int, tree: Node) -> None:
+        index = len(self._subs)
+        compiled = _Compiled(subscription_id, tree, list(positive_leaves(tree)))
+        self._subs.append(compiled)
+        for leaf in set(_all_leaves(tree)):
+            self._leaf_subs[leaf].append(index)
+            if isinstance(leaf, Filter):
+                self._filters[(leaf.field, leaf.value)].append(leaf)
+                continue
+            if leaf in self._leaf_specs:
+                continue
+            if isinstance(leaf, Word):
+                specs: tuple[int, ...] = (self._spec(leaf.text, leaf.exact, leaf.prefix),)
+            else:
+                specs = tuple(self._spec(w, leaf.exact, False) for w in leaf.words)
+            self._leaf_specs[leaf] = specs
+            for spec_id in set(specs):
+                self._spec_leaves[spec_id].append(leaf)
+
+    # matching
+
+    def _specs_for(self, word: str) -> tuple[int, ...]:
+        cached = self._word_cache.get(word)
+        if cached is not None:
+            return cached
+        found: set[int] = set(self._by_word.get(word, ()))
+        if len(word) >= MIN_VARIANT_LENGTH:
+            skel = skeleton(word)
+            found.update(self._by_skeleton.get(skel, ()))
+            if len(skel) >= MIN_FUZZY_LENGTH:
+                length, first, last = _fuzzy_key(skel)
+                for size in (length - 1, length, length + 1):
+                    bucket = self._fuzzy.get((size, first, last))
+                    if not bucket:
+                        continue
+                    # Skeletons in a bucket share their first sound class, so the
+                    # first letter is compared by class, the rest by ratio.
+                    for _rest, _score, key in process.extract(
+                        skel[1:],
+                        self._fuzzy_choices[(size, first, last)],
+                        scorer=fuzz.ratio,
+                        score_cutoff=self.threshold,
+                        limit=None,
+                    ):
+                        found.update(bucket[key])
+        for spec_id in self._prefixes.get(word[:3], ()):
+            if word.startswith(self._specs[spec_id].word):
+                found.add(spec_id)
+        result = tuple(sorted(found))
+        if len(self._word_cache) >= WORD_CACHE_SIZE:
+            self._word_cache.clear()
+        self._word_cache[word] = result
+        return result
+
+    def match(self, doc: StoryDoc) -> list[Match]:
+        """Subscriptions whose query matches ``doc``, with the words that matched."""
+        analysed = _analyse(doc)
+        positions: dict[int, list[int]] = defaultdict(list)
+        for i, word in enumerate(analysed.stream):
+            if word is None:
+                continue
+            for spec_id in self._specs_for(word):
+                positions[spec_id].append(i)
+
+        hits: dict[Leaf, list[int]] = {}
+        candidate_leaves = {leaf for s in positions for leaf in self._spec_leaves[s]}
+        for leaf in candidate_leaves:
+            found = _leaf_positions(leaf, self._leaf_specs[leaf], positions, analysed.title_end)
+            if found:
+                hits[leaf] = found
+        for source in doc.sources:
+            for leaf in self._filters.get(("source", source), ()):
+                hits[leaf] = []
+        if doc.language:
+            language = fold(doc.language).split("-")[0].split("_")[0]
+            for leaf in self._filters.get(("lang", language), ()):
+                hits[leaf] = []
+
+        candidates = sorted({i for leaf in hits for i in self._leaf_subs[leaf]})
+        matches = []
+        for index in candidates:
+            compiled = self._subs[index]
+            if not evaluate(compiled.tree, hits.keys()):
+                continue
+            used = sorted({p for leaf in compiled.positive for p in hits.get(leaf, ())})
+            terms = dict.fromkeys(
+                _surface(doc, analysed.tokens[p], p < analysed.title_end) for p in used
+            )
+            matches.append(Match(compiled.subscription_id, tuple(terms)))
+        return matches
+
+
+def _all_leaves(tree: Node) -> Iterable[Leaf]:
+    if isinstance(tree, And | Or):
+        for child in tree.children:
+            yield from _all_leaves(child)
+    elif isinstance(tree, Not):
+        yield from _all_leaves(tree.child)
+    else:
+        yield tree
+
+
+def _leaf_positions(
+    leaf: Leaf, specs: tuple[int, ...], positions: dict[int, list[int]], title_end: int
+) -> list[int]:
+    """Stream positions of the words that make ``leaf`` match (empty when it does not)."""
+    limit = title_end if getattr(leaf, "field", None) == "title" else None
+    if len(specs) == 1 and isinstance(leaf, Word):
+        found = positions.get(specs[0], [])
+        return [p for p in found if limit is None or p < limit]
+    sets = [set(positions.get(s, ())) for s in specs]
+    result: list[int] = []
+    for start in sorted(sets[0]):
+        if limit is not None and start + len(specs) > limit:
+            break
+        if all(start + k in sets[k] for k in range(1, len(specs))):
+            result.extend(range(start, start + len(specs)))
+    return result
+
+
+def _surface(doc: StoryDoc, token: Token | None, in_title: bool) -> str:
+    assert token is not None
+    source = doc.title if in_title else doc.text
+    return source[token.start : token.end]

@@ -1,0 +1,105 @@
+"""Filling the outbox: matching a new or newly canonical story, in the storing transaction.
+
+``enqueue`` runs inside ``store_article``'s transaction, so the outbox rows
+commit with the story or not at all; the unique (subscription, story)
+constraint makes a second match of the same story (another copy, a canonical
+change, a retried transaction) a no-op. The compiled matcher is cached per
+database and rebuilt when ``alert_state.subscriptions_version`` moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import psycopg
+
+from pipelines.alerts.matching import Matcher, StoryDoc, exact_only, source_keys
+from pipelines.alerts.query import Node, QuerySyntaxError, parse
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+
+class AssignmentLike(Protocol):
+    story_id: int
+    created: bool
+    canonical_changed: bool
+
+
+def compile_subscriptions(rows: Iterable[Mapping[str, Any]]) -> Matcher:
+    """A matcher over subscription rows (id, query, exact); unparsable stored queries skipped."""
+    trees: list[tuple[int, Node]] = []
+    for row in rows:
+        try:
+            tree = parse(row["query"])
+        except QuerySyntaxError as exc:
+            log.warning("alert %s: stored query no longer parses, skipped: %s", row["id"], exc)
+            continue
+        trees.append((row["id"], exact_only(tree) if row["exact"] else tree))
+    return Matcher(trees)
+
+
+_cache: dict[tuple[Any, ...], tuple[int, Matcher]] = {}
+_cache_lock = threading.Lock()
+
+
+def current_matcher(conn: psycopg.Connection) -> Matcher:
+    """The compiled subscriptions of this connection's database, rebuilt only when they changed."""
+    version = conn.execute(Q.subscriptions_version).fetchone()["version"]
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == version:
+            return cached[1]
+    matcher = compile_subscriptions(conn.execute(Q.active_subscriptions).fetchall())
+    with _cache_lock:
+        _cache[key] = (version, matcher)
+    return matcher
+
+
+def story_doc(row: Mapping[str, Any]) -> StoryDoc:
+    return StoryDoc(
+        title=row["title"] or "",
+        text=row["text"] or "",
+        sources=source_keys(*(row.get("sources") or ())),
+        language=row.get("language"),
+    )
+
+
+def enqueue(
+    conn: psycopg.Connection, assignment: AssignmentLike, *, matcher: Matcher | None = None
+) -> int:
+    """Queue alerts for a story that is new or whose canonical copy changed; returns rows added.
+
+    A plain new copy of a known story queues nothing: alerts are per story.
+    """
+    if not (assignment.created or assignment.canonical_changed):
+        return 0
+    matcher = matcher if matcher is not None else current_matcher(conn)
+    if not len(matcher):
+        return 0
+    row = conn.execute(Q.story_for_matching, {"story_id": assignment.story_id}).fetchone()
+    if row is None:
+        return 0
+    matches = matcher.match(story_doc(row))
+    if not matches:
+        return 0
+    with conn.cursor() as cur:
+        cur.executemany(
+            Q.enqueue_alert,
+            [
+                {
+                    "subscription_id": m.subscription_id,
+                    "story_id": assignment.story_id,
+                    "terms": list(m.terms),
+                }
+                for m in matches
+            ],
+        )
+        added = max(cur.rowcount, 0)
+    if added:
+        log.info("story %s: %d alert(s) queued", assignment.story_id, added)
+    return added

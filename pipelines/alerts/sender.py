@@ -1,0 +1,290 @@
+"""Delivering what the outbox holds: ``wirewatch alerts send`` and the scheduler's job.
+
+Guarantee: **at least once, with a stable Message-ID**. A row is marked sent
+only after the server accepted the message, in a transaction of its own. If
+the process dies between the server's acceptance and that commit, the next
+run sends the same message again with the same ``Message-ID`` (and webhook
+``X-Wirewatch-Delivery``), derived from (subscription, story) or
+(subscription, digest period), so mail clients and receivers can drop the
+repeat. Nothing is ever lost: an unreachable server leaves every row pending
+for the next run.
+
+Two senders at once (cron and the daemon) never deliver the same row twice:
+each subscription is worked on under a session advisory lock, which
+PostgreSQL releases by itself if the holder dies.
+
+Retries: a temporary failure (4xx, timeout, webhook 5xx) is retried with
+exponential backoff up to ``max_attempts``; a permanent one (5xx, refused
+address) is recorded against the subscription at once and never retried,
+and ``max_failures`` of those in a row disable the subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+import psycopg
+
+from pipelines.alerts.apprise_channel import AppriseChannel
+from pipelines.alerts.outcome import FAILED, RETRY, SENT, ChannelDown, Outcome
+from pipelines.alerts.render import (
+    Rendered,
+    StoryView,
+    SubscriptionView,
+    email_message,
+    message_id,
+    payload,
+    render,
+    story_view,
+    unsubscribe_header,
+)
+from pipelines.alerts.settings import SmtpSettings
+from pipelines.alerts.smtp import SmtpChannel
+from pipelines.alerts.webhook import WebhookChannel
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+LOCK_CLASS = 0x616C_6572 << 32  # 'aler': advisory lock keys are LOCK_CLASS | subscription id
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    max_attempts: int = 8  # temporary failures before a row is given up (about 4 hours)
+    backoff_base: float = 60.0  # seconds before the first retry, doubled each time
+    backoff_cap: float = 6 * 3600.0
+    max_failures: int = 3  # permanent failures in a row that disable a subscription
+    batch: int = 500  # rows per subscription per run
+
+    def delay(self, attempts: int) -> float:
+        return min(self.backoff_base * 2 ** max(0, attempts - 1), self.backoff_cap)
+
+
+@dataclass
+class Channels:
+    email: SmtpChannel | None = None
+    webhook: WebhookChannel = field(default_factory=WebhookChannel)
+    apprise: AppriseChannel = field(default_factory=AppriseChannel)
+
+    def close(self) -> None:
+        if self.email is not None:
+            self.email.close()
+
+
+@dataclass
+class SendReport:
+    sent: int = 0  # messages (a digest counts once)
+    retried: int = 0
+    failed: int = 0
+    busy: int = 0  # subscriptions another sender was working on
+    down: dict[str, str] = field(default_factory=dict)  # channel -> why it was skipped
+
+    @property
+    def ok(self) -> bool:
+        return not self.down
+
+
+def subscription_view(row: Mapping[str, Any]) -> SubscriptionView:
+    return SubscriptionView(row["id"], row["name"], row["query"], row["target"], row["digest"])
+
+
+def load_stories(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]]) -> list[StoryView]:
+    """Story views for outbox rows, outlets read now so late copies are listed."""
+    views = []
+    for row in rows:
+        story = conn.execute(Q.story_for_message, {"story_id": row["story_id"]}).fetchone()
+        if story is None:  # pragma: no cover - the outbox cascades with the story
+            continue
+        outlets = conn.execute(Q.story_outlets, {"story_id": row["story_id"]}).fetchall()
+        views.append(story_view(story, outlets, row["matched_terms"]))
+    return views
+
+
+def _groups(sub: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """One message per row, or per digest period."""
+    if sub["digest"] == "immediate":
+        return [[row] for row in rows]
+    return [list(g) for _, g in groupby(rows, key=lambda r: r["due_at"])]
+
+
+def _message_key(sub: Mapping[str, Any], group: Sequence[Mapping[str, Any]]) -> str:
+    if sub["digest"] == "immediate":
+        return str(group[0]["story_id"])
+    return f"{sub['digest']}{int(group[0]['due_at'].timestamp())}"
+
+
+def _domain(smtp: SmtpSettings | None) -> str:
+    return smtp.from_addr.rsplit("@", 1)[1] if smtp else "wirewatch.invalid"
+
+
+@dataclass
+class Prepared:
+    subscription: SubscriptionView
+    stories: list[StoryView]
+    rendered: Rendered
+    message_id: str
+
+
+def prepare(
+    conn: psycopg.Connection,
+    sub: Mapping[str, Any],
+    group: Sequence[Mapping[str, Any]],
+    smtp: SmtpSettings | None,
+) -> Prepared | None:
+    view = subscription_view(sub)
+    stories = load_stories(conn, group)
+    if not stories:
+        return None
+    rendered = render(view, stories, period_end=group[0]["due_at"])
+    msg_id = message_id(sub["id"], _message_key(sub, group), sub["created_at"].isoformat(),
+                        _domain(smtp))  # fmt: skip
+    return Prepared(view, stories, rendered, msg_id)
+
+
+def deliver(
+    prepared: Prepared, sub: Mapping[str, Any], smtp: SmtpSettings | None, channels: Channels
+) -> Outcome:
+    """Hand one message to its channel; raises ChannelDown when the channel is unusable."""
+    channel = sub["channel"]
+    if channel == "email":
+        if smtp is None or channels.email is None:
+            raise ChannelDown("no SMTP server configured ([smtp] or WIREWATCH_SMTP_URL)")
+        message = email_message(
+            prepared.rendered,
+            from_addr=smtp.from_addr,
+            to_addr=sub["target"],
+            msg_id=prepared.message_id,
+            list_unsubscribe=unsubscribe_header(
+                prepared.subscription, smtp.from_addr, smtp.unsubscribe_url
+            ),
+            subscription_id=sub["id"],
+        )
+        return channels.email.send(message, sub["target"])
+    if channel == "webhook":
+        body = payload(prepared.subscription, prepared.stories, prepared.message_id)
+        return channels.webhook.send(sub["target"], sub["secret_env"], body, prepared.message_id)
+    return channels.apprise.send(sub["target"], prepared.rendered.subject, prepared.rendered.text)
+
+
+def _mark_sent(conn: psycopg.Connection, ids: list[int], msg_id: str) -> None:
+    conn.execute(Q.mark_outbox_sent, {"ids": ids, "message_id": msg_id})
+
+
+def record(
+    conn: psycopg.Connection,
+    sub: Mapping[str, Any],
+    group: Sequence[Mapping[str, Any]],
+    prepared: Prepared,
+    outcome: Outcome,
+    policy: SendPolicy,
+    report: SendReport,
+) -> None:
+    ids = [row["id"] for row in group]
+    attempts = max(row["attempts"] for row in group) + 1
+    kind, detail = outcome.kind, outcome.detail
+    if kind == RETRY and attempts >= policy.max_attempts:
+        kind, detail = FAILED, f"{detail} (gave up after {attempts} attempts)"
+    with conn.transaction():
+        if kind == SENT:
+            _mark_sent(conn, ids, prepared.message_id)
+            conn.execute(Q.subscription_delivered, {"id": sub["id"]})
+            report.sent += 1
+        elif kind == RETRY:
+            delay = policy.delay(attempts)
+            conn.execute(Q.mark_outbox_retry, {"ids": ids, "error": detail, "delay": delay})
+            report.retried += 1
+        else:
+            conn.execute(Q.mark_outbox_failed, {"ids": ids, "error": detail})
+            still_active = conn.execute(
+                Q.subscription_failed,
+                {"id": sub["id"], "error": detail, "max_failures": policy.max_failures},
+            ).fetchone()["active"]
+            report.failed += 1
+            if not still_active:
+                log.warning(
+                    "alert %s disabled after %d permanent failures: %s",
+                    sub["id"], policy.max_failures, detail,
+                )  # fmt: skip
+        conn.execute(
+            Q.record_alert_attempt,
+            {"subscription_id": sub["id"], "ids": ids, "outcome": kind, "detail": detail},
+        )
+    log.info(
+        "alert %s (%s) %s: %s [%s]",
+        sub["id"], sub["channel"], kind, prepared.rendered.subject, detail,
+    )  # fmt: skip
+
+
+def send_due(
+    conn: psycopg.Connection,
+    smtp: SmtpSettings | None,
+    *,
+    policy: SendPolicy | None = None,
+    channels: Channels | None = None,
+    now: datetime | None = None,
+) -> SendReport:
+    """Deliver every due outbox row. ``conn`` must be in autocommit mode."""
+    if not conn.autocommit:
+        raise ValueError("send_due needs an autocommit connection (it commits per message)")
+    policy = policy or SendPolicy()
+    own_channels = channels is None
+    if channels is None:
+        channels = Channels(email=SmtpChannel(smtp) if smtp else None)
+    report = SendReport()
+    try:
+        for due in conn.execute(Q.due_subscriptions).fetchall():
+            _send_subscription(conn, due["id"], smtp, policy, channels, report)
+    finally:
+        if own_channels:
+            channels.close()
+    return report
+
+
+def _send_subscription(
+    conn: psycopg.Connection,
+    subscription_id: int,
+    smtp: SmtpSettings | None,
+    policy: SendPolicy,
+    channels: Channels,
+    report: SendReport,
+) -> None:
+    lock = LOCK_CLASS | subscription_id
+    if not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock,)).fetchone()["ok"]:
+        report.busy += 1
+        return
+    try:
+        sub = conn.execute(Q.subscription_by_id, {"id": subscription_id}).fetchone()
+        if sub is None or not sub["active"] or sub["channel"] in report.down:
+            return
+        rows = conn.execute(
+            Q.due_outbox_of_subscription, {"subscription_id": sub["id"], "limit": policy.batch}
+        ).fetchall()
+        for group in _groups(sub, rows):
+            prepared = prepare(conn, sub, group, smtp)
+            if prepared is None:
+                continue
+            try:
+                outcome = deliver(prepared, sub, smtp, channels)
+            except ChannelDown as exc:
+                report.down[sub["channel"]] = str(exc)
+                log.error("%s alerts not sent this run: %s", sub["channel"], exc)
+                return
+            record(conn, sub, group, prepared, outcome, policy, report)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def preview(
+    conn: psycopg.Connection, sub: Mapping[str, Any], smtp: SmtpSettings | None, limit: int = 20
+) -> list[Prepared]:
+    """What would be sent for ``sub`` (pending rows, due or not), rendered, nothing marked."""
+    rows = conn.execute(
+        Q.pending_outbox_of_subscription, {"subscription_id": sub["id"], "limit": limit}
+    ).fetchall()
+    prepared = (prepare(conn, sub, group, smtp) for group in _groups(sub, rows))
+    return [p for p in prepared if p is not None]

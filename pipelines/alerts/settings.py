@@ -1,0 +1,239 @@
+"""The ``[smtp]`` and ``[[alert]]`` tables of ``wirewatch.toml``, and ``WIREWATCH_SMTP_URL``.
+
+The SMTP password is never in the file: ``password_env`` names the variable
+that holds it (or it travels in ``WIREWATCH_SMTP_URL``), and
+:class:`SmtpSettings` keeps it out of ``repr`` and :meth:`SmtpSettings.describe`,
+so it cannot reach a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from crawler.config import Problems, check_keys, check_type
+from crawler.errors import ConfigError
+from pipelines.alerts.addresses import (
+    CHANNELS,
+    DIGESTS,
+    SubscriptionSpec,
+    email_problem,
+    validate_spec,
+)
+
+SECURITY_MODES = ("none", "starttls", "ssl")
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+SMTP_URL_ENV = "WIREWATCH_SMTP_URL"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    from_addr: str
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    # Only set from WIREWATCH_SMTP_URL; excluded from repr so it is never logged.
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    # Optional https URL for List-Unsubscribe, with {id} and {name} filled in.
+    unsubscribe_url: str | None = None
+
+    def describe(self) -> str:
+        """Where mail goes, for logs and messages: no password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"smtp://{user}{self.host}:{self.port} ({self.security})"
+
+    def resolve_password(self, environ: Mapping[str, str] = os.environ) -> str | None:
+        if self.password is not None:
+            return self.password
+        if self.password_env:
+            value = environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"[smtp] password_env names {self.password_env}, which is not set"
+                )
+            return value
+        return None
+
+
+_SMTP_FIELDS = {
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "from",
+    "timeout",
+    "unsubscribe_url",
+}
+
+
+def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
+    """Validate ``[smtp]``; problems name the table and the field."""
+    if not isinstance(table, dict):
+        problems.add("[smtp]", "must be a table")
+        return None
+    before = len(problems.messages)
+    if "password" in table:
+        problems.add(
+            "[smtp]: field 'password'",
+            "not allowed in the file: put the password in an environment variable "
+            "and name that variable in password_env",
+        )
+    rest = {k: v for k, v in table.items() if k != "password"}
+    check_keys(rest, _SMTP_FIELDS, {"host", "from"}, "[smtp]", problems)
+    for key in ("host", "username", "password_env", "from", "unsubscribe_url"):
+        if key in table:
+            check_type(table[key], str, f"[smtp]: field {key!r}", problems)
+    security = table.get("security", "starttls")
+    if check_type(security, str, "[smtp]: field 'security'", problems):
+        if security not in SECURITY_MODES:
+            problems.add("[smtp]: field 'security'", f"must be one of {', '.join(SECURITY_MODES)}")
+    port = table.get("port")
+    if port is not None and check_type(port, int, "[smtp]: field 'port'", problems):
+        if not 0 < port < 65536:
+            problems.add("[smtp]: field 'port'", "must be between 1 and 65535")
+    timeout = table.get("timeout", 30.0)
+    if check_type(timeout, (int, float), "[smtp]: field 'timeout'", problems) and timeout <= 0:
+        problems.add("[smtp]: field 'timeout'", "must be positive")
+    password_env = table.get("password_env")
+    if isinstance(password_env, str) and not _ENV_NAME.match(password_env):
+        problems.add("[smtp]: field 'password_env'", "must be an environment variable name")
+    from_addr = table.get("from")
+    if isinstance(from_addr, str):
+        if reason := email_problem(from_addr):
+            problems.add("[smtp]: field 'from'", reason)
+    url = table.get("unsubscribe_url")
+    if isinstance(url, str) and not url.startswith(("https://", "http://", "mailto:")):
+        problems.add("[smtp]: field 'unsubscribe_url'", "must be an https:, http: or mailto: URL")
+    if len(problems.messages) > before:
+        return None
+    security = str(security)
+    return SmtpSettings(
+        host=table["host"],
+        from_addr=table["from"],
+        port=port or DEFAULT_PORTS[security],
+        security=security,
+        username=table.get("username"),
+        password_env=password_env,
+        timeout=float(timeout),
+        unsubscribe_url=table.get("unsubscribe_url"),
+    )
+
+
+def parse_smtp_url(url: str, base: SmtpSettings | None = None) -> SmtpSettings:
+    """``smtp://user:pass@host:587?security=starttls&from=alerts@example.org`` (``smtps://`` = ssl).
+
+    Overrides the connection of ``[smtp]``; ``from`` and ``unsubscribe_url``
+    fall back to the table when the URL does not give them.
+    """
+    where = f"{SMTP_URL_ENV}"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not a valid URL: {exc}") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"{where}: scheme must be smtp:// or smtps://")
+    if not parts.hostname:
+        raise ConfigError(f"{where}: no host")
+    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = sorted(set(params) - {"security", "from", "timeout"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown parameter {unknown[0]!r}")
+    security = params.get("security", "ssl" if parts.scheme == "smtps" else "starttls")
+    if security not in SECURITY_MODES:
+        raise ConfigError(f"{where}: security must be one of {', '.join(SECURITY_MODES)}")
+    from_addr = params.get("from") or (base.from_addr if base else None)
+    if not from_addr:
+        raise ConfigError(f"{where}: no sender: add ?from=ADDRESS or set 'from' in [smtp]")
+    if reason := email_problem(from_addr):
+        raise ConfigError(f"{where}: from: {reason}")
+    try:
+        timeout = float(params.get("timeout", base.timeout if base else 30.0))
+    except ValueError:
+        raise ConfigError(f"{where}: timeout must be a number of seconds") from None
+    return SmtpSettings(
+        host=parts.hostname,
+        from_addr=from_addr,
+        port=port or DEFAULT_PORTS[security],
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        timeout=timeout,
+        unsubscribe_url=base.unsubscribe_url if base else None,
+    )
+
+
+def smtp_settings(
+    table: SmtpSettings | None, environ: Mapping[str, str] = os.environ
+) -> SmtpSettings | None:
+    """The effective SMTP settings: ``WIREWATCH_SMTP_URL`` over ``[smtp]``; None if neither."""
+    url = environ.get(SMTP_URL_ENV)
+    if url:
+        return parse_smtp_url(url, table)
+    return replace(table) if table else None
+
+
+_ALERT_FIELDS = {"name", "query", "email", "webhook", "apprise", "secret_env", "digest", "exact"}
+
+
+def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpec, ...]:
+    """Validate ``[[alert]]`` tables into subscription specs (the query is parsed here)."""
+    if not isinstance(tables, list):
+        problems.add("[alert]", "alerts are declared as [[alert]] tables")
+        return ()
+    specs: list[SubscriptionSpec] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables):
+        label = f"alert #{index + 1}"
+        if not isinstance(table, dict):
+            problems.add(label, "each [[alert]] must be a table")
+            continue
+        if isinstance(table.get("name"), str) and table["name"]:
+            label = f"alert {table['name']!r}"
+        before = len(problems.messages)
+        check_keys(table, _ALERT_FIELDS, {"name", "query"}, label, problems)
+        for key in ("name", "query", "email", "webhook", "apprise", "secret_env", "digest"):
+            if key in table:
+                check_type(table[key], str, f"{label}: field {key!r}", problems)
+        if "exact" in table:
+            check_type(table["exact"], bool, f"{label}: field 'exact'", problems)
+        channels = [c for c in CHANNELS if c in table]
+        if len(channels) != 1:
+            problems.add(
+                f"{label}: field 'email'",
+                "give exactly one of 'email', 'webhook' or 'apprise'",
+            )
+        digest = table.get("digest", "immediate")
+        if isinstance(digest, str) and digest not in DIGESTS:
+            problems.add(f"{label}: field 'digest'", f"must be one of {', '.join(DIGESTS)}")
+        if len(problems.messages) > before:
+            continue
+        channel = channels[0]
+        spec = SubscriptionSpec(
+            name=table["name"],
+            query=table["query"],
+            channel=channel,
+            target=table[channel],
+            digest=digest,
+            exact=table.get("exact", False),
+            secret_env=table.get("secret_env"),
+        )
+        for field_name, reason in validate_spec(spec):
+            problems.add(f"{label}: field {field_name!r}", reason)
+        if len(problems.messages) > before:
+            continue
+        if spec.name in seen:
+            problems.add(f"{label}: field 'name'", "duplicate alert name")
+            continue
+        seen.add(spec.name)
+        specs.append(spec)
+    return tuple(specs)

@@ -1,0 +1,156 @@
+-- Keyword alerts: subscriptions, matching input, the outbox and its delivery.
+
+-- name: insert_subscription
+INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin)
+VALUES (%(name)s, %(query)s, %(exact)s, %(channel)s, %(target)s, %(secret_env)s, %(digest)s,
+        %(origin)s)
+RETURNING *;
+
+-- name: upsert_config_subscription
+-- [[alert]] tables: matched by name; a changed table is updated (and re-enabled).
+INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin)
+VALUES (%(name)s, %(query)s, %(exact)s, %(channel)s, %(target)s, %(secret_env)s, %(digest)s,
+        'config')
+ON CONFLICT (name) DO UPDATE
+SET query = EXCLUDED.query, exact = EXCLUDED.exact, channel = EXCLUDED.channel,
+    target = EXCLUDED.target, secret_env = EXCLUDED.secret_env, digest = EXCLUDED.digest,
+    origin = 'config', active = true, disabled_reason = NULL, failures = 0,
+    updated_at = now()
+WHERE (alert_subscriptions.query, alert_subscriptions.exact, alert_subscriptions.channel,
+       alert_subscriptions.target, alert_subscriptions.secret_env, alert_subscriptions.digest,
+       alert_subscriptions.origin)
+      IS DISTINCT FROM
+      (EXCLUDED.query, EXCLUDED.exact, EXCLUDED.channel, EXCLUDED.target, EXCLUDED.secret_env,
+       EXCLUDED.digest, 'config')
+RETURNING id;
+
+-- name: delete_config_subscriptions_except
+DELETE FROM alert_subscriptions
+WHERE origin = 'config' AND NOT (name = ANY(%(names)s))
+RETURNING name;
+
+-- name: list_subscriptions
+SELECT s.*,
+       (SELECT count(*) FROM alert_outbox o
+         WHERE o.subscription_id = s.id AND o.status = 'pending') AS pending,
+       (SELECT count(*) FROM alert_outbox o
+         WHERE o.subscription_id = s.id AND o.status = 'sent') AS sent,
+       (SELECT count(*) FROM alert_outbox o
+         WHERE o.subscription_id = s.id AND o.status = 'failed') AS failed
+FROM alert_subscriptions s
+ORDER BY s.id;
+
+-- name: subscription_by_id
+SELECT * FROM alert_subscriptions WHERE id = %(id)s;
+
+-- name: subscription_by_name
+SELECT * FROM alert_subscriptions WHERE name = %(name)s;
+
+-- name: delete_subscription
+DELETE FROM alert_subscriptions WHERE id = %(id)s RETURNING id, name, origin;
+
+-- name: active_subscriptions
+SELECT id, query, exact FROM alert_subscriptions WHERE active ORDER BY id;
+
+-- name: subscriptions_version
+SELECT subscriptions_version AS version FROM alert_state;
+
+-- name: story_for_matching
+-- The canonical copy's text plus every source and outlet that carried the story so far.
+SELECT s.id AS story_id, a.title, a.text, a.language,
+       array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
+FROM stories s
+JOIN articles a ON a.id = s.canonical_article_id
+JOIN story_copies sc ON sc.story_id = s.id
+JOIN articles c ON c.id = sc.article_id
+WHERE s.id = %(story_id)s
+GROUP BY s.id, a.id;
+
+-- name: enqueue_alert
+-- Once per (subscription, story): a repeat (another copy, a re-match) changes nothing.
+INSERT INTO alert_outbox (subscription_id, story_id, matched_terms, due_at)
+SELECT s.id, %(story_id)s, %(terms)s,
+       CASE s.digest
+           WHEN 'hourly' THEN date_trunc('hour', now()) + interval '1 hour'
+           WHEN 'daily' THEN date_trunc('day', now(), 'UTC') + interval '1 day'
+           ELSE now()
+       END
+FROM alert_subscriptions s
+WHERE s.id = %(subscription_id)s AND s.active
+ON CONFLICT (subscription_id, story_id) DO NOTHING;
+
+-- name: due_subscriptions
+SELECT DISTINCT o.subscription_id AS id
+FROM alert_outbox o
+JOIN alert_subscriptions s ON s.id = o.subscription_id
+WHERE o.status = 'pending' AND o.due_at <= now() AND o.next_attempt_at <= now() AND s.active
+ORDER BY 1;
+
+-- name: due_outbox_of_subscription
+SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at
+FROM alert_outbox o
+WHERE o.subscription_id = %(subscription_id)s AND o.status = 'pending'
+  AND o.due_at <= now() AND o.next_attempt_at <= now()
+ORDER BY o.due_at, o.id
+LIMIT %(limit)s;
+
+-- name: pending_outbox_of_subscription
+-- Everything not sent yet, due or not (for preview).
+SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at
+FROM alert_outbox o
+WHERE o.subscription_id = %(subscription_id)s AND o.status = 'pending'
+ORDER BY o.due_at, o.id
+LIMIT %(limit)s;
+
+-- name: story_for_message
+SELECT s.id AS story_id, s.first_seen, a.id AS article_id, a.title, a.text, a.url,
+       a.canonical_url, a.outlet, a.source, a.published, a.language
+FROM stories s
+JOIN articles a ON a.id = s.canonical_article_id
+WHERE s.id = %(story_id)s;
+
+-- name: story_outlets
+-- Read at send time, so copies that arrived after matching are listed too.
+SELECT a.outlet, a.url, sc.first_seen
+FROM story_copies sc
+JOIN articles a ON a.id = sc.article_id
+WHERE sc.story_id = %(story_id)s
+ORDER BY sc.first_seen, a.id;
+
+-- name: mark_outbox_sent
+UPDATE alert_outbox
+SET status = 'sent', sent_at = now(), message_id = %(message_id)s, last_error = NULL,
+    attempts = attempts + 1
+WHERE id = ANY(%(ids)s) AND status = 'pending';
+
+-- name: mark_outbox_retry
+UPDATE alert_outbox
+SET attempts = attempts + 1, last_error = %(error)s,
+    next_attempt_at = now() + make_interval(secs => %(delay)s)
+WHERE id = ANY(%(ids)s) AND status = 'pending';
+
+-- name: mark_outbox_failed
+UPDATE alert_outbox
+SET status = 'failed', attempts = attempts + 1, last_error = %(error)s
+WHERE id = ANY(%(ids)s) AND status = 'pending';
+
+-- name: record_alert_attempt
+INSERT INTO alert_attempts (subscription_id, outbox_ids, outcome, detail)
+VALUES (%(subscription_id)s, %(ids)s, %(outcome)s, %(detail)s);
+
+-- name: subscription_delivered
+UPDATE alert_subscriptions SET failures = 0 WHERE id = %(id)s AND failures <> 0;
+
+-- name: subscription_failed
+-- A permanent failure: counted, and after too many in a row the subscription is disabled.
+UPDATE alert_subscriptions
+SET failures = failures + 1, last_error = %(error)s, last_error_at = now(),
+    active = CASE WHEN failures + 1 >= %(max_failures)s THEN false ELSE active END,
+    disabled_reason = CASE WHEN failures + 1 >= %(max_failures)s
+                           THEN %(error)s ELSE disabled_reason END
+WHERE id = %(id)s
+RETURNING active;
+
+-- name: alert_attempts_of_subscription
+SELECT outbox_ids, outcome, detail, at FROM alert_attempts
+WHERE subscription_id = %(subscription_id)s ORDER BY id;
