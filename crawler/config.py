@@ -280,8 +280,25 @@ def _schedule_section(table: Any, problems: Problems) -> Any:
     return parse_schedule(table, problems)
 
 
+def _smtp_section(table: Any, problems: Problems) -> Any:
+    # Imported late: pipelines.alerts.settings builds on this module.
+    from pipelines.alerts.settings import parse_smtp_table
+
+    return parse_smtp_table(table, problems)
+
+
+def _alert_section(tables: Any, problems: Problems) -> Any:
+    from pipelines.alerts.settings import parse_alert_tables
+
+    return parse_alert_tables(tables, problems)
+
+
 # Extra top-level tables: name -> validator returning the parsed value.
-SECTIONS: dict[str, Validator] = {"schedule": _schedule_section}
+SECTIONS: dict[str, Validator] = {
+    "schedule": _schedule_section,
+    "smtp": _smtp_section,  # SmtpSettings
+    "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
+}
 
 
 def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
