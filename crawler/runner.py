@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawler import locks
 from crawler.config import Config, Source
 from crawler.extensions.crawl_runs import RUN_ID_STAT
 from crawler.spiders.feed import FeedSpider
@@ -80,10 +83,35 @@ def run_crawls(
     *,
     database_url: str | None = None,
     overrides: dict[str, Any] | None = None,
+    only_if: Callable[[psycopg.Connection, list[Source]], list[Source]] | None = None,
 ) -> list[RunSummary]:
-    """Crawl ``sources`` concurrently (one Scrapy crawler each) and summarise the runs."""
+    """Crawl ``sources`` concurrently (one Scrapy crawler each) and summarise the runs.
+
+    Each source's advisory lock is taken first and held by this process until
+    every crawl has ended, so cron, the daemon and other machines never crawl
+    one source at the same time; a source locked elsewhere is "skipped".
+    ``only_if`` narrows the locked sources once the locks are held (cron mode
+    re-checks that a source is still due, which nobody can change meanwhile).
+    """
     url = database_url or db.database_url()
     db.ensure_migrated(url)
+    with db.connect(url, autocommit=True) as lock_conn:
+        locked = [s for s in sources if locks.try_lock(lock_conn, locks.source_lock_key(s.name))]
+        chosen = only_if(lock_conn, locked) if only_if is not None else locked
+        summaries = {
+            s.name: RunSummary(s.name, None, "skipped", finish_reason="already being crawled")
+            for s in sources
+            if s not in locked
+        }
+        if chosen:
+            for summary in _crawl(config, chosen, url, overrides):
+                summaries[summary.source] = summary
+    return [summaries[s.name] for s in sources if s.name in summaries]
+
+
+def _crawl(
+    config: Config, sources: list[Source], url: str, overrides: dict[str, Any] | None
+) -> list[RunSummary]:
     settings = settings_for(config, url, overrides)
     process = CrawlerProcess(settings)
     crawlers = []
