@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
 from crawler.urls import url_key
-from pipelines import db
+from pipelines import db, stories
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def store_article(
         if row is None:
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED
-        return StoreResult(status, row["id"])
+        assignment = stories.assign(conn, row["id"], article)
+        return StoreResult(status, row["id"], assignment.story_id)
 
 
 class StoragePipeline:

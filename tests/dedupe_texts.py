@@ -1,0 +1,58 @@
+"""Small original texts for the dedupe tests: articles, copies and near misses.
+
+Articles are seeded word salad over a shared vocabulary, so two different
+seeds share common words and even phrases by chance (as real articles do)
+but not their sentences.
+"""
+
+from __future__ import annotations
+
+import random
+
+_WORDS = (
+    "the of and to in a is that for on with as was by at from it an be this are "
+    "have has said government minister officials city police report people year "
+    "week month council water river bridge school hospital market prices energy "
+    "workers union strike court judge ruling appeal election vote party leader "
+    "army border talks ceasefire storm flood rain drought harvest farmers export "
+    "import bank rates inflation budget tax spending road rail port airport flight "
+    "museum festival team coach match season players fans stadium village mayor "
+    "province region capital north south east west coast island mountain forest "
+    "fire rescue crews residents homes damage repairs plan project company shares "
+    "profit loss contract deal agreement statement spokesman spokeswoman agency "
+    "ministry parliament law bill reform protest crowd square march evening morning "
+    "early late new old first last second third major minor local national foreign"
+)
+VOCABULARY = _WORDS.split()
+
+QUOTE = (
+    "We will not accept any agreement that leaves the northern villages without "
+    "water for another summer, and we have told the ministry so in writing"
+)
+
+
+def article(seed: int, paragraphs: int = 9, words_per_paragraph: int = 45) -> str:
+    """A deterministic article of ``paragraphs`` paragraphs of random words."""
+    rng = random.Random(seed)
+    paras = []
+    for _ in range(paragraphs):
+        words = [rng.choice(VOCABULARY) for _ in range(words_per_paragraph)]
+        words[0] = words[0].capitalize()
+        paras.append(" ".join(words) + ".")
+    return "\n\n".join(paras)
+
+
+def paragraphs(text: str) -> list[str]:
+    return text.split("\n\n")
+
+
+def trimmed(text: str, fraction: float) -> str:
+    """The first ``fraction`` of the paragraphs, as an outlet trims a wire story."""
+    paras = paragraphs(text)
+    return "\n\n".join(paras[: max(1, round(len(paras) * fraction))])
+
+
+def with_quote(text: str, position: int = 2) -> str:
+    paras = paragraphs(text)
+    paras.insert(position, f'"{QUOTE}," the spokesman said.')
+    return "\n\n".join(paras)

@@ -1,0 +1,275 @@
+"""Stories in PostgreSQL: one story per text, provenance of every copy, the canonical copy."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from pipelines import db, stories
+from pipelines.fingerprint import fingerprint
+from pipelines.queries import Q
+from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
+from tests.dedupe_texts import article, trimmed, with_quote
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _sources(conn: psycopg.Connection) -> None:
+    for name, wire in [("wire", True), ("herald", False), ("gazette", False), ("post", False)]:
+        conn.execute(
+            Q.upsert_source,
+            {
+                "name": name,
+                "kind": "feed",
+                "urls": [f"https://{name}.example/feed"],
+                "wire": wire,
+                "schedule": None,
+                "settings": "{}",
+            },
+        )
+    conn.commit()
+
+
+def item(source: str, slug: str, text: str, *, minutes: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "url": f"https://{source}.example/news/{slug}",
+        "source": source,
+        "outlet": f"{source}.example",
+        "wire": source == "wire",
+        "title": extra.pop("title", f"{slug} headline"),
+        "text": text,
+        "published": T0 + timedelta(minutes=minutes),
+        "fetched_at": T0 + timedelta(minutes=minutes + 1),
+        "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+        **extra,
+    }
+
+
+def store(conn: psycopg.Connection, *args: Any, **kwargs: Any):
+    result = store_article(conn, item(*args, **kwargs))
+    conn.commit()
+    return result
+
+
+def story(conn: psycopg.Connection, story_id: int) -> dict[str, Any]:
+    return conn.execute(Q.story_by_id, {"story_id": story_id}).fetchone()
+
+
+def copies(conn: psycopg.Connection, story_id: int) -> list[dict[str, Any]]:
+    return conn.execute(Q.copies_of_story, {"story_id": story_id}).fetchall()
+
+
+def test_copies_of_one_text_on_several_outlets_are_one_story_with_provenance(conn):
+    text = article(1)
+    a = store(conn, "herald", "quake", text, minutes=0)
+    b = store(conn, "gazette", "quake-latest", text, minutes=30)
+    c = store(conn, "post", "quake", trimmed(text, 1 / 3), minutes=45)
+    assert a.status == b.status == c.status == NEW
+    assert a.story_id == b.story_id == c.story_id
+    rows = copies(conn, a.story_id)
+    assert [r["outlet"] for r in rows] == ["herald.example", "gazette.example", "post.example"]
+    assert [r["url"] for r in rows][1] == "https://gazette.example/news/quake-latest"
+    assert all(r["first_seen"] is not None for r in rows)
+    assert rows[1]["similarity"] == pytest.approx(1.0)
+    assert rows[2]["similarity"] >= 0.9
+    assert story(conn, a.story_id)["copy_count"] == 3
+
+
+def test_different_articles_and_a_shared_quote_stay_separate_stories(conn):
+    a = store(conn, "herald", "dam", with_quote(article(2)))
+    b = store(conn, "gazette", "dam-protest", with_quote(article(3)))
+    c = store(conn, "post", "other", article(4))
+    assert len({a.story_id, b.story_id, c.story_id}) == 3
+
+
+def test_the_seed_pair_stays_two_stories(conn, shared_dir):
+    seeds = sorted((shared_dir / "seeds").glob("*.txt"))
+    results = [
+        store(conn, source, path.stem, path.read_text(encoding="utf-8"))
+        for source, path in zip(["herald", "gazette"], seeds, strict=True)
+    ]
+    assert results[0].story_id != results[1].story_id
+
+
+def test_recrawling_an_unchanged_article_changes_nothing(conn):
+    text = article(5)
+    first = store(conn, "herald", "budget", text)
+    again = store(conn, "herald", "budget", text)
+    assert again.status == UNCHANGED
+    assert conn.execute("SELECT count(*) AS n FROM stories").fetchone()["n"] == 1
+    assert story(conn, first.story_id)["copy_count"] == 1
+
+
+def test_a_later_fuller_copy_becomes_canonical(conn):
+    full = article(6, paragraphs=12)
+    early = store(conn, "herald", "flood", trimmed(full, 1 / 3), minutes=0)
+    later = store(conn, "gazette", "flood", full, minutes=90)
+    assert later.story_id == early.story_id
+    assert story(conn, early.story_id)["canonical_article_id"] == later.article_id
+    # An even later trimmed copy does not take it back.
+    store(conn, "post", "flood", trimmed(full, 1 / 2), minutes=120)
+    assert story(conn, early.story_id)["canonical_article_id"] == later.article_id
+
+
+def test_the_wire_services_own_copy_is_canonical_even_when_it_arrives_last(conn):
+    full = article(7, paragraphs=10)
+    outlet = store(conn, "herald", "strike", full + "\n\nThe Herald contributed reporting.")
+    wire = store(conn, "wire", "strike", trimmed(full, 0.7), minutes=10)
+    assert wire.story_id == outlet.story_id
+    assert story(conn, outlet.story_id)["canonical_article_id"] == wire.article_id
+    # A fuller outlet copy arriving later does not displace the wire's own copy.
+    store(conn, "gazette", "strike", full + "\n\n" + article(70, paragraphs=2), minutes=20)
+    assert story(conn, outlet.story_id)["canonical_article_id"] == wire.article_id
+
+
+def test_earliest_copy_is_canonical_among_equally_complete_ones(conn):
+    text = article(8)
+    late = store(conn, "herald", "rates", text, minutes=60)
+    early = store(conn, "gazette", "rates", text, minutes=5)
+    assert story(conn, late.story_id)["canonical_article_id"] == early.article_id
+
+
+def test_assignment_reports_creation_and_canonical_change(conn):
+    text = article(9, paragraphs=12)
+    with conn.transaction():
+        a = conn.execute(
+            Q.upsert_article, _params(item("herald", "a", trimmed(text, 0.4)))
+        ).fetchone()["id"]
+        first = stories.assign(conn, a, item("herald", "a", trimmed(text, 0.4)))
+        b = conn.execute(Q.upsert_article, _params(item("gazette", "b", text))).fetchone()["id"]
+        second = stories.assign(conn, b, item("gazette", "b", text))
+    assert first.created and not first.canonical_changed and first.similarity == 1.0
+    assert not second.created and second.canonical_changed
+    assert second.story_id == first.story_id
+    assert second.similarity >= 0.9
+    # Assigning again with the same text is a no-op.
+    with conn.transaction():
+        again = stories.assign(conn, b, item("gazette", "b", text))
+    assert again.story_id == first.story_id and not again.canonical_changed
+    assert story(conn, first.story_id)["copy_count"] == 2
+
+
+def _params(article_item: dict[str, Any]) -> dict[str, Any]:
+    from pipelines.storage import article_params
+
+    return article_params(article_item, None)
+
+
+def test_an_edited_article_moves_to_a_new_story_and_its_old_story_gets_a_new_canonical(conn):
+    text = article(10)
+    a = store(conn, "herald", "fire", text, minutes=0)
+    b = store(conn, "gazette", "fire", text, minutes=10)
+    assert story(conn, a.story_id)["canonical_article_id"] == a.article_id
+    moved = store(conn, "herald", "fire", article(11), minutes=0)
+    assert moved.status == UPDATED
+    assert moved.story_id != a.story_id
+    old = story(conn, a.story_id)
+    assert old["canonical_article_id"] == b.article_id
+    assert old["copy_count"] == 1
+    assert [r["article_id"] for r in copies(conn, moved.story_id)] == [a.article_id]
+    # Its old band keys are gone: a copy of the old text no longer finds it.
+    c = store(conn, "post", "fire", text, minutes=20)
+    assert c.story_id == a.story_id
+
+
+def test_a_sole_copy_edited_into_a_copy_of_another_story_joins_it(conn):
+    text = article(12)
+    target = store(conn, "herald", "port", text)
+    lone = store(conn, "gazette", "port", article(13))
+    moved = store(conn, "gazette", "port", trimmed(text, 0.5))
+    assert moved.story_id == target.story_id
+    old = story(conn, lone.story_id)
+    assert old["merged_into"] == target.story_id and old["copy_count"] == 0
+    assert story(conn, target.story_id)["copy_count"] == 2
+
+
+def test_a_corrected_article_stays_in_its_story(conn):
+    text = article(14)
+    a = store(conn, "herald", "court", text)
+    store(conn, "gazette", "court", text, minutes=5)
+    corrected = text.replace("the", "a", 3) + "\n\nThis story has been corrected."
+    again = store(conn, "herald", "court", corrected)
+    assert again.status == UPDATED and again.story_id == a.story_id
+    assert story(conn, a.story_id)["copy_count"] == 2
+
+
+def test_tiny_and_empty_texts(conn):
+    headline = "Storm closes coast road"
+    a = store(conn, "herald", "storm", headline)
+    b = store(conn, "gazette", "storm", headline.upper() + "!")
+    c = store(conn, "post", "storm", "Storm closes coast road and rail line")
+    assert a.story_id == b.story_id != c.story_id
+    e1 = store(conn, "herald", "empty", "…")
+    e2 = store(conn, "gazette", "empty", "—")
+    assert e1.story_id != e2.story_id
+
+
+def test_every_article_belongs_to_exactly_one_story(conn):
+    for n in range(6):
+        store(conn, ["herald", "gazette", "post"][n % 3], f"s{n}", article(20 + n % 2))
+    counts = conn.execute(
+        """SELECT (SELECT count(*) FROM articles) AS articles,
+                  (SELECT count(*) FROM story_copies) AS copies,
+                  (SELECT count(*) FROM stories) AS stories,
+                  (SELECT sum(copy_count) FROM stories) AS counted"""
+    ).fetchone()
+    assert counts["articles"] == counts["copies"] == counts["counted"] == 6
+    assert counts["stories"] == 2
+
+
+def _waiting_on_lock(conn: psycopg.Connection, pid: int) -> bool:
+    row = conn.execute(
+        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+    ).fetchone()
+    return row is not None and row["wait_event_type"] == "Lock"
+
+
+def test_concurrent_crawls_storing_copies_of_one_text_make_one_story(db_url):
+    """The second transaction waits for the first's band locks, then joins its story."""
+    text = article(30)
+    with (
+        db.connect(db_url) as first,
+        db.connect(db_url) as second,
+        db.connect(db_url, autocommit=True) as observer,
+    ):
+        second_pid = second.info.backend_pid
+        outcome: dict[str, Any] = {}
+
+        def store_second() -> None:
+            try:
+                outcome["result"] = store_article(second, item("gazette", "same", text))
+                second.commit()
+            except BaseException as exc:  # surfaced by the assertion below
+                outcome["error"] = exc
+
+        with first.transaction():
+            one = store_article(first, item("herald", "same", text))
+            worker = threading.Thread(target=store_second)
+            worker.start()
+            deadline = time.monotonic() + 10
+            while not _waiting_on_lock(observer, second_pid):
+                assert time.monotonic() < deadline, "second transaction never waited"
+                time.sleep(0.02)
+        worker.join(10)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["result"].story_id == one.story_id
+        assert observer.execute("SELECT count(*) AS n FROM stories").fetchone()["n"] == 1
+
+
+def test_band_index_rows_follow_the_fingerprint(conn):
+    text = article(40)
+    a = store(conn, "herald", "index", text)
+    keys = {
+        r["band_key"]
+        for r in conn.execute(
+            "SELECT band_key FROM lsh_bands WHERE article_id = %s", (a.article_id,)
+        )
+    }
+    assert keys == set(fingerprint(text).band_keys)
