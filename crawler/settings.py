@@ -38,6 +38,8 @@ DEPTH_PRIORITY = 0
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,
+    # Fingerprints the text; storage files the article under its story.
+    "pipelines.dedupe.DedupePipeline": 500,
     "pipelines.storage.StoragePipeline": 800,
 }
 

@@ -1,0 +1,34 @@
+"""``DedupePipeline``: fingerprint each extracted article for the story index.
+
+Runs between extraction and storage and touches no database: the storage
+transaction looks the fingerprint up and files the article under its story
+(:func:`pipelines.stories.assign`), so alerts and the feed work per story.
+Computing it here keeps that transaction short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.items import ArticleItem
+from pipelines.fingerprint import fingerprint
+
+
+class DedupePipeline:
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        text = item.get("text")
+        if text:
+            fp = fingerprint(text)
+            item["fingerprint"] = fp
+            if fp.tiny:
+                self.stats.inc_value("wirewatch/dedupe_tiny_texts")
+        return item

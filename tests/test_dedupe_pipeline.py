@@ -1,0 +1,42 @@
+"""The Scrapy ``DedupePipeline``: fingerprints items between extraction and storage."""
+
+from __future__ import annotations
+
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from crawler.items import ArticleItem
+from pipelines.dedupe import DedupePipeline
+from pipelines.fingerprint import Fingerprint, fingerprint
+from tests.dedupe_texts import article
+
+
+def pipeline() -> tuple[DedupePipeline, object]:
+    crawler = get_crawler(settings_dict={"ITEM_PIPELINES": project_settings.ITEM_PIPELINES})
+    crawler.stats.open_spider()
+    return DedupePipeline.from_crawler(crawler), crawler
+
+
+def test_it_runs_after_extraction_and_before_storage() -> None:
+    order = sorted(project_settings.ITEM_PIPELINES, key=project_settings.ITEM_PIPELINES.get)
+    assert (
+        order.index("pipelines.dedupe.DedupePipeline")
+        == order.index("pipelines.extraction.ExtractionPipeline") + 1
+    )
+    assert order[-1] == "pipelines.storage.StoragePipeline"
+
+
+def test_it_puts_the_texts_fingerprint_on_the_item() -> None:
+    dedupe, _ = pipeline()
+    text = article(1)
+    item = dedupe.process_item(ArticleItem(url="https://a.example/x", text=text))
+    assert isinstance(item["fingerprint"], Fingerprint)
+    assert item["fingerprint"] == fingerprint(text)
+
+
+def test_tiny_texts_are_counted_and_items_without_text_pass_through() -> None:
+    dedupe, crawler = pipeline()
+    dedupe.process_item(ArticleItem(url="https://a.example/x", text="Storm closes coast road"))
+    untouched = dedupe.process_item(ArticleItem(url="https://a.example/y"))
+    assert "fingerprint" not in untouched
+    assert crawler.stats.get_value("wirewatch/dedupe_tiny_texts") == 1
