@@ -2,25 +2,36 @@
 
 Extraction is CPU-bound and trafilatura is not safe to call from several
 threads at once, so pages go to a pool of worker processes (pebble), never
-the reactor thread.  A page that exceeds ``EXTRACTION_TIMEOUT`` or kills its
-worker is rejected as ``extraction_failed``; pebble replaces the worker and
-the crawl goes on.
+the reactor thread.  A page that takes longer than ``EXTRACTION_TIMEOUT`` or
+kills its worker is rejected as ``extraction_failed``; pebble replaces the
+worker and the crawl goes on.
+
+Site boilerplate: the first page of a domain loads what earlier crawls
+learned about it from PostgreSQL; every extracted page's blocks are counted
+in memory and saved every ``EXTRACTION_LEARN_FLUSH_PAGES`` pages and when the
+spider closes.  The database is a help, not a requirement: when it cannot be
+reached, extraction goes on with what this crawl learns.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor
+from twisted.internet import defer, threads
 
 from crawler.items import ArticleItem
+from pipelines import db
+from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from pipelines.extract import SiteKnowledge, extract_article
+from pipelines.extract.sitelearn import MIN_PAGES, site_domain
 from pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 
 log = logging.getLogger(__name__)
@@ -50,11 +61,33 @@ def extract_in_worker(
 
 
 class ExtractionPipeline:
-    def __init__(self, workers: int, timeout: float, max_tasks: int):
-        self.workers = workers
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        timeout: float = 30.0,
+        max_tasks: int = 500,
+        database_url: str | None = None,
+        learn: bool = True,
+        flush_pages: int = 200,
+        stats: Any = None,
+        worker: Callable[..., dict[str, Any]] = extract_in_worker,
+    ):
+        self.workers = max(1, workers)
         self.timeout = timeout
         self.max_tasks = max_tasks
+        self.database_url = database_url
+        self.learn = learn
+        self.flush_pages = flush_pages
+        self.stats = stats
+        self.worker = worker
         self.pool: ProcessPool | None = None
+        self.knowledge: dict[str, SiteKnowledge] = {}
+        self.pending: dict[str, PendingPages] = {}
+        self._loading: dict[str, defer.Deferred] = {}
+        self._counted: set[str] = set()  # URLs counted in this crawl
+        self._db_ok = learn
+        self._db_lock = threading.Lock()  # one thread resolves (maybe starts) the database
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -63,17 +96,26 @@ class ExtractionPipeline:
             workers=settings.getint("EXTRACTION_WORKERS", 2),
             timeout=settings.getfloat("EXTRACTION_TIMEOUT", 30.0),
             max_tasks=settings.getint("EXTRACTION_WORKER_MAX_TASKS", 500),
+            database_url=settings.get("DATABASE_URL"),
+            learn=settings.getbool("EXTRACTION_LEARN_BOILERPLATE", True),
+            flush_pages=settings.getint("EXTRACTION_LEARN_FLUSH_PAGES", 200),
+            stats=crawler.stats,
         )
+
+    # -- lifecycle -------------------------------------------------------------
 
     def open_spider(self, spider: Any = None) -> None:
         self._ensure_pool()
 
-    def close_spider(self, spider: Any = None) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join(timeout=self.timeout)
-            self.pool.stop()
-            self.pool = None
+    async def close_spider(self, spider: Any = None) -> None:
+        try:
+            await self._flush(list(self.pending.values()), forget=True)
+        finally:
+            if self.pool is not None:
+                pool, self.pool = self.pool, None
+                pool.close()
+                await maybe_deferred_to_future(threads.deferToThread(pool.join, self.timeout))
+                pool.stop()
 
     def _ensure_pool(self) -> ProcessPool:
         if self.pool is None:
@@ -81,23 +123,31 @@ class ExtractionPipeline:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.extract"])
             self.pool = ProcessPool(
-                max_workers=max(1, self.workers), max_tasks=self.max_tasks, context=context
+                max_workers=self.workers, max_tasks=self.max_tasks, context=context
             )
         return self.pool
+
+    # -- items -----------------------------------------------------------------
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         url = item.get("final_url") or item.get("url")
         body = item.get("body") or b""
+        domain = site_domain(url)
+        site = await self._site(domain) if domain and self.learn else None
+        # Workers only need the verdicts, not every count: keep the pickle small.
+        snapshot = (
+            SiteKnowledge(domain, {k: MIN_PAGES for k in site.boilerplate()}) if site else None
+        )
         future = self._ensure_pool().schedule(
-            extract_in_worker,
-            args=(body, url, item.get("encoding"), None),
-            timeout=self.timeout,
+            self.worker, args=(body, url, item.get("encoding"), snapshot), timeout=self.timeout
         )
         result = await maybe_deferred_to_future(_deferred_from(future))
-        del item["body"]
+        item.pop("body", None)
         if isinstance(result, BaseException):
+            self._count("extraction/failed")
             raise PageRejected(EXTRACTION_FAILED, _describe_failure(result, self.timeout))
         if result["reason"]:
+            self._count(f"extraction/rejected/{result['reason']}")
             raise PageRejected(result["reason"], result["detail"] or result["reason"])
         for name in ITEM_FIELDS:
             item[name] = result[name]
@@ -105,11 +155,83 @@ class ExtractionPipeline:
             item["title"] = item["listed_title"]
         if item.get("published") is None and item.get("listed_published"):
             item["published"] = item["listed_published"]
+        self._count("extraction/ok")
+        removed = sum(1 for rule, _ in result["dropped"] if rule == "site_boilerplate")
+        self._count("extraction/site_boilerplate_blocks_removed", removed)
+        if site is not None and url:
+            await self._learn(site, url, result["blocks"])
         return item
+
+    # -- site knowledge --------------------------------------------------------
+
+    async def _site(self, domain: str) -> SiteKnowledge:
+        if domain in self.knowledge:
+            return self.knowledge[domain]
+        if domain not in self._loading:
+            self._loading[domain] = threads.deferToThread(self._load, domain)
+        # Several pages of a new domain may wait on one load; each gets its own Deferred.
+        waiter: defer.Deferred = defer.Deferred()
+        self._loading[domain].addBoth(lambda value: (waiter.callback(value), value)[1])
+        site = await maybe_deferred_to_future(waiter)
+        self.knowledge.setdefault(domain, site)
+        return self.knowledge[domain]
+
+    def _load(self, domain: str) -> SiteKnowledge:
+        """Runs in a thread."""
+        if not self._db_ok:
+            return SiteKnowledge(domain)
+        try:
+            with db.session(self._resolved_url()) as conn:
+                return load_knowledge(conn, domain)
+        except Exception as exc:
+            self._db_ok = False
+            log.warning("boilerplate knowledge unavailable, learning in memory only: %s", exc)
+            return SiteKnowledge(domain)
+
+    async def _learn(self, site: SiteKnowledge, url: str, blocks: list[str]) -> None:
+        if url in self._counted:
+            return
+        self._counted.add(url)
+        site.observe(blocks)
+        pending = self.pending.setdefault(site.domain, PendingPages(site.domain))
+        pending.add(url, blocks)
+        if len(pending) >= self.flush_pages:
+            batch = PendingPages(site.domain, dict(pending.pages))
+            pending.pages.clear()
+            await self._flush([batch])
+
+    async def _flush(self, batches: list[PendingPages], *, forget: bool = False) -> None:
+        batches = [b for b in batches if len(b)]
+        if not self._db_ok or not (batches or forget):
+            return
+        await maybe_deferred_to_future(threads.deferToThread(self._save, batches, forget))
+
+    def _save(self, batches: list[PendingPages], forget: bool) -> None:
+        """Runs in a thread; a failure costs this crawl's learning, never its articles."""
+        try:
+            with db.session(self._resolved_url()) as conn:
+                for batch in batches:
+                    save_pending(conn, batch)
+                if forget:
+                    forget_stale(conn)
+        except Exception as exc:
+            log.warning("could not save boilerplate knowledge: %s", exc)
+
+    def _resolved_url(self) -> str:
+        with self._db_lock:
+            if self.database_url is None:
+                self.database_url = db.database_url()
+            return self.database_url
+
+    def _count(self, key: str, n: int = 1) -> None:
+        if self.stats is not None and n:
+            self.stats.inc_value(key, n)
 
 
 def _deferred_from(future: Future) -> defer.Deferred:
     """A Deferred fired in the reactor thread with the result or the exception (as a value)."""
+    from twisted.internet import reactor  # the one Scrapy installed, imported late
+
     deferred: defer.Deferred = defer.Deferred()
 
     def done(fut: Future) -> None:
