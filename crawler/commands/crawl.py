@@ -3,15 +3,28 @@
 Prints progress while it runs and a summary per source at the end; exits
 with status 1 when a source failed entirely (none of its feeds, sitemaps or
 section pages could be read), 2 when the configuration is invalid.
+
+``--due`` is cron mode: only the sources whose schedule (or adaptive
+interval) says they are due since their last run are crawled, so one crontab
+line every few minutes drives every source at its own pace.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from crawler.config import load_config
+import psycopg
+
+from crawler.config import Source, load_config
 from crawler.runner import format_summaries, run_crawls
+from crawler.schedule_config import ScheduleOptions, schedule_options
+from crawler.schedule_state import due_sources, reap_interrupted_runs
+
+log = logging.getLogger(__name__)
 
 NAME = "crawl"
 HELP = "crawl the configured sources once"
@@ -24,6 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="crawl only this source (repeatable); default: every enabled source",
     )
+    parser.add_argument(
+        "--due",
+        action="store_true",
+        help="crawl only the sources whose schedule says they are due since their last "
+        "run (cron mode: run this every few minutes)",
+    )
+
+
+def _still_due(
+    options: ScheduleOptions,
+) -> Callable[[psycopg.Connection, list[Source]], list[Source]]:
+    """Due check made under the sources' locks, so two cron runs cannot both crawl."""
+
+    def check(conn: psycopg.Connection, sources: list[Source]) -> list[Source]:
+        reap_interrupted_runs(conn)
+        return due_sources(conn, sources, options, datetime.now(UTC))
+
+    return check
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         print("wirewatch: no sources to crawl", file=sys.stderr)
         return 0
-    summaries = run_crawls(config, sources)
+    only_if = None
+    if args.due:
+        only_if = _still_due(schedule_options(config))
+    summaries = run_crawls(config, sources, only_if=only_if)
+    if args.due and not summaries:
+        log.info("no source is due")
+        return 0
     print(format_summaries(summaries))
     failed = [s.source for s in summaries if s.status == "failed"]
     if failed:

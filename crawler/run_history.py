@@ -1,0 +1,92 @@
+"""Past crawl runs of a source, as polling and health checks read them.
+
+``crawl_runs`` rows become ``RunRecord`` values here, once, so the policies
+in ``crawler.polling`` and ``crawler.health`` stay pure functions of plain
+data and are tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Outcome kinds that say nothing about why a *run* failed.
+_NOT_FAILURES = frozenset({"not_article", "dropped"})
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    started_at: datetime
+    status: str  # running, ok, partial, failed
+    finished_at: datetime | None = None
+    finish_reason: str | None = None
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_stored: int = 0  # new + updated + unchanged
+    errors: int = 0
+    outcomes: Mapping[str, int] = field(default_factory=dict)
+    extraction_yield: float | None = None  # share of article pages with a real body
+    median_body_chars: float | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Killed before it could record its end (found and marked by housekeeping)."""
+        return self.finish_reason == "interrupted"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed" and not self.interrupted
+
+    @property
+    def failure_kind(self) -> str | None:
+        """The most frequent error kind of a failed run (``http_429``, ``dns``, ...)."""
+        if not self.failed:
+            return None
+        counts = Counter({k: v for k, v in self.outcomes.items() if k not in _NOT_FAILURES})
+        if not counts:
+            return "unknown"
+        # Ties go to the alphabetically first kind, so the answer is stable.
+        return min(counts, key=lambda kind: (-counts[kind], kind))
+
+
+def from_row(row: Mapping[str, Any]) -> RunRecord:
+    stats = row.get("stats") or {}
+    return RunRecord(
+        started_at=row["started_at"],
+        status=row["status"],
+        finished_at=row.get("finished_at"),
+        finish_reason=row.get("finish_reason"),
+        pages_fetched=row.get("pages_fetched") or 0,
+        articles_new=row.get("articles_new") or 0,
+        articles_stored=(row.get("articles_new") or 0)
+        + (row.get("articles_updated") or 0)
+        + (row.get("articles_unchanged") or 0),
+        errors=row.get("errors") or 0,
+        outcomes=dict(stats.get("outcomes") or {}),
+        extraction_yield=_float(stats.get("extraction_yield")),
+        median_body_chars=_float(stats.get("median_body_chars")),
+    )
+
+
+def group_by_source(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[RunRecord]]:
+    """{source: runs newest first}, from rows ordered newest first per source."""
+    grouped: dict[str, list[RunRecord]] = {}
+    for row in rows:
+        grouped.setdefault(row["source"], []).append(from_row(row))
+    return grouped
+
+
+def last_started(history: Iterable[RunRecord]) -> datetime | None:
+    """Start of the latest run that counts: interrupted runs are owed a rerun."""
+    starts = [run.started_at for run in history if not run.interrupted]
+    return max(starts, default=None)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
