@@ -54,6 +54,16 @@ DATABASE_URL = None
 WIREWATCH_CONFIG = None
 # Connections the storage pipeline keeps open per crawl.
 WIREWATCH_DB_POOL_SIZE = 4
+# Extraction (pipelines.extraction): worker processes, so the reactor thread never parses HTML.
+EXTRACTION_WORKERS = 2
+# A page whose extraction takes longer is rejected as extraction_failed; its worker is replaced.
+EXTRACTION_TIMEOUT = 30.0
+# Workers are recycled after this many pages (bounds memory growth in lxml).
+EXTRACTION_WORKER_MAX_TASKS = 500
+# Learn each site's repeated blocks (boilerplate) and keep them in PostgreSQL.
+EXTRACTION_LEARN_BOILERPLATE = True
+# Save what was learned every this many pages, and at spider close.
+EXTRACTION_LEARN_FLUSH_PAGES = 200
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
