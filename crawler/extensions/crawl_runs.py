@@ -9,7 +9,9 @@ naming the URL, so an operator sees *which* page broke and why.
 from __future__ import annotations
 
 import logging
+import statistics
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -30,6 +32,21 @@ RUN_ID_STAT = "wirewatch/crawl_run_id"
 NOT_ERRORS = frozenset({"not_article", "robots_disallowed"})
 
 
+def run_metrics(article_pages: int, body_lengths: list[int]) -> dict[str, Any]:
+    """Extraction yield and median body length of a run, for drift alarms.
+
+    Every item is an article page the spider fetched; ``body_lengths`` holds
+    the text length of those that came out of the pipelines with a body.  A
+    redesign that breaks extraction shows as a falling yield or length.
+    """
+    return {
+        "article_pages": article_pages,
+        "bodies": len(body_lengths),
+        "extraction_yield": len(body_lengths) / article_pages if article_pages else None,
+        "median_body_chars": statistics.median(body_lengths) if body_lengths else None,
+    }
+
+
 def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
     if listings_read == 0:
         return "failed"
@@ -48,12 +65,16 @@ class CrawlRunRecorder:
         self.outcomes: Counter[str] = Counter()
         self.errors = 0
         self.listings_read = 0
+        self.started_at: datetime | None = None
+        self.article_pages = 0
+        self.body_lengths: list[int] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(recorder.item_error, signal=signals.item_error)
         crawler.signals.connect(recorder.request_dropped, signal=signals.request_dropped)
@@ -72,6 +93,7 @@ class CrawlRunRecorder:
         self.conn.execute(Q.upsert_source, source.as_row())
         row = self.conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
         self.run_id = row["id"]
+        self.started_at = row["started_at"]
         self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
         log.info("crawl run %s of source %s started", self.run_id, source.name)
 
@@ -87,12 +109,18 @@ class CrawlRunRecorder:
         if chain:
             self._record(chain[0], "redirect_loop", f"redirects back to {request.url}")
 
+    def item_scraped(self, item: Any, response: Any, spider: Spider) -> None:
+        self.article_pages += 1
+        self.body_lengths.append(len(item.get("text") or ""))
+
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
+        self.article_pages += 1
         kind = exception.kind if isinstance(exception, PageRejected) else "dropped"
         detail = exception.detail if isinstance(exception, PageRejected) else str(exception)
         self._record(item.get("url"), kind, detail)
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        self.article_pages += 1
         self._record(item.get("url"), "pipeline_error", failure.getErrorMessage())
 
     def _record(self, url: str | None, kind: str, message: str) -> None:
@@ -123,6 +151,9 @@ class CrawlRunRecorder:
         stats = self.crawler.stats
         status = run_status(self.listings_read, self.errors, reason)
         try:
+            latency = self.conn.execute(
+                Q.run_latency, {"run_id": self.run_id, "started_at": self.started_at}
+            ).fetchone()
             self.conn.execute(
                 Q.finish_crawl_run,
                 {
@@ -135,7 +166,13 @@ class CrawlRunRecorder:
                     "articles_unchanged": stats.get_value("wirewatch/articles_unchanged", 0),
                     "errors": self.errors,
                     "stats": Jsonb(
-                        {"outcomes": dict(self.outcomes), "listings_read": self.listings_read}
+                        {
+                            "outcomes": dict(self.outcomes),
+                            "listings_read": self.listings_read,
+                            **run_metrics(self.article_pages, self.body_lengths),
+                            # Medians over the run's new articles, in seconds.
+                            "latency_s": dict(latency or {}),
+                        }
                     ),
                 },
             )
