@@ -189,7 +189,7 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     text = _main_text(source, tree, url, is_article)
 
     lines = text.splitlines()
-    if lines and title and " ".join(lines[0].split()).casefold() == title.casefold():
+    if lines and title and _fold(lines[0]) == _fold(title):
         lines = lines[1:]  # the headline repeated as the first paragraph
     blocks, dropped = clean_lines(lines)
     return Extracted(
@@ -205,6 +205,14 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         dropped=dropped,
         looks_like_article=is_article,
     )
+
+
+# Typographic quotes fold to straight ones when comparing a headline with a line.
+_QUOTE_FOLD = {0x2018: "'", 0x2019: "'", 0x201B: "'", 0x201C: '"', 0x201D: '"', 0x201E: '"'}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.translate(_QUOTE_FOLD).split()).casefold()
 
 
 def _is_headline_list(blocks: list[str]) -> bool:

@@ -165,7 +165,8 @@ RULES: tuple[Rule, ...] = (
 
 # A heading after which the rest of the text is a list of other stories.
 TRAILER_HEADING = re.compile(
-    r"^(other |more )?(related( stories| articles| coverage| content| news| reading| links)?|more on this story"
+    r"^(other |more )?(related( stories| articles| coverage| content| news| reading| links)?"
+    r"|more on this story"
     r"|more (stories|news|from [\w ]{1,30})|recommended( for you| stories| reading)?"
     r"|you (may|might) also like|most (read|popular|viewed)|trending( now)?|top stories"
     r"|read (more|next)|what to read next|latest news|more in [\w ]{1,30})\s*:?$",

@@ -1,0 +1,216 @@
+"""Extract article text and metadata from saved pages, without crawling.
+
+``wirewatch extract PAGE`` prints the article text of one page (a file or an
+http(s) URL).  ``wirewatch extract --jsonl FILE`` (``-`` for stdin) reads one
+page per line, ``{"id": ..., "url": ..., "html": ...}``, and writes one JSON
+line per input line, in the same order, with ``id, url, canonical_url, title,
+text, published, authors, language`` (and ``wire_credit, dateline, ...``).
+The whole file is treated as one crawl: boilerplate a site repeats across the
+file's pages is removed from each of them.  A bad line gets an ``error`` field
+(and a message on stderr naming the line); the other lines still come out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import sys
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import Future, TimeoutError
+from pathlib import Path
+from typing import IO, Any
+
+from pebble import ProcessExpired, ProcessPool
+
+from crawler import __version__
+from crawler.errors import UsageError, WirewatchError
+from pipelines.extract import Extracted, apply_site
+from pipelines.extract.batch import learn, safe_extract_page
+from pipelines.extract.sitelearn import site_domain
+from pipelines.outcomes import EXTRACTION_FAILED
+
+NAME = "extract"
+HELP = "extract article text from a saved page or a JSONL batch of pages"
+
+log = logging.getLogger(__name__)
+
+# Fields of the JSONL output contract, in this order, then the extra ones.
+OUTPUT_FIELDS = ("id", "url", "canonical_url", "title", "text", "published", "authors", "language")
+EXTRA_FIELDS = ("wire_credit", "dateline", "top_image", "section", "summary")
+FETCH_LIMIT = 10 * 1024 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "page", nargs="?", metavar="URL-or-FILE.html", help="one page: an .html file or a URL"
+    )
+    parser.add_argument(
+        "--jsonl", metavar="FILE", help='JSONL of {"id", "url", "html"} per line; - reads stdin'
+    )
+    parser.add_argument("--url", help="the page's URL, when PAGE is a file (for links and site)")
+    parser.add_argument(
+        "--json", action="store_true", help="one page: print the whole record as JSON"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes for --jsonl (default: 2)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds one page may take (default: 30)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if bool(args.page) == bool(args.jsonl):
+        raise UsageError("give either one page (URL or .html file) or --jsonl FILE")
+    if args.workers < 1 or args.timeout <= 0:
+        raise UsageError("--workers must be at least 1 and --timeout positive")
+    if args.jsonl:
+        return run_jsonl(args)
+    return run_single(args)
+
+
+# -- one page ------------------------------------------------------------------
+
+
+def read_page(page: str, timeout: float) -> tuple[bytes, str | None, str | None]:
+    """(body, url, encoding) of a file or an http(s) URL."""
+    if page.startswith(("http://", "https://")):
+        request = urllib.request.Request(page, headers={"User-Agent": f"wirewatch/{__version__}"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read(FETCH_LIMIT + 1)
+                charset = response.headers.get_content_charset()
+                final_url = response.geturl()
+        except OSError as exc:
+            raise WirewatchError(f"cannot fetch {page}: {exc}") from exc
+        if len(body) > FETCH_LIMIT:
+            raise WirewatchError(f"{page} is larger than {FETCH_LIMIT} bytes")
+        return body, final_url, charset
+    path = Path(page)
+    try:
+        return path.read_bytes(), None, None
+    except OSError as exc:
+        raise UsageError(f"cannot read {page}: {exc.strerror or exc}") from exc
+
+
+def run_single(args: argparse.Namespace) -> int:
+    body, fetched_url, encoding = read_page(args.page, args.timeout)
+    url = args.url or fetched_url
+    result = apply_site(safe_extract_page(body, url, encoding))
+    if args.json:
+        print(json.dumps(record(None, url, result), ensure_ascii=False))
+        return 0 if not result.reason else 1
+    if result.reason:
+        print(f"wirewatch: no article: {result.reason}: {result.detail}", file=sys.stderr)
+        return 1
+    print(result.text)
+    return 0
+
+
+# -- a batch -------------------------------------------------------------------
+
+
+def record(page_id: Any, url: str | None, result: Extracted) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": page_id,
+        "url": url,
+        "canonical_url": result.canonical_url,
+        "title": result.title,
+        "text": result.text,
+        "published": result.published.isoformat() if result.published else None,
+        "authors": result.authors,
+        "language": result.language,
+    }
+    out.update({name: getattr(result, name) for name in EXTRA_FIELDS})
+    if result.reason:
+        out["rejected"] = result.reason
+        out["detail"] = result.detail
+    return out
+
+
+def parse_line(number: int, line: str) -> tuple[Any, str | None, str] | str:
+    """(id, url, html) of one input line, or the error message for it."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        return f"line {number}: not JSON ({exc.msg})"
+    if not isinstance(data, dict):
+        return f"line {number}: not a JSON object"
+    html, url = data.get("html"), data.get("url")
+    if not isinstance(html, str) or not html.strip():
+        return f"line {number}: no html"
+    if url is not None and not isinstance(url, str):
+        return f"line {number}: url is not a string"
+    return data.get("id"), url, html
+
+
+def _input_lines(name: str) -> Iterator[str]:
+    if name == "-":
+        yield from sys.stdin
+        return
+    try:
+        with open(name, encoding="utf-8", errors="replace") as handle:
+            yield from handle
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def _wait(future: Future, timeout: float) -> Extracted:
+    try:
+        return future.result()
+    except TimeoutError:
+        return Extracted(reason=EXTRACTION_FAILED, detail=f"took longer than {timeout:g}s")
+    except ProcessExpired as exc:
+        return Extracted(reason=EXTRACTION_FAILED, detail=f"worker died (exit {exc.exitcode})")
+    except Exception as exc:
+        return Extracted(reason=EXTRACTION_FAILED, detail=f"{type(exc).__name__}: {exc}")
+
+
+def run_jsonl(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    out = out or sys.stdout
+    entries: list[tuple[Any, str | None, Future] | dict[str, Any]] = []
+    errors = 0
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPool(max_workers=args.workers, context=context) as pool:
+        for number, line in enumerate(_input_lines(args.jsonl), start=1):
+            if not line.strip():
+                continue
+            parsed = parse_line(number, line)
+            if isinstance(parsed, str):
+                print(f"wirewatch: {parsed}", file=sys.stderr)
+                errors += 1
+                entries.append({"id": _loose_id(line), "error": parsed})
+                continue
+            page_id, url, html = parsed
+            future = pool.schedule(safe_extract_page, args=(html, url), timeout=args.timeout)
+            entries.append((page_id, url, future))
+        pages = [
+            entry
+            if isinstance(entry, dict)
+            else (entry[0], entry[1], _wait(entry[2], args.timeout))
+            for entry in entries
+        ]
+    knowledge = learn([(p[1], p[2]) for p in pages if not isinstance(p, dict)])
+    for entry in pages:
+        if isinstance(entry, dict):
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            continue
+        page_id, url, page = entry
+        domain = site_domain(url)
+        site = knowledge.get(domain) if domain else None
+        result = apply_site(page, site.boilerplate() if site else frozenset())
+        out.write(json.dumps(record(page_id, url, result), ensure_ascii=False) + "\n")
+    out.flush()
+    return 1 if errors else 0
+
+
+def _loose_id(line: str) -> Any:
+    """The id of a line that is JSON but unusable, so the error can be matched to its input."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return data.get("id") if isinstance(data, dict) else None
