@@ -414,6 +414,7 @@ def flaky(
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server_version = "wirewatch-fixture/1"
     timeout = 30
     server: _HTTPServer
@@ -497,6 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # the default 5 drops SYNs under crawler concurrency: 1 s stalls
     owner: FixtureServer
 
 
