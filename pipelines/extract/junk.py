@@ -44,6 +44,22 @@ def _bare(*phrases: str) -> Callable[[str], bool]:
     return test
 
 
+_READ_MORE = re.compile(
+    r"^(read more|more from|continue reading|read the (full|original)|click here|also read|"
+    r"see also|read next|watch more|related(?=\s*:|$))",
+    re.IGNORECASE,
+)
+
+
+def _read_more(line: str) -> bool:
+    """A link to other content, also glued to the next link's text ("Read moreAccessibility")."""
+    match = _READ_MORE.match(line)
+    if not match or len(line.split()) > SHORT_LINE_WORDS:
+        return False
+    rest = line[match.end() :]
+    return not rest or not rest[0].isalpha() or rest[0].isupper()
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "skip_link",
@@ -118,7 +134,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "comments_prompt",
         _pattern(
-            r"\b(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
+            r"^(please )?(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
             r"\b(comments?|commenting|conversations?|discussion)\b"
         ),
     ),
@@ -144,10 +160,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "read_more",
-        _pattern(
-            r"^(read more|more from|continue reading|read the (full|original)|click here|"
-            r"also read|see also|read next|watch more|related)(?![a-z])"
-        ),
+        _read_more,
     ),
     Rule(
         "cookie_notice",
