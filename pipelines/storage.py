@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from crawler.items import ArticleItem
 from crawler.urls import url_key
 from pipelines import db, stories
+from pipelines.alerts.outbox import enqueue
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class StoreResult:
     status: str  # NEW, UPDATED or UNCHANGED
     article_id: int | None = None
     story_id: int | None = None
+    alerts_queued: int = 0
 
 
 def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, Any]:
@@ -76,7 +78,9 @@ def store_article(
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED
         assignment = stories.assign(conn, row["id"], article)
-        return StoreResult(status, row["id"], assignment.story_id)
+        # Matches new stories and changed canonical copies only, not every copy.
+        queued = enqueue(conn, assignment)
+        return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
 class StoragePipeline:
