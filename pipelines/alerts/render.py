@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipelines.alerts.text import fold, tokenize
+from pipelines.alerts.text import Token, fold, tokenize
 
 SUBJECT_LIMIT = 140
 SNIPPET_CHARS = 320
@@ -107,7 +107,7 @@ def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> tupl
     text = text or ""
     wanted = {fold(t) for t in terms}
     tokens = [t for t in tokenize(text[: max(width * 40, 20_000)]) if t.folded in wanted]
-    first = tokens[0].start if tokens else 0
+    first = _densest(tokens, width - width // 3)
     start = max(0, first - width // 3)
     if start:
         space = text.rfind(" ", 0, start)
@@ -132,6 +132,16 @@ def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> tupl
     if end < len(text):
         segments.append(Segment("…"))
     return tuple(Segment(_flat(s.text), s.hit) for s in segments)
+
+
+def _densest(tokens: Sequence[Token], width: int) -> int:
+    """Offset of the matched word that starts the window holding the most distinct terms."""
+    best, best_count = (tokens[0].start if tokens else 0), 0
+    for i, token in enumerate(tokens):
+        inside = {t.folded for t in tokens[i:] if t.end <= token.start + width}
+        if len(inside) > best_count:
+            best, best_count = token.start, len(inside)
+    return best
 
 
 def _flat(text: str) -> str:

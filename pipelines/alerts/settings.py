@@ -215,7 +215,14 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
         digest = table.get("digest", "immediate")
         if isinstance(digest, str) and digest not in DIGESTS:
             problems.add(f"{label}: field 'digest'", f"must be one of {', '.join(DIGESTS)}")
-        if len(problems.messages) > before:
+        buildable = (
+            len(channels) == 1
+            and all(isinstance(table.get(k), str) for k in ("name", "query", channels[0]))
+            and isinstance(digest, str)
+            and isinstance(table.get("exact", False), bool)
+            and isinstance(table.get("secret_env", ""), str)
+        )
+        if not buildable:
             continue
         channel = channels[0]
         spec = SubscriptionSpec(

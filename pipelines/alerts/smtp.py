@@ -94,12 +94,12 @@ class SmtpChannel:
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return classify_code(code, f"recipient refused: {_reply_text(reply)}")
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self.close()
-            raise ChannelDown(f"{self.settings.describe()} dropped the connection: {exc}") from None
         except smtplib.SMTPResponseException as exc:
             self._reset()
             return classify_code(exc.smtp_code, _reply_text(exc.smtp_error))
+        except OSError as exc:  # SMTPServerDisconnected, timeouts, resets (SMTPException too)
+            self.close()
+            raise ChannelDown(f"{self.settings.describe()} dropped the connection: {exc}") from None
         return Outcome(SENT, f"accepted by {self.settings.host}")
 
     def _reset(self) -> None:

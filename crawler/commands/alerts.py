@@ -1,0 +1,216 @@
+"""Keyword alerts: manage subscriptions, deliver what is due, preview what would be sent.
+
+Query language: words, "exact phrases", AND / OR / NOT (upper case; adjacent
+terms are ANDed), parentheses, title:/source:/lang: fields, prefix* and
+=word for exact-only. Examples:
+
+  wirewatch alerts add --query '"Mansur" AND Taliban' --email desk@example.org
+  wirewatch alerts add --query 'Wagner NOT music' --email me@example.org --digest daily
+  wirewatch alerts add --query 'source:tass sanction*' --webhook https://hooks.example.org/ww \\
+      --secret-env WW_HOOK_KEY
+  wirewatch alerts send            # from cron: deliver what is due
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import psycopg
+
+from crawler.config import Config, config_path, load_config
+from crawler.errors import UsageError
+from pipelines import db
+from pipelines.alerts.addresses import DIGESTS, SubscriptionSpec
+from pipelines.alerts.sender import preview, send_due
+from pipelines.alerts.settings import SmtpSettings, smtp_settings
+from pipelines.alerts.subscriptions import (
+    add_subscription,
+    find_subscription,
+    list_subscriptions,
+    mask_target,
+    remove_subscription,
+    sync_config_alerts,
+)
+
+NAME = "alerts"
+HELP = "keyword alerts: add, list, remove, send, preview"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    sub = parser.add_subparsers(dest="alerts_command", metavar="ACTION")
+    sub.required = True
+
+    add = sub.add_parser(
+        "add", help="subscribe a query to an e-mail address, webhook or Apprise URL"
+    )
+    add.add_argument("--query", required=True, metavar="Q", help="alert query (see README)")
+    target = add.add_mutually_exclusive_group(required=True)
+    target.add_argument("--email", metavar="ADDR", help="send e-mail to this address")
+    target.add_argument("--webhook", metavar="URL", help="POST signed JSON to this URL")
+    target.add_argument("--apprise", metavar="URL", help="notify through this Apprise URL")
+    add.add_argument(
+        "--secret-env",
+        metavar="VAR",
+        help="webhook: environment variable holding the HMAC signing key",
+    )
+    add.add_argument(
+        "--digest",
+        choices=[d for d in DIGESTS if d != "immediate"],
+        help="one e-mail per period listing the stories, instead of one per story",
+    )
+    add.add_argument("--name", metavar="N", help="a name to refer to it by (else its id)")
+    add.add_argument(
+        "--exact", action="store_true", help="match words exactly (no spelling variants)"
+    )
+
+    listing = sub.add_parser("list", help="list subscriptions with their delivery counts")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    remove = sub.add_parser("remove", help="delete a subscription and its pending alerts")
+    remove.add_argument("subscription", metavar="N", help="id or name")
+
+    send = sub.add_parser("send", help="deliver the alerts that are due (run it from cron)")
+    send.add_argument(
+        "--quiet", action="store_true", help="print nothing when there was nothing to do"
+    )
+
+    show = sub.add_parser("preview", help="show what would be sent to a subscription")
+    show.add_argument("subscription", metavar="N", help="id or name")
+    show.add_argument("--limit", type=int, default=20, metavar="K", help="at most K messages")
+    show.add_argument("--html", action="store_true", help="print the HTML part, not the text")
+
+
+def _config(args: argparse.Namespace) -> Config | None:
+    """The config file when one is given or present; alerts work without one."""
+    path = config_path(args.config)
+    if args.config or path.exists():
+        return load_config(path)
+    return None
+
+
+def _connect() -> psycopg.Connection:
+    url = db.database_url()
+    db.ensure_migrated(url)
+    return db.connect(url, autocommit=True)
+
+
+def _smtp(config: Config | None) -> SmtpSettings | None:
+    return smtp_settings(config.sections.get("smtp") if config else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    smtp = _smtp(config)  # validates WIREWATCH_SMTP_URL before touching the database
+    with _connect() as conn:
+        if config is not None:
+            sync_config_alerts(conn, config.sections.get("alert", ()))
+        action = args.alerts_command
+        if action == "add":
+            return _add(conn, args)
+        if action == "list":
+            return _list(conn, args)
+        if action == "remove":
+            row = remove_subscription(conn, args.subscription)
+            print(
+                f"removed subscription {row['id']}" + (f" ({row['name']})" if row["name"] else "")
+            )
+            return 0
+        if action == "send":
+            return _send(conn, smtp, args)
+        return _preview(conn, smtp, args)
+
+
+def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+    if args.secret_env and not args.webhook:
+        raise UsageError("--secret-env is for --webhook subscriptions")
+    channel = "email" if args.email else "webhook" if args.webhook else "apprise"
+    spec = SubscriptionSpec(
+        query=args.query,
+        channel=channel,
+        target=args.email or args.webhook or args.apprise,
+        name=args.name,
+        digest=args.digest or "immediate",
+        exact=args.exact,
+        secret_env=args.secret_env,
+    )
+    row = add_subscription(conn, spec)
+    label = f"{row['id']} ({row['name']})" if row["name"] else str(row["id"])
+    print(f"added subscription {label}: {row['query']} -> {channel} {mask_target(row)}")
+    return 0
+
+
+def _status(row: dict[str, Any]) -> str:
+    if row["active"]:
+        return "active"
+    return f"disabled: {row['disabled_reason']}" if row["disabled_reason"] else "disabled"
+
+
+def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+    rows = list_subscriptions(conn)
+    if args.json:
+        for row in rows:
+            print(
+                json.dumps(
+                    {
+                        "id": row["id"],
+                        "name": row["name"],
+                        "query": row["query"],
+                        "exact": row["exact"],
+                        "channel": row["channel"],
+                        "target": mask_target(row),
+                        "digest": row["digest"],
+                        "origin": row["origin"],
+                        "status": _status(row),
+                        "pending": row["pending"],
+                        "sent": row["sent"],
+                        "failed": row["failed"],
+                        "last_error": row["last_error"],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return 0
+    if not rows:
+        print("no subscriptions (add one with: wirewatch alerts add --query Q --email ADDR)")
+        return 0
+    for row in rows:
+        name = f" {row['name']}" if row["name"] else ""
+        flags = [row["digest"], row["origin"]] + (["exact"] if row["exact"] else [])
+        print(f"{row['id']}{name}: {row['query']}")
+        print(f"    {row['channel']} {mask_target(row)} ({', '.join(flags)}) - {_status(row)}")
+        print(f"    sent {row['sent']}, pending {row['pending']}, failed {row['failed']}")
+        if row["last_error"]:
+            print(f"    last error: {row['last_error']}")
+    return 0
+
+
+def _send(conn: psycopg.Connection, smtp: SmtpSettings | None, args: argparse.Namespace) -> int:
+    report = send_due(conn, smtp)
+    if report.sent or report.retried or report.failed or report.down or not args.quiet:
+        print(
+            f"alerts: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
+            + (f", {report.busy} busy in another sender" if report.busy else "")
+        )
+    for channel, reason in report.down.items():
+        print(f"wirewatch: {channel} alerts left pending: {reason}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _preview(conn: psycopg.Connection, smtp: SmtpSettings | None, args: argparse.Namespace) -> int:
+    row = find_subscription(conn, args.subscription)
+    messages = preview(conn, row, smtp, limit=args.limit)
+    if not messages:
+        print(f"nothing pending for subscription {row['id']}")
+        return 0
+    for i, prepared in enumerate(messages):
+        if i:
+            print("\n" + "=" * 72 + "\n")
+        print(f"Subject: {prepared.rendered.subject}")
+        print(f"To: {row['channel']} {mask_target(row)}")
+        print(f"Message-ID: {prepared.message_id}\n")
+        print(prepared.rendered.html if args.html else prepared.rendered.text, end="")
+    return 0

@@ -1,0 +1,165 @@
+"""Shared pieces of the alert tests: a real SMTP server on loopback and stored stories."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import itertools
+import socket
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import psycopg
+from aiosmtpd.controller import Controller
+
+from pipelines.alerts.addresses import SubscriptionSpec
+from pipelines.alerts.settings import SmtpSettings
+from pipelines.alerts.subscriptions import add_subscription
+from pipelines.queries import Q
+from pipelines.storage import StoreResult, store_article
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+_slugs = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps what it accepts.
+
+    ``refuse`` maps a recipient to the reply it gets at RCPT (e.g. a 550);
+    ``data_reply`` answers every DATA with that reply instead of accepting.
+    """
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: dict[str, str] = {}
+        self.data_reply: str | None = None
+        self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> SmtpSink:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings(
+            host="127.0.0.1",
+            port=self.port,
+            security="none",
+            from_addr="alerts@wirewatch.example",
+            timeout=5,
+        )
+
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?security=none&from=alerts@wirewatch.example"
+
+
+def add_source(conn: psycopg.Connection, name: str, wire: bool = False) -> None:
+    conn.execute(
+        Q.upsert_source,
+        {
+            "name": name,
+            "kind": "feed",
+            "urls": [f"https://{name}.example/feed"],
+            "wire": wire,
+            "schedule": None,
+            "settings": "{}",
+        },
+    )
+    conn.commit()
+
+
+def store(
+    conn: psycopg.Connection,
+    source: str,
+    title: str,
+    text: str,
+    *,
+    outlet: str | None = None,
+    minutes: int = 0,
+    language: str | None = "en",
+    slug: str | None = None,
+    wire: bool = False,
+) -> StoreResult:
+    """Store one article through the real storage step (article, story, outbox) and commit."""
+    slug = slug or f"story-{next(_slugs)}"
+    outlet = outlet or f"{source}.example"
+    result = store_article(
+        conn,
+        {
+            "url": f"https://{outlet}/news/{slug}",
+            "source": source,
+            "outlet": outlet,
+            "wire": wire,
+            "title": title,
+            "text": text,
+            "language": language,
+            "published": T0 + timedelta(minutes=minutes),
+            "fetched_at": T0 + timedelta(minutes=minutes + 1),
+            "content_hash": hashlib.sha256(f"{title}\n{text}".encode()).hexdigest(),
+        },
+    )
+    conn.commit()
+    return result
+
+
+def subscribe(conn: psycopg.Connection, query: str, target: str = "desk@example.org",
+              **kwargs: Any) -> int:  # fmt: skip
+    channel = kwargs.pop("channel", "email")
+    row = add_subscription(conn, SubscriptionSpec(query=query, channel=channel, target=target,
+                                                  **kwargs))  # fmt: skip
+    conn.commit()
+    return row["id"]
+
+
+def outbox(conn: psycopg.Connection, subscription_id: int | None = None) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT * FROM alert_outbox WHERE %(s)s::bigint IS NULL OR subscription_id = %(s)s "
+        "ORDER BY id",
+        {"s": subscription_id},
+    ).fetchall()
+    conn.commit()
+    return rows
+
+
+WIRE_TEXT = (
+    "KYIV, Ukraine (AP) - Ukrainian President Volodymyr Zelenskyy said on Tuesday that "
+    "air defences shot down most of the drones launched overnight at the capital, while "
+    "repair crews worked to restore power to several districts.\n\n"
+    "Officials said debris fell on a residential building in the Darnytskyi district, "
+    "injuring three people, none of them seriously. Schools in the area switched to "
+    "remote lessons for the day.\n\n"
+    "Zelenskyy renewed his appeal to allies for more air defence systems, saying the "
+    "winter would test the country's grid more than any previous season. The energy "
+    "ministry said rolling outages could last into the weekend.\n\n"
+    "Moscow did not comment on the overnight attack. The Russian defence ministry said "
+    "separately that its forces had intercepted several Ukrainian drones over the "
+    "Belgorod region near the border."
+)
