@@ -341,7 +341,7 @@ def shingles(text: str, k: int = 5) -> set[tuple[str, ...]]:
 
 def test_generated_counts_and_ground_truth(room: GeneratedNewsroom) -> None:
     stats = room.stats()
-    assert stats["articles"] == 2500
+    assert stats["articles"] == 2500 == sum(room.articles_per_source().values())
     assert stats["wire_originals"] + stats["copies"] + stats["outlet_originals"] == 2500
     assert abs((stats["wire_originals"] + stats["copies"]) / 2500 - 0.3) < 0.01
     arts = list(room.articles())
@@ -422,6 +422,8 @@ def test_generated_site_over_http(room: GeneratedNewsroom) -> None:
         assert fetch(base + "/wire/news/20261101-9999999-a-b-c.html")[0] == 404
         assert fetch(base + "/robots.txt")[0] == 200
         assert fetch(base + "/nosuchsite/feed.xml")[0] == 404
+        for extra in ("about/", "tag/weather/", "login/"):  # non-article links resolve
+            assert fetch(f"{base}/{room.sites[2]}/{extra}")[0] == 200
 
 
 def test_generated_section_pages_page_through_every_article(room: GeneratedNewsroom) -> None:

@@ -45,6 +45,7 @@ WIRE, COPY, ORIGINAL = 0, 1, 2
 KIND_NAMES = ("wire", "copy", "original")
 COPY_PATTERN = (2, 3, 1, 2)  # copies per wire story, cycled (mean 2)
 SECTIONS = ("news", "business", "culture")
+_EXTRA_PAGES = {"/about/": "About us", "/tag/weather/": "Tag: weather", "/login/": "Log in"}
 DEFAULT_END = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 WIRE_NAME = "Continental Wire Service"
@@ -386,12 +387,19 @@ class GeneratedNewsroom:
         return {self.path(i): self.story_id(i) for i in range(self.n_articles)}
 
     def stats(self) -> dict[str, int]:
+        """Counts, with the same keys as ``MANIFEST.json["expected"]`` of the static site."""
         return {
             "articles": self.n_articles,
             "stories": self.n_stories,
             "wire_originals": self.n_wire,
             "copies": self.n_copies,
             "outlet_originals": self.n_originals,
+        }
+
+    def articles_per_source(self) -> dict[str, int]:
+        """Article pages per source name of :meth:`sources_toml` (``gen-<site>``)."""
+        return {
+            f"gen-{slug}": len(ids) for slug, ids in zip(self.sites, self._per_site, strict=True)
         }
 
     # ------------------------------------------------------------------ text
@@ -486,6 +494,13 @@ class GeneratedNewsroom:
             return self._section_resource(
                 site, SECTIONS.index(m.group(2)), int(m.group(3) or 1), base
             )
+        if rest in _EXTRA_PAGES:
+            title = f"{self.site_names[site]} - {_EXTRA_PAGES[rest]}"
+            html = (
+                f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
+                f"</title></head><body><h1>{escape(title)}</h1><p>Not an article.</p></body></html>"
+            )
+            return self._html(html, self._ts[0])
         return None
 
     def _newest(self, site: int | None) -> float:
