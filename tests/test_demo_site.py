@@ -151,13 +151,14 @@ def test_copies_are_trimmed_edited_wire_text() -> None:
     for copy in (a for a in ARTICLES if a["kind"] == "copy"):
         wire = by_path[copy["copy_of"]]
         body = copy["paragraphs"]
-        assert body[-1].startswith("With reporting by")
-        assert len(body) - 2 <= len(wire["paragraphs"])
+        assert copy["wire_credit"].startswith("With reporting by")
+        assert len(body) - 1 <= len(wire["paragraphs"])
         # the lede keeps the wire's first sentence after the dateline
         lede = wire["paragraphs"][0].split("—", 1)[1].strip()[:60]
         assert lede in body[0]
         assert not body[0].startswith(wire["paragraphs"][0][:20])  # dateline changed
-        assert body[-2] not in wire["paragraphs"]  # the editor's own paragraph
+        assert body[-1] not in wire["paragraphs"]  # the editor's own paragraph
+    assert all(a["wire_credit"] is None for a in ARTICLES if a["kind"] != "copy")
 
 
 def test_spelling_variants_and_distinct_write_ups_sharing_a_quote() -> None:
@@ -285,6 +286,8 @@ def test_article_pages(article: dict[str, Any]) -> None:
         assert marker in text, marker
     for paragraph in article["paragraphs"]:
         assert paragraph in text
+    if article["wire_credit"]:
+        assert article["wire_credit"] in text
     assert article["author"] in text
     # how the publication date is exposed differs per outlet (a contract for the extractor)
     has_meta = "article:published_time" in page.meta

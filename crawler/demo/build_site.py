@@ -157,6 +157,12 @@ class Article:
     lang: str = "en"
     charset: str = "utf-8"
     notes: tuple[str, ...] = ()
+    wire_credit: str | None = None  # "With reporting by ..." line closing a copy
+
+    @property
+    def rendered(self) -> list[str]:
+        """Paragraphs as they appear on the page, credit line included."""
+        return [*self.paragraphs, self.wire_credit] if self.wire_credit else self.paragraphs
 
     @property
     def url(self) -> str:
@@ -212,7 +218,7 @@ def _copy_article(c: Copy, w: WireStory, wire_art: Article) -> Article:
     if not 1 <= c.keep <= len(w.paragraphs):
         raise ValueError(f"{c.slug}: keep={c.keep} out of range")
     lede = f"{c.dateline} {w.paragraphs[0]}" if c.dateline else w.paragraphs[0]
-    paras = [lede, *w.paragraphs[1 : c.keep], c.editor_note, c.reporting]
+    paras = [lede, *w.paragraphs[1 : c.keep], c.editor_note]
     for old, new in c.replace:
         paras = [p.replace(old, new) for p in paras]
     return Article(
@@ -226,6 +232,7 @@ def _copy_article(c: Copy, w: WireStory, wire_art: Article) -> Article:
         published=c.published,
         section=c.section,
         paragraphs=paras,
+        wire_credit=c.reporting,
         caption=w.caption,
         credit=w.credit,
         notes=(
@@ -326,7 +333,7 @@ def share_links(art: Article, label: str) -> str:
 
 def page_wire(art: Article, site: Site, related: list[Article]) -> str:
     """A clean agency CMS: OG, article:published_time and JSON-LD."""
-    paras = "\n".join(f"      <p>{e(p)}</p>" for p in art.paragraphs)
+    paras = "\n".join(f"      <p>{e(p)}</p>" for p in art.rendered)
     rel = "\n".join(f'      <li><a href="{a.path}">{e(a.headline)}</a></li>' for a in related)
     return f"""<!DOCTYPE html>
 <html lang="{art.lang}">
@@ -399,7 +406,7 @@ def page_wire(art: Article, site: Site, related: list[Article]) -> str:
 
 def page_dailyharbor(art: Article, site: Site, related: list[Article]) -> str:
     """A WordPress-style theme: OG + article:published_time, no JSON-LD."""
-    body = [f"<p>{e(p)}</p>" for p in art.paragraphs]
+    body = [f"<p>{e(p)}</p>" for p in art.rendered]
     # an inline "Read more" block after the second paragraph, as WordPress themes do
     inline = (
         '<aside class="wp-block-read-more inline-related"><strong>Read more:</strong> '
@@ -407,7 +414,7 @@ def page_dailyharbor(art: Article, site: Site, related: list[Article]) -> str:
     )
     body.insert(min(2, len(body)), inline)
     if art.kind == "copy":
-        body[-1] = f'<p class="credit-line"><em>{e(art.paragraphs[-1])}</em></p>'
+        body[-1] = f'<p class="credit-line"><em>{e(art.rendered[-1])}</em></p>'
     paras = "\n\t\t\t".join(body)
     rel = "\n".join(
         f'\t\t\t<li class="related-post"><a href="{a.path}" rel="bookmark">{e(a.headline)}</a></li>'
@@ -496,7 +503,7 @@ def page_dailyharbor(art: Article, site: Site, related: list[Article]) -> str:
 def page_northstar(art: Article, site: Site, related: list[Article]) -> str:
     """A React-style CMS: JSON-LD only (no article:published_time meta)."""
     paras = "\n".join(
-        f'<p class="article-paragraph" data-type="text">{e(p)}</p>' for p in art.paragraphs
+        f'<p class="article-paragraph" data-type="text">{e(p)}</p>' for p in art.rendered
     )
     rel = "".join(
         f'<li class="card"><a href="{a.path}"><span class="card-headline">{e(a.headline)}'
@@ -550,7 +557,7 @@ def page_northstar(art: Article, site: Site, related: list[Article]) -> str:
 
 def page_valleyherald(art: Article, site: Site, related: list[Article]) -> str:
     """An old XHTML-era CMS: no JSON-LD, no date meta, only a visible date."""
-    paras = "\n".join(f"<p>{e(p)}</p>" for p in art.paragraphs)
+    paras = "\n".join(f"<p>{e(p)}</p>" for p in art.rendered)
     rel = "\n".join(f'<li><a href="{a.path}">{e(a.headline)}</a></li>' for a in related)
     if art.charset == "utf-8":
         meta = '<meta charset="utf-8">'
@@ -937,7 +944,9 @@ def make_manifest(articles: list[Article], by_site: dict[str, list[Article]]) ->
                     "northstar": "JSON-LD only",
                     "valleyherald": "visible text only",
                 }[a.site],
+                "published_precision": "day" if a.site == "valleyherald" else "minute",
                 "paragraphs": a.paragraphs,
+                "wire_credit": a.wire_credit,
                 "notes": list(a.notes),
             }
             for a in articles
