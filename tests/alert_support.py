@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.settings import SmtpSettings
@@ -37,8 +38,10 @@ class SmtpSink:
     ``data_reply`` answers every DATA with that reply instead of accepting.
     """
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, auth: tuple[str, str] | None = None):
         self.port = port or free_port()
+        self.auth = auth
+        self.logins: list[str] = []
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: dict[str, str] = {}
@@ -58,8 +61,21 @@ class SmtpSink:
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
         return "250 Message accepted for delivery"
 
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = (auth_data.login.decode(), auth_data.password.decode()) == self.auth
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
     def start(self) -> SmtpSink:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        extra: dict[str, Any] = {}
+        if self.auth:
+            extra = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": False,
+            }
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self
 

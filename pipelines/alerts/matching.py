@@ -15,6 +15,8 @@ a story word when, after folding case and diacritics:
    matching "Zelensky" and "Mansura" from matching "Mansur"; length and
    threshold keep "Mansur" from matching every word one edit away.
 
+Words with digits (keyword42, G7) only ever match exactly.
+
 ``=word`` and exact-only subscriptions use rule 1 alone; ``prefix*`` words
 match folded words starting with the prefix.
 
@@ -96,7 +98,7 @@ def is_variant(term: str, word: str, threshold: float = DEFAULT_THRESHOLD) -> bo
     term, word = fold(term), fold(word)
     if term == word:
         return True
-    if min(len(term), len(word)) < MIN_VARIANT_LENGTH:
+    if min(len(term), len(word)) < MIN_VARIANT_LENGTH or not (term.isalpha() and word.isalpha()):
         return False
     ts, ws = skeleton(term), skeleton(word)
     if ts == ws:
@@ -239,7 +241,7 @@ class Matcher:
             self._prefixes[word[:3]].append(spec_id)
         else:
             self._by_word[word].append(spec_id)
-            if not exact and len(word) >= MIN_VARIANT_LENGTH:
+            if not exact and len(word) >= MIN_VARIANT_LENGTH and word.isalpha():
                 skel = skeleton(word)
                 self._by_skeleton[skel].append(spec_id)
                 if len(skel) >= MIN_FUZZY_LENGTH:
@@ -272,7 +274,7 @@ class Matcher:
         if cached is not None:
             return cached
         found: set[int] = set(self._by_word.get(word, ()))
-        if len(word) >= MIN_VARIANT_LENGTH:
+        if len(word) >= MIN_VARIANT_LENGTH and word.isalpha():
             skel = skeleton(word)
             found.update(self._by_skeleton.get(skel, ()))
             if len(skel) >= MIN_FUZZY_LENGTH:
