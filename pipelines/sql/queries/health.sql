@@ -25,3 +25,23 @@ FROM crawl_runs
 WHERE started_at >= %(since)s AND source = ANY(%(sources)s)
   AND coalesce(finish_reason, '') <> 'interrupted'
 GROUP BY source;
+
+-- name: raise_health_alarm
+INSERT INTO health_alarms (source, kind, message) VALUES (%(source)s, %(kind)s, %(message)s)
+ON CONFLICT (source, kind) DO UPDATE SET message = EXCLUDED.message;
+
+-- name: clear_health_alarms
+-- Alarms of the checked sources that are no longer raised.
+DELETE FROM health_alarms
+WHERE source = ANY(%(sources)s) AND NOT ((source || ':' || kind) = ANY(%(current)s))
+RETURNING source, kind;
+
+-- name: unnotified_health_alarms
+SELECT source, kind, message, raised_at FROM health_alarms
+WHERE notified_at IS NULL
+ORDER BY source, kind
+FOR UPDATE SKIP LOCKED;
+
+-- name: mark_health_alarms_notified
+UPDATE health_alarms SET notified_at = now()
+WHERE (source || ':' || kind) = ANY(%(keys)s);

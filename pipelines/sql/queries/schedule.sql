@@ -91,3 +91,9 @@ WHERE r.started_at < now() - make_interval(days => %(days)s)
       ) latest
       WHERE latest.n <= %(keep)s
   );
+
+-- name: latest_run_since
+SELECT * FROM crawl_runs
+WHERE source = %(source)s AND started_at >= %(since)s
+ORDER BY started_at DESC, id DESC
+LIMIT 1;

@@ -1,0 +1,228 @@
+"""Show each source's health: last run, next run, new articles, error rate, alarms.
+
+Exit status: 0 when every source is healthy, 1 when any source has an alarm
+(its runs keep failing, its extraction yield or body length dropped well
+below its own history, or it stopped producing new articles), so monitoring
+systems (Nagios, a systemd timer with OnFailure=, a cron MAILTO) can call it.
+``--json`` prints the same as one JSON document; ``--notify`` also emails new
+alarms to ``[schedule] operator_email``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from crawler import health, locks
+from crawler.config import Config, load_config
+from crawler.run_history import RunRecord
+from crawler.schedule_config import ScheduleOptions, schedule_options
+from crawler.schedule_state import load_histories, next_due_of
+from pipelines import db
+from pipelines.queries import Q
+
+NAME = "status"
+HELP = "per-source health table; exit status 1 when a source is unhealthy"
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    enabled: bool
+    running: bool
+    last_run: datetime | None
+    last_status: str | None
+    next_run: datetime | None  # None: due now (never crawled)
+    new_last_day: int
+    runs_last_day: int
+    error_rate: float | None  # errors / pages fetched over the last day
+    alarms: list[health.Alarm] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.alarms
+
+
+def source_status(
+    name: str,
+    enabled: bool,
+    running: bool,
+    history: Sequence[RunRecord],
+    next_run: datetime | None,
+    new_last_day: int,
+    totals: dict[str, Any] | None,
+    options: ScheduleOptions,
+) -> SourceStatus:
+    latest = history[0] if history else None
+    pages = totals["pages"] if totals else 0
+    return SourceStatus(
+        source=name,
+        enabled=enabled,
+        running=running,
+        last_run=latest.started_at if latest else None,
+        last_status=_status_word(latest),
+        next_run=next_run if enabled else None,
+        new_last_day=new_last_day,
+        runs_last_day=totals["runs"] if totals else 0,
+        error_rate=(totals["errors"] / pages) if totals and pages else None,
+        alarms=health.drift_alarms(name, history, options.health),
+    )
+
+
+def _status_word(run: RunRecord | None) -> str | None:
+    if run is None:
+        return None
+    if run.interrupted:
+        return "interrupted"
+    return run.status
+
+
+def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[SourceStatus]:
+    options = schedule_options(config)
+    names = [s.name for s in config.sources]
+    histories = load_histories(conn, names)
+    since = now - DAY
+    new = {
+        r["source"]: r["n"]
+        for r in conn.execute(Q.new_articles_since, {"since": since, "sources": names})
+    }
+    totals = {
+        r["source"]: r for r in conn.execute(Q.run_totals_since, {"since": since, "sources": names})
+    }
+    running = locks.locked_sources(conn, names)
+    return [
+        source_status(
+            s.name,
+            s.enabled,
+            s.name in running,
+            histories[s.name],
+            next_due_of(s, histories[s.name], options),
+            new.get(s.name, 0),
+            totals.get(s.name),
+            options,
+        )
+        for s in config.sources
+    ]
+
+
+def relative(when: datetime | None, now: datetime) -> str:
+    """'3m ago', 'in 2h', 'now' — coarse on purpose: a table, not a log."""
+    if when is None:
+        return "-"
+    seconds = (when - now).total_seconds()
+    if abs(seconds) < 30:
+        return "now"
+    size = abs(seconds)
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
+        if size >= length:
+            amount = f"{int(size // length)}{unit}"
+            break
+    else:
+        amount = f"{int(size)}s"
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
+    header = (
+        "source",
+        "state",
+        "last run",
+        "result",
+        "next run",
+        "new 24h",
+        "errors 24h",
+        "health",
+    )
+    lines = [header]
+    for row in rows:
+        state = "disabled" if not row.enabled else "running" if row.running else "idle"
+        if not row.enabled:
+            next_run = "-"
+        elif row.next_run is None or row.next_run <= now:
+            next_run = "due"
+        else:
+            next_run = relative(row.next_run, now)
+        lines.append(
+            (
+                row.source,
+                state,
+                relative(row.last_run, now) if row.last_run else "never",
+                row.last_status or "-",
+                next_run,
+                str(row.new_last_day),
+                f"{row.error_rate:.0%}" if row.error_rate is not None else "-",
+                "ok" if row.healthy else ", ".join(a.kind for a in row.alarms).upper(),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(
+            cell.rjust(w) if i in (5, 6) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+    alarms = [alarm for row in rows for alarm in row.alarms]
+    if alarms:
+        text.append("")
+        text.extend(f"ALARM {alarm}" for alarm in alarms)
+    return "\n".join(text)
+
+
+def as_json(rows: Sequence[SourceStatus]) -> str:
+    def encode(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    documents = []
+    for row in rows:
+        document = asdict(row)
+        document["healthy"] = row.healthy
+        documents.append(document)
+    return json.dumps({"sources": documents}, default=encode, indent=2)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    parser.add_argument(
+        "--notify",
+        action="store_true",
+        help="email new alarms to [schedule] operator_email (once per alarm)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.source:
+        for name in args.source:
+            config.source(name)  # a clear error for an unknown name
+    now = datetime.now(UTC)
+    with db.session() as conn:
+        rows = gather(conn, config, now)
+        if args.source:
+            rows = [r for r in rows if r.source in args.source]
+        if args.notify:
+            from crawler.health_notify import notify_operator
+
+            notify_operator(
+                conn, config, [r.source for r in rows], [a for r in rows for a in r.alarms]
+            )
+    print(as_json(rows) if args.json else format_table(rows, now))
+    unhealthy = [r.source for r in rows if not r.healthy]
+    if unhealthy:
+        print(f"wirewatch: unhealthy: {', '.join(unhealthy)}", file=sys.stderr)
+        return 1
+    return 0
