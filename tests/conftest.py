@@ -10,8 +10,10 @@ each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,16 +34,22 @@ def _admin_execute(server_url: str, statement: sql.Composable) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_server_url() -> Iterator[str]:
     """URL of a maintenance database on the test server."""
     configured = os.environ.get("DATABASE_URL")
     if configured:
-        return configured
+        yield configured
+        return
     import pgserver
 
-    datadir = tmp_path_factory.mktemp("pg") / "data"
-    server = pgserver.get_server(datadir, cleanup_mode="stop")
-    return server.get_uri()
+    # Not under pytest's basetemp: pytest prunes old basetemps, and a
+    # concurrent session pruning ours would pull the data directory out
+    # from under a running server.
+    home = Path(tempfile.mkdtemp(prefix="wirewatch-test-pg-"))
+    server = pgserver.get_server(home / "data", cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
