@@ -6,6 +6,10 @@
   generated sites), with hit counters and misbehaving routes for tests;
 * :mod:`crawler.demo.generated` — a deterministic generator of large
   newsrooms served straight from memory.
+
+Browse either by hand with ``python -m crawler.demo.server [--generated N]``.
+The static site is written by ``python -m crawler.demo.build_site`` from the
+prose in :mod:`crawler.demo.newsroom_content`; edit those, not the HTML.
 """
 
 from __future__ import annotations
