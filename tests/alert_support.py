@@ -6,9 +6,11 @@ import email
 import hashlib
 import itertools
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -179,3 +181,38 @@ WIRE_TEXT = (
     "separately that its forces had intercepted several Ukrainian drones over the "
     "Belgorod region near the border."
 )
+
+
+class HookReceiver:
+    """A real HTTP server on 127.0.0.1 that records POSTs and answers with ``statuses`` in turn."""
+
+    def __init__(self, statuses: list[int] | None = None):
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                receiver.requests.append((self.path, dict(self.headers.items()), body))
+                code = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
