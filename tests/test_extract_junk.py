@@ -25,6 +25,7 @@ REAL_EXAMPLES: dict[str, list[str]] = {
     "reporting_credit": [
         "With reporting by Reuters, AFP, Interfax, Radio Free Afghanistan, and The Sunday Times",
         "Reporting by Jason Hovet",
+        "(Reporting by Michel Rose; Editing by Alex Richardson)",
     ],
     "donation_prompt": ["Support The Moscow Times!"],
     "newsletter_prompt": [

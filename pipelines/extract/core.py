@@ -22,7 +22,7 @@ import htmldate
 import trafilatura
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from pipelines.extract.junk import clean_lines
 from pipelines.extract.metadata import page_metadata, parse_date
@@ -89,13 +89,33 @@ def content_hash(text: str) -> str:
 
 
 def decode_html(html: bytes | str, encoding: str | None = None) -> str:
-    """Text of a page: BOM, then the declared ``encoding`` (HTTP), then ``<meta charset>``, then
-    a guess; undecodable bytes become U+FFFD instead of failing the page."""
+    """Text of a page, whatever its charset labels claim.
+
+    UTF-8 wins whenever the bytes are valid UTF-8 with non-ASCII in them (a
+    page labelled Latin-1 that is really UTF-8 is the common lie); otherwise
+    the BOM, the HTTP ``encoding``, the ``<meta>`` charset, then windows-1252,
+    the first that decodes without error; undecodable bytes become U+FFFD.
+    """
     if isinstance(html, str):
         return html
-    header = f"text/html; charset={encoding}" if encoding else None
-    _, text = html_to_unicode(header, html)
-    return text
+    body = bytes(html)
+    bom, _ = read_bom(body)
+    if bom is None and not body.isascii():
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    declared = html_body_declared_encoding(body[:4096])
+    for candidate in (bom, encoding, declared, "utf-8", "cp1252"):
+        name = resolve_encoding(candidate) if candidate else None
+        if not name:
+            continue
+        try:
+            text = body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        return text.removeprefix("\ufeff")
+    return body.decode("utf-8", errors="replace")
 
 
 def _looks_binary(text: str) -> bool:

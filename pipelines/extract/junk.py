@@ -106,8 +106,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "reporting_credit",
         _pattern(
-            r"^(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
-            r" (by|from) [^.]{2,200}\.?$"
+            r"^\(?(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
+            r" (by|from) [^.]{2,200}\.?\)?$"
         ),
     ),
     Rule(

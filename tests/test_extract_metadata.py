@@ -1,0 +1,157 @@
+"""Page metadata: structured data first, then Open Graph and <meta>, then the document itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from lxml import html as lxml_html
+
+from pipelines.extract.metadata import (
+    canonical_url,
+    document_title,
+    page_metadata,
+    parse_date,
+    split_authors,
+    strip_site_name,
+)
+
+URL = "https://www.gazette.example/news/ferry"
+
+
+def meta_of(head: str, body: str = "", url: str = URL):
+    document = f"<html><head>{head}</head><body>{body}</body></html>"
+    return page_metadata(lxml_html.fromstring(document), url)
+
+
+def ld(obj: str) -> str:
+    return f'<script type="application/ld+json">{obj}</script>'
+
+
+def test_json_ld_headline_wins_over_open_graph_and_h1() -> None:
+    meta = meta_of(
+        ld('{"@type": "NewsArticle", "headline": "From JSON-LD"}')
+        + '<meta property="og:title" content="From OG">',
+        "<h1>From the page</h1>",
+    )
+    assert meta.title == "From JSON-LD"
+
+
+def test_open_graph_title_is_used_without_json_ld_and_loses_its_site_suffix() -> None:
+    meta = meta_of(
+        '<meta property="og:title" content="Ferry returns | Harbour Gazette">'
+        '<meta property="og:site_name" content="Harbour Gazette">'
+    )
+    assert meta.title == "Ferry returns"
+
+
+def test_news_article_object_wins_over_a_generic_web_page_in_a_graph() -> None:
+    meta = meta_of(
+        ld(
+            '{"@graph": [{"@type": "WebPage", "name": "Home", "datePublished": "2001-01-01"},'
+            ' {"@type": ["NewsArticle"], "headline": "Real one", '
+            '"datePublished": "2025-03-04T07:30:00Z", '
+            '"author": {"name": "By Ana Ribeiro and Tom Field"}}]}'
+        )
+    )
+    assert meta.title == "Real one"
+    assert meta.published == datetime(2025, 3, 4, 7, 30, tzinfo=UTC)
+    assert meta.authors == ["Ana Ribeiro", "Tom Field"]
+
+
+def test_broken_json_ld_is_skipped_and_meta_tags_still_count() -> None:
+    meta = meta_of(
+        ld('{"@type": "NewsArticle", "headline": ')
+        + '<meta property="article:published_time" content="2025-03-04T08:00:00+01:00">'
+        + '<meta name="author" content="Ana Ribeiro">'
+    )
+    assert meta.published == datetime(2025, 3, 4, 8, tzinfo=timezone(timedelta(hours=1)))
+    assert meta.authors == ["Ana Ribeiro"]
+
+
+def test_entities_escaped_twice_in_metadata_are_decoded() -> None:
+    meta = meta_of(
+        '<meta property="og:title" '
+        'content="Mexico to fight &amp;#8216;illogical&amp;#8217; tariffs">'
+    )
+    assert meta.title == "Mexico to fight ‘illogical’ tariffs"
+
+
+def test_canonical_url_is_absolute_and_loses_tracking_parameters() -> None:
+    meta = meta_of('<link rel="canonical" href="/news/ferry?utm_source=rss&id=7">')
+    assert meta.canonical_url == "https://www.gazette.example/news/ferry?id=7"
+    assert canonical_url(None, URL) == URL
+    assert canonical_url("javascript:void(0)", URL) == URL
+
+
+def test_language_section_summary_and_image() -> None:
+    meta = meta_of(
+        ld(
+            '{"@type": "NewsArticle", "articleSection": ["Local", "Transport"], '
+            '"image": [{"url": "/img/a.jpg"}], "description": "A ferry."}'
+        ),
+    )
+    assert (meta.section, meta.summary, meta.top_image) == (
+        "Local",
+        "A ferry.",
+        "https://www.gazette.example/img/a.jpg",
+    )
+    assert meta_of("", url=URL).language is None
+    tree = lxml_html.fromstring('<html lang="pt-BR"><head></head><body></body></html>')
+    assert page_metadata(tree, URL).language == "pt"
+
+
+def test_document_title_skips_a_logo_h1_that_names_the_site() -> None:
+    tree = lxml_html.fromstring(
+        "<html><head><title>Global Voices Online » Iran: To Vote or not to Vote</title></head>"
+        "<body><h1>Global Voices Online</h1></body></html>"
+    )
+    assert document_title(tree, None, "globalvoicesonline.org") == "Iran: To Vote or not to Vote"
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "host", "expected"),
+    [
+        ("Fed lifts rates | Reuters", None, "www.reuters.com", "Fed lifts rates"),
+        ("Ferry returns - Harbour Gazette", "Harbour Gazette", None, "Ferry returns"),
+        (
+            "Tony Blair: Why there has to be compromise",
+            None,
+            "standard.co.uk",
+            "Tony Blair: Why there has to be compromise",
+        ),
+        (
+            "Left - right - centre: the vote explained",
+            None,
+            "gazette.example",
+            "Left - right - centre: the vote explained",
+        ),
+    ],
+)
+def test_strip_site_name(title: str, site: str | None, host: str | None, expected: str) -> None:
+    assert strip_site_name(title, site, host) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-04T07:30:00Z", datetime(2025, 3, 4, 7, 30, tzinfo=UTC)),
+        ("2025-03-04", datetime(2025, 3, 4, tzinfo=UTC)),
+        ("Wed, 10 Jun 2009 17:22:14 +0000", datetime(2009, 6, 10, 17, 22, 14, tzinfo=UTC)),
+        ("2024-04-26T15:24:04.336Z", datetime(2024, 4, 26, 15, 24, 4, 336000, tzinfo=UTC)),
+        ("yesterday", None),
+        ("0001-01-01", None),
+        ("", None),
+    ],
+)
+def test_parse_date(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
+
+
+def test_split_authors() -> None:
+    assert split_authors("By Ana Ribeiro, Tom Field and Lee Wu") == [
+        "Ana Ribeiro",
+        "Tom Field",
+        "Lee Wu",
+    ]
+    assert split_authors("Ana Ribeiro; https://x.example/ana") == ["Ana Ribeiro"]

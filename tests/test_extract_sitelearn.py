@@ -1,0 +1,107 @@
+"""Site boilerplate learning: blocks a site repeats on many pages go; one-page paragraphs never."""
+
+from __future__ import annotations
+
+from pipelines.extract import extract_batch
+from pipelines.extract.sitelearn import (
+    MIN_PAGES,
+    SiteKnowledge,
+    block_key,
+    remove_boilerplate,
+    site_domain,
+)
+
+PROMO = (
+    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
+)
+STORIES = [
+    "The ferry line will link the two islands again from the spring, the harbour authority said.",
+    "The island council approved a new school budget after a long debate on Monday evening.",
+    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
+    "Fishing quotas in the bay were cut again this year as stocks continued to fall sharply.",
+    "The harbour festival returns in August after a two-year break, its organisers announced.",
+]
+
+
+def article(story: str, promo: bool = True) -> str:
+    paragraphs = [
+        f"{story} {detail}"
+        for detail in (
+            "Officials gave no further details.",
+            "Residents had asked for the change for years.",
+            "A public meeting is planned for next month.",
+        )
+    ]
+    if promo:
+        paragraphs.append(PROMO)
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = f"<head><title>{story[:30]}</title></head>"
+    return f"<html>{head}<body><article>{body}</article></body></html>"
+
+
+def test_block_key_ignores_case_digits_and_spacing_but_not_words() -> None:
+    assert block_key("Updated 12 May 2025 10:42") == block_key("updated  3 May 2024 9:05")
+    assert block_key("Share this story") != block_key("Share this page")
+    assert block_key("word " * 200) is None  # long blocks are prose, never learned
+
+
+def test_site_domain_folds_www() -> None:
+    assert site_domain("https://www.Gazette.example/a") == "gazette.example"
+    assert site_domain(None) is None
+
+
+def test_a_block_becomes_boilerplate_only_after_min_pages_distinct_pages() -> None:
+    site = SiteKnowledge("gazette.example")
+    for _ in range(MIN_PAGES - 1):
+        site.observe([PROMO])
+    assert block_key(PROMO) not in site.boilerplate()
+    site.observe([PROMO, PROMO])  # twice on one page counts once
+    assert site.block_pages[block_key(PROMO)] == MIN_PAGES
+    assert block_key(PROMO) in site.boilerplate()
+
+
+def test_removal_never_guts_a_page() -> None:
+    blocks = ["Short story.", PROMO]
+    kept, removed = remove_boilerplate(blocks, {block_key(PROMO)})
+    assert (kept, removed) == (blocks, [])  # the promo is most of this page: keep everything
+
+
+def test_batch_learns_a_site_promo_and_removes_it_from_every_page() -> None:
+    pages = [(article(s), f"https://gazette.example/news/{i}") for i, s in enumerate(STORIES)]
+    results = extract_batch(pages)
+    for result, story in zip(results, STORIES, strict=True):
+        assert result.reason is None
+        assert PROMO not in result.text
+        assert result.text.startswith(story)
+        assert ("site_boilerplate", PROMO) in result.dropped
+
+
+def test_batch_keeps_a_block_seen_on_fewer_pages_than_the_threshold() -> None:
+    pages = [(article(s), f"https://gazette.example/news/{i}") for i, s in enumerate(STORIES[:2])]
+    pages += [
+        (article(s, promo=False), f"https://gazette.example/x/{i}")
+        for i, s in enumerate(STORIES[2:])
+    ]
+    assert all(PROMO in r.text for r in extract_batch(pages)[:2])
+
+
+def test_the_same_url_twice_counts_as_one_page() -> None:
+    pages = [(article(STORIES[0]), "https://gazette.example/news/same")] * 4
+    assert all(PROMO in r.text for r in extract_batch(pages))
+
+
+def test_sites_learn_separately() -> None:
+    pages = [(article(s), f"https://gazette.example/news/{i}") for i, s in enumerate(STORIES)]
+    pages.append((article(STORIES[0]), "https://other.example/news/1"))
+    assert PROMO in extract_batch(pages)[-1].text
+
+
+def test_knowledge_from_earlier_crawls_cleans_a_page_fetched_alone() -> None:
+    site = SiteKnowledge("gazette.example")
+    for _ in range(MIN_PAGES):
+        site.observe([PROMO])
+    result = extract_batch(
+        [(article(STORIES[0]), "https://www.gazette.example/news/new")],
+        {"gazette.example": site},
+    )[0]
+    assert PROMO not in result.text
