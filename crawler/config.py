@@ -37,12 +37,20 @@ class Source:
     outlet: str | None = None
     enabled: bool = True
     max_pages: int | None = None
+    # Seconds during which a stored article is fetched again when listed
+    # (to catch updated stories); None: a stored article is never refetched.
+    recheck_after: float | None = None
 
     def as_row(self) -> dict[str, Any]:
         """Parameters of the ``upsert_source`` query."""
         from psycopg.types.json import Jsonb
 
-        settings = {"follow": self.follow, "outlet": self.outlet, "max_pages": self.max_pages}
+        settings = {
+            "follow": self.follow,
+            "outlet": self.outlet,
+            "max_pages": self.max_pages,
+            "recheck_after": self.recheck_after,
+        }
         return {
             "name": self.name,
             "kind": self.kind,
@@ -168,6 +176,7 @@ _SOURCE_FIELDS = {
     "outlet",
     "enabled",
     "max_pages",
+    "recheck_after",
 }
 
 
@@ -231,6 +240,14 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
         and table["max_pages"] < 1
     ):
         problems.add(f"{label}: field 'max_pages'", "must be at least 1")
+    recheck_after = None
+    if "recheck_after" in table:
+        from crawler.schedule_config import parse_duration
+
+        try:
+            recheck_after = parse_duration(table["recheck_after"]).total_seconds()
+        except ValueError as exc:
+            problems.add(f"{label}: field 'recheck_after'", str(exc))
     if len(problems.messages) > before:
         return None
     return Source(
@@ -243,6 +260,7 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
         outlet=table.get("outlet"),
         enabled=table.get("enabled", True),
         max_pages=table.get("max_pages"),
+        recheck_after=recheck_after,
     )
 
 

@@ -36,7 +36,22 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # before the next listing's URLs pile up in the scheduler.
 DEPTH_PRIORITY = 0
 
+# Polite, incremental fetching (crawler/middlewares): Retry-After and per-domain
+# backoff extend RetryMiddleware; listings are fetched conditionally (580 sits
+# after decompression, before retry, in response order); stored articles are
+# dropped before they are scheduled.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
+}
+
 ITEM_PIPELINES = {
+    # Bot challenges, consent walls and paywall teasers are rejected by kind.
+    "pipelines.page_gate.PageGatePipeline": 200,
     "pipelines.extraction.ExtractionPipeline": 300,
     # Fingerprints the text; storage files the article under its story.
     "pipelines.dedupe.DedupePipeline": 500,
@@ -54,6 +69,20 @@ DATABASE_URL = None
 WIREWATCH_CONFIG = None
 # Connections the storage pipeline keeps open per crawl.
 WIREWATCH_DB_POOL_SIZE = 4
+# Send stored ETag/Last-Modified for feeds, sitemaps and section pages.
+WIREWATCH_CONDITIONAL_GET = True
+# Every n-th fetch of a listing is a full one, to catch servers whose
+# validators stay the same while the content changes (0: never).
+WIREWATCH_VALIDATOR_VERIFY_EVERY = 12
+# Never fetch an article URL (by url_key) that is stored already.
+WIREWATCH_SKIP_KNOWN_ARTICLES = True
+# Article URLs looked up in the database per query.
+WIREWATCH_KNOWN_LOOKUP_BATCH = 500
+# Longest Retry-After (seconds) a run sits out; longer ones are stored and
+# the host is left alone until then, by this run and the next ones.
+WIREWATCH_RETRY_AFTER_MAX = 120.0
+# Backoff after a 429/503 without Retry-After: base * 2**attempt seconds.
+WIREWATCH_BACKOFF_BASE = 1.0
 # Extraction (pipelines.extraction): worker processes, so the reactor thread never parses HTML.
 EXTRACTION_WORKERS = 2
 # A page whose extraction takes longer is rejected as extraction_failed; its worker is replaced.

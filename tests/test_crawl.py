@@ -90,6 +90,8 @@ def write_config(tmp_path: Path, base: str) -> Path:
 name = "alder"
 kind = "feed"
 url = "{base}/feed.xml"
+# Re-read recent articles on every run (stored ones are otherwise never refetched).
+recheck_after = "1h"
 
 [[source]]
 name = "quiet"

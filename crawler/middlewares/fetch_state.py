@@ -1,0 +1,192 @@
+"""What the incremental-fetch middlewares remember, in PostgreSQL and for the current run.
+
+``FetchState`` is shared by the middlewares of one crawler (one source): it
+holds the database connection, the listing states loaded when the spider
+opens, and the run's *ledger*, which decides what may be written back.
+
+A listing's new validators are written only when the run finished and every
+article the listing led to was handled.  Otherwise the next run would get a
+304 for the listing and never retry the article that failed: "fetch only
+what is new" must not turn into "lose what failed once".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from pipelines import db
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+_ATTRIBUTE = "_wirewatch_fetch_state"
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+@dataclass(frozen=True)
+class ListingState:
+    """The last fully handled fetch of one listing page."""
+
+    url: str
+    content_hash: str
+    etag: str | None = None
+    last_modified: str | None = None
+    children: tuple[str, ...] = ()
+    trusted: bool = True
+    fetches_since_full: int = 0
+    changed_at: datetime | None = None  # when its content last changed (as stored)
+
+
+@dataclass
+class Ledger:
+    """This run's listing outcomes, and which of them are safe to remember."""
+
+    pending: dict[str, ListingState] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    distrusted: dict[str, str] = field(default_factory=dict)  # url -> reason
+
+    def fetched(self, state: ListingState) -> None:
+        self.pending[state.url] = state
+
+    def led_to(self, listing_url: str, children: list[str]) -> None:
+        self.children[listing_url] = children
+
+    def failed_below(self, listing_url: str | None) -> None:
+        """An article (or child listing) of ``listing_url`` was not handled: refetch it fully."""
+        if listing_url:
+            self.dirty.add(listing_url)
+
+    def distrust(self, url: str, reason: str) -> None:
+        self.distrusted[url] = reason
+
+    def states_to_save(self) -> list[ListingState]:
+        """Pending states whose listings, and their children, were handled completely."""
+        return [
+            replace(state, children=tuple(self.children.get(url, state.children)))
+            for url, state in self.pending.items()
+            if url not in self.dirty
+        ]
+
+
+class FetchState:
+    """Per-crawler database access and ledger for the incremental-fetch middlewares."""
+
+    def __init__(self, database_url: str | None):
+        self.database_url = database_url
+        self.ledger = Ledger()
+        self.listings: dict[str, ListingState] = {}
+        self.distrusted_hosts: set[str] = set()
+        self._conn: psycopg.Connection | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> FetchState:
+        """The crawler's instance, created (and closed with the engine) on first use."""
+        state = getattr(crawler, _ATTRIBUTE, None)
+        if state is None:
+            state = cls(crawler.settings.get("DATABASE_URL"))
+            setattr(crawler, _ATTRIBUTE, state)
+            crawler.signals.connect(state.close, signal=signals.engine_stopped)
+        return state
+
+    def connection(self) -> psycopg.Connection:
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                url = self.database_url or db.database_url()
+                db.ensure_migrated(url)
+                self._conn = db.connect(url, autocommit=True)
+            return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def load_listings(self, source: str) -> None:
+        conn = self.connection()
+        rows = conn.execute(Q.listing_states_of_source, {"source": source}).fetchall()
+        self.listings = {
+            row["url"]: ListingState(
+                url=row["url"],
+                content_hash=row["content_hash"],
+                etag=row["etag"],
+                last_modified=row["last_modified"],
+                children=tuple(row["children"]),
+                trusted=row["validators_trusted"],
+                fetches_since_full=row["fetches_since_full"],
+                changed_at=row["changed_at"],
+            )
+            for row in rows
+        }
+        self.distrusted_hosts = {row["host"] for row in conn.execute(Q.distrusted_hosts).fetchall()}
+
+    def save_listings(self, source: str, states: Iterable[ListingState]) -> int:
+        params = [
+            {
+                "url": s.url,
+                "host": host_of(s.url),
+                "source": source,
+                "etag": s.etag,
+                "last_modified": s.last_modified,
+                "content_hash": s.content_hash,
+                "children": list(s.children),
+                "fetches_since_full": s.fetches_since_full,
+            }
+            for s in states
+        ]
+        if params:
+            with self.connection().cursor() as cur:
+                cur.executemany(Q.save_listing_state, params)
+        return len(params)
+
+    def save_distrust(self, source: str, distrusted: dict[str, str]) -> None:
+        params = [
+            {"url": url, "host": host_of(url), "source": source, "reason": reason}
+            for url, reason in distrusted.items()
+        ]
+        if params:
+            with self.connection().cursor() as cur:
+                cur.executemany(Q.distrust_listing_validators, params)
+
+    def known_url_keys(self, keys: list[str], recheck_after: float = 0.0) -> set[str]:
+        """Which of ``keys`` are stored articles not due for a recheck (thread-safe)."""
+        rows = (
+            self.connection()
+            .execute(Q.settled_url_keys, {"url_keys": keys, "recheck_after": recheck_after})
+            .fetchall()
+        )
+        return {row["url_key"] for row in rows}
+
+    def host_backoffs(self) -> dict[str, tuple[datetime, str]]:
+        rows = self.connection().execute(Q.active_host_backoffs).fetchall()
+        return {row["host"]: (row["not_before"], row["reason"]) for row in rows}
+
+    def save_host_backoff(self, host: str, not_before: datetime, reason: str) -> None:
+        self.connection().execute(
+            Q.save_host_backoff, {"host": host, "not_before": not_before, "reason": reason}
+        )
+
+
+def source_of(spider: Any) -> str | None:
+    source = getattr(spider, "source", None)
+    return getattr(source, "name", None)
