@@ -1,0 +1,102 @@
+"""Drift alarms: a source compared with its own history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crawler.health import BODY_DROP, FAILING, SILENT, YIELD_DROP, drift_alarms
+from crawler.run_history import RunRecord, from_row
+from crawler.schedule_config import HealthThresholds
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LIMITS = HealthThresholds(failing_runs=3, silent_runs=6, recent_runs=3, min_baseline=5)
+
+
+def runs(*specs: dict) -> list[RunRecord]:
+    """Run records, newest first, 15 minutes apart."""
+    out = []
+    for i, spec in enumerate(specs):
+        values = {
+            "status": "ok",
+            "articles_new": 2,
+            "extraction_yield": 0.95,
+            "median_body_chars": 3000.0,
+        }
+        values.update(spec)
+        out.append(RunRecord(started_at=T0 - timedelta(minutes=15 * i), **values))
+    return out
+
+
+def kinds(history: list[RunRecord]) -> list[str]:
+    return [a.kind for a in drift_alarms("daily", history, LIMITS)]
+
+
+def test_a_steady_source_raises_no_alarm() -> None:
+    assert kinds(runs(*[{}] * 12)) == []
+
+
+def test_a_redesign_that_breaks_extraction_raises_a_yield_alarm() -> None:
+    broken = [{"extraction_yield": 0.05, "articles_new": 0}] * 3
+    alarms = drift_alarms("daily", runs(*broken, *[{}] * 10), LIMITS)
+    assert [a.kind for a in alarms] == [YIELD_DROP]
+    assert "5%" in alarms[0].message and "95%" in alarms[0].message
+
+
+def test_bodies_shrinking_to_a_teaser_raise_a_body_length_alarm() -> None:
+    teaser = [{"median_body_chars": 400.0}] * 3
+    assert kinds(runs(*teaser, *[{}] * 10)) == [BODY_DROP]
+
+
+def test_one_bad_run_is_not_yet_drift() -> None:
+    assert kinds(runs({"extraction_yield": 0.0}, *[{}] * 10)) == []
+
+
+def test_drift_needs_enough_history_to_compare_with() -> None:
+    assert kinds(runs(*[{"extraction_yield": 0.05}] * 3, {}, {})) == []
+
+
+def test_runs_that_keep_failing_raise_a_failing_alarm() -> None:
+    failing = {"status": "failed", "outcomes": {"http_503": 1}, "articles_new": 0}
+    alarms = drift_alarms("daily", runs(failing, failing, failing, {}), LIMITS)
+    assert [a.kind for a in alarms] == [FAILING]
+    assert "http_503" in alarms[0].message
+    assert kinds(runs(failing, failing, {}, {})) == []
+
+
+def test_a_source_that_stops_producing_raises_a_silent_alarm() -> None:
+    assert kinds(runs(*[{"articles_new": 0}] * 6, {})) == [SILENT]
+    assert kinds(runs(*[{"articles_new": 0}] * 5, {})) == []
+
+
+def test_a_source_that_never_produced_anything_is_not_silent_but_new() -> None:
+    assert kinds(runs(*[{"articles_new": 0}] * 8)) == []
+
+
+def test_running_and_interrupted_runs_are_ignored() -> None:
+    history = runs(
+        {"status": "running", "extraction_yield": None},
+        {"status": "failed", "finish_reason": "interrupted"},
+        *[{}] * 10,
+    )
+    assert kinds(history) == []
+
+
+def test_run_records_read_the_metrics_the_recorder_stores() -> None:
+    record = from_row(
+        {
+            "started_at": T0,
+            "status": "failed",
+            "articles_new": 1,
+            "articles_updated": 2,
+            "articles_unchanged": 3,
+            "stats": {
+                "outcomes": {"http_429": 3, "timeout": 1, "not_article": 9},
+                "extraction_yield": 0.5,
+                "median_body_chars": 1200,
+            },
+        }
+    )
+    assert record.articles_stored == 6
+    assert record.failure_kind == "http_429"
+    assert record.extraction_yield == 0.5
+    assert record.median_body_chars == 1200.0

@@ -1,0 +1,180 @@
+"""Cron mode and the per-source lock: `crawl --due` against a real database and site."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from crawler import locks
+from crawler.config import Config, loads_config
+from crawler.demo.server import FixtureServer, raw
+from crawler.runner import run_crawls
+from crawler.schedule_config import schedule_options
+from crawler.schedule_state import due_sources, reap_interrupted_runs
+from pipelines import db
+from pipelines.queries import Q
+
+ARTICLE = (
+    "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+    + "<p>{sentence}</p>" * 6
+    + "</article></body></html>"
+)
+SENTENCE = (
+    "The harbour council voted on Tuesday evening to rebuild the old wooden pier, which has "
+    "been closed to visitors since a storm damaged its northern end two winters ago, and "
+    "asked the engineers for a plan before spring."
+)
+
+
+def feed(base: str, paths: list[str]) -> str:
+    items = "".join(
+        f"<item><title>Story {p}</title><link>{base}{p}</link>"
+        "<pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for p in paths
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour</title>'
+        f"<link>{base}/</link><description>d</description>{items}</channel></rss>"
+    )
+
+
+@pytest.fixture
+def site() -> Iterator[FixtureServer]:
+    with FixtureServer(None) as srv:
+        srv.route("/robots.txt", raw("User-agent: *\nAllow: /\n", "text/plain", validators=False))
+        srv.route(
+            "/feed.xml",
+            raw(feed(srv.base_url, ["/a1.html"]), "application/rss+xml", validators=False),
+        )
+        srv.route(
+            "/a1.html",
+            raw(ARTICLE.format(title="Pier to be rebuilt", sentence=SENTENCE), validators=False),
+        )
+        yield srv
+
+
+def write_config(tmp_path: Path, base: str, extra: str = "") -> Path:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(
+        f"""
+[[source]]
+name = "harbour"
+kind = "feed"
+url = "{base}/feed.xml"
+
+[[source]]
+name = "quay"
+kind = "feed"
+url = "{base}/feed.xml"
+schedule = "0 * * * *"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def add_source_rows(conn: psycopg.Connection, config: Config) -> None:
+    for source in config.sources:
+        conn.execute(Q.upsert_source, source.as_row())
+
+
+def add_run(
+    conn: psycopg.Connection, source: str, started: datetime, status: str = "ok", new: int = 1
+) -> int:
+    row = conn.execute(
+        "INSERT INTO crawl_runs (source, started_at, finished_at, status, articles_new)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (source, started, None if status == "running" else started, status, new),
+    ).fetchone()
+    assert row is not None
+    return row["id"]
+
+
+def wirewatch(*args: str, env_url: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DATABASE_URL=env_url)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_lock_keys_are_stable_and_distinct() -> None:
+    assert locks.source_lock_key("apnews") == locks.source_lock_key("apnews")
+    assert locks.source_lock_key("apnews") != locks.source_lock_key("reuters")
+    assert -(2**63) <= locks.source_lock_key("apnews") < 2**63
+
+
+def test_a_source_locked_elsewhere_is_skipped_not_crawled(
+    db_url: str, tmp_path: Path, site: FixtureServer
+) -> None:
+    config = loads_config(write_config(tmp_path, site.base_url).read_text(), tmp_path / "w.toml")
+    with db.connect(db_url, autocommit=True) as other:
+        assert locks.try_lock(other, locks.source_lock_key("harbour"))
+        assert locks.locked_sources(other, ["harbour", "quay"]) == {"harbour"}
+        summaries = run_crawls(config, [config.source("harbour")], database_url=db_url)
+    assert [(s.source, s.status) for s in summaries] == [("harbour", "skipped")]
+    assert site.hits == {}
+
+
+def test_due_sources_follow_each_schedule(conn: psycopg.Connection, tmp_path: Path) -> None:
+    config = loads_config(write_config(tmp_path, "http://127.0.0.1:9").read_text())
+    add_source_rows(conn, config)
+    options = schedule_options(config)
+    now = datetime.now(UTC)
+    sources = list(config.sources)
+    assert [s.name for s in due_sources(conn, sources, options, now)] == ["harbour", "quay"]
+    add_run(conn, "harbour", now - timedelta(minutes=5))
+    add_run(conn, "quay", now - timedelta(minutes=5))
+    # harbour: default 15 min interval; quay: hourly cron, due once the hour has turned.
+    assert due_sources(conn, sources, options, now) == (
+        [config.source("quay")] if now.minute < 5 else []
+    )
+    later = now + timedelta(minutes=16)
+    due_later = {s.name for s in due_sources(conn, sources, options, later)}
+    assert "harbour" in due_later
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_and_rerun(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    config = loads_config(write_config(tmp_path, "http://127.0.0.1:9").read_text())
+    add_source_rows(conn, config)
+    options = schedule_options(config)
+    now = datetime.now(UTC)
+    add_run(conn, "harbour", now - timedelta(hours=1))
+    dead = add_run(conn, "harbour", now - timedelta(minutes=1), status="running")
+    alive = add_run(conn, "quay", now - timedelta(minutes=1), status="running")
+    with db.connect(conn.info.dsn, autocommit=True) as crawler_conn:
+        assert locks.try_lock(crawler_conn, locks.source_lock_key("quay"))
+        assert reap_interrupted_runs(conn) == [dead]
+    rows = {r["id"]: r for r in conn.execute("SELECT id, status, finish_reason FROM crawl_runs")}
+    assert (rows[dead]["status"], rows[dead]["finish_reason"]) == ("failed", "interrupted")
+    assert rows[alive]["status"] == "running"
+    assert config.source("harbour") in due_sources(conn, [config.source("harbour")], options, now)
+
+
+def test_cron_mode_crawls_what_is_due_and_then_nothing(
+    db_url: str, tmp_path: Path, site: FixtureServer
+) -> None:
+    path = write_config(tmp_path, site.base_url)
+    first = wirewatch("--config", str(path), "crawl", "--due", env_url=db_url)
+    assert first.returncode == 0, first.stderr
+    assert "harbour" in first.stdout and "quay" in first.stdout
+    assert site.hits["/feed.xml"] == 2  # once per source
+    second = wirewatch("--config", str(path), "crawl", "--due", env_url=db_url)
+    assert second.returncode == 0, second.stderr
+    assert "no source is due" in second.stderr
+    with db.connect(db_url) as conn:
+        statuses = [r["status"] for r in conn.execute("SELECT status FROM crawl_runs")]
+    assert sorted(statuses) == ["ok", "ok"]
