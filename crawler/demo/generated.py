@@ -297,34 +297,31 @@ class GeneratedNewsroom:
         wire_pages = 0
         s = 0  # story counter
         wire_stories = 0
+
+        def add(site_no: int, kind_no: int, copy: int, when: float) -> None:
+            site.append(site_no)
+            kind.append(kind_no)
+            story.append(s)
+            copy_of.append(copy)
+            ts.append(when)
+
         while len(site) < n:
-            t = start + len(site) * step
             total = len(site)
+            t = start + total * step
             if self.wire_share > 0 and (total == 0 or wire_pages / total < self.wire_share):
                 k = min(COPY_PATTERN[wire_stories % len(COPY_PATTERN)], self.n_outlets)
-                wire_id = len(site)
-                site.append(0), kind.append(WIRE), story.append(s), copy_of.append(-1)
-                ts.append(t)
+                add(0, WIRE, -1, t)
                 for j, outlet in enumerate(rng.sample(range(1, self.n_outlets + 1), k)):
                     if len(site) >= n:
                         break
-                    site.append(outlet), kind.append(COPY), story.append(s)
-                    copy_of.append(wire_id)
-                    ts.append(t + 600 * (j + 1) + rng.randrange(600))
-                wire_pages += len(site) - wire_id
+                    add(outlet, COPY, total, t + 600 * (j + 1) + rng.randrange(600))
+                wire_pages += len(site) - total
                 wire_stories += 1
             else:
-                site.append(1 + s % self.n_outlets), kind.append(ORIGINAL), story.append(s)
-                copy_of.append(-1)
-                ts.append(t)
+                add(1 + s % self.n_outlets, ORIGINAL, -1, t)
             s += 1
-        self._site, self._kind, self._story, self._copy_of, self._ts = (
-            site,
-            kind,
-            story,
-            copy_of,
-            ts,
-        )
+        self._site, self._kind, self._story = site, kind, story
+        self._copy_of, self._ts = copy_of, ts
         self.n_stories = s
         self.n_wire = kind.count(WIRE)
         self.n_copies = kind.count(COPY)
@@ -338,7 +335,7 @@ class GeneratedNewsroom:
             per_section.setdefault((site[i], i % len(SECTIONS)), array("l")).append(i)
         self._per_site = per_site
         self._per_section = per_section
-        self._pos_in_site = array("l", bytes(8 * n))
+        self._pos_in_site = array("l", [0]) * n
         for ids in per_site:
             for pos, i in enumerate(ids):
                 self._pos_in_site[i] = pos
