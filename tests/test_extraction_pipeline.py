@@ -1,0 +1,129 @@
+"""ExtractionPipeline under a real reactor with real worker processes and a real PostgreSQL.
+
+Each scenario runs ``tests/fixtures/extraction/driver.py`` in a child process
+(Twisted's reactor cannot be restarted within one test process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.boilerplate import load_knowledge
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+DRIVER = FIXTURES / "driver.py"
+MARKER = "HANG-OR-CRASH-HERE"
+PROMO = (
+    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
+)
+STORIES = [
+    "The ferry line will link the two islands again from the spring, the harbour authority said.",
+    "The island council approved a new school budget after a long debate on Monday evening.",
+    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
+    "Fishing quotas in the bay were cut again this year as stocks continued to fall sharply.",
+]
+
+
+def article(story: str) -> str:
+    paragraphs = [
+        f"{story} {detail}"
+        for detail in (
+            "Officials gave no further details.",
+            "Residents had asked for the change for years.",
+            "A public meeting is planned for next month.",
+        )
+    ]
+    body = "".join(f"<p>{p}</p>" for p in [*paragraphs, PROMO])
+    head = f"<head><title>{story[:40]}</title></head>"
+    return f"<html>{head}<body><article>{body}</article></body></html>"
+
+
+def drive(request: dict, timeout: float = 90) -> list[dict]:
+    done = subprocess.run(
+        [sys.executable, str(DRIVER)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def site_pages(prefix: str = "news") -> list[dict]:
+    return [
+        {"url": f"https://www.gazette.example/{prefix}/{i}", "html": article(story)}
+        for i, story in enumerate(STORIES)
+    ]
+
+
+def test_fills_the_article_fields_and_drops_the_body(db_url: str) -> None:
+    html = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    [item] = drive({"pages": [{"url": "https://www.gazette.example/news/ferry", "html": html}]})
+    assert item["has_body"] is False
+    assert item["title"] == "Ferry line to link the islands again"
+    assert item["published"] == "2025-03-04T07:30:00+01:00"
+    assert item["authors"] == ["Ana Ribeiro", "Tom Field"]
+    assert (item["wire_credit"], item["dateline"]) == ("AP", "PORT ELLEN")
+    assert item["text"].startswith("PORT ELLEN (AP)")
+    assert len(item["content_hash"]) == 64
+    for name in ("canonical_url", "language", "top_image", "section", "summary"):
+        assert item[name]
+
+
+def test_a_page_with_no_article_is_rejected_by_kind(db_url: str) -> None:
+    index = (FIXTURES / "index.html").read_text(encoding="utf-8")
+    [item] = drive({"pages": [{"url": "https://www.gazette.example/local", "html": index}]})
+    assert item["rejected"] == "not_article"
+
+
+@pytest.mark.parametrize("worker", ["hang_on_marker", "crash_on_marker"])
+def test_a_hanging_or_crashing_page_fails_alone_and_the_crawl_goes_on(
+    db_url: str, worker: str
+) -> None:
+    bad = {"url": "https://www.gazette.example/bad", "html": f"<p>{MARKER}</p>"}
+    pages = [bad, *site_pages()]
+    results = drive({"pages": pages, "worker": worker, "timeout": 2})
+    assert results[0]["rejected"] == "extraction_failed"
+    assert "longer than 2s" in results[0]["detail"] or "died" in results[0]["detail"]
+    assert all(r.get("text", "").startswith(s) for r, s in zip(results[1:], STORIES, strict=True))
+
+
+def test_learned_boilerplate_is_saved_and_cleans_a_page_fetched_alone_later(db_url: str) -> None:
+    first = drive({"pages": site_pages(), "sequential": True})
+    # Learning in the crawl itself: pages after the third no longer carry the promo.
+    assert PROMO in first[0]["text"]
+    assert PROMO not in first[-1]["text"]
+
+    lone = {
+        "url": "https://gazette.example/news/new",
+        "html": article(STORIES[0].replace("ferry", "bus")),
+    }
+    [later] = drive({"pages": [lone]})
+    assert PROMO not in later["text"]
+    assert later["text"].startswith("The bus line")
+
+
+def test_a_recrawl_of_the_same_pages_does_not_count_them_again(db_url: str) -> None:
+    drive({"pages": site_pages()[:2]})
+    drive({"pages": site_pages()[:2]})
+    with psycopg.connect(db_url, options="-c search_path=wirewatch,public") as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        site = load_knowledge(conn, "gazette.example")
+    assert set(site.block_pages.values()) == {2}
+
+
+def test_without_a_database_extraction_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    results = drive({"pages": site_pages(), "sequential": True})
+    assert all(r.get("text") for r in results)
+    assert PROMO not in results[-1]["text"]  # learned in memory
