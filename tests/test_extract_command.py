@@ -1,0 +1,103 @@
+"""`wirewatch extract`: one page, or a JSONL batch treated as one crawl."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.demo.server import FixtureServer, raw
+from tests.conftest import run_wirewatch
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+CONTRACT = ["id", "url", "canonical_url", "title", "text", "published", "authors", "language"]
+PROMO = (
+    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
+)
+STORIES = [
+    "The ferry line will link the two islands again from the spring, the harbour authority said.",
+    "The island council approved a new school budget after a long debate on Monday evening.",
+    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
+]
+
+
+def article(story: str) -> str:
+    details = ("Officials gave no further details.", "Residents had asked for it for years.")
+    body = "".join(f"<p>{story} {d}</p>" for d in details) + f"<p>{PROMO}</p>"
+    head = f"<head><title>{story[:40]}</title></head>"
+    return f"<html>{head}<body><article>{body}</article></body></html>"
+
+
+def jsonl_input() -> str:
+    lines = [
+        json.dumps({"id": f"p{i}", "url": f"https://gazette.example/n/{i}", "html": article(s)})
+        for i, s in enumerate(STORIES)
+    ]
+    lines.insert(1, "{not json")
+    lines.insert(3, json.dumps({"id": "nohtml", "url": "https://gazette.example/x"}))
+    return "\n".join(lines) + "\n"
+
+
+def test_jsonl_gives_one_line_per_input_in_order_with_errors_for_bad_lines(tmp_path: Path) -> None:
+    source = tmp_path / "pages.jsonl"
+    source.write_text(jsonl_input(), encoding="utf-8")
+    result = run_wirewatch("extract", "--jsonl", str(source))
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["p0", None, "p1", "nohtml", "p2"]
+    assert "line 2: not JSON" in out[1]["error"]
+    assert out[3]["error"] == "line 4: no html"
+    assert "line 2" in result.stderr and "line 4" in result.stderr
+    assert result.returncode == 1
+    for record, story in zip([out[0], out[2], out[4]], STORIES, strict=True):
+        assert list(record)[: len(CONTRACT)] == CONTRACT
+        assert record["text"].startswith(story)
+        # The batch is one crawl: the promo on all three pages is the site's boilerplate.
+        assert PROMO not in record["text"]
+
+
+def test_jsonl_reads_stdin() -> None:
+    line = json.dumps({"id": "a", "url": None, "html": article(STORIES[0])})
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "extract", "--jsonl", "-"],
+        input=line + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [record] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert record["id"] == "a"
+    assert record["url"] is None
+    assert record["text"].startswith(STORIES[0])
+
+
+def test_one_file_prints_its_text() -> None:
+    result = run_wirewatch("extract", str(FIXTURES / "article.html"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("PORT ELLEN (AP) — The harbour authority")
+
+
+def test_one_url_is_fetched_and_extracted_as_json() -> None:
+    with FixtureServer() as srv:
+        srv.route("/news/ferry", raw((FIXTURES / "article.html").read_bytes()))
+        result = run_wirewatch("extract", "--json", srv.base_url + "/news/ferry")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["title"] == "Ferry line to link the islands again"
+    assert record["canonical_url"].endswith("/news/2025/03/ferry-line")
+    assert record["wire_credit"] == "AP"
+
+
+def test_a_page_with_no_article_says_why() -> None:
+    result = run_wirewatch("extract", str(FIXTURES / "index.html"))
+    assert result.returncode == 1
+    assert "not_article" in result.stderr
+
+
+def test_usage_errors_are_clear() -> None:
+    assert run_wirewatch("extract").returncode == 2
+    missing = run_wirewatch("extract", "/nonexistent/page.html")
+    assert missing.returncode == 2
+    assert "cannot read /nonexistent/page.html" in missing.stderr
