@@ -8,12 +8,15 @@ a story word when, after folding case and diacritics:
 2. (both at least ``MIN_VARIANT_LENGTH`` letters) their transliteration
    *skeletons* are equal — digraphs and doubled letters reduced, ou/oo→u,
    y→i, q→k, kh→k… (:func:`skeleton`); or
-3. (skeletons of at least ``MIN_FUZZY_LENGTH`` letters) rapidfuzz's ratio of the
-   skeletons reaches the threshold, their lengths differ by at most one, they
-   end in the same letter and start in the same sound class (G/K/Q, S/Z, V/W/F,
-   I/J/Y). Requiring the same last letter keeps "Zelenska" (his wife) from
-   matching "Zelensky" and "Mansura" from matching "Mansur"; length and
-   threshold keep "Mansur" from matching every word one edit away.
+3. (skeletons of at least ``MIN_FUZZY_LENGTH`` letters) with letters that
+   transliterations swap merged into sound classes (G/K/Q/C, D/T, B/P, S/Z,
+   V/W/F, I/J/Y — Gathafi/Kadafi), rapidfuzz's ratio of the rest after the
+   first letter reaches the threshold, the lengths differ by at most one, and
+   the first and last classes are the same. The same last letter keeps
+   "Zelenska" (his wife) from matching "Zelensky" and "Mansura" from
+   "Mansur"; the threshold (85) allows no vowel change in a six-letter name,
+   so "Mansur" does not match every word one edit away (Manser, Mensur).
+   From seven letters on, one inner vowel may differ (Mohammed/Mohammad).
 
 Words with digits (keyword42, G7) only ever match exactly.
 
@@ -21,7 +24,7 @@ Words with digits (keyword42, G7) only ever match exactly.
 match folded words starting with the prefix.
 
 Subscriptions are compiled once into inverted indexes (folded word, skeleton,
-fuzzy buckets keyed by length/first class/last letter, prefixes, filters), so
+fuzzy buckets keyed by length/first/last class, prefixes, filters), so
 a story costs a lookup per distinct word, not a scan of every subscription.
 """
 
@@ -43,10 +46,15 @@ MIN_VARIANT_LENGTH = 5  # shorter words (gold, Tyre, curt) only match exactly
 MIN_FUZZY_LENGTH = 6
 MAX_TEXT_CHARS = 200_000  # matching reads this much of a huge story's body
 WORD_CACHE_SIZE = 200_000
+LONG_NAME = 7  # from this length one inner vowel may differ
+_VOWELS = frozenset("aeiou")
+# process.extract pre-filters fuzzy candidates at this score; _fuzzy_ok decides.
+_CANDIDATE_CUTOFF = 70.0
 
 _SKELETON_RULES = [
     (re.compile(p), r)
     for p, r in [
+        (r"tsch", "ch"),
         (r"sch", "sh"),
         (r"tch", "ch"),
         (r"dzh|dj|zh", "j"),
@@ -63,10 +71,13 @@ _SKELETON_RULES = [
         (r"y", "i"),
         (r"(?<=.)j", "i"),  # Zelenskij, Aleksej; an initial J stays
         (r"(.)\1+", r"\1"),
+        (r"(?<=.{4}[^aeiou])e$", ""),  # a silent final e: Prigojine, Poutine
     ]
 ]
-_SOUND_CLASS = str.maketrans({"g": "k", "q": "k", "c": "k", "z": "s", "w": "v", "f": "v",
-                              "j": "i", "y": "i"})  # fmt: skip
+# Letters transliteration systems swap for one another (G/K/Q, voiced/voiceless
+# pairs, S/Z, V/W/F, I/J/Y): the fuzzy comparison sees them as one.
+_SOUND_CLASS = str.maketrans({"g": "k", "q": "k", "c": "k", "d": "t", "b": "p", "z": "s",
+                              "w": "v", "f": "v", "j": "i", "y": "i"})  # fmt: skip
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
@@ -79,18 +90,36 @@ def skeleton(word: str) -> str:
     return word
 
 
-def _fuzzy_key(skel: str) -> tuple[int, str, str]:
-    return len(skel), skel[0].translate(_SOUND_CLASS), skel[-1]
+def sound_classes(skel: str) -> str:
+    """The skeleton with interchangeable letters merged (what the fuzzy step compares)."""
+    return skel.translate(_SOUND_CLASS)
+
+
+def _fuzzy_key(classes: str) -> tuple[int, str, str]:
+    return len(classes), classes[0], classes[-1]
 
 
 def _fuzzy_ok(term_skel: str, word_skel: str, threshold: float) -> bool:
-    if min(len(term_skel), len(word_skel)) < MIN_FUZZY_LENGTH:
+    a, b = sound_classes(term_skel), sound_classes(word_skel)
+    if min(len(a), len(b)) < MIN_FUZZY_LENGTH or abs(len(a) - len(b)) > 1:
         return False
-    if abs(len(term_skel) - len(word_skel)) > 1 or term_skel[-1] != word_skel[-1]:
+    if a[0] != b[0] or a[-1] != b[-1]:
         return False
-    if term_skel[0].translate(_SOUND_CLASS) != word_skel[0].translate(_SOUND_CLASS):
+    if threshold < 100 and _one_inner_vowel_apart(a, b):
+        return True
+    return fuzz.ratio(a[1:], b[1:]) >= threshold
+
+
+def _one_inner_vowel_apart(a: str, b: str) -> bool:
+    """Long names differing in one inner vowel only (Mohammed/Mohammad, Gorbachev/Gorbachov).
+
+    Vowels are the least stable letters across transliterations (Arabic does not
+    write short ones); six-letter names are excluded so Mansur/Mensur stay apart.
+    """
+    if len(a) != len(b) or len(a) < LONG_NAME:
         return False
-    return fuzz.ratio(term_skel[1:], word_skel[1:]) >= threshold
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 1 and a[diff[0]] in _VOWELS and b[diff[0]] in _VOWELS
 
 
 def is_variant(term: str, word: str, threshold: float = DEFAULT_THRESHOLD) -> bool:
@@ -103,9 +132,7 @@ def is_variant(term: str, word: str, threshold: float = DEFAULT_THRESHOLD) -> bo
     ts, ws = skeleton(term), skeleton(word)
     if ts == ws:
         return True
-    if min(len(ts), len(ws)) >= MIN_FUZZY_LENGTH and _fuzzy_key(ts)[1:] == _fuzzy_key(ws)[1:]:
-        return _fuzzy_ok(ts, ws, threshold)
-    return False
+    return _fuzzy_ok(ts, ws, threshold)
 
 
 def exact_only(tree: Node) -> Node:
@@ -221,7 +248,7 @@ class Matcher:
         for subscription_id, tree in subscriptions:
             self._add(subscription_id, tree)
         self._fuzzy_choices = {
-            key: {skel: skel[1:] for skel in bucket} for key, bucket in self._fuzzy.items()
+            key: {classes: classes[1:] for classes in bucket} for key, bucket in self._fuzzy.items()
         }
 
     def __len__(self) -> int:
@@ -245,7 +272,8 @@ class Matcher:
                 skel = skeleton(word)
                 self._by_skeleton[skel].append(spec_id)
                 if len(skel) >= MIN_FUZZY_LENGTH:
-                    self._fuzzy[_fuzzy_key(skel)].setdefault(skel, []).append(spec_id)
+                    classes = sound_classes(skel)
+                    self._fuzzy[_fuzzy_key(classes)].setdefault(classes, []).append(spec_id)
         return spec_id
 
     def _add(self, subscription_id: int, tree: Node) -> None:
@@ -278,21 +306,22 @@ class Matcher:
             skel = skeleton(word)
             found.update(self._by_skeleton.get(skel, ()))
             if len(skel) >= MIN_FUZZY_LENGTH:
-                length, first, last = _fuzzy_key(skel)
+                classes = sound_classes(skel)
+                length, first, last = _fuzzy_key(classes)
                 for size in (length - 1, length, length + 1):
                     bucket = self._fuzzy.get((size, first, last))
                     if not bucket:
                         continue
-                    # Skeletons in a bucket share their first sound class, so the
-                    # first letter is compared by class, the rest by ratio.
+                    # A bucket shares length, first and last class: ratio the rest.
                     for _rest, _score, key in process.extract(
-                        skel[1:],
+                        classes[1:],
                         self._fuzzy_choices[(size, first, last)],
                         scorer=fuzz.ratio,
-                        score_cutoff=self.threshold,
+                        score_cutoff=min(self.threshold, _CANDIDATE_CUTOFF),
                         limit=None,
                     ):
-                        found.update(bucket[key])
+                        if _fuzzy_ok(classes, key, self.threshold):
+                            found.update(bucket[key])
         for spec_id in self._prefixes.get(word[:3], ()):
             if word.startswith(self._specs[spec_id].word):
                 found.add(spec_id)
