@@ -1,0 +1,247 @@
+"""`wirewatch schedule` run for a few seconds in a subprocess, on a compressed schedule.
+
+Real parts throughout: the daemon process, its child crawls, a loopback site
+and a PostgreSQL database of the test's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.demo.server import FixtureServer, raw, slow
+from pipelines import db
+
+SENTENCE = (
+    "The ferry company published its winter timetable on Monday, cutting the early crossing "
+    "to the islands and adding a late boat on Fridays for commuters returning home from the "
+    "mainland, after a season of complaints about crowded decks."
+)
+ARTICLE = (
+    "<html><head><title>Winter ferry timetable</title></head><body><article>"
+    "<h1>Winter ferry timetable</h1>" + f"<p>{SENTENCE}</p>" * 6 + "</article></body></html>"
+)
+
+
+def feed(base: str) -> str:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Ferries</title>'
+        f"<link>{base}/</link><description>d</description>"
+        f"<item><title>Winter ferry timetable</title><link>{base}/ferry.html</link>"
+        "<pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>"
+    )
+
+
+def site_with(article_delay: float) -> FixtureServer:
+    srv = FixtureServer(None).start()
+    srv.route("/robots.txt", raw("User-agent: *\nAllow: /\n", "text/plain", validators=False))
+    srv.route("/feed.xml", raw(feed(srv.base_url), "application/rss+xml", validators=False))
+    if article_delay:
+        srv.route("/ferry.html", slow(article_delay, ARTICLE))
+    else:
+        srv.route("/ferry.html", raw(ARTICLE, validators=False))
+    return srv
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DaemonProcess:
+    def __init__(self, config: Path, db_url: str, log: Path):
+        self.log = log
+        env = dict(os.environ, DATABASE_URL=db_url)
+        self.handle = log.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "crawler.cli",
+                "--config",
+                str(config),
+                "--json-logs",
+                "schedule",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self.handle,
+            env=env,
+        )
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.handle.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.handle.close()
+
+    def events(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return out
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def runs(db_url: str) -> list[dict[str, Any]]:
+    with db.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT id, started_at, finished_at, status, finish_reason FROM crawl_runs ORDER BY id"
+        ).fetchall()
+
+
+def write_config(tmp_path: Path, base: str, interval: str, extra: str = "") -> Path:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(
+        f"""
+[[source]]
+name = "ferries"
+kind = "feed"
+url = "{base}/feed.xml"
+
+[schedule]
+default_interval = "{interval}"
+min_interval = "{interval}"
+max_interval = "{interval}"
+alerts_interval = "off"
+stop_timeout = "30s"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[DaemonProcess]]:
+    started: list[DaemonProcess] = []
+    yield started
+    for daemon in started:
+        daemon.kill()
+
+
+def test_daemon_crawls_skips_overlaps_serves_metrics_and_stops_cleanly(
+    db_url: str, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    port = free_port()
+    site = site_with(article_delay=2.5)  # every crawl outlasts the 1 s interval
+    try:
+        config = write_config(tmp_path, site.base_url, "1s", f"metrics_port = {port}")
+        daemon = DaemonProcess(config, db_url, tmp_path / "daemon.log")
+        daemons.append(daemon)
+        wait_for(
+            lambda: [e for e in daemon.events() if e.get("event") == "crawl_finished"],
+            30,
+            "a finished crawl",
+        )
+        events = wait_for(
+            lambda: [e for e in daemon.events() if e.get("event") == "crawl_skipped"],
+            10,
+            "a skipped turn",
+        )
+        assert events[0]["reason"] == "still_running"
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        text = metrics.decode()
+        assert 'wirewatch_crawls_total{source="ferries",status="ok"}' in text
+        assert 'wirewatch_crawls_skipped_total{reason="still_running",source="ferries"}' in text
+        assert "wirewatch_crawl_duration_seconds_bucket" in text
+        # Stop while a crawl is in flight: it finishes and is recorded, nothing stays running.
+        wait_for(
+            lambda: any(r["status"] == "running" for r in runs(db_url)), 20, "a crawl in flight"
+        )
+        assert daemon.stop() == 0
+    finally:
+        site.close()
+    final = runs(db_url)
+    assert final and all(r["status"] != "running" for r in final)
+    assert final[-1]["finish_reason"] in ("shutdown", "finished")
+    assert any(e.get("event") == "scheduler_stopped" for e in daemon.events())
+    # Never two crawls at once: each run started after the previous one finished.
+    for before, after in itertools.pairwise(final):
+        assert after["started_at"] >= before["finished_at"]
+
+
+def test_a_restart_neither_repeats_nor_loses_a_run(
+    db_url: str, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    site = site_with(article_delay=0)
+    interval = 4.0
+    try:
+        config = write_config(tmp_path, site.base_url, f"{interval:g}s")
+        first = DaemonProcess(config, db_url, tmp_path / "first.log")
+        daemons.append(first)
+        wait_for(lambda: [r for r in runs(db_url) if r["finished_at"]], 30, "the first crawl")
+        assert first.stop() == 0
+
+        # Restarted at once: the next turn is still ahead, so nothing runs yet.
+        second = DaemonProcess(config, db_url, tmp_path / "second.log")
+        daemons.append(second)
+        done = wait_for(lambda: [r for r in runs(db_url) if r["finished_at"]][1:], 30, "run 2")
+        one, two = runs(db_url)[:2]
+        gap = (two["started_at"] - one["started_at"]).total_seconds()
+        assert gap >= interval - 0.5, f"run repeated after the restart ({gap:.1f}s apart)"
+        assert done
+        assert second.stop() == 0
+
+        # Down past a turn: the missed run happens right after the restart, once.
+        time.sleep(max(0.0, interval + 0.5 - (time.time() - two["started_at"].timestamp())))
+        restarted_at = time.time()
+        third = DaemonProcess(config, db_url, tmp_path / "third.log")
+        daemons.append(third)
+        wait_for(lambda: len([r for r in runs(db_url) if r["finished_at"]]) >= 3, 30, "run 3")
+        assert third.stop() == 0
+    finally:
+        site.close()
+    final = runs(db_url)
+    assert len(final) == 3, "a missed turn is run once, not once per missed turn"
+    assert final[2]["started_at"].timestamp() - restarted_at < 3.5
+
+
+def test_a_second_daemon_on_the_same_database_refuses_to_start(db_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9", "1h")
+    with db.connect(db_url, autocommit=True) as conn:
+        from crawler import locks
+
+        assert locks.try_lock(conn, locks.SCHEDULER_LOCK_KEY)
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "--config", str(config), "schedule"],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, DATABASE_URL=db_url),
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert "another wirewatch schedule is already running" in result.stderr
