@@ -24,9 +24,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
@@ -90,6 +89,8 @@ _SHINGLE_MULT = _constants(0x5EED_0001, SHINGLE_WORDS) | np.uint64(1)
 _PERM_A = _constants(0x5EED_0002, BANDS) | np.uint64(1)
 _PERM_B = _constants(0x5EED_0003, BANDS)
 _BAND_SALT = _constants(0x5EED_0004, BANDS)
+_CHAR_BASE = np.uint64(int(_constants(0x5EED_0005, 1)[0]) | 1)
+_CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -101,29 +102,108 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def words(text: str) -> list[str]:
-    """Normalised words: NFKC, case-folded, punctuation dropped, any script.
+def normalise(text: str) -> str:
+    """NFKC and case-folded, cut to ``MAX_CHARS``: the text words are taken from."""
+    text = text[:MAX_CHARS]
+    if text.isascii():
+        return text.lower()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
-    Characters of scripts without word spaces (CJK, Thai, ...) count as one
-    word each.  Only the first ``MAX_CHARS`` / ``MAX_WORDS`` are used.
+
+@cache
+def _char_classes() -> tuple[np.ndarray, np.ndarray]:
+    """(word character, no-space script) flags for every BMP code point.
+
+    Built once per process from the same patterns the reference tokeniser
+    (``_WORD_OR_CHAR``) uses, so both always agree.
     """
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
-    pattern = _WORD_OR_CHAR if _HAS_NO_SPACE.search(text) else _WORD
-    return pattern.findall(text)[:MAX_WORDS]
+    word = np.zeros(0x10000, dtype=bool)
+    no_space = np.zeros(0x10000, dtype=bool)
+    bmp = "".join(chr(cp) if not 0xD800 <= cp < 0xE000 else " " for cp in range(0x10000))
+    for match in _WORD_OR_CHAR.finditer(bmp):
+        word[match.start() : match.end()] = True
+    for match in re.finditer(f"[{_NO_SPACE}]", bmp):
+        no_space[match.start()] = True
+    return word, no_space
 
 
-def shingle_hashes(tokens: list[str]) -> np.ndarray:
-    """64-bit hashes of every run of ``SHINGLE_WORDS`` words, in text order."""
-    if not tokens:
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the words of a normalised text, as code-point offsets.
+
+    A word is a run of letters, digits and combining marks; each character of
+    a script written without spaces is a word of its own.  Vectorised over
+    the code points; texts with characters beyond the BMP (rare) take the
+    equivalent regular expression.
+    """
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    if not len(points) or points.max() > 0xFFFF:
+        spans = [(m.start(), m.end()) for m in _WORD_OR_CHAR.finditer(text, 0, len(text))]
+        starts = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
+        ends = np.fromiter((b for _, b in spans), dtype=np.int64, count=len(spans))
+        return starts[:MAX_WORDS], ends[:MAX_WORDS]
+    word_table, no_space_table = _char_classes()
+    word, no_space = word_table[points], no_space_table[points]
+    # A word starts where a word character follows a non-word character or a
+    # no-space character, or is one; likewise for ends.
+    split = np.zeros(len(points) + 1, dtype=bool)
+    split[1:-1] = ~word[1:] | ~word[:-1] | no_space[1:] | no_space[:-1]
+    split[0] = split[-1] = True
+    starts = np.flatnonzero(word & split[:-1])
+    ends = np.flatnonzero(word & split[1:]) + 1
+    return starts[:MAX_WORDS], ends[:MAX_WORDS]
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of a text (see :func:`word_spans`)."""
+    normal = normalise(text)
+    starts, ends = word_spans(normal)
+    return [normal[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+_POWERS: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i (mod 2**64) for i < n, grown on demand."""
+    if len(_POWERS[0]) < n:
+        size = max(n, 2 * len(_POWERS[0]), 4096)
+        for slot, base in enumerate((_CHAR_BASE, _CHAR_BASE_INVERSE)):
+            powers = np.empty(size, dtype=np.uint64)
+            powers[0] = 1
+            powers[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
+            _POWERS[slot] = powers
+    return _POWERS[0][:n], _POWERS[1][:n]
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash per normalised word, in text order, computed without a Python loop.
+
+    Polynomial hash of each word's code points from prefix sums, shifted back
+    to the word's start with the inverse power, then mixed with its length.
+    """
+    normal = normalise(text)
+    starts, ends = word_spans(normal)
+    if not len(starts):
         return np.empty(0, dtype=np.uint64)
-    h = np.fromiter(
-        (zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
-    k = min(SHINGLE_WORDS, len(h))
-    n = len(h) - k + 1
+    points = np.frombuffer(normal.encode("utf-32-le"), dtype=np.uint32)[: ends[-1]]
+    powers, inverse = _powers(len(points))
+    prefix = np.zeros(len(points) + 1, dtype=np.uint64)
+    np.cumsum(points.astype(np.uint64) * powers, out=prefix[1:])
+    raw = (prefix[ends] - prefix[starts]) * inverse[starts]
+    return _mix(raw ^ (ends - starts).astype(np.uint64))
+
+
+def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
+    """64-bit hashes of every run of ``SHINGLE_WORDS`` words, in text order."""
+    if not len(hashes):
+        return np.empty(0, dtype=np.uint64)
+    k = min(SHINGLE_WORDS, len(hashes))
+    n = len(hashes) - k + 1
     combined = np.zeros(n, dtype=np.uint64)
     for j in range(k):
-        combined += h[j : j + n] * _SHINGLE_MULT[j]
+        combined += hashes[j : j + n] * _SHINGLE_MULT[j]
     return _mix(combined)
 
 
@@ -138,9 +218,9 @@ def band_keys_of(signature: np.ndarray) -> np.ndarray:
     return _mix(signature ^ _BAND_SALT).view(np.int64)
 
 
-def exact_key(tokens: list[str]) -> int:
+def exact_key(hashes: np.ndarray) -> int:
     """A signed 64-bit key of the whole normalised word sequence."""
-    digest = hashlib.blake2b("\x1f".join(tokens).encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(hashes.tobytes(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -157,62 +237,79 @@ class Fingerprint:
         return self.words < TINY_WORDS
 
 
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """All :func:`similarity` needs of a text, compact enough to keep per document."""
+
+    words: int
+    exact: int
+    shingle_list: list[int]  # low 32 bits of each shingle hash, in text order
+
+
 class Shingled:
-    """A text ready for the exact comparison: its words and shingle hashes."""
+    """A text ready for fingerprinting and comparison; parts computed on first use."""
 
     def __init__(self, text: str):
-        self.tokens = words(text)
+        self.text = text
+
+    @cached_property
+    def hashes(self) -> np.ndarray:
+        return word_hashes(self.text)
 
     @property
     def words(self) -> int:
-        return len(self.tokens)
+        return len(self.hashes)
 
     @property
     def tiny(self) -> bool:
-        return len(self.tokens) < TINY_WORDS
+        return self.words < TINY_WORDS
 
     @cached_property
     def shingles(self) -> np.ndarray:
-        return shingle_hashes(self.tokens)
+        return shingle_hashes(self.hashes)
+
+    @cached_property
+    def shingles32(self) -> np.ndarray:
+        return (self.shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
     @cached_property
     def shingle_list(self) -> list[int]:
-        return self.shingles.tolist()
+        return self.shingles32.tolist()
 
     @cached_property
     def exact(self) -> int:
-        return exact_key(self.tokens)
+        return exact_key(self.hashes)
 
     def fingerprint(self) -> Fingerprint:
         """Band keys: the exact key always, MinHash bands unless the text is tiny or empty."""
-        if not self.tokens:
+        if not self.words:
             return Fingerprint(words=0, band_keys=())
         keys = [self.exact]
         if not self.tiny:
             keys.extend(band_keys_of(minhash(self.shingles)).tolist())
-        return Fingerprint(words=len(self.tokens), band_keys=tuple(keys))
+        return Fingerprint(words=self.words, band_keys=tuple(keys))
 
 
 def fingerprint(text: str) -> Fingerprint:
     return Shingled(text).fingerprint()
 
 
-def similarity(a: Shingled, b: Shingled) -> float:
+def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Containment of the shorter text in the longer, 0..1.
 
     The share of the shorter text's shingles that occur in the same order in
     the longer one.  Tiny texts are 1.0 only when identical; an empty text
     is never similar to anything, not even another empty text.
     """
-    if not a.tokens or not b.tokens:
+    if not a.words or not b.words:
         return 0.0
-    if a.tiny or b.tiny:
+    if a.words < TINY_WORDS or b.words < TINY_WORDS:
         return 1.0 if a.exact == b.exact else 0.0
     shorter = min(len(a.shingle_list), len(b.shingle_list))
     return LCSseq.similarity(a.shingle_list, b.shingle_list) / shorter
 
 
-def resemblance(a: Shingled, b: Shingled) -> float:
+def resemblance(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Jaccard resemblance of the two shingle sets (reported beside containment)."""
     sa, sb = set(a.shingle_list), set(b.shingle_list)
     if not sa or not sb:
@@ -220,5 +317,5 @@ def resemblance(a: Shingled, b: Shingled) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
-def is_copy(a: Shingled, b: Shingled) -> bool:
+def is_copy(a: Shingled | Sketch, b: Shingled | Sketch) -> bool:
     return similarity(a, b) >= COPY_THRESHOLD

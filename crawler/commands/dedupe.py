@@ -1,0 +1,295 @@
+"""Cluster syndicated copies in a JSONL file, without a database.
+
+Input: one JSON object per line, {"id": str, "text": str} plus optional
+"title", "url", "source", "published" (ignored for matching).  Blank lines
+are skipped.  Output on stdout: one line per input document, in input order,
+{"id": str, "cluster": str}; documents with the same "cluster" are copies of
+one story, named after the id of its first document.
+
+The work runs in three passes over worker processes: fingerprint every
+document (its shingles go to a temporary file, so texts are never all in
+memory), find candidate pairs by sorting band keys, compare the candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from crawler.errors import UsageError
+from pipelines.clustering import (
+    Candidates,
+    KeyTable,
+    candidate_pairs,
+    choose_clusters,
+    cluster_labels,
+    flat_keys,
+    pair_similarities,
+)
+from pipelines.fingerprint import Shingled, Sketch
+
+NAME = "dedupe"
+HELP = "cluster syndicated copies in a JSONL file (no database needed)"
+
+log = logging.getLogger(__name__)
+
+CHUNK_DOCS = 500
+CHUNK_PAIRS = 2000
+# Smaller input files are clustered in-process: workers would cost more than they save.
+SERIAL_BELOW_BYTES = 2_000_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="JSONL input; '-' reads stdin")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="worker processes (default: one per CPU)",
+    )
+
+
+class InputError(UsageError):
+    """A line of the input is not a valid document."""
+
+
+def parse_document(line: bytes, where: str) -> tuple[str, str]:
+    """(id, text) of one JSONL line, or InputError naming file and line."""
+    try:
+        doc = json.loads(line)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{where}: not a JSON object: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(doc).__name__}")
+    doc_id, text = doc.get("id"), doc.get("text")
+    if not isinstance(doc_id, str):
+        raise InputError(f'{where}: "id" must be a string, got {json.dumps(doc_id)[:40]}')
+    if not isinstance(text, str):
+        problem = "is missing" if "text" not in doc else "must be a string"
+        raise InputError(f'{where}: "text" {problem}')
+    return doc_id, text
+
+
+@dataclass
+class _FingerprintedChunk:
+    ids: list[str]
+    key_counts: np.ndarray
+    keys: np.ndarray
+    words: np.ndarray
+    exact: np.ndarray
+    lengths: np.ndarray  # shingles per document
+    shingles: bytes  # uint32 shingles of all documents, concatenated
+
+
+def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _FingerprintedChunk:
+    name, lines = job
+    ids, fingerprints, shingles = [], [], []
+    for lineno, line in lines:
+        doc_id, text = parse_document(line, f"{name}:{lineno}")
+        prepared = Shingled(text)
+        ids.append(doc_id)
+        fingerprints.append(prepared.fingerprint())
+        shingles.append(prepared.shingles32)
+    key_counts, keys = flat_keys(fingerprints)
+    return _FingerprintedChunk(
+        ids=ids,
+        key_counts=key_counts,
+        keys=keys,
+        words=np.array([f.words for f in fingerprints], dtype=np.int32),
+        exact=np.array([f.band_keys[0] if f.band_keys else 0 for f in fingerprints], np.int64),
+        lengths=np.array([len(s) for s in shingles], dtype=np.int64),
+        shingles=np.concatenate([np.empty(0, np.uint32), *shingles]).tobytes(),
+    )
+
+
+@dataclass(frozen=True)
+class _SketchIndex:
+    """Where each document's shingles are in the spool file, and its size and exact key."""
+
+    path: str
+    offsets: np.ndarray
+    lengths: np.ndarray
+    words: np.ndarray
+    exact: np.ndarray
+
+
+_spool_fds: dict[str, int] = {}
+
+
+def _read_sketch(path: str, offset: int, length: int, words: int, exact: int) -> Sketch:
+    fd = _spool_fds.get(path)
+    if fd is None:
+        fd = _spool_fds[path] = os.open(path, os.O_RDONLY)
+    raw = os.pread(fd, length * 4, offset * 4)
+    return Sketch(words, exact, np.frombuffer(raw, dtype=np.uint32).tolist())
+
+
+def _close_spools() -> None:
+    for fd in _spool_fds.values():
+        os.close(fd)
+    _spool_fds.clear()
+
+
+def _similarity_chunk(
+    job: tuple[str, Candidates, dict[int, tuple[int, int, int, int]]],
+) -> np.ndarray:
+    path, candidates, where = job
+
+    @lru_cache(maxsize=512)
+    def sketch(doc: int) -> Sketch:
+        return _read_sketch(path, *where[doc])
+
+    return pair_similarities(candidates, sketch)
+
+
+def _read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of each non-blank line."""
+    for lineno, line in enumerate(stream, start=1):
+        if line.strip():
+            yield lineno, line
+
+
+def _chunks(
+    lines: Iterator[tuple[int, bytes]], name: str
+) -> Iterator[tuple[str, list[tuple[int, bytes]]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for numbered in lines:
+        chunk.append(numbered)
+        if len(chunk) == CHUNK_DOCS:
+            yield name, chunk
+            chunk = []
+    if chunk:
+        yield name, chunk
+
+
+def _pair_chunks(
+    index: _SketchIndex, candidates: Candidates
+) -> Iterator[tuple[str, Candidates, dict[int, tuple[int, int, int, int]]]]:
+    for start in range(0, len(candidates), CHUNK_PAIRS):
+        part = Candidates(
+            candidates.later[start : start + CHUNK_PAIRS],
+            candidates.earlier[start : start + CHUNK_PAIRS],
+            candidates.shared[start : start + CHUNK_PAIRS],
+        )
+        docs = np.union1d(part.later, part.earlier)
+        where = zip(
+            docs.tolist(),
+            zip(
+                index.offsets[docs].tolist(),
+                index.lengths[docs].tolist(),
+                index.words[docs].tolist(),
+                index.exact[docs].tolist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+        yield index.path, part, dict(where)
+
+
+class _Serial:
+    """The subset of a process pool used here, run in this process."""
+
+    def imap(self, func: Any, jobs: Any) -> Iterator[Any]:
+        return map(func, jobs)
+
+
+def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> list[dict[str, str]]:
+    """Cluster the documents of a JSONL stream: one {"id", "cluster"} per document."""
+    with ExitStack() as stack:
+        spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wirewatch-dedupe-"))
+        path = str(Path(spool_dir) / "shingles.u32")
+        pool: Any = _Serial()
+        if jobs > 1:
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
+        started = time.perf_counter()
+        ids: list[str] = []
+        table = KeyTable()
+        offsets, lengths, words, exact = [], [], [], []
+        written = 0
+        with open(path, "wb") as spool:
+            for chunk in pool.imap(_fingerprint_chunk, _chunks(_read_lines(stream), name)):
+                table.add_flat(len(ids), chunk.key_counts, chunk.keys)
+                ids.extend(chunk.ids)
+                spool.write(chunk.shingles)
+                offsets.append(written + np.cumsum(chunk.lengths) - chunk.lengths)
+                written += int(chunk.lengths.sum())
+                lengths.append(chunk.lengths)
+                words.append(chunk.words)
+                exact.append(chunk.exact)
+        index = _SketchIndex(
+            path,
+            *(
+                np.concatenate([np.empty(0, dtype), *parts])
+                for dtype, parts in [
+                    (np.int64, offsets),
+                    (np.int64, lengths),
+                    (np.int32, words),
+                    (np.int64, exact),
+                ]
+            ),
+        )
+        fingerprinted = time.perf_counter()
+        candidates = candidate_pairs(*table.arrays())
+        del table
+        parts = pool.imap(_similarity_chunk, _pair_chunks(index, candidates))
+        sims = np.concatenate([np.empty(0), *parts])
+        _close_spools()
+        roots = choose_clusters(len(ids), candidates, sims)
+        log.info(
+            "dedupe: %d documents, %d clusters, %d candidate pairs; %.1fs fingerprints, %.1fs all",
+            len(ids),
+            len(np.unique(roots)),
+            len(candidates),
+            fingerprinted - started,
+            time.perf_counter() - started,
+        )
+    duplicates = len(ids) - len(set(ids))
+    if duplicates:
+        log.warning(
+            "dedupe: %d duplicate ids in %s; each line is clustered on its own text",
+            duplicates,
+            name,
+        )
+    labels = cluster_labels(ids, roots)
+    return [{"id": i, "cluster": c} for i, c in zip(ids, labels, strict=True)]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.file == "-":
+        rows = cluster_stream(sys.stdin.buffer, "<stdin>", args.jobs)
+    else:
+        try:
+            handle = open(args.file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        with handle:
+            small = os.fstat(handle.fileno()).st_size < SERIAL_BELOW_BYTES
+            rows = cluster_stream(handle, args.file, 1 if small else args.jobs)
+    out = sys.stdout
+    try:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False))
+            out.write("\n")
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0

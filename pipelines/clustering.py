@@ -1,0 +1,180 @@
+"""Batch clustering of syndicated copies, in memory, without a database.
+
+The same decisions as the story index (:mod:`pipelines.stories`), made for a
+whole batch at once: documents are taken in input order and each joins the
+cluster of its most similar earlier document at or above
+``COPY_THRESHOLD``, else starts a cluster.  Candidates come from shared band
+keys, found by one sort of all keys instead of an index, so the cost is
+O(n log n) and memory a few hundred bytes per document
+(:func:`candidate_pairs`); only candidates are compared on their text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.fingerprint import COPY_THRESHOLD, Fingerprint, Shingled, similarity
+
+# Within a run of documents sharing one band key, each document is paired
+# with the run's first document and its RUN_NEIGHBOURS predecessors: enough
+# to find its story, and bounded however many copies share the key.
+RUN_NEIGHBOURS = 2
+# Candidates compared on their text per document, most shared keys first.
+CANDIDATES = 8
+
+
+def flat_keys(fingerprints: Sequence[Fingerprint]) -> tuple[np.ndarray, np.ndarray]:
+    """(keys per document, all keys in order): compact to send between processes."""
+    counts = np.fromiter((len(f.band_keys) for f in fingerprints), dtype=np.int64)
+    keys = np.fromiter(
+        (k for f in fingerprints for k in f.band_keys), dtype=np.int64, count=int(counts.sum())
+    )
+    return counts, keys
+
+
+class KeyTable:
+    """Band keys of many documents, flat: ``docs[i]`` has key ``keys[i]``."""
+
+    def __init__(self) -> None:
+        self._docs: list[np.ndarray] = []
+        self._keys: list[np.ndarray] = []
+
+    def add(self, first_doc: int, fingerprints: Sequence[Fingerprint]) -> None:
+        """Add the fingerprints of documents ``first_doc``, ``first_doc + 1``, ..."""
+        counts, keys = flat_keys(fingerprints)
+        self.add_flat(first_doc, counts, keys)
+
+    def add_flat(self, first_doc: int, counts: np.ndarray, keys: np.ndarray) -> None:
+        """Add documents from :func:`flat_keys` output."""
+        docs = np.arange(first_doc, first_doc + len(counts), dtype=np.int64)
+        self._docs.append(np.repeat(docs, counts))
+        self._keys.append(keys)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._docs:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        docs, keys = np.concatenate(self._docs), np.concatenate(self._keys)
+        self._docs, self._keys = [docs], [keys]
+        return docs, keys
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Pairs (later, earlier) of documents sharing ``shared`` band keys."""
+
+    later: np.ndarray
+    earlier: np.ndarray
+    shared: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.later)
+
+
+def candidate_pairs(
+    docs: np.ndarray, keys: np.ndarray, neighbours: int = RUN_NEIGHBOURS, limit: int = CANDIDATES
+) -> Candidates:
+    """Pairs of documents sharing band keys, at most ``limit`` per later document."""
+    empty = Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+    if len(keys) < 2:
+        return empty
+    order = np.lexsort((docs, keys))
+    skeys, sdocs = keys[order], docs[order]
+    starts = np.ones(len(skeys), dtype=bool)
+    starts[1:] = skeys[1:] != skeys[:-1]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(skeys)), 0))
+    later_parts, earlier_parts = [], []
+    for d in range(1, neighbours + 1):
+        same = np.zeros(len(skeys), dtype=bool)
+        same[d:] = run_start[d:] <= np.arange(len(skeys) - d)
+        later_parts.append(sdocs[same])
+        earlier_parts.append(sdocs[np.flatnonzero(same) - d])
+    far = np.arange(len(skeys)) - run_start > neighbours
+    later_parts.append(sdocs[far])
+    earlier_parts.append(sdocs[run_start[far]])
+    later, earlier = np.concatenate(later_parts), np.concatenate(earlier_parts)
+    keep = later != earlier  # one document listing a key twice
+    later, earlier = later[keep], earlier[keep]
+    if not len(later):
+        return empty
+    n = int(docs.max()) + 1
+    codes, shared = np.unique(later * n + earlier, return_counts=True)
+    later, earlier = codes // n, codes % n
+    # Most shared first within each later document, then keep the top ``limit``.
+    order = np.lexsort((earlier, -shared, later))
+    later, earlier, shared = later[order], earlier[order], shared[order]
+    first = np.ones(len(later), dtype=bool)
+    first[1:] = later[1:] != later[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(later)), 0))
+    rank = np.arange(len(later)) - group_start
+    top = rank < limit
+    return Candidates(later[top], earlier[top], shared[top])
+
+
+def choose_clusters(
+    n: int, candidates: Candidates, similarities: np.ndarray, threshold: float = COPY_THRESHOLD
+) -> np.ndarray:
+    """First document of each document's cluster, joining greedily in input order.
+
+    Each document joins the cluster of its most similar earlier candidate at
+    or above ``threshold`` (ties: more shared keys, then the earlier one).
+    """
+    root = np.arange(n, dtype=np.int64)
+    ok = similarities >= threshold
+    later, earlier = candidates.later[ok], candidates.earlier[ok]
+    sims, shared = similarities[ok], candidates.shared[ok]
+    if not len(later):
+        return root
+    order = np.lexsort((earlier, -shared, -sims, later))
+    later, earlier = later[order], earlier[order]
+    first = np.ones(len(later), dtype=bool)
+    first[1:] = later[1:] != later[:-1]
+    best_later, best_earlier = later[first].tolist(), earlier[first].tolist()
+    # In input order, so an earlier document's cluster is settled before use.
+    for doc, match in zip(best_later, best_earlier, strict=True):
+        root[doc] = root[match]
+    return root
+
+
+def cluster_labels(ids: Sequence[str], roots: np.ndarray) -> list[str]:
+    """Cluster names: the id of each cluster's first document.
+
+    When that id already names another cluster (duplicate ids in the input),
+    the later cluster is named ``"<id>#<line>"``, its first document's
+    1-based line number, so labels never merge clusters.
+    """
+    label_of_root: dict[int, str] = {}
+    used: set[str] = set()
+    labels = []
+    for doc, root in enumerate(roots.tolist()):
+        label = label_of_root.get(root)
+        if label is None:
+            label = ids[doc] if ids[doc] not in used else f"{ids[doc]}#{doc + 1}"
+            used.add(label)
+            label_of_root[root] = label
+        labels.append(label)
+    return labels
+
+
+def pair_similarities(candidates: Candidates, shingled: Callable[[int], Shingled]) -> np.ndarray:
+    """Containment of each candidate pair, texts fetched through ``shingled(doc)``."""
+    return np.fromiter(
+        (
+            similarity(shingled(a), shingled(b))
+            for a, b in zip(candidates.later.tolist(), candidates.earlier.tolist(), strict=True)
+        ),
+        dtype=np.float64,
+        count=len(candidates),
+    )
+
+
+def cluster(texts: Sequence[str]) -> np.ndarray:
+    """Cluster roots of texts held in memory (tests, the labelled benchmark)."""
+    prepared = [Shingled(t) for t in texts]
+    table = KeyTable()
+    table.add(0, [p.fingerprint() for p in prepared])
+    candidates = candidate_pairs(*table.arrays())
+    sims = pair_similarities(candidates, prepared.__getitem__)
+    return choose_clusters(len(texts), candidates, sims)

@@ -1,0 +1,165 @@
+"""Batch mode: ``wirewatch dedupe FILE`` and the in-memory clustering behind it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crawler.cli import main
+from pipelines.clustering import (
+    CANDIDATES,
+    KeyTable,
+    candidate_pairs,
+    cluster,
+    cluster_labels,
+)
+from pipelines.fingerprint import fingerprint
+from tests.dedupe_texts import article, trimmed, with_quote
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_copies_cluster_together_and_different_articles_apart() -> None:
+    full = article(1, paragraphs=12)
+    texts = [
+        trimmed(full, 1 / 3),
+        with_quote(article(2)),
+        full,
+        with_quote(article(3)),
+        full + "\n\nWith reporting by the Gazette.",
+        "",
+        "",
+    ]
+    roots = cluster(texts).tolist()
+    assert roots == [0, 1, 0, 3, 0, 5, 6]
+
+
+def test_many_identical_copies_keep_candidate_work_bounded() -> None:
+    text = article(4)
+    table = KeyTable()
+    table.add(0, [fingerprint(text)] * 300)
+    pairs = candidate_pairs(*table.arrays())
+    per_doc = np.bincount(pairs.later, minlength=300)
+    assert per_doc.max() <= CANDIDATES
+    assert (pairs.earlier < pairs.later).all()
+    assert set(cluster([text] * 300).tolist()) == {0}
+
+
+def test_cluster_labels_are_first_ids_and_never_merge_duplicate_ids() -> None:
+    roots = np.array([0, 1, 0, 3, 3])
+    assert cluster_labels(["a", "b", "c", "d", "e"], roots) == ["a", "b", "a", "d", "d"]
+    assert cluster_labels(["x", "y", "x", "x", "z"], roots) == ["x", "y", "x", "x#4", "x#4"]
+
+
+def write_jsonl(path: Path, docs: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
+    return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict], str]:
+    status = main(["dedupe", *args])
+    out, err = capsys.readouterr()
+    return status, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_cli_writes_one_line_per_document_in_input_order(tmp_path, capsys) -> None:
+    full = article(5, paragraphs=10)
+    docs = [
+        {"id": "wire-1", "text": full, "title": "Dam opens", "source": "wire"},
+        {"id": "other", "text": article(6), "url": "https://b.example/x"},
+        {"id": "herald-7", "text": trimmed(full, 0.4), "published": "2026-03-01T10:00:00Z"},
+        {"id": "кириллица", "text": "Талибан отрицает переговоры с Россией " * 10},
+    ]
+    path = write_jsonl(tmp_path / "in.jsonl", docs)
+    status, rows, _ = run_cli(capsys, str(path))
+    assert status == 0
+    assert rows == [
+        {"id": "wire-1", "cluster": "wire-1"},
+        {"id": "other", "cluster": "other"},
+        {"id": "herald-7", "cluster": "wire-1"},
+        {"id": "кириллица", "cluster": "кириллица"},
+    ]
+
+
+def test_cli_reads_stdin_with_worker_processes(tmp_path) -> None:
+    texts = [article(n % 7 + 10) for n in range(40)]
+    lines = "".join(json.dumps({"id": str(n), "text": t}) + "\n" for n, t in enumerate(texts))
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "dedupe", "-", "--jobs", "2"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        timeout=120,
+    )
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [str(n) for n in range(40)]
+    assert [r["cluster"] for r in rows] == [str(n % 7) for n in range(40)]
+
+
+def test_duplicate_ids_are_each_clustered_and_reported(tmp_path, capsys) -> None:
+    text = article(7)
+    path = write_jsonl(
+        tmp_path / "dup.jsonl",
+        [{"id": "a", "text": text}, {"id": "a", "text": article(8)}, {"id": "a", "text": text}],
+    )
+    status, rows, err = run_cli(capsys, str(path))
+    assert status == 0
+    assert rows == [
+        {"id": "a", "cluster": "a"},
+        {"id": "a", "cluster": "a#2"},
+        {"id": "a", "cluster": "a"},
+    ]
+    assert "2 duplicate ids" in err
+
+
+def test_blank_lines_are_skipped_and_empty_input_gives_empty_output(tmp_path, capsys) -> None:
+    path = tmp_path / "blank.jsonl"
+    path.write_text('\n{"id": "x", "text": "Short headline"}\n   \n', "utf-8")
+    assert run_cli(capsys, str(path))[:2] == (0, [{"id": "x", "cluster": "x"}])
+    (tmp_path / "empty.jsonl").write_text("", "utf-8")
+    assert run_cli(capsys, str(tmp_path / "empty.jsonl"))[:2] == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not a JSON object"),
+        ('["a list"]', "expected a JSON object, got list"),
+        ('{"id": 7, "text": "x"}', '"id" must be a string, got 7'),
+        ('{"id": "b"}', '"text" is missing'),
+        ('{"id": "b", "text": null}', '"text" must be a string'),
+    ],
+)
+def test_bad_lines_are_a_clear_error_naming_the_line(tmp_path, capsys, line, message) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "text": "fine"}\n\n' + line + "\n", "utf-8")
+    status, rows, err = run_cli(capsys, str(path))
+    assert status == 2
+    assert rows == []  # nothing half-written
+    assert f"{path}:3: {message}" in err
+
+
+def test_invalid_utf8_and_missing_files_are_clear_errors(tmp_path, capsys) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "caf\xe9"}\n')
+    status, _, err = run_cli(capsys, str(path))
+    assert status == 2 and f"{path}:1: not a JSON object" in err
+    status, _, err = run_cli(capsys, str(tmp_path / "missing.jsonl"))
+    assert status == 2 and "cannot read" in err
+
+
+def test_the_seed_pair_is_two_clusters(shared_dir, tmp_path, capsys) -> None:
+    seeds = sorted((shared_dir / "seeds").glob("*.txt"))
+    path = write_jsonl(
+        tmp_path / "seeds.jsonl",
+        [{"id": p.stem, "text": p.read_text("utf-8")} for p in seeds],
+    )
+    _, rows, _ = run_cli(capsys, str(path))
+    assert len({r["cluster"] for r in rows}) == 2
