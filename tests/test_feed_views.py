@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
 from pipelines import db
+from pipelines.storage import store_article
 from tests.feed_rows import (
     add_article,
     add_copy,
@@ -268,3 +270,47 @@ def test_each_committed_change_is_notified_with_kind_id_and_cursor(db_url: str) 
         ("copy", story, copy),
     ]
     assert [p["cursor"] for p in payloads] == cursors
+
+
+def test_the_storage_step_feeds_one_story_and_its_syndicated_copies(
+    conn: psycopg.Connection,
+) -> None:
+    wire = (
+        "The regional council approved a new flood barrier on Tuesday after a decade of debate. "
+        "Engineers said construction would begin in the spring and take three years to finish. "
+        "Residents of the low-lying districts welcomed the decision but asked for faster work. "
+        "The council also agreed to review insurance rules for homes built before the barrier. "
+        "Opponents argued that the cost had doubled since the first plan was presented to them."
+    )
+    other = (
+        "A local orchestra announced its winter season with six concerts in the old town hall. "
+        "The programme includes two new works by young composers from the conservatory nearby. "
+        "Tickets go on sale next week, and students will be admitted free to every rehearsal."
+    )
+
+    def store(url: str, outlet: str, title: str, text: str) -> int:
+        for name in ("wire", "papers"):
+            add_source(conn, name)
+        article = {
+            "url": url,
+            "source": "wire" if outlet == "wire.example" else "papers",
+            "outlet": outlet,
+            "title": title,
+            "text": text,
+            "content_hash": str(hash(text)),
+            "fetched_at": datetime.now(UTC),
+            "wire": outlet == "wire.example",
+        }
+        return store_article(conn, article).story_id
+
+    flood = store("https://wire.example/flood", "wire.example", "Council backs barrier", wire)
+    store("https://a.example/flood", "a.example", "Flood barrier approved", wire)
+    store("https://b.example/flood", "b.example", "Barrier: yes", wire[:300] + " More soon.")
+    music = store("https://c.example/music", "c.example", "Orchestra season", other)
+    assert music != flood
+    assert [(k, s) for k, s, _ in _changes(conn)] == [
+        ("story", flood),
+        ("copy", flood),
+        ("copy", flood),
+        ("story", music),
+    ]
