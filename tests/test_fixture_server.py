@@ -443,6 +443,36 @@ def test_generated_section_pages_page_through_every_article(room: GeneratedNewsr
     assert seen == {a.path for a in room.articles() if a.site == site}
 
 
+def test_generated_clock_publishes_articles_over_time() -> None:
+    room = GeneratedNewsroom(3000, n_outlets=3, seed=11)
+    everything = room.truth()
+    room.publish_fraction(0.5)
+    half = room.truth()
+    assert 1400 <= len(half) <= 1600 and set(half) < set(everything)
+    assert room.stats()["articles"] == len(half) == sum(room.articles_per_source().values())
+    late = next(p for p in everything if p not in half)
+    with FixtureServer(room) as srv:
+        before = {}
+        for site in room.sites:
+            _, headers, body = fetch(f"{srv.base_url}/{site}/sitemap.xml")
+            before[site] = headers["ETag"]
+            children = [el.text for el in ET.fromstring(body).iter(f"{SM}loc")]
+            locs = {el.text for c in children for el in ET.fromstring(fetch(c)[2]).iter(f"{SM}loc")}
+            assert {u.removeprefix(srv.base_url) for u in locs} == {
+                p for p in half if p.startswith(f"/{site}/")
+            }
+        assert fetch(srv.base_url + late)[0] == 404
+        old = next(iter(half))
+        _, headers, _ = fetch(srv.base_url + old)
+        room.set_clock(None)
+        assert fetch(srv.base_url + late)[0] == 200
+        # old pages are byte-identical, so a warm crawl gets 304s for them
+        assert fetch(srv.base_url + old, {"If-None-Match": headers["ETag"]})[0] == 304
+        for site in room.sites:  # new articles: the index's lastmod moved on
+            assert fetch(f"{srv.base_url}/{site}/sitemap.xml")[1]["ETag"] != before[site]
+    assert room.truth() == everything
+
+
 def test_generated_pages_are_fast() -> None:
     big = GeneratedNewsroom(100_000, seed=3)
     paths = [big.path(i) for i in range(0, 100_000, 331)]

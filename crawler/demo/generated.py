@@ -20,14 +20,20 @@ Usage::
         Path("sources.toml").write_text(room.sources_toml(srv.base_url))
         ...
         truth = room.truth()   # path -> story id
+
+For incremental crawls, ``room.publish_fraction(0.9)`` (or ``set_clock``)
+hides the newest articles; moving the clock on makes them appear while
+every older page stays byte-identical (same ETag, so 304 on a warm run).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -335,6 +341,8 @@ class GeneratedNewsroom:
             per_section.setdefault((site[i], i % len(SECTIONS)), array("l")).append(i)
         self._per_site = per_site
         self._per_section = per_section
+        self._order = array("l", order)
+        self._cutoff = math.inf
         self._pos_in_site = array("l", [0]) * n
         for ids in per_site:
             for pos, i in enumerate(ids):
@@ -376,28 +384,62 @@ class GeneratedNewsroom:
         )
 
     def articles(self) -> Iterator[GeneratedArticle]:
+        """Every published article (see :meth:`set_clock`), in id order."""
         for i in range(self.n_articles):
-            yield self.article(i)
+            if self._ts[i] <= self._cutoff:
+                yield self.article(i)
 
     def truth(self) -> dict[str, str]:
-        """Article path -> expected story id, for every article page."""
-        return {self.path(i): self.story_id(i) for i in range(self.n_articles)}
+        """Article path -> expected story id, for every published article page."""
+        return {self.path(i): self.story_id(i) for i in self._published_ids()}
 
     def stats(self) -> dict[str, int]:
-        """Counts, with the same keys as ``MANIFEST.json["expected"]`` of the static site."""
+        """Counts of published articles, with the keys of the static MANIFEST's ``expected``."""
+        ids = self._published_ids()
+        kinds = [self._kind[i] for i in ids]
         return {
-            "articles": self.n_articles,
-            "stories": self.n_stories,
-            "wire_originals": self.n_wire,
-            "copies": self.n_copies,
-            "outlet_originals": self.n_originals,
+            "articles": len(ids),
+            "stories": len({self._story[i] for i in ids}),
+            "wire_originals": kinds.count(WIRE),
+            "copies": kinds.count(COPY),
+            "outlet_originals": kinds.count(ORIGINAL),
         }
 
     def articles_per_source(self) -> dict[str, int]:
-        """Article pages per source name of :meth:`sources_toml` (``gen-<site>``)."""
+        """Published article pages per source name of :meth:`sources_toml` (``gen-<site>``)."""
         return {
-            f"gen-{slug}": len(ids) for slug, ids in zip(self.sites, self._per_site, strict=True)
+            f"gen-{slug}": len(self._listed(ids))
+            for slug, ids in zip(self.sites, self._per_site, strict=True)
         }
+
+    # ------------------------------------------------------------------ clock
+    def set_clock(self, when: datetime | float | None) -> None:
+        """Publish only what appeared up to ``when`` (``None``: everything).
+
+        Moving the clock forward between two crawls makes new articles appear
+        in feeds, sitemaps and section pages while old pages stay byte-identical,
+        which is what an incremental (warm) crawl test needs.
+        """
+        if when is None:
+            self._cutoff = math.inf
+        else:
+            self._cutoff = when.timestamp() if isinstance(when, datetime) else float(when)
+
+    def publish_fraction(self, fraction: float) -> datetime:
+        """Set the clock so that the oldest ``fraction`` of articles is published."""
+        count = max(1, min(self.n_articles, round(fraction * self.n_articles)))
+        when = self._ts[self._order[count - 1]]
+        self._cutoff = when
+        return datetime.fromtimestamp(when, UTC)
+
+    def _listed(self, ids: array) -> array:
+        """The published prefix of a publication-ordered id list."""
+        if self._cutoff == math.inf:
+            return ids
+        return ids[: bisect_right(ids, self._cutoff, key=self._ts.__getitem__)]
+
+    def _published_ids(self) -> list[int]:
+        return sorted(self._listed(self._order))
 
     # ------------------------------------------------------------------ text
     def _copy_edit(self, i: int) -> tuple[str, int, bool]:
@@ -463,7 +505,7 @@ class GeneratedNewsroom:
         m = self._ARTICLE.match(path)
         if m:
             i = int(m.group(2))
-            if i >= self.n_articles or self.path(i) != path:
+            if i >= self.n_articles or self._ts[i] > self._cutoff or self.path(i) != path:
                 return None
             return Resource(self._article_page(i, base), "text/html; charset=utf-8", self._ts[i])
         if path == "/robots.txt":
@@ -503,7 +545,7 @@ class GeneratedNewsroom:
     def _newest(self, site: int | None) -> float:
         if site is None:
             return max(self._ts)
-        ids = self._per_site[site]
+        ids = self._listed(self._per_site[site])
         return self._ts[ids[-1]] if ids else self._ts[0]
 
     def _html(self, html: str, modified: float) -> Resource:
@@ -520,9 +562,8 @@ class GeneratedNewsroom:
         url = base + self.path(i)
         ids = self._per_site[site]
         pos = self._pos_in_site[i]
-        neighbours = [ids[p] for p in (pos - 1, pos - 2, pos - 3) if 0 <= p < len(ids)]
-        if not neighbours and len(ids) > 1:
-            neighbours = [ids[1]]
+        # older stories only: a page never links to something not yet published
+        neighbours = [ids[p] for p in (pos - 1, pos - 2, pos - 3) if p >= 0]
         related = "".join(
             f'<li><a href="{self.path(j)}">{escape(self._title(j))}</a></li>' for j in neighbours
         )
@@ -613,8 +654,7 @@ class GeneratedNewsroom:
     ) -> Resource | None:
         """Section front ``page`` (newest first); page 1 of ``None`` is the site home."""
         ids = self._per_site[site] if section is None else self._per_section.get((site, section))
-        if ids is None:
-            ids = array("l")
+        ids = self._listed(ids) if ids is not None else array("l")
         size = self.section_page_size
         pages = max(1, -(-len(ids) // size))
         if page < 1 or page > pages:
@@ -646,7 +686,7 @@ class GeneratedNewsroom:
         return self._html(html, modified)
 
     def _rss(self, site: int, base: str) -> bytes:
-        ids = self._per_site[site]
+        ids = self._listed(self._per_site[site])
         latest = [ids[j] for j in range(len(ids) - 1, max(len(ids) - self.feed_items, 0) - 1, -1)]
         items = []
         for i in latest:
@@ -666,20 +706,27 @@ class GeneratedNewsroom:
         ).encode()
 
     def _sitemap_index(self, site: int, base: str) -> bytes:
-        n = len(self._per_site[site])
+        """One child per 1,000 articles, with ``lastmod`` so unchanged children can be skipped."""
+        ids = self._listed(self._per_site[site])
         slug = self.sites[site]
-        children = "\n".join(
-            f"<sitemap><loc>{base}/{slug}/sitemap-{k + 1}.xml</loc></sitemap>"
-            for k in range(max(1, -(-n // SITEMAP_CHUNK)))
-        )
+        children = []
+        for k in range(max(1, -(-len(ids) // SITEMAP_CHUNK))):
+            chunk = ids[k * SITEMAP_CHUNK : (k + 1) * SITEMAP_CHUNK]
+            newest = max((self._ts[i] for i in chunk), default=self._ts[0])
+            lastmod = datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            children.append(
+                f"<sitemap><loc>{base}/{slug}/sitemap-{k + 1}.xml</loc>"
+                f"<lastmod>{lastmod}</lastmod></sitemap>"
+            )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{children}\n</sitemapindex>\n"
+            + "\n".join(children)
+            + "\n</sitemapindex>\n"
         ).encode()
 
     def _sitemap(self, site: int, k: int, base: str) -> bytes | None:
-        ids = self._per_site[site]
+        ids = self._listed(self._per_site[site])
         lo = (k - 1) * SITEMAP_CHUNK
         if k < 1 or (lo >= len(ids) and not (k == 1 and not ids)):
             return None
