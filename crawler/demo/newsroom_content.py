@@ -171,7 +171,7 @@ WIRE: tuple[WireStory, ...] = (
             "Scientists aboard the research vessel Albatros have mapped a cold-water coral "
             "reef stretching for about 14 kilometres along the edge of the Selune Bank, the "
             "largest such structure ever recorded in Kestrian waters, the Institute of Marine "
-            "Sciences said on Wednesday.",
+            "Sciences said on Thursday.",
             "The reef lies between 280 and 420 metres below the surface, far beyond the reach "
             "of sunlight. It is built mainly by stony corals that feed on plankton carried by "
             "strong currents along the slope of the bank.",
