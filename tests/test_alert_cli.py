@@ -152,6 +152,7 @@ def test_send_and_preview_through_the_smtp_url(
         sink.stop()
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_the_smtp_password_is_used_but_never_printed_or_logged(
     conn,
     tmp_path: Path,
@@ -165,7 +166,8 @@ def test_the_smtp_password_is_used_but_never_printed_or_logged(
     path = config_file(
         tmp_path,
         f'[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nsecurity = "none"\n'
-        'username = "alerts"\npassword_env = "WW_SMTP_PASSWORD"\nfrom = "alerts@example.org"\n',
+        'username = "alerts"\npassword_env = "WW_SMTP_PASSWORD"\nfrom = "alerts@example.org"\n'
+        "connect_retries = 0\n",
     )
     monkeypatch.setenv("WW_SMTP_PASSWORD", secret)
     caplog.set_level(logging.DEBUG)

@@ -42,6 +42,8 @@ class SmtpSettings:
     # Only set from WIREWATCH_SMTP_URL; excluded from repr so it is never logged.
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
+    # Further connection attempts (with 1 s, 2 s… backoff) before the run gives up.
+    connect_retries: int = 2
     # Optional https URL for List-Unsubscribe, with {id} and {name} filled in.
     unsubscribe_url: str | None = None
 
@@ -71,6 +73,7 @@ _SMTP_FIELDS = {
     "password_env",
     "from",
     "timeout",
+    "connect_retries",
     "unsubscribe_url",
 }
 
@@ -103,6 +106,9 @@ def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
     timeout = table.get("timeout", 30.0)
     if check_type(timeout, (int, float), "[smtp]: field 'timeout'", problems) and timeout <= 0:
         problems.add("[smtp]: field 'timeout'", "must be positive")
+    retries = table.get("connect_retries", 2)
+    if check_type(retries, int, "[smtp]: field 'connect_retries'", problems) and retries < 0:
+        problems.add("[smtp]: field 'connect_retries'", "must be 0 or more")
     password_env = table.get("password_env")
     if isinstance(password_env, str) and not _ENV_NAME.match(password_env):
         problems.add("[smtp]: field 'password_env'", "must be an environment variable name")
@@ -124,6 +130,7 @@ def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
         username=table.get("username"),
         password_env=password_env,
         timeout=float(timeout),
+        connect_retries=retries,
         unsubscribe_url=table.get("unsubscribe_url"),
     )
 
@@ -168,6 +175,7 @@ def parse_smtp_url(url: str, base: SmtpSettings | None = None) -> SmtpSettings:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
         timeout=timeout,
+        connect_retries=base.connect_retries if base else 2,
         unsubscribe_url=base.unsubscribe_url if base else None,
     )
 

@@ -24,7 +24,7 @@ def _reply_text(value: bytes | str) -> str:
 class SmtpChannel:
     """Sends messages through one SMTP connection, opened on first use.
 
-    Connecting is retried ``connect_attempts`` times with exponential backoff;
+    Connecting is tried ``connect_retries + 1`` times with exponential backoff;
     if it still fails the channel is down for this run (:class:`ChannelDown`).
     """
 
@@ -32,13 +32,14 @@ class SmtpChannel:
         self,
         settings: SmtpSettings,
         *,
-        connect_attempts: int = 3,
+        connect_attempts: int | None = None,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         environ: Mapping[str, str] = os.environ,
     ):
         self.settings = settings
-        self.connect_attempts = max(1, connect_attempts)
+        attempts = settings.connect_retries + 1 if connect_attempts is None else connect_attempts
+        self.connect_attempts = max(1, attempts)
         self.backoff = backoff
         self.sleep = sleep
         self.environ = environ
