@@ -1,0 +1,205 @@
+"""`wirewatch status`: the per-source health table, its exit status, operator mail."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+from crawler import locks
+from crawler.cli import main
+from crawler.commands.status import relative
+from crawler.config import load_config
+from pipelines import db
+from pipelines.queries import Q
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+class Inbox:
+    """aiosmtpd handler keeping every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(
+        """
+[[source]]
+name = "steady"
+kind = "feed"
+url = "http://127.0.0.1:9/steady.xml"
+
+[[source]]
+name = "broken"
+kind = "feed"
+url = "http://127.0.0.1:9/broken.xml"
+schedule = "*/10 * * * *"
+
+[[source]]
+name = "paused"
+kind = "feed"
+url = "http://127.0.0.1:9/paused.xml"
+enabled = false
+
+[schedule]
+operator_email = "ops@example.org"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def seed_history(conn: psycopg.Connection, config_file: Path) -> None:
+    """steady: fine for hours; broken: fine, then three failures in a row."""
+    config = load_config(config_file)
+    for source in config.sources:
+        conn.execute(Q.upsert_source, source.as_row())
+    now = datetime.now(UTC)
+    for i in range(8):
+        started = now - timedelta(minutes=15 * (i + 1))
+        conn.execute(
+            "INSERT INTO crawl_runs (source, started_at, finished_at, status, pages_fetched,"
+            " articles_new, errors, stats) VALUES ('steady', %s, %s, 'ok', 10, 2, 1, %s)",
+            (started, started + timedelta(seconds=20), json.dumps({"extraction_yield": 0.9})),
+        )
+        failing = i < 3
+        conn.execute(
+            "INSERT INTO crawl_runs (source, started_at, finished_at, status, articles_new,"
+            " stats) VALUES ('broken', %s, %s, %s, %s, %s)",
+            (
+                started,
+                started + timedelta(seconds=5),
+                "failed" if failing else "ok",
+                0 if failing else 1,
+                json.dumps({"outcomes": {"http_503": 1}} if failing else {}),
+            ),
+        )
+    conn.execute(
+        "INSERT INTO articles (url, url_key, source, outlet, text, content_hash, fetched_at)"
+        " VALUES ('http://s/1', 's/1', 'steady', 's', 'text', 'h', now())"
+        " ON CONFLICT DO NOTHING"
+    )
+    conn.commit()
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=10), "now"),
+        (timedelta(minutes=-3), "3m ago"),
+        (timedelta(hours=2, minutes=5), "in 2h"),
+        (timedelta(days=-3), "3d ago"),
+        (timedelta(seconds=45), "in 45s"),
+    ],
+)
+def test_times_are_shown_relative_and_coarse(delta: timedelta, text: str) -> None:
+    assert relative(NOW + delta, NOW) == text
+
+
+def test_status_shows_each_source_and_exits_1_on_an_alarm(
+    conn: psycopg.Connection, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    assert main(["--config", str(config_path), "status"]) == 1
+    out, err = capsys.readouterr()
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert lines["steady"].split()[1:3] == ["idle", "15m"]
+    assert "ok" in lines["steady"].split()[-1]
+    assert " 10%" in lines["steady"]  # 8 errors over 80 pages
+    assert lines["broken"].endswith("FAILING")
+    assert lines["paused"].split()[1] == "disabled"
+    assert "ALARM broken: the last 3 runs failed (latest: http_503)" in out
+    assert "unhealthy: broken" in err
+
+
+def test_status_of_healthy_sources_exits_0_and_shows_a_running_crawl(
+    conn: psycopg.Connection, db_url: str, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    with db.connect(db_url, autocommit=True) as crawler_conn:
+        locks.try_lock(crawler_conn, locks.source_lock_key("steady"))
+        assert main(["--config", str(config_path), "status", "--source", "steady"]) == 0
+    out = capsys.readouterr().out
+    assert "running" in out.splitlines()[1]
+    assert "broken" not in out
+
+
+def test_status_json_carries_the_same_facts(
+    conn: psycopg.Connection, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    assert main(["--config", str(config_path), "status", "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    by_name = {s["source"]: s for s in document["sources"]}
+    assert by_name["steady"]["healthy"] is True
+    assert by_name["steady"]["new_last_day"] == 1
+    assert by_name["steady"]["runs_last_day"] == 8
+    assert by_name["broken"]["alarms"][0]["kind"] == "failing"
+    assert by_name["paused"]["next_run"] is None
+
+
+def test_an_unknown_source_is_a_usage_error(
+    db_url: str, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "status", "--source", "nope"]) == 2
+    assert "no source named 'nope'" in capsys.readouterr().err
+
+
+def test_alarms_are_mailed_to_the_operator_once(
+    conn: psycopg.Connection,
+    config_path: Path,
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv(
+        "WIREWATCH_SMTP_URL", f"smtp://127.0.0.1:{port}?security=none&from=wirewatch@example.org"
+    )
+    seed_history(conn, config_path)
+    assert main(["--config", str(config_path), "status", "--notify"]) == 1
+    assert main(["--config", str(config_path), "status", "--notify"]) == 1
+    capsys.readouterr()
+    assert len(inbox.messages) == 1
+    envelope = inbox.messages[0]
+    assert envelope.rcpt_tos == ["ops@example.org"]
+    mail = message_from_bytes(envelope.original_content or b"")
+    assert mail["Subject"] == "wirewatch health: 1 alarm(s) on broken"
+    assert "the last 3 runs failed" in mail.get_payload(decode=True).decode()
+    # Cleared, then raised again: mailed again.
+    conn.execute("DELETE FROM crawl_runs WHERE source = 'broken'")
+    conn.commit()
+    assert main(["--config", str(config_path), "status", "--notify"]) == 0
+    seed_history(conn, config_path)
+    assert main(["--config", str(config_path), "status", "--notify"]) == 1
+    assert len(inbox.messages) == 2
