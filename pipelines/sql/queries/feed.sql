@@ -49,3 +49,72 @@ LIMIT %(limit)s;
 
 -- name: indexed_configs
 SELECT wirewatch_feed.indexed_configs()::text[] AS configs;
+
+-- Retention (wirewatch prune).  A story is pruned as a whole, once neither it
+-- nor any of its copies has changed since the horizon, so a story is never
+-- left half pruned while outlets still carry it.
+
+-- name: prune_candidate_stories
+SELECT s.id
+FROM stories s
+WHERE s.id > %(after)s
+  AND s.updated_at < %(horizon)s
+  AND s.first_seen < %(horizon)s
+  AND NOT EXISTS (
+      SELECT FROM story_copies c JOIN articles a ON a.id = c.article_id
+      WHERE c.story_id = s.id AND (a.updated_at >= %(horizon)s OR c.first_seen >= %(horizon)s))
+  AND (%(delete_rows)s OR EXISTS (
+      SELECT FROM story_copies c JOIN articles a ON a.id = c.article_id
+      WHERE c.story_id = s.id AND a.pruned_at IS NULL))
+ORDER BY s.id
+LIMIT %(batch)s;
+
+-- name: prune_candidate_orphans
+-- Articles that never became part of a story (dedupe not run on them).
+SELECT a.id
+FROM articles a
+WHERE a.id > %(after)s
+  AND a.updated_at < %(horizon)s
+  AND (%(delete_rows)s OR a.pruned_at IS NULL)
+  AND NOT EXISTS (SELECT FROM story_copies c WHERE c.article_id = a.id)
+ORDER BY a.id
+LIMIT %(batch)s;
+
+-- name: story_article_ids
+SELECT article_id FROM story_copies WHERE story_id = ANY(%(stories)s);
+
+-- name: prune_drop_bands
+-- The dedupe index rows of these articles (found through their own band keys).
+DELETE FROM lsh_bands b
+USING story_copies c
+WHERE c.article_id = ANY(%(articles)s)
+  AND b.band_key = ANY(c.band_keys) AND b.article_id = c.article_id;
+
+-- name: prune_drop_bodies
+UPDATE articles
+SET text = '', pruned_at = now()
+WHERE id = ANY(%(articles)s) AND pruned_at IS NULL;
+
+-- name: prune_delete_stories
+-- The stories, the empty (merged) stories that point at them or at the
+-- articles going, their copies and change rows (their alert outbox rows go
+-- by ON DELETE CASCADE).  Cursors stay valid: a position does not need the
+-- rows before it.
+WITH RECURSIVE doomed (id) AS (
+    SELECT unnest(%(stories)s::bigint[])
+    UNION
+    SELECT s.id FROM stories s
+    WHERE s.merged_into IS NOT NULL AND s.canonical_article_id = ANY(%(articles)s)
+    UNION
+    SELECT s.id FROM stories s JOIN doomed d ON s.merged_into = d.id
+),
+changes AS (
+    DELETE FROM feed_changes WHERE story_id IN (SELECT id FROM doomed)
+),
+copies AS (
+    DELETE FROM story_copies WHERE story_id IN (SELECT id FROM doomed)
+)
+DELETE FROM stories WHERE id IN (SELECT id FROM doomed);
+
+-- name: prune_delete_articles
+DELETE FROM articles WHERE id = ANY(%(articles)s);

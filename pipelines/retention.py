@@ -1,0 +1,106 @@
+"""Retention: drop old article bodies (or whole stories) without breaking the feed.
+
+Works story by story: a story goes only when neither it nor any of its
+copies changed since the horizon, so a story still being syndicated is never
+half pruned.  By default the bodies go (title, URL, outlet, dates and the
+story structure stay; ``text`` reads as NULL in the feed views, and search
+still finds the title); ``delete_rows`` removes the stories with their
+articles and change-log rows.  Cursors stay valid either way: a position
+does not depend on the rows before it.  Each batch is its own transaction,
+so an interrupted prune loses nothing and the next run carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from crawler.errors import UsageError
+from pipelines.queries import Q
+
+log = logging.getLogger(__name__)
+
+_AGE = re.compile(r"^\s*(\d{1,6})\s*(h|hours?|d|days?|w|weeks?)\s*$", re.IGNORECASE)
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+MIN_AGE = timedelta(hours=1)
+
+
+def parse_age(text: str) -> timedelta:
+    """'90d', '12h', '2w' -> timedelta; anything else is a UsageError (exit 2)."""
+    match = _AGE.match(text)
+    if not match:
+        raise UsageError(
+            f"cannot read the age {text!r}: use a number and a unit, e.g. 90d, 12h or 2w"
+        )
+    age = timedelta(hours=int(match.group(1)) * _UNIT_HOURS[match.group(2)[0].lower()])
+    if age < MIN_AGE:
+        raise UsageError(f"--older-than must be at least {MIN_AGE}, got {text!r}")
+    return age
+
+
+@dataclass
+class PruneReport:
+    horizon: datetime
+    delete_rows: bool
+    stories: int = 0
+    articles: int = 0
+
+
+def prune(
+    conn: psycopg.Connection,
+    older_than: timedelta,
+    *,
+    delete_rows: bool = False,
+    batch_size: int = 500,
+    now: datetime | None = None,
+) -> PruneReport:
+    """Prune stories (and stray articles) untouched for ``older_than``."""
+    horizon = (now or datetime.now(UTC)) - older_than
+    report = PruneReport(horizon, delete_rows)
+    params = {"horizon": horizon, "delete_rows": delete_rows, "batch": batch_size}
+
+    after = 0
+    while True:
+        with conn.transaction():
+            stories = [
+                r["id"] for r in conn.execute(Q.prune_candidate_stories, {**params, "after": after})
+            ]
+            if not stories:
+                break
+            articles = [
+                r["article_id"] for r in conn.execute(Q.story_article_ids, {"stories": stories})
+            ]
+            _prune_batch(conn, stories, articles, delete_rows)
+        report.stories += len(stories)
+        report.articles += len(articles)
+        after = stories[-1]
+        log.info("pruned %d stories so far (up to story %d)", report.stories, after)
+
+    after = 0
+    while True:
+        with conn.transaction():
+            orphans = [
+                r["id"] for r in conn.execute(Q.prune_candidate_orphans, {**params, "after": after})
+            ]
+            if not orphans:
+                break
+            _prune_batch(conn, [], orphans, delete_rows)
+        report.articles += len(orphans)
+        after = orphans[-1]
+    return report
+
+
+def _prune_batch(
+    conn: psycopg.Connection, stories: list[int], articles: list[int], delete_rows: bool
+) -> None:
+    ids = {"stories": stories, "articles": articles}
+    conn.execute(Q.prune_drop_bands, ids)
+    if delete_rows:
+        conn.execute(Q.prune_delete_stories, ids)
+        conn.execute(Q.prune_delete_articles, ids)
+    else:
+        conn.execute(Q.prune_drop_bodies, ids)
