@@ -90,12 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
 def print_how_to_look(demo_url: str, config_file: Path) -> None:
     print()
-    print("Look at the data:")
+    print("Look at the data (the demo database is kept until the next `wirewatch demo`):")
     print(f"  export DATABASE_URL='{demo_url}'")
-    print(
-        "  python -c \"import os, psycopg; c = psycopg.connect(os.environ['DATABASE_URL']); "
-        "[print(*r, sep=' | ') for r in c.execute("
-        "'SELECT outlet, title FROM wirewatch.articles ORDER BY published DESC')]\""
-    )
-    print('  psql "$DATABASE_URL"   # if you have psql; tables are in schema wirewatch')
-    print(f"The demo's sources file: {config_file}")
+    print("  wirewatch feed --format jsonl          # every story and copy, oldest first")
+    print("  wirewatch search 'Mansur AND flood*'    # full-text search, alert query syntax")
+    print(f"  wirewatch --config {config_file} status   # per-source health")
+    print('  psql "$DATABASE_URL" -c "SELECT * FROM wirewatch_feed.stories"   # if you have psql')
