@@ -78,8 +78,9 @@ def store_article(
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED
         assignment = stories.assign(conn, row["id"], article)
-        # Matches new stories and changed canonical copies only, not every copy.
-        queued = enqueue(conn, assignment)
+        # Matches new stories and changed canonical texts only, not every copy.
+        edited = row["id"] if status == UPDATED else None
+        queued = enqueue(conn, assignment, edited_article_id=edited)
         return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
