@@ -288,3 +288,23 @@ def test_two_senders_at_once_deliver_each_alert_once(conn, db_url, smtp) -> None
     assert sum(r.sent for r in reports) == 6
     assert len(smtp.messages) == 6
     assert len({m["Message-ID"] for m in smtp.messages}) == 6
+
+
+def test_an_edited_canonical_text_that_newly_matches_is_queued_once(conn) -> None:
+    subscribe(conn, "Wagner")
+    text = "The defence ministry announced new appointments in the army on Monday. " * 8
+    first = store(conn, "rferl", "Appointments", text, slug="appointments")
+    assert first.alerts_queued == 0
+    copy = store(conn, "moscowtimes", "Appointments", text, slug="copy")
+    assert copy.story_id == first.story_id
+
+    edited = text + "Officials said former Wagner fighters would join the units."
+    again = store(conn, "rferl", "Appointments", edited, slug="appointments")
+    assert again.story_id == first.story_id and again.alerts_queued == 1
+    store(conn, "rferl", "Appointments", edited + " Update.", slug="appointments")
+    assert len(outbox(conn)) == 1
+    # Editing a copy that is not canonical does not re-run matching for the story
+    # (a subscription added since would otherwise get this old story).
+    subscribe(conn, "Wagner", "late@example.org")
+    store(conn, "moscowtimes", "Appointments", text + " Wagner Wagner.", slug="copy")
+    assert len(outbox(conn)) == 1

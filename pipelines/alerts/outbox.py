@@ -70,13 +70,21 @@ def story_doc(row: Mapping[str, Any]) -> StoryDoc:
 
 
 def enqueue(
-    conn: psycopg.Connection, assignment: AssignmentLike, *, matcher: Matcher | None = None
+    conn: psycopg.Connection,
+    assignment: AssignmentLike,
+    *,
+    edited_article_id: int | None = None,
+    matcher: Matcher | None = None,
 ) -> int:
-    """Queue alerts for a story that is new or whose canonical copy changed; returns rows added.
+    """Queue alerts for a story that is new or whose canonical text changed; returns rows added.
 
-    A plain new copy of a known story queues nothing: alerts are per story.
+    The canonical text changes when another copy becomes canonical
+    (``assignment.canonical_changed``) or when the canonical article itself
+    is edited (pass its id as ``edited_article_id``). A plain new copy of a
+    known story queues nothing: alerts are per story.
     """
-    if not (assignment.created or assignment.canonical_changed):
+    story_changed = assignment.created or assignment.canonical_changed
+    if not story_changed and edited_article_id is None:
         return 0
     matcher = matcher if matcher is not None else current_matcher(conn)
     if not len(matcher):
@@ -84,6 +92,8 @@ def enqueue(
     row = conn.execute(Q.story_for_matching, {"story_id": assignment.story_id}).fetchone()
     if row is None:
         return 0
+    if not story_changed and row["canonical_article_id"] != edited_article_id:
+        return 0  # an edited copy that is not the one alerts are matched on
     matches = matcher.match(story_doc(row))
     if not matches:
         return 0

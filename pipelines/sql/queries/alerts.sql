@@ -57,7 +57,7 @@ SELECT subscriptions_version AS version FROM alert_state;
 
 -- name: story_for_matching
 -- The canonical copy's text plus every source and outlet that carried the story so far.
-SELECT s.id AS story_id, a.title, a.text, a.language,
+SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language,
        array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
 FROM stories s
 JOIN articles a ON a.id = s.canonical_article_id
