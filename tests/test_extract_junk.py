@@ -139,3 +139,29 @@ def test_related_heading_early_in_the_text_is_not_a_trailer() -> None:
     kept, dropped = clean_lines(lines)
     assert kept == lines[1:]
     assert dropped == [("read_more", "Related")]
+
+
+TEASERS = [
+    "FIVE-YEAR WINDOW? A defense institute CEO said a timeline for a potential Chinese invasion "
+    "was based on expected ‘tough measures’ when Xi Jinping seeks a new term Most Taiwanese are "
+    "willing to defend the nation against a Chinese attack, but the majority",
+    "RESILIENCE: Once the system is operational, there would be no need to worry about the risks "
+    "posed by disasters or other emergencies on communication systems, an official said Taiwan "
+    "would have 24-hour access to low Earth orbit satellites by the end",
+]
+
+
+def test_a_run_of_cut_off_excerpts_after_the_story_is_dropped() -> None:
+    story = [
+        f"Paragraph {i} of the story tells readers what happened in some detail." for i in range(3)
+    ]
+    kept, dropped = clean_lines(story + TEASERS)
+    assert kept == story
+    assert dropped == [("teaser_trailer", t) for t in TEASERS]
+
+
+def test_a_single_cut_off_paragraph_is_kept_as_a_truncated_page() -> None:
+    story = [
+        f"Paragraph {i} of the story tells readers what happened in some detail." for i in range(3)
+    ]
+    assert clean_lines(story + TEASERS[:1]) == (story + TEASERS[:1], [])

@@ -176,6 +176,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# Cut-off excerpts shorter than this are not told apart from headlines and captions.
+TEASER_MIN_WORDS = 30
 # A heading after which the rest of the text is a list of other stories.
 TRAILER_HEADING = re.compile(
     r"^(other |more )?(related( stories| articles| coverage| content| news| reading| links)?"
@@ -236,4 +238,30 @@ def clean_lines(lines: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             dropped.append((rule, line))
         else:
             kept.append(line)
+    teasers = trailing_teasers(kept)
+    if teasers:
+        dropped += [("teaser_trailer", line) for line in kept[-teasers:]]
+        kept = kept[:-teasers]
     return kept, dropped
+
+
+def is_cut_off(line: str) -> bool:
+    """A long excerpt stopped mid-sentence: how other stories' teasers end."""
+    text = line.rstrip()
+    if len(text.split()) < TEASER_MIN_WORDS:
+        return False
+    return text.endswith(("…", "...")) or text[-1].isalnum() or text[-1] in ",;-–—"
+
+
+def trailing_teasers(lines: list[str]) -> int:
+    """How many lines at the end are cut-off excerpts of other stories (two or more in a row).
+
+    One cut-off paragraph may be a page that arrived truncated; a run of them
+    after the story is a list of teasers.
+    """
+    run = 0
+    for line in reversed(lines[1:]):  # never the whole text
+        if not is_cut_off(line):
+            break
+        run += 1
+    return run if run >= 2 else 0
