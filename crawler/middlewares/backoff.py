@@ -6,7 +6,8 @@ minutes" gets hammered again within a second.  ``BackoffRetryMiddleware``
 extends ``RetryMiddleware``: on a 429/503 it holds every request to that
 domain until the time the server asked for (``Retry-After``, else an
 exponential default), raises the domain's AutoThrottle delay so the pace
-stays slow afterwards, and retries as usual.  A wait longer than
+stays slow afterwards, and retries as usual; requests already queued in
+the domain's download slot wait too.  A wait longer than
 ``WIREWATCH_RETRY_AFTER_MAX`` is not sat out: the domain's remaining requests
 fail as ``HostBackingOff`` and the wait is stored, so the next run (cron,
 daemon, another machine) respects it too.
@@ -14,11 +15,11 @@ daemon, another machine) respects it too.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from time import monotonic
 
 import scrapy
 from scrapy import Request, signals
@@ -106,18 +107,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def _slot_key(self, request: Request) -> str:
         return request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
 
-    async def process_request(self, request: Request, spider: scrapy.Spider | None = None) -> None:
+    def process_request(self, request: Request, spider: scrapy.Spider | None = None) -> None:
         key = self._slot_key(request)
-        wait = self.not_before.get(key, 0.0) - time.time()
-        if wait <= 0:
-            return
-        if wait > self.max_wait:
-            until = datetime.fromtimestamp(self.not_before[key], UTC)
-            raise HostBackingOff(
-                f"{key} asked us to stay away until {until:%Y-%m-%d %H:%M:%S} UTC "
-                f"({self.reasons.get(key, 'backoff')})"
-            )
-        await asyncio.sleep(wait)
+        if self.not_before.get(key, 0.0) - time.time() > self.max_wait:
+            raise self._backing_off(key)
+        # Shorter waits are kept by the download slot itself (see _back_off).
+
+    def _backing_off(self, key: str) -> HostBackingOff:
+        until = datetime.fromtimestamp(self.not_before[key], UTC)
+        return HostBackingOff(
+            f"{key} asked us to stay away until {until:%Y-%m-%d %H:%M:%S} UTC "
+            f"({self.reasons.get(key, 'backoff')})"
+        )
 
     def process_response(
         self, request: Request, response: Response, spider: scrapy.Spider | None = None
@@ -142,6 +143,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
         log.info("%s answered %s: leaving it alone for %.0f s", key, status, delay)
         downloader = self.crawler.engine.downloader if self.crawler.engine else None
         slot = downloader.slots.get(key) if downloader else None
-        if slot is not None:
-            # AutoThrottle owns slot.delay; start it from a polite pace, it decays on 200s.
-            slot.delay = max(slot.delay, min(delay, self.max_delay))
+        if slot is None:
+            return
+        # AutoThrottle owns slot.delay: start it again from a polite pace; it
+        # decays as 200s come back.
+        slot.delay = max(slot.delay, min(delay, self.max_delay))
+        if delay <= self.max_wait:
+            # The slot sends its next request no sooner than lastseen + delay,
+            # requests already queued in it included.
+            slot.lastseen = max(slot.lastseen, monotonic() + delay)
+            return
+        # Requests already queued for the host are not sent: they fail now.
+        while slot.queue:
+            _request, deferred = slot.queue.popleft()
+            deferred.errback(self._backing_off(key))
