@@ -76,7 +76,11 @@ class Candidates:
 def candidate_pairs(
     docs: np.ndarray, keys: np.ndarray, neighbours: int = RUN_NEIGHBOURS, limit: int = CANDIDATES
 ) -> Candidates:
-    """Pairs of documents sharing band keys, at most ``limit`` per later document."""
+    """Pairs of documents sharing band keys, at most ``limit`` per later document.
+
+    Candidates are ranked by the sum over shared keys of 1 / (documents
+    holding the key), so shared content outranks shared boilerplate.
+    """
     empty = Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
     if len(keys) < 2:
         return empty
@@ -84,26 +88,36 @@ def candidate_pairs(
     skeys, sdocs = keys[order], docs[order]
     starts = np.ones(len(skeys), dtype=bool)
     starts[1:] = skeys[1:] != skeys[:-1]
-    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(skeys)), 0))
-    later_parts, earlier_parts = [], []
+    positions = np.arange(len(skeys))
+    run_start = np.maximum.accumulate(np.where(starts, positions, 0))
+    run_ids = np.cumsum(starts) - 1
+    # A key shared by many documents (boilerplate, a stock phrase) says less
+    # than a rare one: each pair it yields weighs 1 / documents holding it.
+    weight_of_run = 1.0 / np.bincount(run_ids)
+    later_parts, earlier_parts, weight_parts = [], [], []
     for d in range(1, neighbours + 1):
         same = np.zeros(len(skeys), dtype=bool)
-        same[d:] = run_start[d:] <= np.arange(len(skeys) - d)
-        later_parts.append(sdocs[same])
-        earlier_parts.append(sdocs[np.flatnonzero(same) - d])
-    far = np.arange(len(skeys)) - run_start > neighbours
+        same[d:] = run_start[d:] <= positions[:-d]
+        at = np.flatnonzero(same)
+        later_parts.append(sdocs[at])
+        earlier_parts.append(sdocs[at - d])
+        weight_parts.append(weight_of_run[run_ids[at]])
+    far = np.flatnonzero(positions - run_start > neighbours)
     later_parts.append(sdocs[far])
     earlier_parts.append(sdocs[run_start[far]])
+    weight_parts.append(weight_of_run[run_ids[far]])
     later, earlier = np.concatenate(later_parts), np.concatenate(earlier_parts)
+    weights = np.concatenate(weight_parts)
     keep = later != earlier  # one document listing a key twice
-    later, earlier = later[keep], earlier[keep]
+    later, earlier, weights = later[keep], earlier[keep], weights[keep]
     if not len(later):
         return empty
     n = int(docs.max()) + 1
-    codes, shared = np.unique(later * n + earlier, return_counts=True)
+    codes, inverse, shared = np.unique(later * n + earlier, return_inverse=True, return_counts=True)
+    score = np.bincount(inverse, weights=weights)
     later, earlier = codes // n, codes % n
-    # Most shared first within each later document, then keep the top ``limit``.
-    order = np.lexsort((earlier, -shared, later))
+    # Best scored first within each later document, then keep the top ``limit``.
+    order = np.lexsort((earlier, -score, later))
     later, earlier, shared = later[order], earlier[order], shared[order]
     first = np.ones(len(later), dtype=bool)
     first[1:] = later[1:] != later[:-1]

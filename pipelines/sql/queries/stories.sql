@@ -14,21 +14,24 @@ WHERE c.article_id = %(article_id)s
 FOR UPDATE OF c;
 
 -- name: story_candidates
--- Articles sharing band keys with the new text, most shared first, plus the
+-- Articles sharing band keys with the new text, best first, plus the
 -- canonical copy of each of their stories (shared = 0 when only there as
 -- canonical).  Each key contributes at most per_key of its most recent
 -- articles, so a key common to thousands of pages (boilerplate) costs no
 -- more than a rare one: the lookup is bounded whatever the archive size.
+-- A key held by many articles also weighs less (1 / holders), so shared
+-- content outranks shared boilerplate.
 WITH hits AS (
-    SELECT b.article_id, count(*) AS shared
+    SELECT b.article_id, count(*) AS shared, sum(1.0 / b.holders) AS score
     FROM unnest(%(band_keys)s::bigint[]) AS k (band_key)
     CROSS JOIN LATERAL (
-        SELECT l.article_id FROM lsh_bands l
-        WHERE l.band_key = k.band_key AND l.article_id <> %(article_id)s
-        ORDER BY l.article_id DESC
-        LIMIT %(per_key)s) b
+        SELECT recent.article_id, count(*) OVER () AS holders
+        FROM (SELECT l.article_id FROM lsh_bands l
+              WHERE l.band_key = k.band_key AND l.article_id <> %(article_id)s
+              ORDER BY l.article_id DESC
+              LIMIT %(per_key)s) recent) b
     GROUP BY b.article_id
-    ORDER BY shared DESC, b.article_id DESC
+    ORDER BY score DESC, b.article_id DESC
     LIMIT %(limit)s
 ), matched AS (
     SELECT h.article_id, h.shared, c.story_id

@@ -1,0 +1,500 @@
+"""Syndication dedupe: accuracy on a labelled set, and cost at scale.
+
+(a) Accuracy.  A labelled set built here from the real pages in
+``../shared/fixtures/real/`` (their hand-checked bodies) and the seed pair in
+``../shared/seeds/``: every real article plus syndicated variants generated
+from it (trimmed to a third / a half, new headline line, dateline and byline
+changed, paragraph inserted and dropped, outlet boilerplate around, typos,
+a quote lifted from another article) -- one cluster per article -- and hard
+negatives: different articles from one site carrying the same site
+boilerplate, articles sharing a quote, the seed pair (two reports of one
+event quoting the same spokesman).  Prints pairwise precision, recall, F1,
+adjusted Rand index, recall per variant kind, and whether the seed pair
+merged.
+
+(b) Scale.  Synthetic newsrooms (Zipf vocabulary; 40% of documents are
+edited copies of an earlier story).  ``wirewatch dedupe`` is run as a
+subprocess on ``--sizes`` documents: wall time, documents per second, ms per
+document and peak memory (largest process, RSS).  The PostgreSQL path is
+measured at ``--db-sizes`` stored articles: the archive is bulk-loaded
+(COPY, stories from the batch clustering), then ``--probe`` new articles go
+through ``store_article`` (upsert + story assignment, one transaction each)
+and their ms per article is printed -- the marginal cost at that archive size.
+
+    .venv/bin/python benchmarks/dedupe.py accuracy
+    .venv/bin/python benchmarks/dedupe.py batch --sizes 10000,100000,1000000
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/dedupe.py db --db-sizes 10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from math import comb
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.clustering import cluster  # noqa: E402
+from pipelines.fingerprint import Shingled, fingerprint, similarity  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+def pair_counts(truth: list[str], predicted: list[int]) -> tuple[int, int, int]:
+    """(true positive, predicted, actual) same-cluster pairs, from a contingency table."""
+    joint = Counter(zip(truth, predicted, strict=True))
+    tp = sum(comb(n, 2) for n in joint.values())
+    pred = sum(comb(n, 2) for n in Counter(predicted).values())
+    actual = sum(comb(n, 2) for n in Counter(truth).values())
+    return tp, pred, actual
+
+
+def adjusted_rand_index(truth: list[str], predicted: list[int]) -> float:
+    tp, pred, actual = pair_counts(truth, predicted)
+    total = comb(len(truth), 2)
+    expected = pred * actual / total if total else 0.0
+    maximum = (pred + actual) / 2
+    return 1.0 if maximum == expected else (tp - expected) / (maximum - expected)
+
+
+# --- (a) labelled set ---------------------------------------------------------------------
+
+OUTLET_BOILERPLATE = [
+    (
+        "Skip to main content. Menu. Search. Sign in. Subscribe to the Morning Briefing.",
+        "Sign up for our newsletter to get the day's top stories in your inbox. Follow us on "
+        "social media. Copyright 2026 Riverside Daily Media Group. All rights reserved. "
+        "Terms of use. Privacy policy. Cookie settings. Contact the newsroom.",
+    ),
+    (
+        "Advertisement. Most read. Trending now: weather, traffic, local sports.",
+        "Support independent journalism: become a member today for less than a coffee a "
+        "week. Comments are closed on this article. Reporting by our national desk. "
+        "Related stories. More from this section. Back to top.",
+    ),
+]
+BYLINES = ["With reporting by staff writers.", "Additional reporting by our correspondents."]
+EDITOR_NOTES = [
+    "Editor's note: This story has been updated with comment from local officials.",
+    "This article was amended to correct the spelling of a name.",
+]
+DATELINES = ["LONDON —", "NEW YORK (Wire) —", "PARIS, March 2 —", "SINGAPORE:"]
+
+
+def real_articles() -> list[tuple[str, str, str]]:
+    """(outlet, title, body) of every real page with a body of 80+ words."""
+    manifest = json.loads((SHARED / "fixtures/real/manifest.json").read_text("utf-8"))
+    found = []
+    for page in manifest["pages"]:
+        truth = json.loads((SHARED / "fixtures/real" / page["ground_truth"]).read_text("utf-8"))
+        body = truth.get("body") or ""
+        if len(body.split()) >= 80:
+            found.append((page["outlet"], truth.get("title") or "", body))
+    return found
+
+
+def paragraphs(text: str) -> list[str]:
+    paras = [p.strip() for p in text.split("\n") if p.strip()]
+    if len(paras) < 3:  # one long paragraph: cut it into sentences-ish blocks
+        words = text.split()
+        paras = [" ".join(words[i : i + 40]) for i in range(0, len(words), 40)]
+    return paras
+
+
+def leading(paras: list[str], share: float) -> list[str]:
+    """The first paragraphs holding ``share`` of the words, as outlets trim."""
+    total = sum(len(p.split()) for p in paras)
+    kept, words = [], 0
+    for para in paras:
+        if words >= share * total:
+            break
+        kept.append(para)
+        words += len(para.split())
+    return kept
+
+
+def typos(text: str, rng: random.Random, rate: float = 0.03) -> str:
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * rate)):
+        w = words[i]
+        if len(w) > 3:
+            j = rng.randrange(len(w) - 1)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def variants(body: str, title: str, rng: random.Random, other: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) of syndicated copies of ``body``; ``other`` lends a quote."""
+    paras = paragraphs(body)
+    n = len(paras)
+    head, foot = rng.choice(OUTLET_BOILERPLATE)
+    yield "trim_third", "\n\n".join(leading(paras, 1 / 3))
+    yield (
+        "trim_half_new_headline",
+        "\n\n".join([f"{title.upper()} — LATEST", *leading(paras, 1 / 2)]),
+    )
+    first = paras[0].split("—", 1)[-1].strip()
+    yield (
+        "dateline_byline",
+        "\n\n".join([f"{rng.choice(DATELINES)} {first}", *paras[1:], rng.choice(BYLINES)]),
+    )
+    if n >= 4:
+        drop = rng.randrange(1, n)
+        kept = [p for i, p in enumerate(paras) if i != drop]
+        kept.insert(rng.randrange(1, len(kept)), rng.choice(EDITOR_NOTES))
+        yield "insert_and_drop", "\n\n".join(kept)
+    yield "boilerplate_around", "\n\n".join([head, *paras, foot])
+    yield "typos", typos("\n\n".join(paras), rng)
+    quote = " ".join(paragraphs(other)[1].split()[:30])
+    yield (
+        "quote_from_other",
+        "\n\n".join([*paras[:2], f'"{quote}," the statement said.', *paras[2:]]),
+    )
+
+
+def labelled_set(seed: int = 7) -> tuple[list[str], list[str], list[str]]:
+    """(texts, true cluster, variant kind) of the labelled set."""
+    rng = random.Random(seed)
+    articles = real_articles()
+    texts, truth, kinds = [], [], []
+    for n, (outlet, title, body) in enumerate(articles):
+        cluster_name = f"real-{n}"
+        texts.append(body)
+        truth.append(cluster_name)
+        kinds.append("original")
+        other = articles[(n + 1) % len(articles)][2]
+        for kind, text in variants(body, title, rng, other):
+            texts.append(text)
+            truth.append(cluster_name)
+            kinds.append(kind)
+        # A short copy inside its site's boilerplate; every article of one
+        # site gets the same boilerplate, the hard negative across them.
+        head, foot = OUTLET_BOILERPLATE[zlib.crc32(outlet.encode()) % 2]
+        texts.append("\n\n".join([head, *paragraphs(body)[:3], foot]))
+        truth.append(cluster_name)
+        kinds.append("short_in_site_boilerplate")
+    for path in sorted((SHARED / "seeds").glob("*.txt")):
+        text = path.read_text("utf-8")
+        texts.append(text)
+        truth.append(f"seed-{path.stem}")
+        kinds.append("seed")
+        texts.append("\n\n".join(paragraphs(text)[:6]))
+        truth.append(f"seed-{path.stem}")
+        kinds.append("seed_trimmed")
+    return texts, truth, kinds
+
+
+def run_accuracy(_: argparse.Namespace) -> None:
+    if not SHARED.is_dir():
+        print(f"{SHARED} is absent: no labelled set")
+        return
+    texts, truth, kinds = labelled_set()
+    started = time.perf_counter()
+    roots = cluster(texts).tolist()
+    elapsed = time.perf_counter() - started
+    tp, pred, actual = pair_counts(truth, roots)
+    precision = tp / pred if pred else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    print(
+        f"labelled set: {len(texts)} documents, {len(set(truth))} true clusters, "
+        f"{len(set(roots))} predicted; {actual} same-story pairs"
+    )
+    print(f"pairwise precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
+    print(f"adjusted Rand index {adjusted_rand_index(truth, roots):.4f}")
+    print(f"clustered in {elapsed * 1000:.0f} ms")
+    # Recall per variant kind: does each copy land with its original?
+    original_root = {
+        t: r for t, r, k in zip(truth, roots, kinds, strict=True) if k in ("original", "seed")
+    }
+    per_kind: dict[str, list[bool]] = defaultdict(list)
+    for t, r, k in zip(truth, roots, kinds, strict=True):
+        if k not in ("original", "seed"):
+            per_kind[k].append(r == original_root[t])
+    for kind, hits in sorted(per_kind.items()):
+        print(f"  {kind:24s} with its original: {sum(hits)}/{len(hits)}")
+    seeds = [r for r, k in zip(roots, kinds, strict=True) if k == "seed"]
+    seed_clusters = {r for r, t in zip(roots, truth, strict=True) if t.startswith("seed-")}
+    print(
+        f"seed pair merged: {'YES' if len(set(seeds)) < 2 else 'no'} "
+        f"(seed documents in {len(seed_clusters)} clusters)"
+    )
+    false_pairs = Counter()
+    by_root = defaultdict(set)
+    for t, r in zip(truth, roots, strict=True):
+        by_root[r].add(t)
+    for members in by_root.values():
+        if len(members) > 1:
+            false_pairs[tuple(sorted(members))] += 1
+    for members, _ in false_pairs.most_common(5):
+        print(f"  merged clusters: {members}")
+    seed_texts = [Shingled(t) for t, k in zip(texts, kinds, strict=True) if k == "seed"]
+    if len(seed_texts) == 2:
+        print(f"seed pair containment {similarity(*seed_texts):.3f} (threshold 0.5)")
+
+
+# --- (b) synthetic scale ------------------------------------------------------------------
+
+
+class Newsroom:
+    """Synthetic stories and their edited copies, reproducible from a seed."""
+
+    def __init__(self, seed: int = 1, vocabulary: int = 50_000):
+        self.rng = np.random.default_rng(seed)
+        self.words = np.array([f"w{n:x}" for n in range(vocabulary)])
+        ranks = np.arange(1, vocabulary + 1)
+        self.p = (1 / ranks) / (1 / ranks).sum()
+        self.stories: list[list[str]] = []
+
+    def story(self) -> list[str]:
+        n_paras = int(self.rng.integers(6, 14))
+        idx = self.rng.choice(len(self.words), size=(n_paras, 45), p=self.p)
+        paras = [" ".join(row) + "." for row in self.words[idx]]
+        self.stories.append(paras)
+        if len(self.stories) > 5000:  # copies come from recent stories
+            self.stories.pop(0)
+        return paras
+
+    def document(self) -> str:
+        if not self.stories or self.rng.random() > 0.4:
+            return "\n\n".join(self.story())
+        paras = list(self.stories[int(self.rng.integers(len(self.stories)))])
+        kind = int(self.rng.integers(4))
+        if kind == 0:
+            paras = paras[: max(1, len(paras) // 3)]
+        elif kind == 1:
+            paras.insert(1, "Editor's note: updated with reaction from officials.")
+        elif kind == 2:
+            paras = ["Skip to content. Subscribe.", *paras, "All rights reserved."]
+        return "\n\n".join(paras)
+
+
+def write_corpus(path: Path, size: int, seed: int = 1) -> None:
+    room = Newsroom(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(size):
+            out.write(json.dumps({"id": f"doc{n}", "text": room.document()}) + "\n")
+
+
+def child_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run_batch(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="ww-bench-dedupe-") as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"corpus-{size}.jsonl"
+            t0 = time.perf_counter()
+            write_corpus(path, size)
+            generated = time.perf_counter() - t0
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "crawler.cli",
+                    "--log-level",
+                    "WARNING",
+                    "dedupe",
+                    str(path),
+                    "--jobs",
+                    str(args.jobs),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                check=True,
+            )
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            clusters = len({json.loads(line)["cluster"] for line in done.stdout.splitlines()})
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            print(
+                f"batch {size:>9,} docs ({path.stat().st_size / 1e6:.0f} MB, generated in "
+                f"{generated:.0f}s): {wall:.1f}s wall, {size / wall:,.0f} docs/s, "
+                f"{wall * 1000 / size:.3f} ms/doc, CPU {cpu * 1000 / size:.3f} ms/doc, "
+                f"peak RSS {child_peak_rss_mb():.0f} MB (largest process so far), "
+                f"{clusters:,} clusters",
+                flush=True,
+            )
+            path.unlink()
+
+
+# --- (b) PostgreSQL path ------------------------------------------------------------------
+
+
+def run_db(args: argparse.Namespace) -> None:
+    import os
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from crawler.urls import url_key
+    from pipelines import db
+    from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
+    from pipelines.fingerprint import VERSION
+    from pipelines.storage import store_article
+
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        sys.exit("set DATABASE_URL to a server the benchmark may create a database on")
+    for size in [int(s) for s in args.db_sizes.split(",")]:
+        name = f"ww_bench_dedupe_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = make_conninfo(server, dbname=name)
+        try:
+            room = Newsroom(seed=size)
+            t0 = time.perf_counter()
+            texts = [room.document() for _ in range(size)]
+            fps = [fingerprint(t) for t in texts]
+            table = KeyTable()
+            table.add(0, fps)
+            candidates = candidate_pairs(*table.arrays())
+            sims = pair_similarities(candidates, lambda n, t=texts: Shingled(t[n]))
+            roots = choose_clusters(size, candidates, sims)
+            prepared_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            base = datetime(2026, 1, 1, tzinfo=UTC)
+            with db.connect(url) as conn:
+                db.migrate(conn)
+                conn.execute(
+                    "INSERT INTO sources (name, kind, urls, wire)"
+                    " VALUES ('bench', 'feed', '{x}', false)"
+                )
+                conn.execute("ALTER TABLE lsh_bands DROP CONSTRAINT lsh_bands_pkey")
+                with conn.cursor().copy(
+                    "COPY articles (url, url_key, source, outlet, title, text, content_hash, "
+                    "fetched_at, published) FROM STDIN"
+                ) as copy:
+                    for n, text in enumerate(texts):
+                        u = f"https://bench.example/a/{n}"
+                        copy.write_row(
+                            (
+                                u,
+                                url_key(u),
+                                "bench",
+                                "bench.example",
+                                f"story {n}",
+                                text,
+                                hashlib.md5(text.encode()).hexdigest(),
+                                base + timedelta(seconds=n),
+                                base + timedelta(seconds=n),
+                            )
+                        )
+                ids = [r["id"] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
+                heads = sorted(set(roots.tolist()))
+                with conn.cursor().copy(
+                    "COPY stories (canonical_article_id, title, copy_count) FROM STDIN"
+                ) as copy:
+                    counts = Counter(roots.tolist())
+                    for h in heads:
+                        copy.write_row((ids[h], f"story {h}", counts[h]))
+                story_ids = [r["id"] for r in conn.execute("SELECT id FROM stories ORDER BY id")]
+                story_of = dict(zip(heads, story_ids, strict=True))
+                with conn.cursor().copy(
+                    "COPY story_copies (article_id, story_id, similarity, words, band_keys, "
+                    "fingerprint_version) FROM STDIN"
+                ) as copy:
+                    for n, (root, fp) in enumerate(zip(roots.tolist(), fps, strict=True)):
+                        copy.write_row(
+                            (ids[n], story_of[root], 1.0, fp.words, list(fp.band_keys), VERSION)
+                        )
+                with conn.cursor().copy("COPY lsh_bands (band_key, article_id) FROM STDIN") as copy:
+                    for n, fp in enumerate(fps):
+                        for key in set(fp.band_keys):
+                            copy.write_row((key, ids[n]))
+                conn.execute("ALTER TABLE lsh_bands ADD PRIMARY KEY (band_key, article_id)")
+                conn.commit()
+                conn.execute("ANALYZE")
+                conn.commit()
+                bands = conn.execute("SELECT count(*) AS n FROM lsh_bands").fetchone()["n"]
+                size_mb = conn.execute(
+                    "SELECT pg_total_relation_size('lsh_bands') / 1e6 AS mb"
+                ).fetchone()["mb"]
+            loaded_s = time.perf_counter() - t0
+            del texts, fps
+            # Probe: new articles through the real storage path.
+            timings = []
+            with db.connect(url) as conn:
+                for n in range(args.probe):
+                    text = room.document()
+                    u = f"https://probe.example/a/{n}"
+                    item = {
+                        "url": u,
+                        "source": "bench",
+                        "outlet": "probe.example",
+                        "wire": False,
+                        "title": f"probe {n}",
+                        "text": text,
+                        "content_hash": hashlib.md5(text.encode()).hexdigest(),
+                        "fetched_at": datetime.now(UTC),
+                        "published": None,
+                    }
+                    t = time.perf_counter()
+                    store_article(conn, item)
+                    conn.commit()
+                    timings.append(time.perf_counter() - t)
+                joined = conn.execute(
+                    "SELECT count(*) AS n FROM story_copies c"
+                    " JOIN articles a ON a.id = c.article_id"
+                    " WHERE a.outlet = 'probe.example' AND c.matched_article_id IS NOT NULL"
+                ).fetchone()["n"]
+            ms = [t * 1000 for t in timings]
+            print(
+                f"db {size:>9,} stored articles ({bands:,} band rows, lsh_bands {size_mb:.0f} MB; "
+                f"prepared {prepared_s:.0f}s, loaded {loaded_s:.0f}s): store_article+assign "
+                f"mean {statistics.mean(ms):.2f} ms, median {statistics.median(ms):.2f} ms, "
+                f"p95 {sorted(ms)[int(len(ms) * 0.95)]:.2f} ms over {len(ms)} new articles "
+                f"({joined} joined an existing story)",
+                flush=True,
+            )
+        finally:
+            if not args.keep:
+                with psycopg.connect(server, autocommit=True) as admin:
+                    admin.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
+                    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("accuracy", help="(a) labelled set from ../shared")
+    batch = sub.add_parser("batch", help="(b) wirewatch dedupe at several sizes")
+    batch.add_argument("--sizes", default="10000,100000")
+    batch.add_argument("--jobs", type=int, default=2)
+    dbp = sub.add_parser("db", help="(b) the PostgreSQL pipeline path at several archive sizes")
+    dbp.add_argument("--db-sizes", default="10000,100000")
+    dbp.add_argument("--probe", type=int, default=2000, help="new articles timed per size")
+    dbp.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    args = parser.parse_args()
+    {"accuracy": run_accuracy, "batch": run_batch, "db": run_db}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
