@@ -189,3 +189,19 @@ def test_the_smtp_password_is_used_but_never_printed_or_logged(
     assert "cannot reach smtp://alerts@127.0.0.1" in captured.err
     for text in (captured.out, captured.err, caplog.text):
         assert secret not in text
+
+
+def test_a_subscription_disabled_by_bounces_can_be_enabled_again(conn, capsys) -> None:
+    assert wirewatch("alerts", "add", "--query", "Wagner", "--email", "a@example.org") == 0
+    conn.execute(
+        "UPDATE alert_subscriptions SET active = false, failures = 3, "
+        "disabled_reason = '550 no such user'"
+    )
+    conn.commit()
+    capsys.readouterr()
+    assert wirewatch("alerts", "list") == 0
+    assert "disabled: 550 no such user" in capsys.readouterr().out
+    assert wirewatch("alerts", "enable", "1") == 0
+    assert wirewatch("alerts", "list", "--json") == 0
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()[1:]]
+    assert row["status"] == "active"

@@ -28,6 +28,7 @@ from pipelines.alerts.sender import preview, send_due
 from pipelines.alerts.settings import SmtpSettings, smtp_settings
 from pipelines.alerts.subscriptions import (
     add_subscription,
+    enable_subscription,
     find_subscription,
     list_subscriptions,
     mask_target,
@@ -36,7 +37,7 @@ from pipelines.alerts.subscriptions import (
 )
 
 NAME = "alerts"
-HELP = "keyword alerts: add, list, remove, send, preview"
+HELP = "keyword alerts: add, list, remove, enable, send, preview"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     remove = sub.add_parser("remove", help="delete a subscription and its pending alerts")
     remove.add_argument("subscription", metavar="N", help="id or name")
+
+    enable = sub.add_parser("enable", help="re-enable a subscription disabled by bounces")
+    enable.add_argument("subscription", metavar="N", help="id or name")
 
     send = sub.add_parser("send", help="deliver the alerts that are due (run it from cron)")
     send.add_argument(
@@ -118,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"removed subscription {row['id']}" + (f" ({row['name']})" if row["name"] else "")
             )
+            return 0
+        if action == "enable":
+            row = enable_subscription(conn, args.subscription)
+            print(f"enabled subscription {row['id']}")
             return 0
         if action == "send":
             return _send(conn, smtp, args)

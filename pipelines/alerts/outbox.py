@@ -48,8 +48,9 @@ _cache_lock = threading.Lock()
 
 def current_matcher(conn: psycopg.Connection) -> Matcher:
     """The compiled subscriptions of this connection's database, rebuilt only when they changed."""
-    version = conn.execute(Q.subscriptions_version).fetchone()["version"]
-    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    state = conn.execute(Q.subscriptions_version).fetchone()
+    version = state["version"]
+    key = (conn.info.host, conn.info.port, conn.info.dbname, state["database_oid"])
     with _cache_lock:
         cached = _cache.get(key)
         if cached and cached[0] == version:

@@ -57,6 +57,14 @@ def remove_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
     return row
 
 
+def enable_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
+    """Turn a subscription disabled by repeated failures back on."""
+    row = find_subscription(conn, key)
+    with conn.transaction():
+        conn.execute(Q.enable_subscription, {"id": row["id"]})
+    return row
+
+
 def list_subscriptions(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return conn.execute(Q.list_subscriptions).fetchall()
 

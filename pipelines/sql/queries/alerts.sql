@@ -53,7 +53,15 @@ DELETE FROM alert_subscriptions WHERE id = %(id)s RETURNING id, name, origin;
 SELECT id, query, exact FROM alert_subscriptions WHERE active ORDER BY id;
 
 -- name: subscriptions_version
-SELECT subscriptions_version AS version FROM alert_state;
+-- The database's oid tells a recreated database of the same name apart.
+SELECT subscriptions_version AS version,
+       (SELECT oid FROM pg_database WHERE datname = current_database()) AS database_oid
+FROM alert_state;
+
+-- name: enable_subscription
+UPDATE alert_subscriptions
+SET active = true, failures = 0, disabled_reason = NULL, updated_at = now()
+WHERE id = %(id)s;
 
 -- name: story_for_matching
 -- The canonical copy's text plus every source and outlet that carried the story so far.
