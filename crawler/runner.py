@@ -112,7 +112,8 @@ def run_crawls(
 def _crawl(
     config: Config, sources: list[Source], url: str, overrides: dict[str, Any] | None
 ) -> list[RunSummary]:
-    settings = settings_for(config, url, overrides)
+    # This process holds the sources' locks already (see run_crawls).
+    settings = settings_for(config, url, {"WIREWATCH_SOURCE_LOCKED": True, **(overrides or {})})
     process = CrawlerProcess(settings)
     crawlers = []
     for source in sources:

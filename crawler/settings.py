@@ -67,6 +67,9 @@ EXTENSIONS = {
 DATABASE_URL = None
 # Configuration file the spiders read their source from; None = the usual lookup.
 WIREWATCH_CONFIG = None
+# True when the process running the crawl already holds the source's advisory
+# lock (crawler.runner does); otherwise the crawl-run recorder takes it.
+WIREWATCH_SOURCE_LOCKED = False
 # Connections the storage pipeline keeps open per crawl.
 WIREWATCH_DB_POOL_SIZE = 4
 # Send stored ETag/Last-Modified for feeds, sitemaps and section pages.

@@ -178,3 +178,33 @@ def test_cron_mode_crawls_what_is_due_and_then_nothing(
     with db.connect(db_url) as conn:
         statuses = [r["status"] for r in conn.execute("SELECT status FROM crawl_runs")]
     assert sorted(statuses) == ["ok", "ok"]
+
+
+def test_a_crawl_started_outside_wirewatch_takes_the_lock_too(
+    db_url: str, tmp_path: Path, site: FixtureServer
+) -> None:
+    """`scrapy crawl` (a scrapyd node) honours the lock a cron run or the daemon holds."""
+    path = write_config(tmp_path, site.base_url)
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "feed",
+        "-a",
+        "source=harbour",
+        "-s",
+        f"WIREWATCH_CONFIG={path}",
+    ]
+    env = dict(os.environ, DATABASE_URL=db_url, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with db.connect(db_url, autocommit=True) as other:
+        assert locks.try_lock(other, locks.source_lock_key("harbour"))
+        locked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert "Spider closed (source_locked)" in locked.stderr
+    assert "/feed.xml" not in site.hits
+    with db.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM crawl_runs").fetchone() == {"n": 0}
+    free = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert "Spider closed (finished)" in free.stderr
+    with db.connect(db_url) as conn:
+        assert [r["status"] for r in conn.execute("SELECT status FROM crawl_runs")] == ["ok"]

@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PORT",
         help="serve Prometheus metrics on this port (overrides [schedule] metrics_port; 0 = off)",
     )
+    parser.add_argument(
+        "--metrics-address",
+        metavar="ADDRESS",
+        help="address the metrics endpoint listens on (default: [schedule] metrics_address, "
+        "127.0.0.1; 0.0.0.0 in a container)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.metrics_port <= 65535:
             raise UsageError(f"--metrics-port {args.metrics_port}: not a TCP port")
         options = replace(options, metrics_port=args.metrics_port or None)
+    if args.metrics_address:
+        options = replace(options, metrics_address=args.metrics_address)
     if not any(s.enabled for s in config.sources):
         log.warning("%s: no enabled sources; only alerts and housekeeping will run", config.path)
     if args.log_level != "DEBUG":

@@ -18,7 +18,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 
+from crawler import locks
 from crawler import signals as ww_signals
 from pipelines import db
 from pipelines.outcomes import PageRejected
@@ -90,12 +92,29 @@ class CrawlRunRecorder:
         url = self.database_url or db.database_url()
         db.ensure_migrated(url)
         self.conn = db.connect(url, autocommit=True)
+        self._lock_source(source.name)
         self.conn.execute(Q.upsert_source, source.as_row())
         row = self.conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
         self.run_id = row["id"]
         self.started_at = row["started_at"]
         self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
         log.info("crawl run %s of source %s started", self.run_id, source.name)
+
+    def _lock_source(self, name: str) -> None:
+        """Hold the source's advisory lock for the crawl when no runner does.
+
+        ``wirewatch crawl`` and the daemon lock in ``crawler.runner``; a crawl
+        started any other way (``scrapy crawl``, a scrapyd node) takes it here,
+        on the connection it keeps until the spider closes, or does not run.
+        """
+        assert self.conn is not None
+        if self.crawler.settings.getbool("WIREWATCH_SOURCE_LOCKED"):
+            return
+        if not locks.try_lock(self.conn, locks.source_lock_key(name)):
+            self.conn.close()
+            self.conn = None
+            log.warning("source %s is being crawled by another process: not crawling it", name)
+            raise CloseSpider("source_locked")
 
     def listing_read(self, url: str, spider: Spider) -> None:
         self.listings_read += 1
