@@ -54,6 +54,7 @@ from crawler.schedule_state import (
     reap_interrupted_runs,
 )
 from pipelines import db
+from pipelines.db import DatabaseError
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -119,13 +120,18 @@ class Daemon:
         self.stopping = threading.Event()
         self.killing = False
         self.scheduler: BackgroundScheduler | None = None
+        self.lock_conn: psycopg.Connection | None = None
+        self.database_down = False
+        self.published: dict[str, datetime] = {}  # next run times written to scheduler_jobs
         self.metrics_server: MetricsServer | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; 0 after a clean stop."""
-        with db.connect(self.database_url, autocommit=True) as conn:
+        conn = db.connect(self.database_url, autocommit=True)
+        self.lock_conn = conn
+        try:
             if not locks.try_lock(conn, locks.SCHEDULER_LOCK_KEY):
                 raise WirewatchError(
                     f"another wirewatch schedule is already running against "
@@ -147,10 +153,57 @@ class Daemon:
                 event="scheduler_started",
                 sources=len(self.sources),
             )
-            self._publish_next_runs(conn)
+            self._heartbeat()
             while not self.stopping.wait(timeout=5):
-                self._publish_next_runs(conn)
+                self._heartbeat()
             return self._shutdown()
+        finally:
+            if self.lock_conn is not None:
+                self.lock_conn.close()
+
+    def _heartbeat(self) -> None:
+        """Publish next run times; keep the daemon lock across database outages.
+
+        A dropped connection (a database restart) is replaced at once; while
+        the database stays away the crawl jobs fail (and are logged) and the
+        schedule goes on.  The lock is taken again on reconnecting — unless
+        another daemon took it meanwhile, in which case this one stops.
+        """
+        for attempt in (1, 2):
+            try:
+                self._ensure_lock_conn()
+                if self.lock_conn is not None:
+                    self._publish_next_runs(self.lock_conn)
+                return
+            except (psycopg.Error, DatabaseError) as exc:
+                conn = self.lock_conn
+                if conn is not None and (conn.closed or conn.broken):
+                    conn.close()
+                    self.lock_conn = None
+                    self.published.clear()
+                    if attempt == 1:
+                        continue  # dropped connection: reconnect right away
+                if not self.database_down:
+                    _log(logging.ERROR, "database unreachable: %s", exc, event="database_down")
+                self.database_down = True
+                return
+
+    def _ensure_lock_conn(self) -> None:
+        if self.lock_conn is not None:
+            return
+        conn = db.connect(self.database_url, autocommit=True)
+        if not locks.try_lock(conn, locks.SCHEDULER_LOCK_KEY):
+            conn.close()
+            _log(
+                logging.ERROR,
+                "another daemon took over while the database was away; stopping",
+                event="lock_lost",
+            )
+            self.stop()
+            return
+        self.lock_conn = conn
+        self.database_down = False
+        _log(logging.INFO, "connected to the database again", event="database_back")
 
     def _load_state(self, conn: psycopg.Connection) -> None:
         reap_interrupted_runs(conn)
@@ -480,22 +533,21 @@ class Daemon:
             current.modify(next_run_time=new)
 
     def _publish_next_runs(self, conn: psycopg.Connection) -> None:
+        conn.execute(Q.scheduler_ping)
         scheduler = self.scheduler
         if scheduler is None:
             return
         for job in scheduler.get_jobs():
-            if job.next_run_time is None:
+            if job.next_run_time is None or self.published.get(job.id) == job.next_run_time:
                 continue
             if job.id.startswith("crawl:"):
                 self.metrics.next_run.labels(job.id.split(":", 1)[1]).set(
                     job.next_run_time.timestamp()
                 )
-            try:
-                conn.execute(
-                    Q.set_scheduler_next_run, {"job": job.id, "next_run_at": job.next_run_time}
-                )
-            except psycopg.Error as exc:
-                log.warning("could not record the next run of %s: %s", job.id, exc)
+            conn.execute(
+                Q.set_scheduler_next_run, {"job": job.id, "next_run_at": job.next_run_time}
+            )
+            self.published[job.id] = job.next_run_time
 
     def _run_child(self, job: str, args: list[str]) -> int:
         command = [sys.executable, "-m", "crawler.cli", *self.child_args, *args]

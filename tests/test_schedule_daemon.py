@@ -245,3 +245,35 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(db_url: str, tmp_
         )
     assert result.returncode == 1
     assert "another wirewatch schedule is already running" in result.stderr
+
+
+def test_the_daemon_survives_losing_its_database_connections(
+    db_url: str, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    site = site_with(article_delay=0)
+    try:
+        config = write_config(tmp_path, site.base_url, "1h")
+        daemon = DaemonProcess(config, db_url, tmp_path / "daemon.log")
+        daemons.append(daemon)
+        wait_for(
+            lambda: [e for e in daemon.events() if e.get("event") == "crawl_finished"],
+            30,
+            "the first crawl",
+        )
+        with db.connect(db_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        wait_for(
+            lambda: [e for e in daemon.events() if e.get("event") == "database_back"],
+            15,
+            "the daemon to reconnect",
+        )
+        with db.connect(db_url) as conn:
+            from crawler import locks
+
+            assert locks.is_locked(conn, locks.SCHEDULER_LOCK_KEY)
+        assert daemon.stop() == 0
+    finally:
+        site.close()

@@ -97,3 +97,7 @@ SELECT * FROM crawl_runs
 WHERE source = %(source)s AND started_at >= %(since)s
 ORDER BY started_at DESC, id DESC
 LIMIT 1;
+
+-- name: scheduler_ping
+-- The daemon's heartbeat: notices a dropped connection (and lost lock) early.
+SELECT 1 AS ok;
