@@ -205,11 +205,12 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         tree.xpath('//script[@type="application/ld+json"][contains(., "Article")]')
     )
     title = meta.title
+    headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
     text = _main_text(source, tree, url, is_article)
 
     lines = text.splitlines()
-    if lines and title and _fold(lines[0]) == _fold(title):
+    if lines and _fold(lines[0]) in headlines:
         lines = lines[1:]  # the headline repeated as the first paragraph
     blocks, dropped = clean_lines(lines)
     return Extracted(
