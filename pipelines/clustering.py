@@ -49,13 +49,13 @@ class KeyTable:
 
     def add_flat(self, first_doc: int, counts: np.ndarray, keys: np.ndarray) -> None:
         """Add documents from :func:`flat_keys` output."""
-        docs = np.arange(first_doc, first_doc + len(counts), dtype=np.int64)
+        docs = np.arange(first_doc, first_doc + len(counts), dtype=np.int32)
         self._docs.append(np.repeat(docs, counts))
         self._keys.append(keys)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if not self._docs:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            return np.empty(0, np.int32), np.empty(0, np.int64)
         docs, keys = np.concatenate(self._docs), np.concatenate(self._keys)
         self._docs, self._keys = [docs], [keys]
         return docs, keys
@@ -73,32 +73,27 @@ class Candidates:
         return len(self.later)
 
 
-def candidate_pairs(
-    docs: np.ndarray, keys: np.ndarray, neighbours: int = RUN_NEIGHBOURS, limit: int = CANDIDATES
-) -> Candidates:
-    """Pairs of documents sharing band keys, at most ``limit`` per later document.
-
-    Candidates are ranked by the sum over shared keys of 1 / (documents
-    holding the key), so shared content outranks shared boilerplate.
-    """
-    empty = Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
-    if len(keys) < 2:
-        return empty
-    order = np.lexsort((docs, keys))
-    skeys, sdocs = keys[order], docs[order]
+def _run_pairs(
+    docs: np.ndarray, keys: np.ndarray, neighbours: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(later, earlier, weight) for documents sharing a key; ``docs`` ascending."""
+    order = np.argsort(keys, kind="stable")  # stable: documents stay ascending per key
+    skeys = keys[order]
+    sdocs = docs[order]
+    del order
     starts = np.ones(len(skeys), dtype=bool)
     starts[1:] = skeys[1:] != skeys[:-1]
-    positions = np.arange(len(skeys))
+    del skeys
+    positions = np.arange(len(sdocs), dtype=np.int64)
     run_start = np.maximum.accumulate(np.where(starts, positions, 0))
-    run_ids = np.cumsum(starts) - 1
+    run_ids = np.cumsum(starts, dtype=np.int64) - 1
+    del starts
     # A key shared by many documents (boilerplate, a stock phrase) says less
     # than a rare one: each pair it yields weighs 1 / documents holding it.
-    weight_of_run = 1.0 / np.bincount(run_ids)
+    weight_of_run = (1.0 / np.bincount(run_ids)).astype(np.float32)
     later_parts, earlier_parts, weight_parts = [], [], []
     for d in range(1, neighbours + 1):
-        same = np.zeros(len(skeys), dtype=bool)
-        same[d:] = run_start[d:] <= positions[:-d]
-        at = np.flatnonzero(same)
+        at = d + np.flatnonzero(run_start[d:] <= positions[:-d])
         later_parts.append(sdocs[at])
         earlier_parts.append(sdocs[at - d])
         weight_parts.append(weight_of_run[run_ids[at]])
@@ -106,15 +101,53 @@ def candidate_pairs(
     later_parts.append(sdocs[far])
     earlier_parts.append(sdocs[run_start[far]])
     weight_parts.append(weight_of_run[run_ids[far]])
-    later, earlier = np.concatenate(later_parts), np.concatenate(earlier_parts)
-    weights = np.concatenate(weight_parts)
+    return (
+        np.concatenate(later_parts),
+        np.concatenate(earlier_parts),
+        np.concatenate(weight_parts),
+    )
+
+
+def candidate_pairs(
+    docs: np.ndarray,
+    keys: np.ndarray,
+    neighbours: int = RUN_NEIGHBOURS,
+    limit: int = CANDIDATES,
+    keys_per_pass: int = 2_000_000,
+) -> Candidates:
+    """Pairs of documents sharing band keys, at most ``limit`` per later document.
+
+    Candidates are ranked by the sum over shared keys of 1 / (documents
+    holding the key), so shared content outranks shared boilerplate.  Keys
+    are sorted in passes of about ``keys_per_pass`` (split on their low
+    bits: equal keys fall in one pass), which bounds the temporary memory.
+    """
+    empty = Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+    if len(keys) < 2:
+        return empty
+    passes = 1 << max(0, int(np.ceil(np.log2(len(keys) / keys_per_pass))))
+    parts = []
+    for part in range(passes):
+        if passes == 1:
+            parts.append(_run_pairs(docs, keys, neighbours))
+        else:
+            chosen = (keys & (passes - 1)) == part
+            parts.append(_run_pairs(docs[chosen], keys[chosen], neighbours))
+    later = np.concatenate([p[0] for p in parts])
+    earlier = np.concatenate([p[1] for p in parts])
+    weights = np.concatenate([p[2] for p in parts])
+    del parts
     keep = later != earlier  # one document listing a key twice
     later, earlier, weights = later[keep], earlier[keep], weights[keep]
     if not len(later):
         return empty
     n = int(docs.max()) + 1
-    codes, inverse, shared = np.unique(later * n + earlier, return_inverse=True, return_counts=True)
+    pair_codes = later.astype(np.int64) * n + earlier
+    del later, earlier
+    codes, inverse, shared = np.unique(pair_codes, return_inverse=True, return_counts=True)
+    del pair_codes
     score = np.bincount(inverse, weights=weights)
+    del inverse, weights
     later, earlier = codes // n, codes % n
     # Best scored first within each later document, then keep the top ``limit``.
     order = np.lexsort((earlier, -score, later))

@@ -17,11 +17,13 @@ import argparse
 import json
 import logging
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import lru_cache
@@ -202,20 +204,41 @@ def _pair_chunks(
 
 
 class _Serial:
-    """The subset of a process pool used here, run in this process."""
+    """Jobs run one after the other in this process (small inputs, ``--jobs 1``)."""
 
-    def imap(self, func: Any, jobs: Any) -> Iterator[Any]:
+    def imap(self, func: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
         return map(func, jobs)
 
 
-def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> list[dict[str, str]]:
-    """Cluster the documents of a JSONL stream: one {"id", "cluster"} per document."""
+class _Workers:
+    """Jobs on worker processes, results in order, at most ``window`` in flight.
+
+    ``Pool.imap`` would read the whole input ahead into its queue; the window
+    keeps memory to a few chunks whatever the input size.
+    """
+
+    def __init__(self, pool: multiprocessing.pool.Pool, window: int):
+        self.pool, self.window = pool, window
+
+    def imap(self, func: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
+        pending: deque[multiprocessing.pool.AsyncResult] = deque()
+        for job in jobs:
+            pending.append(self.pool.apply_async(func, (job,)))
+            if len(pending) >= self.window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], list[str]]:
+    """Cluster the documents of a JSONL stream: (ids, cluster labels), in input order."""
     with ExitStack() as stack:
         spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wirewatch-dedupe-"))
         path = str(Path(spool_dir) / "shingles.u32")
         pool: Any = _Serial()
         if jobs > 1:
-            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
+            processes = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
+            pool = _Workers(processes, window=2 * jobs)
         started = time.perf_counter()
         ids: list[str] = []
         table = KeyTable()
@@ -265,15 +288,14 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> list[dict[str, st
             duplicates,
             name,
         )
-    labels = cluster_labels(ids, roots)
-    return [{"id": i, "cluster": c} for i, c in zip(ids, labels, strict=True)]
+    return ids, cluster_labels(ids, roots)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.file == "-":
-        rows = cluster_stream(sys.stdin.buffer, "<stdin>", args.jobs)
+        ids, labels = cluster_stream(sys.stdin.buffer, "<stdin>", args.jobs)
     else:
         try:
             handle = open(args.file, "rb")  # noqa: SIM115 - closed below
@@ -281,11 +303,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         with handle:
             small = os.fstat(handle.fileno()).st_size < SERIAL_BELOW_BYTES
-            rows = cluster_stream(handle, args.file, 1 if small else args.jobs)
+            ids, labels = cluster_stream(handle, args.file, 1 if small else args.jobs)
     out = sys.stdout
     try:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False))
+        for doc_id, label in zip(ids, labels, strict=True):
+            out.write(json.dumps({"id": doc_id, "cluster": label}, ensure_ascii=False))
             out.write("\n")
         out.flush()
     except BrokenPipeError:
