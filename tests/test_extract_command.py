@@ -101,3 +101,23 @@ def test_usage_errors_are_clear() -> None:
     missing = run_wirewatch("extract", "/nonexistent/page.html")
     assert missing.returncode == 2
     assert "cannot read /nonexistent/page.html" in missing.stderr
+
+
+def test_learned_uses_what_crawls_saved_for_the_site(db_url: str, tmp_path: Path) -> None:
+    from pipelines import db
+    from pipelines.boilerplate import PendingPages, save_pending
+
+    pending = PendingPages("gazette.example")
+    for i in range(3):
+        pending.add(f"https://gazette.example/old/{i}", [PROMO])
+    with db.session(db_url) as conn:
+        save_pending(conn, pending)
+    page = tmp_path / "page.html"
+    page.write_text(article(STORIES[0]), encoding="utf-8")
+    url = "https://www.gazette.example/n/new"
+    plain = run_wirewatch("extract", str(page), "--url", url)
+    learned = run_wirewatch("extract", str(page), "--url", url, "--learned")
+    assert PROMO in plain.stdout
+    assert learned.returncode == 0, learned.stderr
+    assert PROMO not in learned.stdout
+    assert learned.stdout.startswith(STORIES[0])

@@ -6,8 +6,10 @@ page per line, ``{"id": ..., "url": ..., "html": ...}``, and writes one JSON
 line per input line, in the same order, with ``id, url, canonical_url, title,
 text, published, authors, language`` (and ``wire_credit, dateline, ...``).
 The whole file is treated as one crawl: boilerplate a site repeats across the
-file's pages is removed from each of them.  A bad line gets an ``error`` field
-(and a message on stderr naming the line); the other lines still come out.
+file's pages is removed from each of them; with ``--learned``, so is what
+earlier crawls learned about the site (read from the database, never written).
+A bad line gets an ``error`` field (and a message on stderr naming the line);
+the other lines still come out, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from pebble import ProcessExpired, ProcessPool
 
 from crawler import __version__
 from crawler.errors import UsageError, WirewatchError
-from pipelines.extract import Extracted, apply_site
+from pipelines import db
+from pipelines.boilerplate import load_knowledge
+from pipelines.extract import Extracted, SiteKnowledge, apply_site
 from pipelines.extract.batch import learn, safe_extract_page
 from pipelines.extract.sitelearn import site_domain
 from pipelines.outcomes import EXTRACTION_FAILED
@@ -59,6 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds one page may take (default: 30)"
+    )
+    parser.add_argument(
+        "--learned",
+        action="store_true",
+        help="also remove the boilerplate crawls learned for these sites (read from the database)",
     )
 
 
@@ -96,10 +105,22 @@ def read_page(page: str, timeout: float) -> tuple[bytes, str | None, str | None]
         raise UsageError(f"cannot read {page}: {exc.strerror or exc}") from exc
 
 
+def learned_knowledge(urls: list[str | None]) -> dict[str, SiteKnowledge]:
+    """What crawls learned about these URLs' sites, from the database (read only)."""
+    domains = sorted({d for d in map(site_domain, urls) if d})
+    if not domains:
+        return {}
+    with db.session() as conn:
+        return {domain: load_knowledge(conn, domain) for domain in domains}
+
+
 def run_single(args: argparse.Namespace) -> int:
     body, fetched_url, encoding = read_page(args.page, args.timeout)
     url = args.url or fetched_url
-    result = apply_site(safe_extract_page(body, url, encoding))
+    page = safe_extract_page(body, url, encoding)
+    knowledge = learned_knowledge([url]) if args.learned else {}
+    site = knowledge.get(site_domain(url) or "")
+    result = apply_site(page, site.boilerplate() if site else frozenset())
     if args.json:
         print(json.dumps(record(None, url, result), ensure_ascii=False))
         return 0 if not result.reason else 1
@@ -193,7 +214,9 @@ def run_jsonl(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             else (entry[0], entry[1], _wait(entry[2], args.timeout))
             for entry in entries
         ]
-    knowledge = learn([(p[1], p[2]) for p in pages if not isinstance(p, dict)])
+    extracted = [(p[1], p[2]) for p in pages if not isinstance(p, dict)]
+    known = learned_knowledge([url for url, _ in extracted]) if args.learned else {}
+    knowledge = learn(extracted, known)
     for entry in pages:
         if isinstance(entry, dict):
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
