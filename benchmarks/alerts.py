@@ -15,7 +15,12 @@ negatives (Zelenska, Mansura, Khomeini vs Khamenei, Osama vs Obama, ...).
 Prints precision / recall of exact folding alone, of skeletons alone, and of
 the full matcher at several rapidfuzz thresholds.
 
+(c) With ``--db URL``: the cost of matching inside ``store_article``'s
+transaction, with no subscriptions and with ``--subscriptions`` of them, in a
+scratch database created on that server and dropped afterwards.
+
     .venv/bin/python benchmarks/alerts.py [--subscriptions 10000] [--stories 2000]
+        [--db postgresql://postgres@127.0.0.1:5432/postgres] [--only storage]
 """
 
 from __future__ import annotations
@@ -233,6 +238,69 @@ def throughput_report(subscriptions: int, stories: int, words: int, seed: int) -
           f"{1 / naive:,.2f} stories/s ({naive * 1000:.0f} ms/story)")  # fmt: skip
 
 
+def storage_report(server_url: str, subscriptions: int, stories: int, seed: int) -> None:
+    """Cost of matching inside the storing transaction: store_article with and without subs."""
+    import hashlib
+    import os
+    from datetime import UTC, datetime
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from pipelines import db
+    from pipelines.storage import store_article
+
+    rng = random.Random(seed)
+    names = sorted({pseudo_word(rng, 3, 4).capitalize() for _ in range(4000)})
+    filler = [pseudo_word(rng, 1, 3) for _ in range(20000)]
+    queries = build_queries(rng, names, subscriptions)
+    name = f"ww_bench_alerts_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_conninfo(server_url, dbname=name)
+    try:
+        with db.connect(url) as conn:
+            db.migrate(conn)
+            conn.execute("INSERT INTO sources (name, kind, urls) VALUES ('bench', 'feed', '{}')")
+            conn.commit()
+
+            def run(label: str, offset: int) -> float:
+                docs = build_stories(rng, names, filler, stories, 400)
+                start = time.perf_counter()
+                queued = 0
+                for i, doc in enumerate(docs):
+                    result = store_article(conn, {
+                        "url": f"https://bench.example/{offset + i}", "source": "bench",
+                        "outlet": "bench.example", "title": doc.title, "text": doc.text,
+                        "language": "en", "fetched_at": datetime.now(UTC),
+                        "content_hash": hashlib.sha256(doc.text.encode()).hexdigest(),
+                    })  # fmt: skip
+                    conn.commit()
+                    queued += result.alerts_queued
+                per = (time.perf_counter() - start) / stories * 1000
+                print(f"  store_article, {label}: {per:.2f} ms/article, {queued} alerts queued")
+                return per
+
+            print(f"(c) through PostgreSQL ({db.describe(server_url)}), {stories} new stories")
+            bare = run("no subscriptions", 0)
+            with (
+                conn.cursor() as cur,
+                cur.copy("COPY alert_subscriptions (query, channel, target) FROM STDIN") as copy,
+            ):
+                for query in queries:
+                    copy.write_row((query, "email", "bench@example.org"))
+            conn.commit()
+            run("warm-up (compiles the matcher)", 10 * stories)
+            loaded = run(f"{subscriptions} subscriptions", 20 * stories)
+            print(f"  matching + outbox inside the transaction: {loaded - bare:+.2f} ms/article")
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscriptions", type=int, default=10_000)
@@ -240,8 +308,22 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=400)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--errors", action="store_true", help="list the misjudged pairs")
-    parser.add_argument("--only", choices=["throughput", "accuracy"])
+    parser.add_argument("--only", choices=["throughput", "accuracy", "storage"])
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="also measure the storing transaction on this PostgreSQL server "
+        "(a scratch database is created on it and dropped)",
+    )
+    parser.add_argument("--db-stories", type=int, default=300)
     args = parser.parse_args()
+    if args.only == "storage" or (args.db and args.only is None):
+        if not args.db:
+            parser.error("--only storage needs --db URL")
+        storage_report(args.db, args.subscriptions, args.db_stories, args.seed)
+        print()
+        if args.only == "storage":
+            return
     if args.only != "accuracy":
         throughput_report(args.subscriptions, args.stories, args.words, args.seed)
         print()
