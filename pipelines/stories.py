@@ -142,15 +142,24 @@ class _Match:
     canonical: Copy | None  # None when the canonical copy is the article being assigned
 
 
-def best_match(new: Shingled, rows: list[Mapping[str, Any]]) -> _Match | None:
-    """The most similar verified candidate at or above the threshold."""
+def best_match(new: Shingled, rows: list[Mapping[str, Any]], keys: int) -> _Match | None:
+    """The most similar verified candidate at or above the threshold.
+
+    A candidate whose text was pruned (``wirewatch prune``) cannot be
+    compared on its text; it counts as similar by the share of the ``keys``
+    band keys it shares, an estimate of resemblance, so a near-identical copy
+    still finds an old story.
+    """
     copies = {row["article_id"]: _copy_from_row(row) for row in rows}
     best: tuple[float, int, int] | None = None
     best_row: Mapping[str, Any] | None = None
     for row in rows:
         if row["shared"] == 0:
             continue  # listed only as its story's canonical copy
-        score = similarity(new, copies[row["article_id"]].text)
+        if not row["text"] and row["words"]:
+            score = min(1.0, row["shared"] / keys) if new.words else 0.0
+        else:
+            score = similarity(new, copies[row["article_id"]].text)
         if score < COPY_THRESHOLD:
             continue
         rank = (score, row["shared"], -row["article_id"])
@@ -202,7 +211,7 @@ def assign(conn: psycopg.Connection, article_id: int, article: Mapping[str, Any]
         )
         current = current_cur.fetchone()
         rows = candidates_cur.fetchall() if keys else []
-    match = best_match(text, rows)
+    match = best_match(text, rows, len(keys))
     copy_params = {
         **params,
         "words": fp.words,

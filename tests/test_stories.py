@@ -273,3 +273,14 @@ def test_band_index_rows_follow_the_fingerprint(conn):
         )
     }
     assert keys == set(fingerprint(text).band_keys)
+
+
+def test_a_copy_of_a_pruned_story_still_finds_it_through_its_band_keys(conn):
+    text = article(41)
+    old = store(conn, "herald", "archive", text)
+    conn.execute("UPDATE articles SET text = '' WHERE id = %s", (old.article_id,))
+    conn.commit()
+    again = store(conn, "gazette", "archive", text + "\n\nUpdated.")
+    assert again.story_id == old.story_id
+    other = store(conn, "post", "archive", trimmed(article(42), 0.5))
+    assert other.story_id != old.story_id
