@@ -308,3 +308,25 @@ def test_an_edited_canonical_text_that_newly_matches_is_queued_once(conn) -> Non
     subscribe(conn, "Wagner", "late@example.org")
     store(conn, "moscowtimes", "Appointments", text + " Wagner Wagner.", slug="copy")
     assert len(outbox(conn)) == 1
+
+
+def test_copies_stored_at_once_by_two_crawls_queue_one_alert(conn, db_url) -> None:
+    import threading
+
+    subscribe(conn, "Zelensky")
+    barrier = threading.Barrier(4)
+    results = []
+
+    def crawl(outlet: str) -> None:
+        with db.connect(db_url) as c:
+            barrier.wait()
+            results.append(store(c, outlet, "Kyiv", WIRE_TEXT, slug=outlet))
+
+    threads = [threading.Thread(target=crawl, args=(name,)) for name in OUTLETS[:4]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r.story_id for r in results}) == 1
+    assert sum(r.alerts_queued for r in results) == 1
+    assert len(outbox(conn)) == 1

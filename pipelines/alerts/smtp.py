@@ -16,6 +16,9 @@ from pipelines.alerts.settings import SmtpSettings
 log = logging.getLogger(__name__)
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def _reply_text(value: bytes | str) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return " ".join(text.split())[:300]
@@ -59,6 +62,8 @@ class SmtpChannel:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.username:
+                if s.security == "none" and s.host not in _LOOPBACK:
+                    log.warning("SMTP %s: logging in without TLS", s.describe())
                 smtp.login(s.username, self.settings.resolve_password(self.environ) or "")
         except BaseException:
             smtp.close()
