@@ -53,24 +53,33 @@ def page_keys(blocks: Iterable[str]) -> set[str]:
 
 @dataclass
 class SiteKnowledge:
-    """Per-domain counts of the pages each block was seen on."""
+    """Per-domain counts of the pages each block was seen on.
+
+    The set of boilerplate keys is kept up to date as pages are observed, so
+    asking for it costs nothing however many blocks a long crawl has counted.
+    """
 
     domain: str
     block_pages: dict[str, int] = field(default_factory=dict)
-    samples: dict[str, str] = field(default_factory=dict)  # key -> block text, for humans
+    _boilerplate: set[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._boilerplate = {k for k, n in self.block_pages.items() if n >= MIN_PAGES}
 
     def boilerplate(self) -> frozenset[str]:
-        return frozenset(k for k, n in self.block_pages.items() if n >= MIN_PAGES)
+        return frozenset(self._boilerplate)
 
     def observe(self, blocks: Iterable[str]) -> set[str]:
-        """Count one page's blocks; returns the keys counted (for saving)."""
+        """Count one page's blocks; returns the keys counted."""
         counted = set()
         for block in blocks:
             key = block_key(block)
             if key and key not in counted:
                 counted.add(key)
-                self.block_pages[key] = self.block_pages.get(key, 0) + 1
-                self.samples.setdefault(key, block[:500])
+                pages = self.block_pages.get(key, 0) + 1
+                self.block_pages[key] = pages
+                if pages >= MIN_PAGES:
+                    self._boilerplate.add(key)
         return counted
 
 
