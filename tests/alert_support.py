@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import email
 import hashlib
+import ipaddress
 import itertools
 import socket
+import ssl
 import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -40,9 +43,15 @@ class SmtpSink:
     ``data_reply`` answers every DATA with that reply instead of accepting.
     """
 
-    def __init__(self, port: int | None = None, auth: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        auth: tuple[str, str] | None = None,
+        tls: tuple[str, ssl.SSLContext] | None = None,
+    ):
         self.port = port or free_port()
         self.auth = auth
+        self.tls = tls  # ("starttls" | "ssl", server context)
         self.logins: list[str] = []
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -77,6 +86,10 @@ class SmtpSink:
                 "auth_required": True,
                 "auth_require_tls": False,
             }
+        if self.tls and self.tls[0] == "starttls":
+            extra.update(tls_context=self.tls[1], require_starttls=True)
+        elif self.tls:
+            extra["ssl_context"] = self.tls[1]
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self
@@ -218,3 +231,40 @@ class HookReceiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, written as PEM files (for TLS tests)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wirewatch test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

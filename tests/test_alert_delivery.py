@@ -16,6 +16,7 @@ from tests.alert_support import (
     SmtpSink,
     add_source,
     outbox,
+    self_signed_certificate,
     store,
     subscribe,
 )
@@ -330,3 +331,26 @@ def test_copies_stored_at_once_by_two_crawls_queue_one_alert(conn, db_url) -> No
     assert len({r.story_id for r in results}) == 1
     assert sum(r.alerts_queued for r in results) == 1
     assert len(outbox(conn)) == 1
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_mail_goes_over_verified_tls(conn, sender_conn, tmp_path: Path, security: str) -> None:
+    import dataclasses
+    import ssl
+
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = SmtpSink(tls=(security, context)).start()
+    try:
+        subscribe(conn, "Zelensky")
+        store(conn, "wire", "One", WIRE_TEXT, wire=True)
+        settings = dataclasses.replace(sink.settings(), security=security, connect_retries=0)
+        report = send_due(sender_conn, settings, policy=FAST)  # our CA is not trusted
+        assert not report.ok and "CERTIFICATE_VERIFY_FAILED" in report.down["email"]
+        assert sink.messages == []
+        trusted = dataclasses.replace(settings, ca_file=str(cert))
+        assert send_due(sender_conn, trusted, policy=FAST).sent == 1
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()

@@ -44,6 +44,9 @@ class SmtpSettings:
     timeout: float = 30.0
     # Further connection attempts (with 1 s, 2 s… backoff) before the run gives up.
     connect_retries: int = 2
+    # PEM file of the CA that signed the server's certificate (a private relay);
+    # by default the system's trusted CAs. Certificates are always verified.
+    ca_file: str | None = None
     # Optional https URL for List-Unsubscribe, with {id} and {name} filled in.
     unsubscribe_url: str | None = None
 
@@ -74,6 +77,7 @@ _SMTP_FIELDS = {
     "from",
     "timeout",
     "connect_retries",
+    "ca_file",
     "unsubscribe_url",
 }
 
@@ -92,7 +96,7 @@ def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
         )
     rest = {k: v for k, v in table.items() if k != "password"}
     check_keys(rest, _SMTP_FIELDS, {"host", "from"}, "[smtp]", problems)
-    for key in ("host", "username", "password_env", "from", "unsubscribe_url"):
+    for key in ("host", "username", "password_env", "from", "unsubscribe_url", "ca_file"):
         if key in table:
             check_type(table[key], str, f"[smtp]: field {key!r}", problems)
     security = table.get("security", "starttls")
@@ -131,6 +135,7 @@ def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
         password_env=password_env,
         timeout=float(timeout),
         connect_retries=retries,
+        ca_file=table.get("ca_file"),
         unsubscribe_url=table.get("unsubscribe_url"),
     )
 
@@ -152,7 +157,7 @@ def parse_smtp_url(url: str, base: SmtpSettings | None = None) -> SmtpSettings:
     if not parts.hostname:
         raise ConfigError(f"{where}: no host")
     params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = sorted(set(params) - {"security", "from", "timeout"})
+    unknown = sorted(set(params) - {"security", "from", "timeout", "ca_file"})
     if unknown:
         raise ConfigError(f"{where}: unknown parameter {unknown[0]!r}")
     security = params.get("security", "ssl" if parts.scheme == "smtps" else "starttls")
@@ -176,6 +181,7 @@ def parse_smtp_url(url: str, base: SmtpSettings | None = None) -> SmtpSettings:
         password=unquote(parts.password) if parts.password is not None else None,
         timeout=timeout,
         connect_retries=base.connect_retries if base else 2,
+        ca_file=params.get("ca_file") or (base.ca_file if base else None),
         unsubscribe_url=base.unsubscribe_url if base else None,
     )
 

@@ -50,7 +50,7 @@ class SmtpChannel:
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.ca_file)
         smtp: smtplib.SMTP
         if s.security == "ssl":
             smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
