@@ -205,3 +205,16 @@ def test_a_subscription_disabled_by_bounces_can_be_enabled_again(conn, capsys) -
     assert wirewatch("alerts", "list", "--json") == 0
     [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()[1:]]
     assert row["status"] == "active"
+
+
+def test_check_tries_a_query_on_a_text_without_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("Mullah Akhtar Mansour led the Taliban.", encoding="utf-8")
+    assert wirewatch("alerts", "check", "--query", "Mansur AND taliban", str(story)) == 0
+    assert capsys.readouterr().out == "query: mansur AND taliban\nmatch: Mansour, Taliban\n"
+    assert wirewatch("alerts", "check", "--exact", "--query", "Mansur", str(story)) == 1
+    assert capsys.readouterr().out == "query: =mansur\nno match\n"
+    assert wirewatch("alerts", "check", "--query", "Mansur AND") == 2
+    assert "position 11" in capsys.readouterr().err

@@ -9,6 +9,7 @@ terms are ANDed), parentheses, title:/source:/lang: fields, prefix* and
   wirewatch alerts add --query 'source:tass sanction*' --webhook https://hooks.example.org/ww \\
       --secret-env WW_HOOK_KEY
   wirewatch alerts send            # from cron: deliver what is due
+  wirewatch alerts check --query 'Mansur AND Taliban' story.txt   # try a query
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -24,6 +26,8 @@ from crawler.config import Config, config_path, load_config
 from crawler.errors import UsageError
 from pipelines import db
 from pipelines.alerts.addresses import DIGESTS, SubscriptionSpec
+from pipelines.alerts.matching import Matcher, StoryDoc, exact_only
+from pipelines.alerts.query import format_query, parse
 from pipelines.alerts.sender import preview, send_due
 from pipelines.alerts.settings import SmtpSettings, smtp_settings
 from pipelines.alerts.subscriptions import (
@@ -37,7 +41,7 @@ from pipelines.alerts.subscriptions import (
 )
 
 NAME = "alerts"
-HELP = "keyword alerts: add, list, remove, enable, send, preview"
+HELP = "keyword alerts: add, list, remove, enable, send, preview, check"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +86,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet", action="store_true", help="print nothing when there was nothing to do"
     )
 
+    check = sub.add_parser(
+        "check", help="parse a query, and say whether it matches a text (no database needed)"
+    )
+    check.add_argument("--query", required=True, metavar="Q")
+    check.add_argument("--exact", action="store_true", help="no spelling variants")
+    check.add_argument("--title", default="", help="the story's title")
+    check.add_argument("file", nargs="?", metavar="FILE", help="story text to match ('-' = stdin)")
+
     show = sub.add_parser("preview", help="show what would be sent to a subscription")
     show.add_argument("subscription", metavar="N", help="id or name")
     show.add_argument("--limit", type=int, default=20, metavar="K", help="at most K messages")
@@ -107,6 +119,8 @@ def _smtp(config: Config | None) -> SmtpSettings | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.alerts_command == "check":
+        return _check(args)
     config = _config(args)
     smtp = _smtp(config)  # validates WIREWATCH_SMTP_URL before touching the database
     with _connect() as conn:
@@ -130,6 +144,29 @@ def run(args: argparse.Namespace) -> int:
         if action == "send":
             return _send(conn, smtp, args)
         return _preview(conn, smtp, args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Exit 0 when the text matches (or no text was given), 1 when it does not."""
+    tree = parse(args.query)
+    if args.exact:
+        tree = exact_only(tree)
+    print(f"query: {format_query(tree)}")
+    if args.file is None:
+        return 0
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from None
+    matches = Matcher([(0, tree)]).match(StoryDoc(title=args.title, text=text))
+    if not matches:
+        print("no match")
+        return 1
+    print(f"match: {', '.join(matches[0].terms)}")
+    return 0
 
 
 def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
