@@ -53,8 +53,8 @@ class DaemonMetrics:
         )
         self.latency = Gauge(
             "wirewatch_latency_seconds",
-            "Median latency of the last run's new articles, by stage "
-            "(published_to_discovered, discovered_to_stored).",
+            "Median latency of new articles, by stage: published_to_discovered and "
+            "discovered_to_stored (last run), stored_to_alerted (last hour).",
             ["source", "stage"],
             registry=r,
         )
@@ -83,6 +83,11 @@ class DaemonMetrics:
             "wirewatch_next_run_timestamp_seconds",
             "Next scheduled crawl.",
             ["source"],
+            registry=r,
+        )
+        self.alerts_pending = Gauge(
+            "wirewatch_alerts_pending",
+            "Alerts waiting in the outbox (the delivery queue), after the last send.",
             registry=r,
         )
         self.jobs = Counter(

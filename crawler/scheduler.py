@@ -426,6 +426,7 @@ class Daemon:
         outcome = "ok" if code == 0 else "failed"
         with db.connect(self.database_url, autocommit=True) as conn:
             self._finish_job(conn, ALERTS_JOB, outcome, code, None)
+            self._observe_alerts(conn)
         self.metrics.jobs.labels(ALERTS_JOB, outcome).inc()
         if code:
             _log(
@@ -437,6 +438,22 @@ class Daemon:
                 exit_code=code,
             )
         self._replan(ALERTS_JOB, started)
+
+    def _observe_alerts(self, conn: psycopg.Connection) -> None:
+        try:
+            pending = conn.execute(Q.pending_alerts).fetchone()
+            since = datetime.now(UTC) - timedelta(hours=1)
+            rows = conn.execute(
+                Q.alert_latency_since, {"since": since, "sources": list(self.sources)}
+            ).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return  # an older schema without the alert outbox
+        self.metrics.alerts_pending.set(pending["n"] if pending else 0)
+        for row in rows:
+            if row["stored_to_alerted"] is not None:
+                self.metrics.latency.labels(row["source"], "stored_to_alerted").set(
+                    row["stored_to_alerted"]
+                )
 
     def _housekeeping_job(self) -> None:
         if self.stopping.is_set():

@@ -124,7 +124,9 @@ def runs(db_url: str) -> list[dict[str, Any]]:
         ).fetchall()
 
 
-def write_config(tmp_path: Path, base: str, interval: str, extra: str = "") -> Path:
+def write_config(
+    tmp_path: Path, base: str, interval: str, extra: str = 'alerts_interval = "off"'
+) -> Path:
     path = tmp_path / "wirewatch.toml"
     path.write_text(
         f"""
@@ -137,7 +139,6 @@ url = "{base}/feed.xml"
 default_interval = "{interval}"
 min_interval = "{interval}"
 max_interval = "{interval}"
-alerts_interval = "off"
 stop_timeout = "30s"
 {extra}
 """,
@@ -242,7 +243,7 @@ def test_a_restart_neither_repeats_nor_loses_a_run(
 
 
 def test_a_second_daemon_on_the_same_database_refuses_to_start(db_url: str, tmp_path: Path) -> None:
-    config = write_config(tmp_path, "http://127.0.0.1:9", "1h")
+    config = write_config(tmp_path, "http://127.0.0.1:9", "1h", "")
     with db.connect(db_url, autocommit=True) as conn:
         from crawler import locks
 
@@ -258,12 +259,19 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(db_url: str, tmp_
     assert "another wirewatch schedule is already running" in result.stderr
 
 
-def test_the_daemon_survives_losing_its_database_connections(
+def alerts_job(db_url: str) -> dict[str, Any] | None:
+    with db.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT runs, last_outcome, last_exit_code FROM scheduler_jobs WHERE job = 'alerts'"
+        ).fetchone()
+
+
+def test_the_daemon_sends_alerts_and_survives_losing_its_database_connections(
     db_url: str, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
     site = site_with(article_delay=0)
     try:
-        config = write_config(tmp_path, site.base_url, "1h")
+        config = write_config(tmp_path, site.base_url, "1h", 'alerts_interval = "2s"')
         daemon = DaemonProcess(config, db_url, tmp_path / "daemon.log")
         daemons.append(daemon)
         wait_for(
@@ -285,6 +293,11 @@ def test_the_daemon_survives_losing_its_database_connections(
             from crawler import locks
 
             assert locks.is_locked(conn, locks.SCHEDULER_LOCK_KEY)
+        # `wirewatch alerts send` runs as a child on its own interval.
+        job = wait_for(
+            lambda: (row := alerts_job(db_url)) and row["last_outcome"] and row, 20, "alerts"
+        )
+        assert (job["last_outcome"], job["last_exit_code"]) == ("ok", 0)
         assert daemon.stop() == 0
     finally:
         site.close()

@@ -203,3 +203,50 @@ def test_alarms_are_mailed_to_the_operator_once(
     seed_history(conn, config_path)
     assert main(["--config", str(config_path), "status", "--notify"]) == 1
     assert len(inbox.messages) == 2
+
+
+def test_status_reports_latency_from_publication_to_alert(
+    conn: psycopg.Connection, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    now = datetime.now(UTC)
+    article = conn.execute(
+        "INSERT INTO articles (url, url_key, source, outlet, text, content_hash, published,"
+        " discovered_at, fetched_at, first_seen) VALUES ('http://s/2', 's/2', 'steady', 's',"
+        " 'text', 'h2', %s, %s, %s, %s) RETURNING id",
+        (
+            now - timedelta(minutes=20),
+            now - timedelta(minutes=10),
+            now - timedelta(minutes=9),
+            now - timedelta(minutes=9),
+        ),
+    ).fetchone()
+    assert article is not None
+    story = conn.execute(
+        "INSERT INTO stories (canonical_article_id, first_seen) VALUES (%s, %s) RETURNING id",
+        (article["id"], now - timedelta(minutes=9)),
+    ).fetchone()
+    assert story is not None
+    subscription = conn.execute(
+        "INSERT INTO alert_subscriptions (query, channel, target)"
+        " VALUES ('pier', 'email', 'reader@example.org') RETURNING id"
+    ).fetchone()
+    assert subscription is not None
+    conn.execute(
+        "INSERT INTO alert_outbox (subscription_id, story_id, enqueued_at, due_at, status,"
+        " sent_at) VALUES (%s, %s, %s, %s, 'sent', %s)",
+        (
+            subscription["id"],
+            story["id"],
+            now - timedelta(minutes=9),
+            now - timedelta(minutes=9),
+            now - timedelta(minutes=8),
+        ),
+    )
+    conn.commit()
+    main(["--config", str(config_path), "status", "--json", "--source", "steady"])
+    (steady,) = json.loads(capsys.readouterr().out)["sources"]
+    latency = steady["latency_s"]
+    assert latency["published_to_discovered"] == pytest.approx(600, abs=1)
+    assert latency["discovered_to_stored"] == pytest.approx(60, abs=1)
+    assert latency["stored_to_alerted"] == pytest.approx(60, abs=1)

@@ -4,8 +4,9 @@ Exit status: 0 when every source is healthy, 1 when any source has an alarm
 (its runs keep failing, its extraction yield or body length dropped well
 below its own history, or it stopped producing new articles), so monitoring
 systems (Nagios, a systemd timer with OnFailure=, a cron MAILTO) can call it.
-``--json`` prints the same as one JSON document; ``--notify`` also emails new
-alarms to ``[schedule] operator_email``.
+``--json`` prints the same as one JSON document, with the median latency of
+the last day's articles (published -> discovered -> stored -> alerted);
+``--notify`` also emails new alarms to ``[schedule] operator_email``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class SourceStatus:
     runs_last_day: int
     error_rate: float | None  # errors / pages fetched over the last day
     alarms: list[health.Alarm] = field(default_factory=list)
+    # Medians over the last day, seconds: published_to_discovered,
+    # discovered_to_stored, stored_to_alerted.
+    latency_s: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -61,6 +65,7 @@ def source_status(
     new_last_day: int,
     totals: dict[str, Any] | None,
     options: ScheduleOptions,
+    latency: dict[str, float | None] | None = None,
 ) -> SourceStatus:
     latest = history[0] if history else None
     pages = totals["pages"] if totals else 0
@@ -75,6 +80,7 @@ def source_status(
         runs_last_day=totals["runs"] if totals else 0,
         error_rate=(totals["errors"] / pages) if totals and pages else None,
         alarms=health.drift_alarms(name, history, options.health),
+        latency_s=latency or {},
     )
 
 
@@ -99,6 +105,11 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
         r["source"]: r for r in conn.execute(Q.run_totals_since, {"since": since, "sources": names})
     }
     running = locks.locked_sources(conn, names)
+    latency: dict[str, dict[str, float | None]] = {name: {} for name in names}
+    for row in conn.execute(Q.latency_since, {"since": since, "sources": names}):
+        latency[row.pop("source")].update(row)
+    for row in conn.execute(Q.alert_latency_since, {"since": since, "sources": names}):
+        latency[row.pop("source")].update(row)
     return [
         source_status(
             s.name,
@@ -109,6 +120,7 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
             new.get(s.name, 0),
             totals.get(s.name),
             options,
+            latency[s.name],
         )
         for s in config.sources
     ]

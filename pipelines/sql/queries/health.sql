@@ -45,3 +45,31 @@ FOR UPDATE SKIP LOCKED;
 -- name: mark_health_alarms_notified
 UPDATE health_alarms SET notified_at = now()
 WHERE (source || ':' || kind) = ANY(%(keys)s);
+
+-- name: latency_since
+-- Per source, medians in seconds over the articles first stored since a time:
+-- published -> discovered (listed by a feed/sitemap/section page) -> stored.
+SELECT source,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM discovered_at - published)) AS published_to_discovered,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM first_seen - discovered_at)) AS discovered_to_stored
+FROM articles
+WHERE first_seen >= %(since)s AND source = ANY(%(sources)s)
+GROUP BY source;
+
+-- name: alert_latency_since
+-- Per source of the story's canonical copy, the median seconds from the story
+-- being stored to its alert being sent, over immediate (not digest) alerts.
+SELECT a.source,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM o.sent_at - s.first_seen)) AS stored_to_alerted
+FROM alert_outbox o
+JOIN stories s ON s.id = o.story_id
+JOIN articles a ON a.id = s.canonical_article_id
+WHERE o.status = 'sent' AND o.sent_at >= %(since)s AND o.due_at <= o.enqueued_at
+  AND a.source = ANY(%(sources)s)
+GROUP BY a.source;
+
+-- name: pending_alerts
+SELECT count(*) AS n FROM alert_outbox WHERE status = 'pending';
