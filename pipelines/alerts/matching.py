@@ -334,11 +334,13 @@ class Matcher:
     def match(self, doc: StoryDoc) -> list[Match]:
         """Subscriptions whose query matches ``doc``, with the words that matched."""
         analysed = _analyse(doc)
+        specs_of = {}
+        for word in set(analysed.stream):
+            if word is not None and (found_specs := self._specs_for(word)):
+                specs_of[word] = found_specs
         positions: dict[int, list[int]] = defaultdict(list)
         for i, word in enumerate(analysed.stream):
-            if word is None:
-                continue
-            for spec_id in self._specs_for(word):
+            for spec_id in specs_of.get(word, ()):
                 positions[spec_id].append(i)
 
         hits: dict[Leaf, list[int]] = {}

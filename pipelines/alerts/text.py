@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 # Letters NFKD does not decompose into base letter + mark.
@@ -42,6 +43,13 @@ class Token(NamedTuple):
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: 'Zelenskyy', 'ZELENSKYY' and 'Zelénskyy' agree."""
+    if text.isascii():
+        return text.lower()  # the common case, and casefold() of ASCII
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=100_000)
+def _fold_unicode(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped.translate(_LETTERS))
