@@ -377,7 +377,7 @@ class Daemon:
             self.slots.release()
 
     def _run_crawl(self, name: str, job: str) -> None:
-        started = self._start_job(job)
+        started, started_in_db = self._start_job(job)
         _log(logging.INFO, "crawl of %s starting", name, event="crawl_started", source=name)
         clock = time.monotonic()
         self.metrics.running.inc()
@@ -388,13 +388,17 @@ class Daemon:
         seconds = time.monotonic() - clock
         with db.connect(self.database_url, autocommit=True) as conn:
             history = load_histories(conn, [name])[name]
-            run = conn.execute(Q.latest_run_since, {"source": name, "since": started}).fetchone()
+            run = conn.execute(
+                Q.latest_run_since, {"source": name, "since": started_in_db}
+            ).fetchone()
             with self.state_lock:
                 self.histories[name] = history
-            self.metrics.observe_run(name, run, seconds)
-            outcome = run["status"] if run else "failed"
             if run is None and code == 0:
                 outcome = "skipped"  # the child found the source locked
+                self.metrics.skipped.labels(name, "locked").inc()
+            else:
+                outcome = run["status"] if run else "failed"
+                self.metrics.observe_run(name, run, seconds)
             self._finish_job(conn, job, outcome, code, None)
             alarms = health.drift_alarms(name, history, self.options.health)
             self.metrics.alarms.labels(name).set(len(alarms))
@@ -421,7 +425,7 @@ class Daemon:
     def _alerts_job(self) -> None:
         if self.stopping.is_set():
             return
-        started = self._start_job(ALERTS_JOB)
+        started, _ = self._start_job(ALERTS_JOB)
         code = self._run_child(ALERTS_JOB, ["alerts", "send"])
         outcome = "ok" if code == 0 else "failed"
         with db.connect(self.database_url, autocommit=True) as conn:
@@ -458,7 +462,7 @@ class Daemon:
     def _housekeeping_job(self) -> None:
         if self.stopping.is_set():
             return
-        started = self._start_job(HOUSEKEEPING_JOB)
+        started, _ = self._start_job(HOUSEKEEPING_JOB)
         try:
             with db.connect(self.database_url, autocommit=True) as conn:
                 summary = housekeeping(conn, self.config, self.options)
@@ -478,14 +482,15 @@ class Daemon:
 
     # -- helpers ------------------------------------------------------------
 
-    def _start_job(self, job: str) -> datetime:
+    def _start_job(self, job: str) -> tuple[datetime, datetime]:
+        """Record that ``job`` starts: (daemon's clock, database's clock)."""
         now = datetime.now(UTC)
         with db.connect(self.database_url, autocommit=True) as conn:
-            conn.execute(Q.claim_scheduler_job, {"job": job, "fire_at": now})
+            row = conn.execute(Q.start_scheduler_job, {"job": job, "fire_at": now}).fetchone()
         with self.state_lock:
             self.job_started[job] = now
             self.rerun_now.discard(job)
-        return now
+        return now, row["started_at"] if row else now
 
     def _finish_job(
         self,

@@ -45,14 +45,14 @@ INSERT INTO scheduler_jobs (job) VALUES (%(job)s) ON CONFLICT (job) DO NOTHING;
 -- name: scheduler_jobs
 SELECT * FROM scheduler_jobs ORDER BY job;
 
--- name: claim_scheduler_job
--- Take one scheduled run.  Fails (no row) when this fire time was already
--- taken — by this daemon before a restart, or by another one.
+-- name: start_scheduler_job
+-- A run of a job begins (fire_at: the daemon's clock).  Returns the
+-- database's clock, the one crawl_runs.started_at is compared with.
 UPDATE scheduler_jobs
 SET last_fire_at = %(fire_at)s, last_started_at = now(), running_since = now(),
     runs = runs + 1, updated_at = now()
-WHERE job = %(job)s AND (last_fire_at IS NULL OR last_fire_at < %(fire_at)s)
-RETURNING job;
+WHERE job = %(job)s
+RETURNING now() AS started_at;
 
 -- name: finish_scheduler_job
 UPDATE scheduler_jobs
