@@ -100,3 +100,20 @@ def test_run_records_read_the_metrics_the_recorder_stores() -> None:
     assert record.failure_kind == "http_429"
     assert record.extraction_yield == 0.5
     assert record.median_body_chars == 1200.0
+
+
+def test_a_run_measures_yield_and_median_body_length_of_its_article_pages() -> None:
+    from crawler.extensions.crawl_runs import run_metrics
+
+    assert run_metrics(4, [1000, 3000, 2000]) == {
+        "article_pages": 4,
+        "bodies": 3,
+        "extraction_yield": 0.75,
+        "median_body_chars": 2000,
+    }
+    assert run_metrics(0, []) == {
+        "article_pages": 0,
+        "bodies": 0,
+        "extraction_yield": None,
+        "median_body_chars": None,
+    }
