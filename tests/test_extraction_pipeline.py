@@ -16,10 +16,10 @@ import psycopg
 import pytest
 
 from pipelines.boilerplate import load_knowledge
+from pipelines.extract.sitelearn import block_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 DRIVER = FIXTURES / "driver.py"
-MARKER = "HANG-OR-CRASH-HERE"
 PROMO = (
     "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
 )
@@ -29,6 +29,7 @@ STORIES = [
     "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
     "Fishing quotas in the bay were cut again this year as stocks continued to fall sharply.",
 ]
+BUS_STORY = STORIES[0].replace("ferry", "bus")
 
 
 def article(story: str) -> str:
@@ -86,40 +87,39 @@ def test_a_page_with_no_article_is_rejected_by_kind(db_url: str) -> None:
     assert item["rejected"] == "not_article"
 
 
-@pytest.mark.parametrize("worker", ["hang_on_marker", "crash_on_marker"])
-def test_a_hanging_or_crashing_page_fails_alone_and_the_crawl_goes_on(
-    db_url: str, worker: str
+def test_a_hanging_or_crashing_page_fails_alone_and_the_crawl_goes_on(db_url: str) -> None:
+    hang = {"url": "https://www.gazette.example/hang", "html": "<p>HANG-HERE</p>"}
+    crash = {"url": "https://www.gazette.example/crash", "html": "<p>CRASH-HERE</p>"}
+    results = drive({"pages": [hang, crash, *site_pages()], "worker": "misbehaving", "timeout": 2})
+    assert results[0] == {
+        "url": hang["url"],
+        "rejected": "extraction_failed",
+        "detail": "extraction took longer than 2s",
+    }
+    assert results[1]["rejected"] == "extraction_failed"
+    assert "worker died" in results[1]["detail"]
+    assert all(r.get("text", "").startswith(s) for r, s in zip(results[2:], STORIES, strict=True))
+
+
+def test_learned_boilerplate_is_saved_once_per_page_and_cleans_a_page_fetched_alone(
+    db_url: str,
 ) -> None:
-    bad = {"url": "https://www.gazette.example/bad", "html": f"<p>{MARKER}</p>"}
-    pages = [bad, *site_pages()]
-    results = drive({"pages": pages, "worker": worker, "timeout": 2})
-    assert results[0]["rejected"] == "extraction_failed"
-    assert "longer than 2s" in results[0]["detail"] or "died" in results[0]["detail"]
-    assert all(r.get("text", "").startswith(s) for r, s in zip(results[1:], STORIES, strict=True))
-
-
-def test_learned_boilerplate_is_saved_and_cleans_a_page_fetched_alone_later(db_url: str) -> None:
     first = drive({"pages": site_pages(), "sequential": True})
     # Learning in the crawl itself: pages after the third no longer carry the promo.
     assert PROMO in first[0]["text"]
     assert PROMO not in first[-1]["text"]
 
-    lone = {
-        "url": "https://gazette.example/news/new",
-        "html": article(STORIES[0].replace("ferry", "bus")),
-    }
-    [later] = drive({"pages": [lone]})
+    # A later crawl: the same pages again, and a new page of the site on its own.
+    lone = {"url": "https://gazette.example/news/new", "html": article(BUS_STORY)}
+    *again, later = drive({"pages": [*site_pages(), lone], "sequential": True})
     assert PROMO not in later["text"]
     assert later["text"].startswith("The bus line")
-
-
-def test_a_recrawl_of_the_same_pages_does_not_count_them_again(db_url: str) -> None:
-    drive({"pages": site_pages()[:2]})
-    drive({"pages": site_pages()[:2]})
+    assert all(PROMO not in r["text"] for r in again)
     with psycopg.connect(db_url, options="-c search_path=wirewatch,public") as conn:
         conn.row_factory = psycopg.rows.dict_row
         site = load_knowledge(conn, "gazette.example")
-    assert set(site.block_pages.values()) == {2}
+    # Re-crawled pages were not counted twice: four pages, then the new one.
+    assert site.block_pages[block_key(PROMO)] == len(STORIES) + 1
 
 
 def test_without_a_database_extraction_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
