@@ -168,7 +168,7 @@ def test_follow_prints_changes_as_they_are_committed(db_url: str, conn: psycopg.
             after = new_story(conn, add_article(conn, title="After"))
         with conn.transaction():
             add_copy(conn, after, add_article(conn, title="After, copied"))
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=60) == 0
         reader.join(timeout=5)
     finally:
         if process.poll() is None:
@@ -181,7 +181,7 @@ def test_follow_prints_changes_as_they_are_committed(db_url: str, conn: psycopg.
     ]
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"

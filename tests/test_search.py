@@ -13,6 +13,7 @@ from psycopg.conninfo import make_conninfo
 from crawler.cli import main
 from pipelines import db
 from pipelines.alerts.query import QuerySyntaxError, parse
+from pipelines.alerts.text import fold
 from pipelines.search import search, translate
 from tests.feed_rows import add_article, add_copy, add_source, new_story
 
@@ -184,3 +185,22 @@ def test_search_command_prints_stories_and_rejects_bad_queries(
     with pytest.raises(SystemExit) as exited:
         main(["search", "x", "--format", "xml"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zelénskyy ZELÉNSKYY",
+        "Straße Œuvre Æther Þór",
+        "Łódź Ørsted Đorđević İstanbul",
+        "Йошкар-Ола ёлка",
+        "Ἀθῆναι",
+        "ﬁnance",
+        "مُحَمَّد",
+        "Nguyễn Thị Minh Khai",
+    ],
+)
+def test_the_index_folds_text_as_alert_matching_does(conn: psycopg.Connection, text: str) -> None:
+    assert conn.execute("SELECT wirewatch_feed.fold(%s) AS f", (text,)).fetchone()["f"] == fold(
+        text
+    )
