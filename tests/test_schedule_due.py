@@ -23,14 +23,19 @@ from pipelines.queries import Q
 
 ARTICLE = (
     "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-    + "<p>{sentence}</p>" * 6
-    + "</article></body></html>"
+    "{paragraphs}</article></body></html>"
 )
-SENTENCE = (
+SENTENCES = [
     "The harbour council voted on Tuesday evening to rebuild the old wooden pier, which has "
-    "been closed to visitors since a storm damaged its northern end two winters ago, and "
-    "asked the engineers for a plan before spring."
-)
+    "been closed to visitors since a storm damaged its northern end two winters ago.",
+    "Engineers will present a plan before spring, the council said, and the work should take "
+    "most of the summer if the timber arrives from the northern mills on time.",
+    "Fishermen who moor beside the pier asked that the slipway stay open during the works, "
+    "and the harbour master promised a temporary landing stage on the eastern wall.",
+    "The cost, shared between the town and the regional fund for coastal heritage, is "
+    "expected to be announced at the next meeting of the finance committee in March.",
+]
+PARAGRAPHS = "".join(f"<p>{s}</p>" for s in SENTENCES)
 
 
 def feed(base: str, paths: list[str]) -> str:
@@ -55,7 +60,9 @@ def site() -> Iterator[FixtureServer]:
         )
         srv.route(
             "/a1.html",
-            raw(ARTICLE.format(title="Pier to be rebuilt", sentence=SENTENCE), validators=False),
+            raw(
+                ARTICLE.format(title="Pier to be rebuilt", paragraphs=PARAGRAPHS), validators=False
+            ),
         )
         yield srv
 
@@ -176,8 +183,13 @@ def test_cron_mode_crawls_what_is_due_and_then_nothing(
     assert second.returncode == 0, second.stderr
     assert "no source is due" in second.stderr
     with db.connect(db_url) as conn:
-        statuses = [r["status"] for r in conn.execute("SELECT status FROM crawl_runs")]
-    assert sorted(statuses) == ["ok", "ok"]
+        rows = conn.execute("SELECT status, stats FROM crawl_runs ORDER BY id").fetchall()
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    # Each run measured its article pages: all had a body, of about the article's length.
+    stats = rows[0]["stats"]
+    assert stats["article_pages"] >= 1 and stats["extraction_yield"] == 1.0
+    assert sum(map(len, SENTENCES)) * 0.8 < stats["median_body_chars"] < 1000
+    assert set(stats["latency_s"]) == {"published_to_discovered", "discovered_to_stored"}
 
 
 def test_a_crawl_started_outside_wirewatch_takes_the_lock_too(
