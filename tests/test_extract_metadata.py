@@ -155,3 +155,20 @@ def test_split_authors() -> None:
         "Lee Wu",
     ]
     assert split_authors("Ana Ribeiro; https://x.example/ana") == ["Ana Ribeiro"]
+
+
+def test_when_structured_headlines_disagree_the_one_shown_as_h1_wins() -> None:
+    meta = meta_of(
+        ld('{"@type": "NewsArticle", "headline": "Starmer suggests he will continue"}')
+        + '<meta property="og:title" content="Starmer defiant over gifts">',
+        "<h1>Starmer defiant over gifts</h1>",
+    )
+    assert meta.title == "Starmer defiant over gifts"
+
+
+def test_without_structured_data_a_lone_h1_beats_the_title_tag() -> None:
+    meta = meta_of(
+        "<title>Dylann Roof Convicted : The Two-Way : NPR</title>",
+        "<h1>Jury Finds Dylann Roof Guilty</h1>",
+    )
+    assert meta.title == "Jury Finds Dylann Roof Guilty"

@@ -202,15 +202,12 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
         meta.site_name = clean(publisher.get("name"))
 
     host = urlsplit(url).hostname if url else None
-    for candidate in (
-        clean(ld.get("headline")),
-        meta_content(tree, "og:title", "twitter:title"),
-    ):
-        if candidate:
-            meta.title = strip_site_name(candidate, meta.site_name, host)
-            break
-    if meta.title is None:
-        meta.title = document_title(tree, meta.site_name, host)
+    meta.title = choose_title(
+        [clean(ld.get("headline")), meta_content(tree, "og:title", "twitter:title")],
+        headlines(tree, meta.site_name, host),
+        meta.site_name,
+        host,
+    ) or document_title(tree, meta.site_name, host)
 
     meta.published = parse_date(clean(ld.get("datePublished"))) or parse_date(
         meta_content(
@@ -263,22 +260,46 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     return meta
 
 
+def headlines(tree: lxml_html.HtmlElement, site_name: str | None, host: str | None) -> list[str]:
+    """The page's visible ``<h1>`` headlines (not a logo naming the site, not a one-word label)."""
+    found = (clean(node.text_content()) for node in tree.xpath("//h1"))
+    return [
+        h for h in found if h and len(h.split()) >= 3 and not is_site_name(h, site_name, host)
+    ]
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def choose_title(
+    structured: list[str | None], shown: list[str], site_name: str | None, host: str | None
+) -> str | None:
+    """The structured headline (JSON-LD, then Open Graph) the page shows as its ``<h1>``;
+    when none is shown, the first one.  Pages often carry an SEO and a social variant;
+    the one readers see is the headline."""
+    candidates = [strip_site_name(c, site_name, host) for c in structured if c]
+    for candidate in candidates:
+        if any(_same(candidate, h) for h in shown):
+            return candidate
+    return candidates[0] if candidates else None
+
+
 def document_title(
     tree: lxml_html.HtmlElement, site_name: str | None, host: str | None
 ) -> str | None:
-    """Headline from the document itself: an ``<h1>`` the ``<title>`` repeats, else ``<title>``."""
+    """Headline from the document itself: its one ``<h1>``, an ``<h1>`` the ``<title>``
+    repeats, else the ``<title>``."""
     tag = clean(tree.findtext(".//title")) or ""
-    headings = [h for h in (clean(node.text_content()) for node in tree.xpath("//h1")) if h]
-    for heading in headings:
-        if (
-            heading in tag
-            and len(heading.split()) >= 3
-            and not is_site_name(heading, site_name, host)
-        ):
+    shown = headlines(tree, site_name, host)
+    if len(shown) == 1:
+        return shown[0]
+    for heading in shown:
+        if heading in tag:
             return heading
     if tag:
         return strip_site_name(tag, site_name, host)
-    return headings[0] if headings else None
+    return shown[0] if shown else None
 
 
 def canonical_url(declared: str | None, url: str | None) -> str | None:
