@@ -109,10 +109,12 @@ def story_match_join() -> sql.Composable:
     return sql.SQL("JOIN wirewatch_feed.articles a ON a.article_id = s.canonical_article_id")
 
 
-def latest_start(conn: psycopg.Connection, n: int) -> int:
-    """The cursor after which exactly the last ``n`` changes follow."""
+def latest_start(conn: psycopg.Connection, n: int, match: Condition = MATCH_ALL) -> int:
+    """The cursor after which exactly the last ``n`` (matching) changes follow."""
+    join = story_match_join() if match is not MATCH_ALL else sql.SQL("")
+    statement = sql.SQL(Q.feed_latest_position).format(match_join=join, match=match.sql)
     with conn.transaction():
-        row = conn.execute(Q.feed_latest_position, {"n": n}).fetchone()
+        row = conn.execute(statement, {**match.params, "n": n}).fetchone()
     return row["seq"] if row else START
 
 

@@ -78,6 +78,11 @@ def test_query_narrows_the_feed_to_matching_stories(
     assert [(c["kind"], c["story_id"]) for c in changes] == [("story", quake), ("copy", quake)]
     # A consumer of a filtered feed resumes past what it got, and sees nothing again.
     assert feed_lines(capsys, "--query", "quake", "--since", changes[-1]["cursor"]) == []
+    # --latest counts matching changes, however many others came after them.
+    for i in range(3):
+        story_with_copies(conn, f"Budget vote {i}", "Parliament voted again.", ["w.example"])
+    latest = feed_lines(capsys, "--query", "earthquake", "--latest", "1")
+    assert [(c["kind"], c["story_id"]) for c in latest] == [("copy", quake)]
 
 
 def test_csv_has_a_header_and_one_row_per_change(

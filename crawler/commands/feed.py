@@ -59,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--since", metavar="CURSOR", help="print the changes after this cursor (default: all)"
     )
     start.add_argument(
-        "--latest", metavar="N", type=positive_int, help="start so that the last N changes follow"
+        "--latest",
+        metavar="N",
+        type=positive_int,
+        help="start so that the last N (matching) changes follow; for Atom files",
     )
     parser.add_argument("--limit", metavar="N", type=positive_int, help="print at most N changes")
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="default: jsonl")
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     with feed.reader_connection(url) as conn:
         match = compile_query(conn, args.query) if args.query else MATCH_ALL
         if args.latest:
-            after = feed.latest_start(conn, args.latest)
+            after = feed.latest_start(conn, args.latest, match)
         if args.follow:
             return _follow(url, conn, after, match, args)
         changes = feed.iter_changes(conn, after, limit=args.limit, match=match)

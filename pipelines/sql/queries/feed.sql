@@ -24,8 +24,15 @@ ORDER BY c.seq
 LIMIT %(limit)s;
 
 -- name: feed_latest_position
--- Where to start so that the last %(n)s changes follow.
-SELECT seq FROM wirewatch_feed.changes ORDER BY seq DESC OFFSET %(n)s LIMIT 1;
+-- Where to start so that the last %(n)s (matching) changes follow.
+SELECT c.seq
+FROM wirewatch_feed.changes c
+JOIN wirewatch_feed.stories s ON s.story_id = c.story_id
+{match_join}
+WHERE {match}
+ORDER BY c.seq DESC
+OFFSET %(n)s
+LIMIT 1;
 
 -- name: search_stories
 -- Stories whose canonical copy matches, newest first.
