@@ -314,3 +314,17 @@ def test_the_storage_step_feeds_one_story_and_its_syndicated_copies(
         ("copy", flood),
         ("story", music),
     ]
+
+
+def test_sql_consumers_page_with_changes_after(conn: psycopg.Connection) -> None:
+    add_source(conn)
+    stories = [story_with_copies(conn, f"S{i}", f"text {i}", ["w.example"]) for i in range(3)]
+    first = conn.execute("SELECT * FROM wirewatch_feed.changes_after(NULL, 2)").fetchall()
+    assert [r["story_id"] for r in first] == stories[:2]
+    rest = conn.execute(
+        "SELECT * FROM wirewatch_feed.changes_after(%s, 2)", (first[-1]["cursor"],)
+    ).fetchall()
+    assert [r["story_id"] for r in rest] == stories[2:]
+    for bad, message in (("12-4", "malformed feed cursor"), ("99", "ahead of the feed")):
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match=message):
+            conn.execute("SELECT * FROM wirewatch_feed.changes_after(%s)", (bad,))
