@@ -126,28 +126,35 @@ def candidate_pairs(
     if len(keys) < 2:
         return empty
     passes = 1 << max(0, int(np.ceil(np.log2(len(keys) / keys_per_pass))))
-    parts = []
+    n = int(docs.max()) + 1
+    # Distinct pairs so far: code = later * n + earlier, summed weight, keys shared.
+    codes = np.empty(0, np.int64)
+    score = np.empty(0, np.float64)
+    shared = np.empty(0, np.int64)
     for part in range(passes):
         if passes == 1:
-            parts.append(_run_pairs(docs, keys, neighbours))
+            later, earlier, weights = _run_pairs(docs, keys, neighbours)
         else:
             chosen = (keys & (passes - 1)) == part
-            parts.append(_run_pairs(docs[chosen], keys[chosen], neighbours))
-    later = np.concatenate([p[0] for p in parts])
-    earlier = np.concatenate([p[1] for p in parts])
-    weights = np.concatenate([p[2] for p in parts])
-    del parts
-    keep = later != earlier  # one document listing a key twice
-    later, earlier, weights = later[keep], earlier[keep], weights[keep]
-    if not len(later):
+            later, earlier, weights = _run_pairs(docs[chosen], keys[chosen], neighbours)
+            del chosen
+        keep = later != earlier  # one document listing a key twice
+        pair_codes = later[keep].astype(np.int64) * n + earlier[keep]
+        del later, earlier
+        # Fold this pass into the distinct pairs, so memory follows the number
+        # of distinct pairs, not pairs times shared keys.
+        codes, inverse = np.unique(np.concatenate([codes, pair_codes]), return_inverse=True)
+        score = np.bincount(
+            inverse, weights=np.concatenate([score, weights[keep]]), minlength=len(codes)
+        )
+        shared = np.bincount(
+            inverse,
+            weights=np.concatenate([shared, np.ones(len(pair_codes), np.int64)]),
+            minlength=len(codes),
+        ).astype(np.int64)
+        del inverse, pair_codes, weights, keep
+    if not len(codes):
         return empty
-    n = int(docs.max()) + 1
-    pair_codes = later.astype(np.int64) * n + earlier
-    del later, earlier
-    codes, inverse, shared = np.unique(pair_codes, return_inverse=True, return_counts=True)
-    del pair_codes
-    score = np.bincount(inverse, weights=weights)
-    del inverse, weights
     later, earlier = codes // n, codes % n
     # Best scored first within each later document, then keep the top ``limit``.
     order = np.lexsort((earlier, -score, later))
