@@ -75,6 +75,7 @@ class Page:
     body: str | None = None
     title: str | None = None
     date: str | None = None
+    authors: list[str] | None = None
     seed: bool = False
 
 
@@ -93,6 +94,7 @@ def load_pages(shared: Path) -> list[Page]:
                 body=truth.get("body") or None,
                 title=truth.get("title") or None,
                 date=truth.get("date") or None,
+                authors=truth.get("authors") or None,
             )
         )
     for path in sorted((shared / "seeds").glob("*.txt")):
@@ -170,12 +172,16 @@ def trafilatura_one(page: Page) -> dict:
         "text": (doc.text or "") if doc else "",
         "title": doc.title if doc else None,
         "published": parse_date(doc.date) if doc and doc.date else None,
+        "authors": [a.strip() for a in (doc.author or "").split(";") if a.strip()] if doc else [],
     }
 
 
 def wirewatch_batch(pages: list[Page]) -> list[dict]:
     results = extract_batch([(page.html, page.url) for page in pages])
-    return [{"text": r.text, "title": r.title, "published": r.published} for r in results]
+    return [
+        {"text": r.text, "title": r.title, "published": r.published, "authors": r.authors}
+        for r in results
+    ]
 
 
 def timed(rounds: int, pages: list[Page]) -> tuple[float, float]:
@@ -201,7 +207,7 @@ def timed(rounds: int, pages: list[Page]) -> tuple[float, float]:
 
 def score(pages: list[Page], results: list[dict]) -> dict:
     per_source: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    titles = dates = title_total = date_total = 0
+    titles = dates = title_total = date_total = authors = authors_total = 0
     residue_pages = 0
     seed_left: list[str] = []
     for page, result in zip(pages, results, strict=True):
@@ -210,6 +216,9 @@ def score(pages: list[Page], results: list[dict]) -> dict:
         if page.title:
             title_total += 1
             titles += same_title(result["title"], page.title)
+        if page.authors:
+            authors_total += 1
+            authors += [a.lower() for a in result["authors"]] == [a.lower() for a in page.authors]
         if page.date:
             date_total += 1
             dates += same_date(result["published"], page.date)
@@ -226,6 +235,7 @@ def score(pages: list[Page], results: list[dict]) -> dict:
         "overall": tuple(statistics.mean(col) for col in zip(*all_scores, strict=True)),
         "title": (titles, title_total),
         "date": (dates, date_total),
+        "authors": (authors, authors_total),
         "residue": residue_pages / len(pages),
         "seed_left": seed_left,
     }
@@ -275,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     row("", "trafilatura", "wirewatch")
     row("title exact", share(b["title"]), share(w["title"]))
     row("date right", share(b["date"]), share(w["date"]))
+    row("authors exact", share(b["authors"]), share(w["authors"]))
     row("pages with boilerplate left", f"{b['residue']:.1%}", f"{w['residue']:.1%}")
     row("seed boilerplate phrases left", str(len(b["seed_left"])), str(len(w["seed_left"])))
     row("ms / page", f"{base_ms:.1f}", f"{ours_ms:.1f}")

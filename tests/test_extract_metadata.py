@@ -172,3 +172,8 @@ def test_without_structured_data_a_lone_h1_beats_the_title_tag() -> None:
         "<h1>Jury Finds Dylann Roof Guilty</h1>",
     )
     assert meta.title == "Jury Finds Dylann Roof Guilty"
+
+
+def test_without_structured_authors_the_visible_byline_is_read() -> None:
+    meta = meta_of("", '<div class="byline">By Ana Ribeiro and Tom Field</div><p>Story.</p>')
+    assert meta.authors == ["Ana Ribeiro", "Tom Field"]

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from courlan import normalize_url
 from lxml import html as lxml_html
+from trafilatura.metadata import extract_author
 
 ARTICLE_TYPES = {
     "article",
@@ -144,6 +145,16 @@ def split_authors(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip() and not p.strip().startswith("http")]
 
 
+def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
+    """Authors from the page's visible byline, found by trafilatura's author heuristics."""
+    try:
+        found = extract_author(tree)  # works on a copy of the tree
+    except Exception:  # a guess is optional; never fail a page over it
+        return []
+    names = [n for part in (found or "").split(";") for n in split_authors(part)]
+    return _dedupe(names)
+
+
 def _image(value: object) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -237,6 +248,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
         byline = meta_content(tree, "author", "article:author", "parsely-author", "sailthru.author")
         if byline and not byline.startswith("http"):
             meta.authors = _dedupe(split_authors(byline))
+    if not meta.authors:
+        meta.authors = byline_authors(tree)
 
     lang = tree.get("lang") or meta_content(tree, "og:locale", "language", "content-language")
     meta.language = clean(ld.get("inLanguage")) or lang
