@@ -20,6 +20,8 @@ from pipelines.queries import Q
 FORGET_AFTER_DAYS = 90
 # Pages are remembered (so they are not counted twice) for this long.
 REMEMBER_PAGES_DAYS = 365
+# Rows forgotten per crawl at most: old rows go a little at a time.
+FORGET_BATCH = 5000
 
 
 def page_key(url: str) -> str:
@@ -64,7 +66,8 @@ def save_pending(conn: psycopg.Connection, pending: PendingPages) -> int:
     with conn.transaction():
         claimed = conn.execute(
             Q.boilerplate_claim_pages,
-            {"domain": pending.domain, "page_keys": list(pending.pages)},
+            # Sorted keys: two crawls saving the same pages lock them in the same order.
+            {"domain": pending.domain, "page_keys": sorted(pending.pages)},
         ).fetchall()
         new_pages = [row["page_key"] for row in claimed]
         counts: Counter[str] = Counter()
@@ -91,5 +94,10 @@ def save_pending(conn: psycopg.Connection, pending: PendingPages) -> int:
 def forget_stale(conn: psycopg.Connection) -> None:
     """Drop one-off blocks nobody saw again, and page claims older than a year."""
     with conn.transaction():
-        conn.execute(Q.boilerplate_forget_rare, {"min_pages": MIN_PAGES, "days": FORGET_AFTER_DAYS})
-        conn.execute(Q.boilerplate_forget_pages, {"days": REMEMBER_PAGES_DAYS})
+        conn.execute(
+            Q.boilerplate_forget_rare,
+            {"min_pages": MIN_PAGES, "days": FORGET_AFTER_DAYS, "batch": FORGET_BATCH},
+        )
+        conn.execute(
+            Q.boilerplate_forget_pages, {"days": REMEMBER_PAGES_DAYS, "batch": FORGET_BATCH}
+        )

@@ -22,12 +22,21 @@ DO UPDATE SET pages = b.pages + EXCLUDED.pages, last_seen = now();
 
 -- name: boilerplate_forget_rare
 -- Blocks still seen on fewer than min_pages pages after the grace period are article text.
+-- At most %(batch)s rows per call, so the end of a crawl never waits on a big delete.
 DELETE FROM boilerplate_blocks
-WHERE pages < %(min_pages)s AND last_seen < now() - make_interval(days => %(days)s);
+WHERE (domain, block_key) IN (
+    SELECT domain, block_key FROM boilerplate_blocks
+    WHERE last_seen < now() - make_interval(days => %(days)s) AND pages < %(min_pages)s
+    LIMIT %(batch)s
+);
 
 -- name: boilerplate_forget_pages
 DELETE FROM boilerplate_pages
-WHERE learned_at < now() - make_interval(days => %(days)s);
+WHERE (domain, page_key) IN (
+    SELECT domain, page_key FROM boilerplate_pages
+    WHERE learned_at < now() - make_interval(days => %(days)s)
+    LIMIT %(batch)s
+);
 
 -- name: boilerplate_site_summary
 -- What was learned per domain, for people: blocks that count as boilerplate.
