@@ -114,8 +114,12 @@ class ExtractionPipeline:
             if self.pool is not None:
                 pool, self.pool = self.pool, None
                 pool.close()
-                await maybe_deferred_to_future(threads.deferToThread(pool.join, self.timeout))
-                pool.stop()
+                try:
+                    await maybe_deferred_to_future(threads.deferToThread(pool.join, self.timeout))
+                except TimeoutError:
+                    log.warning("extraction workers still busy at close; stopping them")
+                finally:
+                    pool.stop()
 
     def _ensure_pool(self) -> ProcessPool:
         if self.pool is None:
