@@ -79,6 +79,8 @@ class Config:
     sources: tuple[Source, ...] = ()
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
     sections: Mapping[str, Any] = field(default_factory=dict)
+    # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
+    rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -319,7 +321,15 @@ SECTIONS: dict[str, Validator] = {
 }
 
 
-def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
+def parse_config(
+    data: Mapping[str, Any], path: Path | str, *, skip_bad_sources: bool = False
+) -> Config:
+    """Validate a parsed file; every problem is reported at once.
+
+    ``skip_bad_sources`` is for unattended runs (the daemon, cron mode): a
+    source with problems of its own is left out (see ``Config.rejected``) so
+    the others keep running; any other problem is still an error.
+    """
     problems = Problems(path)
     known = {"source", "crawl", *SECTIONS}
     for key in sorted(set(data) - known):
@@ -330,8 +340,15 @@ def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
         problems.add("[source]", "sources are declared as [[source]] tables")
         raw_sources = []
     seen: set[str] = set()
+    rejected: dict[str, tuple[str, ...]] = {}
     for index, table in enumerate(raw_sources):
-        source = parse_source(table, index, problems)
+        own = Problems(path) if skip_bad_sources else problems
+        source = parse_source(table, index, own)
+        if own is not problems and own.messages:
+            name = table.get("name") if isinstance(table, dict) else None
+            label = name if isinstance(name, str) and name else f"source #{index + 1}"
+            rejected[label] = tuple(own.messages)
+            continue
         if source is None:
             continue
         if source.name in seen:
@@ -346,7 +363,9 @@ def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
         if name in data
     }
     problems.raise_if_any()
-    return Config(path=Path(path), sources=tuple(sources), crawl=crawl, sections=sections)
+    return Config(
+        path=Path(path), sources=tuple(sources), crawl=crawl, sections=sections, rejected=rejected
+    )
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -358,8 +377,16 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path("wirewatch.toml")
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+# Set to 1 by the scheduler daemon for its child commands (and usable in cron
+# jobs): every command then leaves broken sources out instead of failing.
+SKIP_BAD_SOURCES_ENV = "WIREWATCH_SKIP_BAD_SOURCES"
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, *, skip_bad_sources: bool = False
+) -> Config:
     path = config_path(explicit)
+    skip_bad_sources = skip_bad_sources or os.environ.get(SKIP_BAD_SOURCES_ENV) == "1"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -369,12 +396,14 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return loads_config(text, path)
+    return loads_config(text, path, skip_bad_sources=skip_bad_sources)
 
 
-def loads_config(text: str, path: Path | str = "<string>") -> Config:
+def loads_config(
+    text: str, path: Path | str = "<string>", *, skip_bad_sources: bool = False
+) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, path)
+    return parse_config(data, path, skip_bad_sources=skip_bad_sources)

@@ -22,6 +22,7 @@ YIELD_DROP = "yield_drop"
 BODY_DROP = "body_drop"
 FAILING = "failing"
 SILENT = "silent"
+INVALID = "invalid"  # the source's configuration is wrong: it is not crawled at all
 
 
 @dataclass(frozen=True)

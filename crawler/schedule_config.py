@@ -106,9 +106,7 @@ class ScheduleOptions:
         minimum = own.get("min_interval", self.min_interval)
         maximum = own.get("max_interval", self.max_interval)
         default = own.get("default_interval", self.default_interval)
-        return Bounds(
-            default=min(max(default, minimum), maximum), minimum=minimum, maximum=maximum
-        )
+        return Bounds(default=min(max(default, minimum), maximum), minimum=minimum, maximum=maximum)
 
 
 _DURATION_KEYS = {"default_interval", "min_interval", "max_interval", "stop_timeout"}
@@ -226,9 +224,11 @@ def _parse_source_bounds(table: Any, problems: Problems) -> dict[str, dict[str, 
                 continue
             if own[key] <= timedelta(0):
                 problems.add(f"{where}: field {key!r}", "must be positive")
-        if "min_interval" in own and "max_interval" in own and own["min_interval"] > own[
-            "max_interval"
-        ]:
+        if (
+            "min_interval" in own
+            and "max_interval" in own
+            and own["min_interval"] > own["max_interval"]
+        ):
             problems.add(f"{where}: field 'min_interval'", "is longer than max_interval")
         parsed[name] = own
     return parsed
@@ -241,7 +241,7 @@ def schedule_options(config: Config) -> ScheduleOptions:
     a typo there would otherwise silently leave a source unbounded.
     """
     options = config.sections.get("schedule") or ScheduleOptions()
-    names = {s.name for s in config.sources}
+    names = {s.name for s in config.sources} | set(config.rejected)
     unknown = sorted(set(options.source_bounds) - names)
     if unknown:
         raise ConfigError(

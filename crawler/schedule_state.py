@@ -90,3 +90,10 @@ def reap_interrupted_runs(conn: psycopg.Connection) -> list[int]:
 
 def enabled_sources(config: Config) -> list[Source]:
     return [s for s in config.sources if s.enabled]
+
+
+def log_rejected(config: Config) -> None:
+    """Say loudly which sources an unattended run leaves out, and why."""
+    for name, problems in config.rejected.items():
+        for problem in problems:
+            log.error("source %s is not crawled: %s", name, problem)

@@ -41,7 +41,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from crawler import health, locks, polling
-from crawler.config import Config
+from crawler.config import SKIP_BAD_SOURCES_ENV, Config
 from crawler.errors import WirewatchError
 from crawler.health_notify import notify_operator
 from crawler.metrics import DaemonMetrics, MetricsServer
@@ -573,7 +573,8 @@ class Daemon:
 
     def _run_child(self, job: str, args: list[str]) -> int:
         command = [sys.executable, "-m", "crawler.cli", *self.child_args, *args]
-        env = dict(os.environ, DATABASE_URL=self.database_url)
+        # The daemon already logged any broken source: the children skip them too.
+        env = dict(os.environ, DATABASE_URL=self.database_url, **{SKIP_BAD_SOURCES_ENV: "1"})
         # A session of its own: Ctrl-C in a terminal reaches only the daemon,
         # which then asks each child exactly once to finish.
         child = subprocess.Popen(

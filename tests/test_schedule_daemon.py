@@ -271,7 +271,9 @@ def test_the_daemon_sends_alerts_and_survives_losing_its_database_connections(
 ) -> None:
     site = site_with(article_delay=0)
     try:
-        config = write_config(tmp_path, site.base_url, "1h", 'alerts_interval = "2s"')
+        # A source with a broken URL is left out; the others keep running.
+        broken = '\n[[source]]\nname = "broken"\nkind = "feed"\nurl = "ftp://x"\n'
+        config = write_config(tmp_path, site.base_url, "1h", 'alerts_interval = "2s"\n' + broken)
         daemon = DaemonProcess(config, db_url, tmp_path / "daemon.log")
         daemons.append(daemon)
         wait_for(
@@ -301,3 +303,4 @@ def test_the_daemon_sends_alerts_and_survives_losing_its_database_connections(
         assert daemon.stop() == 0
     finally:
         site.close()
+    assert any("source broken is not crawled" in e["msg"] for e in daemon.events())

@@ -220,3 +220,19 @@ def test_a_crawl_started_outside_wirewatch_takes_the_lock_too(
     assert "Spider closed (finished)" in free.stderr
     with db.connect(db_url) as conn:
         assert [r["status"] for r in conn.execute("SELECT status FROM crawl_runs")] == ["ok"]
+
+
+def test_cron_mode_leaves_a_broken_source_out_and_crawls_the_others(
+    db_url: str, tmp_path: Path, site: FixtureServer
+) -> None:
+    path = write_config(
+        tmp_path, site.base_url, '\n[[source]]\nname = "typo"\nkind = "feed"\nurl = "ftp://x"\n'
+    )
+    result = wirewatch(
+        "--config", str(path), "crawl", "--due", "--source", "harbour", env_url=db_url
+    )
+    assert result.returncode == 1  # cron mails about it
+    assert "source typo is not crawled" in result.stderr and "scheme must be http" in result.stderr
+    assert "harbour" in result.stdout and site.hits["/feed.xml"] == 1
+    strict = wirewatch("--config", str(path), "crawl", "--source", "harbour", env_url=db_url)
+    assert strict.returncode == 2  # by hand, a broken file is an error

@@ -250,3 +250,21 @@ def test_status_reports_latency_from_publication_to_alert(
     assert latency["published_to_discovered"] == pytest.approx(600, abs=1)
     assert latency["discovered_to_stored"] == pytest.approx(60, abs=1)
     assert latency["stored_to_alerted"] == pytest.approx(60, abs=1)
+
+
+def test_a_source_with_a_broken_configuration_shows_as_invalid(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(
+        '[[source]]\nname = "fine"\nkind = "feed"\nurl = "http://127.0.0.1:9/f.xml"\n'
+        '[[source]]\nname = "typo"\nkind = "feed"\nurl = "http://127.0.0.1:9/t.xml"\n'
+        'schedule = "every hour"\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(path), "status"]) == 1
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert lines["fine"][1] == "idle"
+    assert lines["typo"][1] == "invalid"
+    assert "ALARM typo: " in out and "bad cron expression 'every hour'" in out

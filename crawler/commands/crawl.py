@@ -22,7 +22,7 @@ import psycopg
 from crawler.config import Source, load_config
 from crawler.runner import format_summaries, run_crawls
 from crawler.schedule_config import ScheduleOptions, schedule_options
-from crawler.schedule_state import due_sources, reap_interrupted_runs
+from crawler.schedule_state import due_sources, log_rejected, reap_interrupted_runs
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +58,25 @@ def _still_due(
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    # Unattended (cron) runs leave a broken source out and crawl the others;
+    # the exit status still says something is wrong, so cron mails about it.
+    config = load_config(args.config, skip_bad_sources=args.due)
+    log_rejected(config)
+    broken = 1 if config.rejected else 0
     sources = config.select(args.source)
     if not sources:
         print("wirewatch: no sources to crawl", file=sys.stderr)
-        return 0
+        return broken
     only_if = None
     if args.due:
         only_if = _still_due(schedule_options(config))
     summaries = run_crawls(config, sources, only_if=only_if)
     if args.due and not summaries:
         log.info("no source is due")
-        return 0
+        return broken
     print(format_summaries(summaries))
     failed = [s.source for s in summaries if s.status == "failed"]
     if failed:
         print(f"wirewatch: failed entirely: {', '.join(failed)}", file=sys.stderr)
         return 1
-    return 0
+    return broken

@@ -19,6 +19,7 @@ from crawler.config import load_config
 from crawler.errors import UsageError
 from crawler.metrics import DaemonMetrics
 from crawler.schedule_config import schedule_options
+from crawler.schedule_state import log_rejected
 from crawler.scheduler import Daemon, child_arguments
 from pipelines import db
 
@@ -44,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    # A broken source is left out (and logged); the others keep running.
+    config = load_config(args.config, skip_bad_sources=True)
+    log_rejected(config)
     options = schedule_options(config)
     if args.metrics_port is not None:
         if not 0 <= args.metrics_port <= 65535:

@@ -105,6 +105,21 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
         r["source"]: r for r in conn.execute(Q.run_totals_since, {"since": since, "sources": names})
     }
     running = locks.locked_sources(conn, names)
+    invalid = [
+        SourceStatus(
+            source=label,
+            enabled=True,
+            running=False,
+            last_run=None,
+            last_status=None,
+            next_run=None,
+            new_last_day=0,
+            runs_last_day=0,
+            error_rate=None,
+            alarms=[health.Alarm(label, health.INVALID, " / ".join(problems))],
+        )
+        for label, problems in config.rejected.items()
+    ]
     latency: dict[str, dict[str, float | None]] = {name: {} for name in names}
     for row in conn.execute(Q.latency_since, {"since": since, "sources": names}):
         latency[row.pop("source")].update(row)
@@ -123,7 +138,7 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
             latency[s.name],
         )
         for s in config.sources
-    ]
+    ] + invalid
 
 
 def relative(when: datetime | None, now: datetime) -> str:
@@ -156,9 +171,14 @@ def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
     )
     lines = [header]
     for row in rows:
-        state = "disabled" if not row.enabled else "running" if row.running else "idle"
+        if any(a.kind == health.INVALID for a in row.alarms):
+            state = "invalid"
+        else:
+            state = "disabled" if not row.enabled else "running" if row.running else "idle"
         if not row.enabled:
             next_run = "-"
+        elif state == "invalid":
+            next_run = "never"
         elif row.next_run is None or row.next_run <= now:
             next_run = "due"
         else:
@@ -217,10 +237,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, skip_bad_sources=True)
     if args.source:
         for name in args.source:
-            config.source(name)  # a clear error for an unknown name
+            if name not in config.rejected:
+                config.source(name)  # a clear error for an unknown name
     now = datetime.now(UTC)
     with db.session() as conn:
         rows = gather(conn, config, now)

@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from crawler import signals
 from crawler.config import Source, load_config
 from crawler.discovery import Listing
-from crawler.errors import UsageError
+from crawler.errors import ConfigError, UsageError
 from crawler.failures import classify_failure
 from crawler.items import ArticleItem
 from crawler.urls import clean_url, outlet_of
@@ -36,7 +36,13 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        config = load_config(spider.config_file or crawler.settings.get("WIREWATCH_CONFIG"))
+        # Another source's mistakes must not stop this one (the command that
+        # started the crawl has already decided how strict to be).
+        config = load_config(
+            spider.config_file or crawler.settings.get("WIREWATCH_CONFIG"), skip_bad_sources=True
+        )
+        if spider.source_name in config.rejected:
+            raise ConfigError("\n  ".join(config.rejected[spider.source_name]))
         source = config.source(spider.source_name)
         if source.kind != cls.kind:
             raise UsageError(
