@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from crawler.config import loads_config
+from crawler.config import SKIP_BAD_SOURCES_ENV, load_config, loads_config
 from crawler.errors import ConfigError
 from crawler.schedule_config import ScheduleOptions, parse_duration, schedule_options
 
@@ -107,3 +108,41 @@ def test_bounds_for_an_unknown_source_are_an_error() -> None:
     config = loads_config(SOURCES + '\n[schedule.source.wyre]\nmax_interval = "1h"\n')
     with pytest.raises(ConfigError, match="no source named 'wyre'"):
         schedule_options(config)
+
+
+BROKEN_SOURCE = """
+[[source]]
+name = "typo"
+kind = "feed"
+url = "https://typo.example/feed.xml"
+schedule = "every morning"
+"""
+
+
+def test_unattended_runs_leave_a_broken_source_out_and_keep_the_others() -> None:
+    with pytest.raises(ConfigError, match="bad cron expression"):
+        loads_config(SOURCES + BROKEN_SOURCE)
+    config = loads_config(SOURCES + BROKEN_SOURCE, skip_bad_sources=True)
+    assert [s.name for s in config.sources] == ["wire"]
+    assert list(config.rejected) == ["typo"]
+    assert "field 'schedule': bad cron expression 'every morning'" in config.rejected["typo"][0]
+    # Bounds may still name the left-out source; a mistake elsewhere is still fatal.
+    schedule_options(
+        loads_config(
+            SOURCES + BROKEN_SOURCE + '[schedule.source.typo]\nmax_interval = "1h"\n',
+            skip_bad_sources=True,
+        )
+    )
+    with pytest.raises(ConfigError, match="unknown key"):
+        loads_config(SOURCES + BROKEN_SOURCE + "[schedule]\nbogus = 1\n", skip_bad_sources=True)
+
+
+def test_the_daemon_makes_its_children_skip_broken_sources_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(SOURCES + BROKEN_SOURCE, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)
+    monkeypatch.setenv(SKIP_BAD_SOURCES_ENV, "1")
+    assert [s.name for s in load_config(path).sources] == ["wire"]
