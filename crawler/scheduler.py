@@ -213,6 +213,9 @@ class Daemon:
         jobs.append(HOUSEKEEPING_JOB)
         for job in jobs:
             conn.execute(Q.ensure_scheduler_job, {"job": job})
+        for row in conn.execute(Q.forget_unconfigured_jobs, {"jobs": jobs}).fetchall():
+            log.info("forgetting job %s: no longer configured", row["job"])
+        conn.execute(Q.forget_unconfigured_alarms, {"sources": list(self.sources)})
         # We hold the daemon lock: a job still marked running was left by a dead daemon.
         for row in conn.execute(Q.interrupted_scheduler_jobs).fetchall():
             _log(

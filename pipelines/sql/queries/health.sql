@@ -73,3 +73,6 @@ GROUP BY a.source;
 
 -- name: pending_alerts
 SELECT count(*) AS n FROM alert_outbox WHERE status = 'pending';
+
+-- name: forget_unconfigured_alarms
+DELETE FROM health_alarms WHERE NOT (source = ANY(%(sources)s));

@@ -101,3 +101,7 @@ LIMIT 1;
 -- name: scheduler_ping
 -- The daemon's heartbeat: notices a dropped connection (and lost lock) early.
 SELECT 1 AS ok;
+
+-- name: forget_unconfigured_jobs
+-- Jobs of sources no longer in the configuration.
+DELETE FROM scheduler_jobs WHERE NOT (job = ANY(%(jobs)s)) RETURNING job;
