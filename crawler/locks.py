@@ -39,6 +39,15 @@ def try_lock(conn: psycopg.Connection, key: int) -> bool:
     return bool(row and row["locked"])
 
 
+def try_lock_shared(conn: psycopg.Connection, key: int) -> bool:
+    """The shared form, for crawlers that work on one source together (scale-out
+    workers): they hold it side by side, an exclusive ``try_lock`` (cron, the
+    daemon) fails while they do, and ``is_locked`` sees their crawl as alive.
+    """
+    row = conn.execute(Q.try_advisory_lock_shared, {"key": key}).fetchone()
+    return bool(row and row["locked"])
+
+
 def unlock(conn: psycopg.Connection, key: int) -> None:
     conn.execute(Q.advisory_unlock, {"key": key})
 

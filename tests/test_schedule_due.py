@@ -236,3 +236,15 @@ def test_cron_mode_leaves_a_broken_source_out_and_crawls_the_others(
     assert "harbour" in result.stdout and site.hits["/feed.xml"] == 1
     strict = wirewatch("--config", str(path), "crawl", "--source", "harbour", env_url=db_url)
     assert strict.returncode == 2  # by hand, a broken file is an error
+
+
+def test_shared_holders_exclude_an_exclusive_crawl_and_count_as_running(db_url: str) -> None:
+    key = locks.source_lock_key("harbour")
+    with (
+        db.connect(db_url, autocommit=True) as one,
+        db.connect(db_url, autocommit=True) as two,
+        db.connect(db_url, autocommit=True) as cron,
+    ):
+        assert locks.try_lock_shared(one, key) and locks.try_lock_shared(two, key)
+        assert not locks.try_lock(cron, key)
+        assert locks.is_locked(cron, key)

@@ -3,6 +3,9 @@
 -- name: try_advisory_lock
 SELECT pg_try_advisory_lock(%(key)s) AS locked;
 
+-- name: try_advisory_lock_shared
+SELECT pg_try_advisory_lock_shared(%(key)s) AS locked;
+
 -- name: advisory_unlock
 SELECT pg_advisory_unlock(%(key)s) AS unlocked;
 
