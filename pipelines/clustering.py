@@ -4,9 +4,10 @@ The same decisions as the story index (:mod:`pipelines.stories`), made for a
 whole batch at once: documents are taken in input order and each joins the
 cluster of its most similar earlier document at or above
 ``COPY_THRESHOLD``, else starts a cluster.  Candidates come from shared band
-keys, found by one sort of all keys instead of an index, so the cost is
-O(n log n) and memory a few hundred bytes per document
-(:func:`candidate_pairs`); only candidates are compared on their text.
+keys, found by sorting the keys instead of an index, so the cost is
+O(n log n) and memory linear: the keys (~230 bytes per document) plus the
+distinct candidate pairs (:func:`candidate_pairs`); only candidates are
+compared on their text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pipelines.fingerprint import COPY_THRESHOLD, Fingerprint, Shingled, similar
 # with the run's first document and its RUN_NEIGHBOURS predecessors: enough
 # to find its story, and bounded however many copies share the key.
 RUN_NEIGHBOURS = 2
-# Candidates compared on their text per document, most shared keys first.
+# Candidates compared on their text per document, best ranked first.
 CANDIDATES = 8
 
 
