@@ -26,6 +26,14 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "With reporting by Reuters, AFP, Interfax, Radio Free Afghanistan, and The Sunday Times",
         "Reporting by Jason Hovet",
         "(Reporting by Michel Rose; Editing by Alex Richardson)",
+        "- Übersetzung und Adaptierung: AFP Deutschland",
+    ],
+    "byline": ["- Von: Bill MCCARTHY, Marisha GOLDHAMER", "By Maya Gebeily and Anthony Deutsch"],
+    "reading_time": ["- 3 Minuten Lesezeit", "1 Min Read"],
+    "timestamp": [
+        "- Veröffentlicht am 13. Mai 2026 um 15:44",
+        "20 Nisan 2026•Güncelleme: 20 Nisan 2026",
+        "Published: Aug 08, 2024 4:00 AM EDT",
     ],
     "donation_prompt": ["Support The Moscow Times!"],
     "newsletter_prompt": [
@@ -73,6 +81,9 @@ REAL_PROSE = [
     'neither have we contacted nor talked with anyone about this issue."',
     "Photographers gathered outside the court as the verdict was read.",
     "Related parties must disclose their interests under the new rules, the regulator said.",
+    "By Monday, prices had risen again.",
+    "The report was published on 5 May 2024.",
+    "Updated figures show 12 deaths.",
 ]
 
 

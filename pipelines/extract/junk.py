@@ -60,6 +60,37 @@ def _read_more(line: str) -> bool:
     return not rest or not rest[0].isalpha() or rest[0].isupper()
 
 
+_BYLINE_START = re.compile(r"^(by|von|par|por|от)\s*:?\s+(?P<names>.+)$", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^([A-ZÀ-ÝА-Я][\w.'’-]*|and|und|et|y|и|&|[A-Z]\.)$")
+
+
+def _byline(line: str) -> bool:
+    """"By Ana Ribeiro and Tom Field": a byline line, names only (not "By Monday, prices rose")."""
+    match = _BYLINE_START.match(line)
+    if not match:
+        return False
+    words = match.group("names").replace(",", " ").split()
+    return 0 < len(words) <= 10 and all(_NAME_WORD.match(w) for w in words)
+
+
+_STAMP_WORDS = (
+    r"(last )?(published|updated|posted|veröffentlicht|aktualisiert|publié|mis à jour|publicado|"
+    r"actualizado|atualizado|pubblicato|aggiornato|güncelleme|опубликовано|обновлено|objavljeno)"
+)
+_TIMESTAMP = re.compile(
+    rf"^\W*{_STAMP_WORDS}\s*(:|\d|(on|am|at|le|el|em|il)\s)|\b{_STAMP_WORDS}\s*:", re.IGNORECASE
+)
+
+
+def _timestamp(line: str) -> bool:
+    """A publication or update stamp line ("Published 13 May 2026 15:44", "Updated: ...")."""
+    return (
+        len(line.split()) <= 14
+        and any(ch.isdigit() for ch in line)
+        and _TIMESTAMP.search(line) is not None
+    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "skip_link",
@@ -108,8 +139,19 @@ RULES: tuple[Rule, ...] = (
         _pattern(
             r"^\(?(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
             r" (by|from) [^.]{2,200}\.?\)?$"
+            r"|^(translation|übersetzung|traduction|traducción)\b[\w ]{0,30}:"
         ),
     ),
+    Rule("byline", _byline),
+    Rule(
+        "reading_time",
+        _pattern(
+            r"^\d+\s*(min(ute)?s?\.?|minuten|minutos)\s*"
+            r"(read|reading|lesezeit|de lecture|de lectura|de leitura)?$"
+            r"|^(reading time|lesezeit|temps de lecture|tiempo de lectura)\s*:?\s*\d+"
+        ),
+    ),
+    Rule("timestamp", _timestamp),
     Rule(
         "donation_prompt",
         _pattern(
