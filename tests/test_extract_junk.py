@@ -62,6 +62,8 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "READ MORE: Greek police fire tear gas at migrants as country accuses Turkey of sending "
         "an ‘onslaught’",
         "CLICK HERE TO GET THE FOX NEWS APP",
+        "Mehr zum Thema: Wer ist Boris Nadeschdin?",
+        "Читайте также: Движение по ЦКАД открывается",
     ],
     "cookie_notice": ["This site uses cookies to give you the best experience."],
     "copyright": [

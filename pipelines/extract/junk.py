@@ -46,7 +46,10 @@ def _bare(*phrases: str) -> Callable[[str], bool]:
 
 _READ_MORE = re.compile(
     r"^(read more|more from|continue reading|read the (full|original)|click here|also read|"
-    r"see also|read next|watch more|related(?=\s*:|$))",
+    r"see also|read next|watch more|related(?=\s*:|$)|"
+    # The same links on German, French, Spanish, Portuguese, Italian and Russian sites.
+    r"lesen sie (auch|mehr)|mehr zum thema|à lire aussi|lire aussi|lea también|lee también|"
+    r"leia também|leggi anche|читайте также)",
     re.IGNORECASE,
 )
 
