@@ -62,6 +62,7 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "READ MORE: Greek police fire tear gas at migrants as country accuses Turkey of sending "
         "an ‘onslaught’",
         "CLICK HERE TO GET THE FOX NEWS APP",
+        # Composed: the prompt phrase with a real DW and TASS headline after it.
         "Mehr zum Thema: Wer ist Boris Nadeschdin?",
         "Читайте также: Движение по ЦКАД открывается",
     ],
