@@ -209,7 +209,7 @@ def test_a_restart_neither_repeats_nor_loses_a_run(
     db_url: str, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
     site = site_with(article_delay=0)
-    interval = 3.0
+    interval = 2.0
     try:
         config = write_config(tmp_path, site.base_url, f"{interval:g}s")
         first = DaemonProcess(config, db_url, tmp_path / "first.log")
