@@ -9,6 +9,7 @@ mail goes through ``pipelines.alerts.smtp`` with the ``[smtp]`` settings (or
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -39,8 +40,12 @@ def sync_alarms(conn: psycopg.Connection, sources: Sequence[str], alarms: Sequen
 
 
 def alarm_message(alarms: Sequence[dict], from_addr: str, to_addr: str) -> EmailMessage:
-    """A plain-text mail listing the alarms (source names are [a-z0-9_-]: header-safe)."""
-    sources = sorted({a["source"] for a in alarms})
+    """A plain-text mail listing the alarms.
+
+    Valid source names are [a-z0-9_-], but an *invalid* source's alarm is
+    labelled with whatever its table said, so names are made header-safe.
+    """
+    sources = sorted({_header_safe(a["source"]) for a in alarms})
     message = EmailMessage()
     message["Subject"] = f"wirewatch health: {len(alarms)} alarm(s) on {', '.join(sources)}"
     message["From"] = from_addr
@@ -57,6 +62,10 @@ def alarm_message(alarms: Sequence[dict], from_addr: str, to_addr: str) -> Email
         + "\n\nRun `wirewatch status` for the full table.\n"
     )
     return message
+
+
+def _header_safe(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^A-Za-z0-9_.#-]+", "_", text)[:limit]
 
 
 def notify_operator(

@@ -268,3 +268,17 @@ def test_a_source_with_a_broken_configuration_shows_as_invalid(
     assert lines["fine"][1] == "idle"
     assert lines["typo"][1] == "invalid"
     assert "ALARM typo: " in out and "bad cron expression 'every hour'" in out
+
+
+def test_alarm_mail_headers_stay_single_lines_whatever_a_source_is_called() -> None:
+    from crawler.health_notify import alarm_message
+
+    hostile = "x\r\nBcc: victim@example.org"
+    mail = alarm_message(
+        [{"source": hostile, "message": "bad url", "raised_at": NOW}],
+        "wirewatch@example.org",
+        "ops@example.org",
+    )
+    assert "\n" not in mail["Subject"] and "\r" not in mail["Subject"]
+    assert mail["Bcc"] is None
+    assert "Bcc:" not in mail.as_string().split("\n\n", 1)[0]
