@@ -313,11 +313,18 @@ def _alert_section(tables: Any, problems: Problems) -> Any:
     return parse_alert_tables(tables, problems)
 
 
+def _scale_section(table: Any, problems: Problems) -> Any:
+    from crawler.redis_scale import parse_scale
+
+    return parse_scale(table, problems)
+
+
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
     "schedule": _schedule_section,
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
+    "scale": _scale_section,  # ScaleOptions: shared frontier in Redis
 }
 
 

@@ -71,6 +71,10 @@ def settings_for(
     }
     if options.user_agent:
         values["USER_AGENT"] = options.user_agent
+    if scale := config.sections.get("scale"):
+        from crawler.redis_scale import redis_settings
+
+        values.update(redis_settings(scale))
     values.update(overrides or {})
     for key, value in values.items():
         settings.set(key, value, priority="cmdline")
@@ -95,8 +99,13 @@ def run_crawls(
     """
     url = database_url or db.database_url()
     db.ensure_migrated(url)
+    # Scale-out workers of one source share its crawl round in Redis
+    # (crawler.redis_scale) instead of excluding each other.
+    shared = config.sections.get("scale") is not None
     with db.connect(url, autocommit=True) as lock_conn:
-        locked = [s for s in sources if locks.try_lock(lock_conn, locks.source_lock_key(s.name))]
+        locked = [
+            s for s in sources if shared or locks.try_lock(lock_conn, locks.source_lock_key(s.name))
+        ]
         chosen = only_if(lock_conn, locked) if only_if is not None else locked
         summaries = {
             s.name: RunSummary(s.name, None, "skipped", finish_reason="already being crawled")

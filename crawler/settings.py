@@ -47,6 +47,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
+    # Scale-out ([scale] in wirewatch.toml): one worker seeds a round's listings.
+    "crawler.redis_scale.SeedOnceMiddleware": 960,
 }
 
 ITEM_PIPELINES = {

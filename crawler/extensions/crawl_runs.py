@@ -168,7 +168,10 @@ class CrawlRunRecorder:
         if self.conn is None or self.run_id is None:
             return
         stats = self.crawler.stats
-        status = run_status(self.listings_read, self.errors, reason)
+        # A scale-out worker that joined another worker's round reads no listings
+        # of its own (crawler.redis_scale): judge it by its errors alone.
+        joined = getattr(getattr(spider, "wirewatch_round", None), "seeder", True) is False
+        status = run_status(max(self.listings_read, int(joined)), self.errors, reason)
         try:
             latency = self.conn.execute(
                 Q.run_latency, {"run_id": self.run_id, "started_at": self.started_at}

@@ -226,16 +226,16 @@ class ConditionalGetMiddleware:
     def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if self.source is None:
             return
-        ledger = self.fetch_state.ledger
+        finished = reason == "finished" and not _truncated(spider)
         try:
-            self.fetch_state.save_distrust(self.source, ledger.distrusted)
-            if reason != "finished":
+            self.fetch_state.save_distrust(self.source, self.fetch_state.ledger.distrusted)
+            ledger = self.fetch_state.closing_ledger(self.fetch_state.ledger, finished)
+            if ledger is None:
                 log.info(
-                    "crawl %s: listing validators not saved (run ended: %s)", self.source, reason
+                    "crawl %s: listing validators not saved (run %s)",
+                    self.source,
+                    "cut short" if not finished else "shared, others still running",
                 )
-                return
-            if _truncated(spider):
-                log.info("crawl %s: listing validators not saved (max_pages reached)", self.source)
                 return
             saved = self.fetch_state.save_listings(self.source, ledger.states_to_save())
             log.debug("crawl %s: saved validators of %d listings", self.source, saved)

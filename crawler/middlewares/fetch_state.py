@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -97,6 +97,10 @@ class FetchState:
         self.distrusted_hosts: set[str] = set()
         self._conn: psycopg.Connection | None = None
         self._lock = threading.Lock()
+        # What to write back when the spider closes: this run's ledger if the
+        # run finished, else nothing.  Scale-out replaces it with a merge of
+        # every worker's ledger (crawler.redis_scale).
+        self.closing_ledger: Callable[[Ledger, bool], Ledger | None] = _own_ledger
 
     @classmethod
     def of(cls, crawler: Crawler) -> FetchState:
@@ -185,6 +189,10 @@ class FetchState:
         self.connection().execute(
             Q.save_host_backoff, {"host": host, "not_before": not_before, "reason": reason}
         )
+
+
+def _own_ledger(ledger: Ledger, finished: bool) -> Ledger | None:
+    return ledger if finished else None
 
 
 def source_of(spider: Any) -> str | None:

@@ -1,0 +1,312 @@
+"""Scale-out: several crawler processes (or machines) share one frontier in Redis.
+
+With a ``[scale]`` table in ``wirewatch.toml`` every ``wirewatch crawl`` uses
+scrapy-redis's scheduler queue and dupefilter in Redis instead of its own
+memory, so the workers crawling a source split its pages between them and no
+URL is fetched twice::
+
+    [scale]
+    redis_url = "redis://127.0.0.1:6379/0"
+    key_prefix = "wirewatch"      # Redis keys: <prefix>:<source>:...
+    idle_timeout = "30s"          # how long an idle worker waits for work
+
+One crawl of a source by any number of workers is a *round*.  The first
+worker to start claims it (``SET NX`` on ``<prefix>:<source>:round``, kept
+alive by a heartbeat while it runs) and is the only one to schedule the
+source's feeds, sitemaps and section pages; the others take requests from the
+round's shared queue.  A round's queue and dupefilter keys are its own, so the
+next round fetches listings again and skips stored articles by the database
+as usual.  The workers' listing outcomes are merged in Redis and the last
+worker to finish writes the validators, so an article that failed on one
+worker is retried next round even when its listing is not modified.
+
+All workers write to the same PostgreSQL; articles are upserted by
+``url_key``, so concurrent writers cannot store a page twice.  Politeness
+limits (concurrency per domain, AutoThrottle) are per worker: two workers
+may send a site twice the requests of one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.misc import load_object
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+from crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
+
+log = logging.getLogger(__name__)
+
+_PREFIX = re.compile(r"^[A-Za-z0-9_.:-]+$")
+# How long a round outlives its seeder's last heartbeat.
+ROUND_TTL = 60
+# Seconds between looks at an empty shared queue while the round goes on.
+IDLE_POLL = 0.5
+# Keys of a finished round are kept this long (a straggling worker may still read them).
+ROUND_KEYS_TTL = 3600
+
+
+@dataclass(frozen=True)
+class ScaleOptions:
+    """The ``[scale]`` table."""
+
+    redis_url: str
+    key_prefix: str = "wirewatch"
+    idle_timeout: float = 30.0
+
+
+def parse_scale(table: Any, problems: Any) -> ScaleOptions | None:
+    """Validator of the ``[scale]`` table (registered in ``crawler.config.SECTIONS``)."""
+    from crawler.config import check_keys, check_type
+    from crawler.schedule_config import parse_duration
+
+    if not isinstance(table, dict):
+        problems.add("[scale]", "must be a table")
+        return None
+    before = len(problems.messages)
+    check_keys(
+        table, {"redis_url", "key_prefix", "idle_timeout"}, {"redis_url"}, "[scale]", problems
+    )
+    url = table.get("redis_url")
+    if "redis_url" in table and check_type(url, str, "[scale]: field 'redis_url'", problems):
+        if not re.match(r"^(redis|rediss|unix)://", url):
+            problems.add("[scale]: field 'redis_url'", f"not a Redis URL: {url!r}")
+    prefix = table.get("key_prefix", "wirewatch")
+    if check_type(prefix, str, "[scale]: field 'key_prefix'", problems) and not _PREFIX.match(
+        prefix
+    ):
+        problems.add("[scale]: field 'key_prefix'", "must match [A-Za-z0-9_.:-]+")
+    idle = 30.0
+    if "idle_timeout" in table:
+        try:
+            idle = parse_duration(table["idle_timeout"]).total_seconds()
+        except ValueError as exc:
+            problems.add("[scale]: field 'idle_timeout'", str(exc))
+    if len(problems.messages) > before:
+        return None
+    return ScaleOptions(redis_url=url, key_prefix=prefix, idle_timeout=idle)
+
+
+def redis_settings(options: ScaleOptions) -> dict[str, Any]:
+    """Scrapy settings that put the crawl's frontier in Redis."""
+    return {
+        "SCHEDULER": "crawler.redis_scale.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "REDIS_URL": options.redis_url,
+        # Rounds are cleaned up by the workers themselves (see SharedScheduler.close).
+        "SCHEDULER_PERSIST": True,
+        "WIREWATCH_REDIS_PREFIX": options.key_prefix,
+        "WIREWATCH_SCALE_IDLE_TIMEOUT": options.idle_timeout,
+    }
+
+
+@dataclass(frozen=True)
+class Round:
+    """One crawl of a source by every worker that joins it."""
+
+    base: str  # <prefix>:<source>
+    id: str
+    seeder: bool
+
+    @property
+    def scope(self) -> str:
+        return f"{self.base}:{self.id}"
+
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_REFRESH = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def claim_round(server: Any, base: str, ttl: int = ROUND_TTL) -> Round:
+    """Join the source's running round, or start one (and seed it)."""
+    token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    key = f"{base}:round"
+    for _ in range(5):
+        if server.set(key, token, nx=True, ex=ttl):
+            return Round(base, token, seeder=True)
+        current = server.get(key)
+        if current is not None:
+            return Round(base, _text(current), seeder=False)
+    raise RuntimeError(f"could not claim or join the crawl round at Redis key {key}")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class SharedScheduler(Scheduler):
+    """scrapy-redis scheduler with keys per source and round, and a seeding worker."""
+
+    crawler: Crawler
+    round: Round | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        instance.prefix = crawler.settings.get("WIREWATCH_REDIS_PREFIX", "wirewatch")
+        instance.idle_timeout = crawler.settings.getfloat("WIREWATCH_SCALE_IDLE_TIMEOUT", 30.0)
+        instance.idle_since: float | None = None
+        instance.heartbeat: task.LoopingCall | None = None
+        crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
+        return instance
+
+    def open(self, spider: scrapy.Spider) -> None:
+        self.spider = spider
+        source = getattr(spider, "source_name", None) or spider.name
+        self.round = claim_round(self.server, f"{self.prefix}:{source}")
+        spider.wirewatch_round = self.round
+        scope = self.round.scope
+        self.queue = load_object(self.queue_cls)(
+            server=self.server, spider=spider, key=f"{scope}:requests", serializer=self.serializer
+        )
+        self.df = RFPDupeFilter(self.server, key=f"{scope}:dupefilter")
+        self.server.incr(f"{scope}:workers")
+        self.server.expire(f"{scope}:workers", ROUND_KEYS_TTL)
+        FetchState.of(self.crawler).closing_ledger = self._closing_ledger
+        if self.round.seeder:
+            self.heartbeat = task.LoopingCall(self._refresh_round)
+            self.heartbeat.start(ROUND_TTL / 3, now=False)
+        log.info(
+            "crawl round %s of %s: %s",
+            self.round.id,
+            source,
+            "seeding it" if self.round.seeder else "joining it",
+        )
+
+    def _refresh_round(self) -> None:
+        assert self.round is not None
+        try:
+            self.server.eval(_REFRESH, 1, f"{self.round.base}:round", self.round.id, ROUND_TTL)
+        except Exception as exc:  # a Redis hiccup must not kill the crawl
+            log.warning("could not refresh the crawl round: %s", exc)
+
+    def round_alive(self) -> bool:
+        """The seeder of this round is still running (it may still add work)."""
+        assert self.round is not None
+        return _text(self.server.get(f"{self.round.base}:round") or "") == self.round.id
+
+    def spider_idle(self, spider: scrapy.Spider) -> None:
+        """A joining worker waits while the seeder runs: its queue may fill again."""
+        if self.round is None or self.round.seeder or not self.round_alive():
+            return
+        now = time.monotonic()
+        self.idle_since = self.idle_since or now
+        if now - self.idle_since < self.idle_timeout:
+            # Look at the shared queue again soon rather than at Scrapy's next
+            # 5-second heartbeat: the seeder may be filling it right now.
+            from twisted.internet import reactor  # the one Scrapy installed
+
+            reactor.callLater(IDLE_POLL, self._wake)
+            raise DontCloseSpider
+
+    def _wake(self) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public "poll now"
+        if slot is not None:
+            slot.nextcall.schedule()
+
+    def next_request(self) -> scrapy.Request | None:
+        request = super().next_request()
+        if request is not None:
+            self.idle_since = None
+        return request
+
+    def close(self, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        if self.round is None:
+            return
+        scope = self.round.scope
+        for suffix in ("requests", "dupefilter", "ledger", "dirty", "aborted"):
+            self.server.expire(f"{scope}:{suffix}", ROUND_KEYS_TTL)
+        if self.round.seeder:
+            self.server.eval(_RELEASE, 1, f"{self.round.base}:round", self.round.id)
+
+    def _closing_ledger(self, ledger: Ledger, finished: bool) -> Ledger | None:
+        """Merge this worker's listing outcomes into the round's; the last worker commits."""
+        assert self.round is not None
+        scope = self.round.scope
+        pipe = self.server.pipeline()
+        for state in ledger.pending.values():
+            children = ledger.children.get(state.url, list(state.children))
+            pipe.hset(f"{scope}:ledger", state.url, _dump_state(state, children))
+        if ledger.dirty:
+            pipe.sadd(f"{scope}:dirty", *ledger.dirty)
+        if not finished:
+            pipe.set(f"{scope}:aborted", "1")
+        pipe.decr(f"{scope}:workers")
+        remaining = pipe.execute()[-1]
+        if remaining > 0:
+            log.info("crawl round %s: %d other worker(s) still running", self.round.id, remaining)
+            return None
+        if self.server.exists(f"{scope}:aborted"):
+            return None
+        merged = Ledger()
+        for raw in self.server.hvals(f"{scope}:ledger"):
+            state, children = _load_state(raw)
+            merged.fetched(state)
+            merged.led_to(state.url, children)
+        merged.dirty = {_text(url) for url in self.server.smembers(f"{scope}:dirty")}
+        merged.distrusted = dict(ledger.distrusted)
+        return merged
+
+
+def _dump_state(state: ListingState, children: list[str]) -> str:
+    return json.dumps(
+        {
+            "url": state.url,
+            "content_hash": state.content_hash,
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "children": children,
+            "trusted": state.trusted,
+            "fetches_since_full": state.fetches_since_full,
+        }
+    )
+
+
+def _load_state(raw: bytes | str) -> tuple[ListingState, list[str]]:
+    data = json.loads(raw)
+    children = data.pop("children")
+    return ListingState(**data, children=tuple(children)), children
+
+
+class SeedOnceMiddleware:
+    """Spider middleware: only the worker that claimed the round schedules the listings."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeedOnceMiddleware:
+        if crawler.settings.get("SCHEDULER") != "crawler.redis_scale.SharedScheduler":
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        spider_round = getattr(self.crawler.spider, "wirewatch_round", None)
+        joining = spider_round is not None and not spider_round.seeder
+        async for entry in start:
+            if not joining:
+                yield entry
