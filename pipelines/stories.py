@@ -288,6 +288,11 @@ def _reassign(
             changed = current["copy_count"] > 1 and _recanonicalise(
                 conn, story_id, me.article_id, delta=0
             )
+            if not changed:
+                conn.execute(
+                    Q.refresh_story_title,
+                    {"story_id": story_id, "article_id": me.article_id, "title": me.title},
+                )
         else:
             changed = (
                 match is not None and match.canonical is not None and prefer(me, match.canonical)

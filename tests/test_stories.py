@@ -284,3 +284,11 @@ def test_a_copy_of_a_pruned_story_still_finds_it_through_its_band_keys(conn):
     assert again.story_id == old.story_id
     other = store(conn, "post", "archive", trimmed(article(42), 0.5))
     assert other.story_id != old.story_id
+
+
+def test_a_new_title_on_the_canonical_copy_refreshes_the_story_title(conn):
+    text = article(43)
+    first = store(conn, "herald", "title", text, title="Old headline")
+    again = store(conn, "herald", "title", text, title="New headline")
+    assert again.status == UPDATED and again.story_id == first.story_id
+    assert story(conn, first.story_id)["title"] == "New headline"

@@ -120,6 +120,13 @@ SET canonical_article_id = %(article_id)s, title = %(title)s,
     copy_count = copy_count + %(delta)s, updated_at = now()
 WHERE id = %(story_id)s;
 
+-- name: refresh_story_title
+-- The canonical copy was re-crawled with a new title; the cache follows it.
+UPDATE stories
+SET title = %(title)s, updated_at = now()
+WHERE id = %(story_id)s AND canonical_article_id = %(article_id)s
+  AND title IS DISTINCT FROM %(title)s;
+
 -- name: mark_story_merged
 -- The story's last copy moved to another story; the row stays so ids
 -- already handed out (alerts, feed) still resolve.
