@@ -137,7 +137,7 @@ def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     the code points; texts with characters beyond the BMP (rare) take the
     equivalent regular expression.
     """
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if not len(points) or points.max() > 0xFFFF:
         spans = [(m.start(), m.end()) for m in _WORD_OR_CHAR.finditer(text, 0, len(text))]
         starts = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
@@ -187,7 +187,7 @@ def word_hashes(text: str) -> np.ndarray:
     starts, ends = word_spans(normal)
     if not len(starts):
         return np.empty(0, dtype=np.uint64)
-    points = np.frombuffer(normal.encode("utf-32-le"), dtype=np.uint32)[: ends[-1]]
+    points = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[: ends[-1]]
     powers, inverse = _powers(len(points))
     prefix = np.zeros(len(points) + 1, dtype=np.uint64)
     np.cumsum(points.astype(np.uint64) * powers, out=prefix[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,9 @@ def test_minhash_agreement_estimates_resemblance() -> None:
     agreement = np.mean(fp.minhash(a.shingles) == fp.minhash(b.shingles))
     assert abs(agreement - resemblance(a, b)) < 0.3
     assert np.mean(fp.minhash(a.shingles) == fp.minhash(Shingled(article(9)).shingles)) == 0.0
+
+
+def test_lone_surrogates_from_json_do_not_break_fingerprinting() -> None:
+    text = json.loads('"Storm \\ud800 closes the coast road"')
+    assert words(text) == ["storm", "closes", "the", "coast", "road"]
+    assert fingerprint(text).words == 5
