@@ -1,0 +1,344 @@
+"""Crawl speed, requests saved by incremental fetching, memory, and scale-out, end to end.
+
+A generated newsroom (``GeneratedNewsroom``: a wire service and several
+outlets, each reached through its sitemap index) is served on a loopback
+port; ``wirewatch crawl`` runs against it in child processes, exactly as cron
+runs it, each scenario against a fresh database.
+
+* **cold**: everything is new.  Pages/s (responses served per second of
+  crawl wall time, process start-up included), articles stored per second,
+  peak RSS of the crawl process (and of it plus its extraction workers).
+* **warm**: the same site a little later (1% new articles); requests the
+  warm run made as a share of the cold run's (target: < 5%).
+* **memory**: peak RSS of a cold crawl of 1,000 articles against one of
+  ``--articles`` (target: flat, ratio < 1.2).
+* **redis**: the cold and warm runs again with ``--workers`` crawl processes
+  sharing one frontier in Redis (``[scale]``): combined pages/s, and whether
+  any URL was fetched twice.
+
+    .venv/bin/python benchmarks/crawl.py                  # 10,000 articles, all scenarios
+    .venv/bin/python benchmarks/crawl.py --articles 2000 --only cold
+
+Needs ``DATABASE_URL`` naming a server where it may create and drop
+databases (else the embedded PostgreSQL), and for ``redis`` a Redis server
+(``--redis-url``, default redis://127.0.0.1:6379/0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from crawler.demo.generated import GeneratedNewsroom
+from crawler.demo.server import FixtureServer
+from pipelines import db
+
+SCENARIOS = ("cold", "warm", "memory", "redis")
+
+
+@dataclass
+class Run:
+    label: str
+    seconds: float
+    requests: int  # responses served, robots.txt excluded
+    max_hits: int  # most requests for any one URL
+    articles: int  # articles this run stored (new ones)
+    peak_rss: int  # bytes, crawl process (largest one when several)
+    peak_tree_rss: int  # bytes, crawl process + extraction workers, sampled
+    returncodes: list[int]
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+# ---------------------------------------------------------------- process memory (Linux /proc)
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                stack.append(child)
+    return found
+
+
+class MemoryWatch:
+    """Samples the peak RSS of crawl processes (and their workers) while they run."""
+
+    def __init__(self, pids: list[int], interval: float = 0.25):
+        self.pids = pids
+        self.interval = interval
+        self.peak = 0  # VmHWM of the largest crawl process
+        self.tree_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in self.pids:
+                self.peak = max(self.peak, _status_kb(pid, "VmHWM") * 1024)
+            tree = sum(
+                _status_kb(p, "VmRSS") for pid in self.pids for p in [pid, *_descendants(pid)]
+            )
+            self.tree_peak = max(self.tree_peak, tree * 1024)
+            self._stop.wait(self.interval)
+
+
+# ---------------------------------------------------------------- databases and crawls
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    name = f"ww_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_conninfo(server_url, dbname=name)
+    try:
+        with db.connect(url) as conn:
+            db.migrate(conn)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def write_config(
+    folder: Path, room: GeneratedNewsroom, base: str, scale: str | None, name: str = "w"
+) -> Path:
+    path = folder / f"{name}.toml"
+    text = room.sources_toml(base)
+    if scale:
+        text += f'\n[scale]\nredis_url = "{scale}"\nkey_prefix = "{folder.name}"\n'
+        text += 'idle_timeout = "10s"\n'
+    path.write_text(text)
+    return path
+
+
+def count_articles(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM wirewatch.articles").fetchone()[0]
+
+
+def crawl(label: str, server: FixtureServer, configs: list[Path], database_url: str) -> Run:
+    server.reset_hits()
+    before = count_articles(database_url)
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "--config", str(c), "crawl"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for c in configs
+    ]
+    with MemoryWatch([p.pid for p in procs]) as memory:
+        outputs = [p.communicate()[0] for p in procs]
+    seconds = time.perf_counter() - started
+    for proc, output in zip(procs, outputs, strict=True):
+        if proc.returncode:
+            print(f"  [{label}] crawl exited {proc.returncode}:\n{output[-3000:]}", file=sys.stderr)
+    hits = Counter({t: n for t, n in server.hits.items() if t != "/robots.txt"})
+    articles = count_articles(database_url) - before
+    return Run(
+        label,
+        seconds,
+        sum(hits.values()),
+        max(hits.values(), default=0),
+        articles,
+        memory.peak,
+        memory.tree_peak,
+        [p.returncode for p in procs],
+    )
+
+
+def cold_and_warm(
+    room: GeneratedNewsroom,
+    server: FixtureServer,
+    folder: Path,
+    server_url: str,
+    *,
+    workers: int,
+    redis_url: str | None,
+    warm: bool,
+) -> list[Run]:
+    label = f"{workers} workers (redis)" if redis_url else "1 process"
+    runs = []
+    with fresh_database(server_url) as url:
+        configs = [
+            write_config(folder, room, server.base_url, redis_url, f"w{i}") for i in range(workers)
+        ]
+        room.publish_fraction(0.99)
+        runs.append(crawl(f"cold, {label}", server, configs, url))
+        if warm:
+            room.set_clock(None)
+            runs.append(crawl(f"warm, {label}", server, configs, url))
+    return runs
+
+
+def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+# ---------------------------------------------------------------- report
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def report(runs: list[Run]) -> None:
+    header = (
+        f"{'run':<26}{'seconds':>9}{'requests':>10}{'pages/s':>9}{'articles':>10}"
+        f"{'new/s':>8}{'max hits':>9}{'peak RSS':>10}{'+workers':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    # articles: new articles stored; new/s: of those, per second of wall time;
+    # peak RSS: the crawl process (VmHWM); +workers: with its extraction
+    # workers, RSS summed (shared pages counted once per process).
+    for r in runs:
+        print(
+            f"{r.label:<26}{r.seconds:>9.1f}{r.requests:>10,}{r.pages_per_second:>9.1f}"
+            f"{r.articles:>10,}{r.articles / r.seconds:>8.1f}{r.max_hits:>9}"
+            f"{mb(r.peak_rss):>10}{mb(r.peak_tree_rss):>10}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--outlets", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="crawl processes for redis")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, help="run only these (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    wanted = set(args.only or SCENARIOS)
+    server_url = os.environ.get("DATABASE_URL") or db.database_url()
+    room = GeneratedNewsroom(args.articles, n_outlets=args.outlets, seed=1)
+    print(
+        f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + wire, "
+        f"{len(room.sites)} sitemap sources; cold run sees 99%, warm run 100%\n"
+    )
+    runs: list[Run] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="wwbench") as tmp,
+        FixtureServer(room, keep_log=False) as server,
+    ):
+        folder = Path(tmp)
+        if wanted & {"cold", "warm"}:
+            runs += cold_and_warm(
+                room, server, folder, server_url, workers=1, redis_url=None, warm="warm" in wanted
+            )
+        if "redis" in wanted:
+            try:
+                runs += cold_and_warm(
+                    room,
+                    server,
+                    folder,
+                    server_url,
+                    workers=args.workers,
+                    redis_url=args.redis_url,
+                    warm=True,
+                )
+            finally:
+                forget_redis_keys(args.redis_url, folder.name)
+    small: Run | None = None
+    if "memory" in wanted:
+        small_room = GeneratedNewsroom(1_000, n_outlets=args.outlets, seed=1)
+        with (
+            tempfile.TemporaryDirectory(prefix="wwbench") as tmp,
+            FixtureServer(small_room, keep_log=False) as server,
+        ):
+            small = cold_and_warm(
+                small_room, server, Path(tmp), server_url, workers=1, redis_url=None, warm=False
+            )[0]
+            small.label = "cold, 1,000 articles"
+            runs.append(small)
+    report(runs)
+    print()
+    by_label = {r.label: r for r in runs}
+    cold = by_label.get("cold, 1 process")
+    warm = by_label.get("warm, 1 process")
+    if cold and warm:
+        share = warm.requests / cold.requests
+        verdict = "ok" if share < 0.05 else "ABOVE TARGET"
+        print(
+            f"warm run fetched {warm.requests:,} of the cold run's {cold.requests:,} requests: "
+            f"{share:.1%} (target < 5%: {verdict})"
+        )
+    rcold = by_label.get(f"cold, {args.workers} workers (redis)")
+    rwarm = by_label.get(f"warm, {args.workers} workers (redis)")
+    if rcold and rwarm:
+        print(
+            f"redis, {args.workers} workers: cold {rcold.pages_per_second:.1f} pages/s, warm "
+            f"{rwarm.requests / rcold.requests:.1%} of cold; most fetches of one URL: "
+            f"{max(rcold.max_hits, rwarm.max_hits)} (1 = no URL fetched twice)"
+        )
+    if cold and small:
+        ratio = cold.peak_rss / small.peak_rss
+        verdict = "ok" if ratio < 1.2 else "ABOVE TARGET"
+        print(
+            f"peak RSS of the crawl process: {mb(small.peak_rss)} at 1,000 articles, "
+            f"{mb(cold.peak_rss)} at {args.articles:,}: x{ratio:.2f} (target < 1.2: {verdict})"
+        )
+    failed = [r.label for r in runs if any(r.returncodes)]
+    if failed:
+        print(f"crawls that exited non-zero: {', '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
