@@ -6,7 +6,9 @@ page's identity across tracking parameters, ``www.``, trailing slashes...)
 and the ones already stored are dropped before they are ever scheduled, so a
 warm run fetches only what is new.  Child listings (a sitemap index's
 sitemaps) are noted for ``ConditionalGetMiddleware``, which revisits them
-when their parent has not changed.
+when their parent has not changed.  Article requests are also let through
+with the "you may not" statuses (401, 403, 451), so that
+``PageGatePipeline`` records such pages as ``blocked`` like challenge pages.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.middlewares.fetch_state import FetchState
+from crawler.outcomes_classify import BLOCKED_STATUSES
 from crawler.urls import url_key
 
 log = logging.getLogger(__name__)
 
 SKIPPED_STAT = "wirewatch/skipped_known"
+WALL_STATUSES = sorted(BLOCKED_STATUSES)
 
 
 def is_article_request(entry: Any) -> bool:
@@ -85,7 +89,11 @@ class KnownArticlesMiddleware:
             if is_listing_request(entry):
                 children.append(entry.url)
                 yield entry
-            elif self.skip_known and is_article_request(entry):
+            elif is_article_request(entry):
+                entry.meta.setdefault("handle_httpstatus_list", WALL_STATUSES)
+                if not self.skip_known:
+                    yield entry
+                    continue
                 batch.append(entry)
                 if len(batch) >= self.batch_size:
                     for request in await self._unknown(batch):
