@@ -81,6 +81,9 @@ def read_page(
     Raises ``CursorError`` (exit 2) for a cursor this database never handed out.
     """
     with conn.transaction():
+        # A page is an index walk that stops after ``limit`` rows: parallel
+        # workers only add their start-up time to it.
+        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         last_seq = _check_cursor(conn, after)
         statement = sql.SQL(Q.feed_page).format(
             match_join=match_join or sql.SQL(""), match=match.sql

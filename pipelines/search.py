@@ -122,12 +122,24 @@ def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Con
 MATCH_ALL = Condition(sql.SQL("true"), {})
 
 
+# Up to this many matching articles, collecting them from the index first is
+# cheaper than walking the newest stories and testing each one.
+INDEX_FIRST_BELOW = 5000
+
+
 def search(
     conn: psycopg.Connection, query: str, *, limit: int = 20, all_copies: bool = False
 ) -> list[dict[str, Any]]:
     """Stories (or, with ``all_copies``, articles) matching ``query``, newest first."""
     condition = compile_query(conn, query)
-    statement = sql.SQL(Q.search_articles if all_copies else Q.search_stories).format(
-        match=condition.sql
-    )
-    return conn.execute(statement, {**condition.params, "limit": limit}).fetchall()
+    params = {**condition.params, "limit": limit, "probe": INDEX_FIRST_BELOW}
+    with conn.transaction():
+        found = conn.execute(
+            sql.SQL(Q.search_probe).format(match=condition.sql), params
+        ).fetchone()["n"]
+        if found < INDEX_FIRST_BELOW:
+            query_sql = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
+        else:
+            query_sql = Q.search_articles if all_copies else Q.search_stories
+        statement = sql.SQL(query_sql).format(match=condition.sql)
+        return conn.execute(statement, params).fetchall()

@@ -204,3 +204,18 @@ def test_the_index_folds_text_as_alert_matching_does(conn: psycopg.Connection, t
     assert conn.execute("SELECT wirewatch_feed.fold(%s) AS f", (text,)).fetchone()["f"] == fold(
         text
     )
+
+
+@pytest.mark.parametrize("all_copies", [False, True])
+def test_both_search_plans_give_the_same_answer(
+    conn: psycopg.Connection,
+    newsroom: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    all_copies: bool,
+) -> None:
+    queries = ["taliban", "sanction*", '"denied holding talks"', "title:taliban OR source:tass"]
+    index_first = [search(conn, q, all_copies=all_copies) for q in queries]
+    monkeypatch.setattr("pipelines.search.INDEX_FIRST_BELOW", 0)  # always walk newest first
+    walked = [search(conn, q, all_copies=all_copies) for q in queries]
+    assert walked == index_first
+    assert all(index_first)

@@ -34,6 +34,40 @@ ORDER BY c.seq DESC
 OFFSET %(n)s
 LIMIT 1;
 
+-- Search has two plans, chosen by pipelines.search from a bounded count of
+-- matches: walk stories newest first and test each (fast when matches are
+-- many), or collect the matches from the full-text index first (fast when
+-- they are few).  The planner's own estimate for a rare word is far too high
+-- on a large archive, which made it walk hundreds of thousands of stories.
+
+-- name: search_probe
+SELECT count(*) AS n FROM (
+    SELECT 1 FROM wirewatch_feed.articles a WHERE {match} LIMIT %(probe)s
+) AS found;
+
+-- name: search_stories_indexed
+WITH hits AS MATERIALIZED (
+    SELECT a.article_id FROM wirewatch_feed.articles a WHERE {match}
+)
+SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
+       s.language, s.copies, s.outlets, coalesce(s.summary, left(s.text, 400)) AS summary
+FROM hits
+JOIN wirewatch_feed.stories s ON s.canonical_article_id = hits.article_id
+WHERE s.merged_into IS NULL
+ORDER BY s.first_seen DESC, s.story_id DESC
+LIMIT %(limit)s;
+
+-- name: search_articles_indexed
+WITH hits AS MATERIALIZED (
+    SELECT a.article_id FROM wirewatch_feed.articles a WHERE {match}
+)
+SELECT a.article_id, a.story_id, a.title, a.url, a.outlet, a.source, a.published,
+       a.first_seen, a.language, coalesce(a.summary, left(a.text, 400)) AS summary
+FROM hits
+JOIN wirewatch_feed.articles a ON a.article_id = hits.article_id
+ORDER BY a.first_seen DESC, a.article_id DESC
+LIMIT %(limit)s;
+
 -- name: search_stories
 -- Stories whose canonical copy matches, newest first.
 SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
