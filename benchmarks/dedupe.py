@@ -387,7 +387,7 @@ def run_db(args: argparse.Namespace) -> None:
             fps = [fingerprint(t) for t in texts]
             table = KeyTable()
             table.add(0, fps)
-            candidates = candidate_pairs(*table.arrays())
+            candidates = candidate_pairs(table)
             sims = pair_similarities(candidates, lambda n, t=texts: Shingled(t[n]))
             roots = choose_clusters(size, candidates, sims)
             prepared_s = time.perf_counter() - t0

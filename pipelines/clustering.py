@@ -42,6 +42,7 @@ class KeyTable:
     def __init__(self) -> None:
         self._docs: list[np.ndarray] = []
         self._keys: list[np.ndarray] = []
+        self._end = 0
 
     def add(self, first_doc: int, fingerprints: Sequence[Fingerprint]) -> None:
         """Add the fingerprints of documents ``first_doc``, ``first_doc + 1``, ..."""
@@ -50,16 +51,35 @@ class KeyTable:
 
     def add_flat(self, first_doc: int, counts: np.ndarray, keys: np.ndarray) -> None:
         """Add documents from :func:`flat_keys` output."""
+        self._end = max(self._end, first_doc + len(counts))
         docs = np.arange(first_doc, first_doc + len(counts), dtype=np.int32)
         self._docs.append(np.repeat(docs, counts))
         self._keys.append(keys)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._docs:
-            return np.empty(0, np.int32), np.empty(0, np.int64)
-        docs, keys = np.concatenate(self._docs), np.concatenate(self._keys)
-        self._docs, self._keys = [docs], [keys]
-        return docs, keys
+    def __len__(self) -> int:
+        return sum(len(k) for k in self._keys)
+
+    @property
+    def documents(self) -> int:
+        """One more than the highest document number added."""
+        return self._end
+
+    def part(self, part: int, parts: int) -> tuple[np.ndarray, np.ndarray]:
+        """(docs, keys) of the keys whose low bits are ``part`` (of ``parts``, a power of 2).
+
+        Equal keys always fall in the same part; taking the parts one at a
+        time never copies the whole table.
+        """
+        if parts == 1:
+            chosen = [slice(None)] * len(self._keys)
+        else:
+            chosen = [(k & (parts - 1)) == part for k in self._keys]
+        docs = [d[c] for d, c in zip(self._docs, chosen, strict=True)]
+        keys = [k[c] for k, c in zip(self._keys, chosen, strict=True)]
+        return (
+            np.concatenate([np.empty(0, np.int32), *docs]),
+            np.concatenate([np.empty(0, np.int64), *keys]),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,8 +130,7 @@ def _run_pairs(
 
 
 def candidate_pairs(
-    docs: np.ndarray,
-    keys: np.ndarray,
+    table: KeyTable,
     neighbours: int = RUN_NEIGHBOURS,
     limit: int = CANDIDATES,
     keys_per_pass: int = 2_000_000,
@@ -124,21 +143,17 @@ def candidate_pairs(
     bits: equal keys fall in one pass), which bounds the temporary memory.
     """
     empty = Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
-    if len(keys) < 2:
+    total = len(table)
+    if total < 2:
         return empty
-    passes = 1 << max(0, int(np.ceil(np.log2(len(keys) / keys_per_pass))))
-    n = int(docs.max()) + 1
+    passes = 1 << max(0, int(np.ceil(np.log2(total / keys_per_pass))))
+    n = table.documents
     # Distinct pairs so far: code = later * n + earlier, summed weight, keys shared.
     codes = np.empty(0, np.int64)
     score = np.empty(0, np.float64)
     shared = np.empty(0, np.int64)
     for part in range(passes):
-        if passes == 1:
-            later, earlier, weights = _run_pairs(docs, keys, neighbours)
-        else:
-            chosen = (keys & (passes - 1)) == part
-            later, earlier, weights = _run_pairs(docs[chosen], keys[chosen], neighbours)
-            del chosen
+        later, earlier, weights = _run_pairs(*table.part(part, passes), neighbours)
         keep = later != earlier  # one document listing a key twice
         pair_codes = later[keep].astype(np.int64) * n + earlier[keep]
         del later, earlier
@@ -230,6 +245,6 @@ def cluster(texts: Sequence[str]) -> np.ndarray:
     prepared = [Shingled(t) for t in texts]
     table = KeyTable()
     table.add(0, [p.fingerprint() for p in prepared])
-    candidates = candidate_pairs(*table.arrays())
+    candidates = candidate_pairs(table)
     sims = pair_similarities(candidates, prepared.__getitem__)
     return choose_clusters(len(texts), candidates, sims)

@@ -43,7 +43,7 @@ def test_many_identical_copies_keep_candidate_work_bounded() -> None:
     text = article(4)
     table = KeyTable()
     table.add(0, [fingerprint(text)] * 300)
-    pairs = candidate_pairs(*table.arrays())
+    pairs = candidate_pairs(table)
     per_doc = np.bincount(pairs.later, minlength=300)
     assert per_doc.max() <= CANDIDATES
     assert (pairs.earlier < pairs.later).all()

@@ -267,7 +267,7 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
             ),
         )
         fingerprinted = time.perf_counter()
-        candidates = candidate_pairs(*table.arrays())
+        candidates = candidate_pairs(table)
         del table
         parts = pool.imap(_similarity_chunk, _pair_chunks(index, candidates))
         sims = np.concatenate([np.empty(0), *parts])
