@@ -43,7 +43,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from pipelines import db, feed
-from pipelines.search import compile_query, search
+from pipelines.search import search
 
 DB_NAME = "ww_bench_feed"
 SYLLABLES = [
@@ -357,13 +357,11 @@ def report(url: str, args: argparse.Namespace) -> None:
                     )
                 )
             for label, term in (("rare", rare), ("common", terms["common (~20%)"])):
-                match = compile_query(reader, term)
+                where = feed.story_filter(reader, term)
                 checks.append(
                     (
                         f"cursor page of up to 1,000 changes (--query {label} term, start)",
-                        lambda m=match: feed.read_page(
-                            reader, 0, 1000, m, match_join=feed.story_match_join()
-                        ),
+                        lambda w=where: feed.read_page(reader, 0, 1000, w),
                     )
                 )
             print(f"\nlatency, ms, warm ({args.repeat} runs):  median    p95    max")
@@ -394,7 +392,9 @@ def main() -> int:
     server_url = start_server(args)
     drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
     with psycopg.connect(server_url, autocommit=True) as admin:
-        exists = admin.execute("SELECT FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone()
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
+        ).fetchone()
         if exists and not args.keep:
             admin.execute(drop)
             exists = None

@@ -21,7 +21,7 @@ from psycopg import sql
 from pipelines import db
 from pipelines.cursor import START, check_not_ahead
 from pipelines.queries import Q
-from pipelines.search import MATCH_ALL, Condition
+from pipelines.search import INDEX_FIRST_BELOW, Condition, compile_query, count_matches
 
 log = logging.getLogger(__name__)
 
@@ -68,27 +68,64 @@ def reader_connection(url: str | None = None) -> psycopg.Connection:
     return conn
 
 
+@dataclass(frozen=True)
+class StoryFilter:
+    """Only the changes of stories whose canonical copy matches ``condition``.
+
+    ``index_first``: the query matches few articles, so collect them from the
+    full-text index and then find their changes; otherwise walk the change
+    log and test each story (a rare word would make that walk the whole log).
+    """
+
+    condition: Condition
+    index_first: bool
+
+    def clauses(self) -> dict[str, sql.Composable]:
+        if self.index_first:
+            return {
+                "hits": sql.SQL(
+                    "WITH hits AS MATERIALIZED ("
+                    "SELECT a.article_id FROM wirewatch_feed.articles a WHERE {})"
+                ).format(self.condition.sql),
+                "story_filter": sql.SQL("JOIN hits ON hits.article_id = s.canonical_article_id"),
+            }
+        return {
+            "hits": sql.SQL(""),
+            "story_filter": sql.SQL(
+                "JOIN wirewatch_feed.articles a ON a.article_id = s.canonical_article_id AND ({})"
+            ).format(self.condition.sql),
+        }
+
+
+def story_filter(conn: psycopg.Connection, query: str) -> StoryFilter:
+    """Parse ``query`` (exit 2 when malformed) and pick how to apply it."""
+    condition = compile_query(conn, query)
+    return StoryFilter(condition, count_matches(conn, condition) < INDEX_FIRST_BELOW)
+
+
+def _format(template: str, where: StoryFilter | None) -> tuple[sql.Composed, dict[str, Any]]:
+    if where is None:
+        return sql.SQL(template).format(hits=sql.SQL(""), story_filter=sql.SQL("")), {}
+    return sql.SQL(template).format(**where.clauses()), where.condition.params
+
+
 def read_page(
     conn: psycopg.Connection,
     after: int = START,
     limit: int = PAGE_SIZE,
-    match: Condition = MATCH_ALL,
-    *,
-    match_join: sql.Composable | None = None,
+    where: StoryFilter | None = None,
 ) -> Page:
-    """The next ``limit`` changes after ``after`` (matching ``match``), oldest first.
+    """The next ``limit`` changes after ``after`` (of stories ``where`` matches), oldest first.
 
     Raises ``CursorError`` (exit 2) for a cursor this database never handed out.
     """
+    statement, params = _format(Q.feed_page, where)
     with conn.transaction():
         # A page is an index walk that stops after ``limit`` rows: parallel
         # workers only add their start-up time to it.
         conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         last_seq = _check_cursor(conn, after)
-        statement = sql.SQL(Q.feed_page).format(
-            match_join=match_join or sql.SQL(""), match=match.sql
-        )
-        rows = conn.execute(statement, {**match.params, "after": after, "limit": limit}).fetchall()
+        rows = conn.execute(statement, {**params, "after": after, "limit": limit}).fetchall()
         if len(rows) == limit:
             return Page(rows, rows[-1]["seq"])
         # Everything up to last_seq is visible in this snapshot and was scanned.
@@ -107,17 +144,11 @@ def check_cursor(conn: psycopg.Connection, cursor: int) -> None:
         _check_cursor(conn, cursor)
 
 
-def story_match_join() -> sql.Composable:
-    """Join the canonical article as ``a``, the row a query condition tests."""
-    return sql.SQL("JOIN wirewatch_feed.articles a ON a.article_id = s.canonical_article_id")
-
-
-def latest_start(conn: psycopg.Connection, n: int, match: Condition = MATCH_ALL) -> int:
+def latest_start(conn: psycopg.Connection, n: int, where: StoryFilter | None = None) -> int:
     """The cursor after which exactly the last ``n`` (matching) changes follow."""
-    join = story_match_join() if match is not MATCH_ALL else sql.SQL("")
-    statement = sql.SQL(Q.feed_latest_position).format(match_join=join, match=match.sql)
+    statement, params = _format(Q.feed_latest_position, where)
     with conn.transaction():
-        row = conn.execute(statement, {**match.params, "n": n}).fetchone()
+        row = conn.execute(statement, {**params, "n": n}).fetchone()
     return row["seq"] if row else START
 
 
@@ -126,16 +157,15 @@ def iter_changes(
     after: int = START,
     *,
     limit: int | None = None,
-    match: Condition = MATCH_ALL,
+    where: StoryFilter | None = None,
     page_size: int = PAGE_SIZE,
 ) -> Iterator[dict[str, Any]]:
     """All changes after ``after`` that are readable now (at most ``limit``), page by page."""
-    join = story_match_join() if match is not MATCH_ALL else None
     remaining = limit
     cursor = after
     while remaining is None or remaining > 0:
         size = page_size if remaining is None else min(page_size, remaining)
-        page = read_page(conn, cursor, size, match, match_join=join)
+        page = read_page(conn, cursor, size, where)
         yield from page.changes
         if remaining is not None:
             remaining -= len(page.changes)
@@ -149,7 +179,7 @@ def follow(
     after: int,
     emit: Callable[[dict[str, Any]], None],
     *,
-    match: Condition = MATCH_ALL,
+    where: StoryFilter | None = None,
     poll_seconds: float = 5.0,
     stop: Callable[[], bool] = lambda: False,
 ) -> None:
@@ -159,13 +189,12 @@ def follow(
     in case a notification was lost (the listening connection dropped, or the
     notification queue overflowed): the change log, not NOTIFY, is the truth.
     """
-    join = story_match_join() if match is not MATCH_ALL else None
     cursor = after
     with db.connect(url, autocommit=True) as listener, reader_connection(url) as reader:
         listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         while not stop():
             while True:
-                page = read_page(reader, cursor, PAGE_SIZE, match, match_join=join)
+                page = read_page(reader, cursor, PAGE_SIZE, where)
                 for change in page.changes:
                     if stop():
                         return

@@ -119,12 +119,18 @@ def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Con
     return translate(tree, alias, configs)
 
 
-MATCH_ALL = Condition(sql.SQL("true"), {})
-
-
 # Up to this many matching articles, collecting them from the index first is
 # cheaper than walking the newest stories and testing each one.
 INDEX_FIRST_BELOW = 5000
+
+
+def count_matches(conn: psycopg.Connection, condition: Condition) -> int:
+    """How many articles match, counting no further than INDEX_FIRST_BELOW."""
+    with conn.transaction():
+        return conn.execute(
+            sql.SQL(Q.search_probe).format(match=condition.sql),
+            {**condition.params, "probe": INDEX_FIRST_BELOW},
+        ).fetchone()["n"]
 
 
 def search(
@@ -132,12 +138,9 @@ def search(
 ) -> list[dict[str, Any]]:
     """Stories (or, with ``all_copies``, articles) matching ``query``, newest first."""
     condition = compile_query(conn, query)
-    params = {**condition.params, "limit": limit, "probe": INDEX_FIRST_BELOW}
+    params = {**condition.params, "limit": limit}
     with conn.transaction():
-        found = conn.execute(
-            sql.SQL(Q.search_probe).format(match=condition.sql), params
-        ).fetchone()["n"]
-        if found < INDEX_FIRST_BELOW:
+        if count_matches(conn, condition) < INDEX_FIRST_BELOW:
             query_sql = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
         else:
             query_sql = Q.search_articles if all_copies else Q.search_stories

@@ -67,9 +67,15 @@ def test_limit_and_latest(conn: psycopg.Connection, capsys: pytest.CaptureFixtur
     assert [c["story_id"] for c in feed_lines(capsys, "--latest", "50")] == stories
 
 
+@pytest.mark.parametrize("plan", ["index first", "walk the log"])
 def test_query_narrows_the_feed_to_matching_stories(
-    conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+    conn: psycopg.Connection,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    plan: str,
 ) -> None:
+    if plan == "walk the log":
+        monkeypatch.setattr("pipelines.feed.INDEX_FIRST_BELOW", 0)
     quake = story_with_copies(
         conn, "Quake hits coast", "An earthquake.", ["w.example", "x.example"]
     )

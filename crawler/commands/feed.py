@@ -26,7 +26,6 @@ from pipelines import db, feed
 from pipelines.atom import feed_info, render_atom
 from pipelines.cursor import parse_cursor
 from pipelines.export import CsvWriter, jsonl_line
-from pipelines.search import MATCH_ALL, Condition, compile_query
 
 NAME = "feed"
 HELP = "print changes after a cursor as JSON Lines, Atom or CSV (--follow to keep going)"
@@ -111,12 +110,12 @@ def run(args: argparse.Namespace) -> int:
     url = db.database_url()
     db.ensure_migrated(url)
     with feed.reader_connection(url) as conn:
-        match = compile_query(conn, args.query) if args.query else MATCH_ALL
+        where = feed.story_filter(conn, args.query) if args.query else None
         if args.latest:
-            after = feed.latest_start(conn, args.latest, match)
+            after = feed.latest_start(conn, args.latest, where)
         if args.follow:
-            return _follow(url, conn, after, match, args)
-        changes = feed.iter_changes(conn, after, limit=args.limit, match=match)
+            return _follow(url, conn, after, where, args)
+        changes = feed.iter_changes(conn, after, limit=args.limit, where=where)
         with _atomic_output(args.output) as out:
             if args.format == "atom":
                 info = feed_info(args.query, args.feed_url)
@@ -133,7 +132,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _follow(
-    url: str, conn: psycopg.Connection, after: int, match: Condition, args: argparse.Namespace
+    url: str,
+    conn: psycopg.Connection,
+    after: int,
+    where: feed.StoryFilter | None,
+    args: argparse.Namespace,
 ) -> int:
     feed.check_cursor(conn, after)  # a bad cursor fails now, not after the first wait
     printed = 0
@@ -155,7 +158,7 @@ def _follow(
         url,
         after,
         emit,
-        match=match,
+        where=where,
         poll_seconds=args.poll,
         stop=lambda: args.limit is not None and printed >= args.limit,
     )

@@ -1,13 +1,15 @@
 -- The feed for downstream tools: cursor pages and search.  Every query
 -- reads through the public views of schema wirewatch_feed, so the CLI uses the
--- same contract as any other consumer.  {match_join} / {match} are filled by
--- pipelines.search with composed SQL whose values are bound parameters.
+-- same contract as any other consumer.  {hits} / {story_filter} / {match} are
+-- filled by pipelines.feed and pipelines.search with composed SQL whose values
+-- are bound parameters.
 
 -- name: feed_position
 -- The newest cursor handed out (committed); no valid cursor is beyond it.
 SELECT last_seq FROM wirewatch_feed.feed_head();
 
 -- name: feed_page
+{hits}
 SELECT c.cursor, c.kind, c.story_id, c.article_id,
        s.title, ca.title AS article_title, ca.url, ca.outlet, ca.source,
        ca.published, ca.first_seen, c.changed_at, s.language, s.copies, s.outlets,
@@ -15,21 +17,20 @@ SELECT c.cursor, c.kind, c.story_id, c.article_id,
        s.merged_into, c.seq
 FROM wirewatch_feed.changes c
 JOIN wirewatch_feed.stories s ON s.story_id = c.story_id
+{story_filter}
 LEFT JOIN wirewatch_feed.articles ca ON ca.article_id = c.article_id
 LEFT JOIN wirewatch_feed.copies cp ON cp.article_id = c.article_id AND cp.story_id = c.story_id
-{match_join}
 WHERE c.seq > %(after)s
-  AND {match}
 ORDER BY c.seq
 LIMIT %(limit)s;
 
 -- name: feed_latest_position
 -- Where to start so that the last %(n)s (matching) changes follow.
+{hits}
 SELECT c.seq
 FROM wirewatch_feed.changes c
 JOIN wirewatch_feed.stories s ON s.story_id = c.story_id
-{match_join}
-WHERE {match}
+{story_filter}
 ORDER BY c.seq DESC
 OFFSET %(n)s
 LIMIT 1;
