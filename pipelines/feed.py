@@ -21,7 +21,7 @@ from psycopg import sql
 from pipelines import db
 from pipelines.cursor import START, check_not_ahead
 from pipelines.queries import Q
-from pipelines.search import INDEX_FIRST_BELOW, Condition, compile_query, count_matches
+from pipelines.search import Condition, compile_query, index_first
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class StoryFilter:
 def story_filter(conn: psycopg.Connection, query: str) -> StoryFilter:
     """Parse ``query`` (exit 2 when malformed) and pick how to apply it."""
     condition = compile_query(conn, query)
-    return StoryFilter(condition, count_matches(conn, condition) < INDEX_FIRST_BELOW)
+    return StoryFilter(condition, index_first(conn, condition))
 
 
 def _format(template: str, where: StoryFilter | None) -> tuple[sql.Composed, dict[str, Any]]:

@@ -122,15 +122,31 @@ def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Con
 # Up to this many matching articles, collecting them from the index first is
 # cheaper than walking the newest stories and testing each one.
 INDEX_FIRST_BELOW = 5000
+# From this many estimated matches the estimate is trusted without counting:
+# PostgreSQL's statistics know the common words well, and only those.
+SURELY_MANY = 50_000
 
 
-def count_matches(conn: psycopg.Connection, condition: Condition) -> int:
-    """How many articles match, counting no further than INDEX_FIRST_BELOW."""
+def index_first(conn: psycopg.Connection, condition: Condition) -> bool:
+    """Whether few enough articles match to collect them from the index first.
+
+    The planner's estimate decides for common words; for the rest (a word
+    missing from the statistics gets a small default estimate, right or wrong)
+    the matches are counted through the index, up to INDEX_FIRST_BELOW.
+    """
+    probe = sql.SQL("SELECT 1 FROM wirewatch_feed.articles a WHERE {}").format(condition.sql)
     with conn.transaction():
-        return conn.execute(
+        plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + probe, condition.params)
+        if plan.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"] >= SURELY_MANY:
+            return False
+        # Through the full-text index, never a scan that reads (and unpacks)
+        # every article's vector until enough of them match.
+        conn.execute("SET LOCAL enable_seqscan = off")
+        found = conn.execute(
             sql.SQL(Q.search_probe).format(match=condition.sql),
             {**condition.params, "probe": INDEX_FIRST_BELOW},
         ).fetchone()["n"]
+    return found < INDEX_FIRST_BELOW
 
 
 def search(
@@ -140,7 +156,7 @@ def search(
     condition = compile_query(conn, query)
     params = {**condition.params, "limit": limit}
     with conn.transaction():
-        if count_matches(conn, condition) < INDEX_FIRST_BELOW:
+        if index_first(conn, condition):
             query_sql = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
         else:
             query_sql = Q.search_articles if all_copies else Q.search_stories

@@ -75,7 +75,7 @@ def test_query_narrows_the_feed_to_matching_stories(
     plan: str,
 ) -> None:
     if plan == "walk the log":
-        monkeypatch.setattr("pipelines.feed.INDEX_FIRST_BELOW", 0)
+        monkeypatch.setattr("pipelines.search.INDEX_FIRST_BELOW", 0)
     quake = story_with_copies(
         conn, "Quake hits coast", "An earthquake.", ["w.example", "x.example"]
     )

@@ -47,27 +47,29 @@ SELECT count(*) AS n FROM (
 ) AS found;
 
 -- name: search_stories_indexed
+-- The matches are few: collect them (and only then sort), so the planner
+-- cannot choose to walk all stories in date order looking for them.
 WITH hits AS MATERIALIZED (
-    SELECT a.article_id FROM wirewatch_feed.articles a WHERE {match}
+    SELECT s.story_id, s.first_seen
+    FROM wirewatch_feed.articles a
+    JOIN wirewatch_feed.stories s ON s.canonical_article_id = a.article_id
+    WHERE s.merged_into IS NULL AND {match}
 )
 SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
        s.language, s.copies, s.outlets, coalesce(s.summary, left(s.text, 400)) AS summary
-FROM hits
-JOIN wirewatch_feed.stories s ON s.canonical_article_id = hits.article_id
-WHERE s.merged_into IS NULL
-ORDER BY s.first_seen DESC, s.story_id DESC
-LIMIT %(limit)s;
+FROM (SELECT story_id FROM hits ORDER BY first_seen DESC, story_id DESC LIMIT %(limit)s) AS top
+JOIN wirewatch_feed.stories s ON s.story_id = top.story_id
+ORDER BY s.first_seen DESC, s.story_id DESC;
 
 -- name: search_articles_indexed
 WITH hits AS MATERIALIZED (
-    SELECT a.article_id FROM wirewatch_feed.articles a WHERE {match}
+    SELECT a.article_id, a.first_seen FROM wirewatch_feed.articles a WHERE {match}
 )
 SELECT a.article_id, a.story_id, a.title, a.url, a.outlet, a.source, a.published,
        a.first_seen, a.language, coalesce(a.summary, left(a.text, 400)) AS summary
-FROM hits
-JOIN wirewatch_feed.articles a ON a.article_id = hits.article_id
-ORDER BY a.first_seen DESC, a.article_id DESC
-LIMIT %(limit)s;
+FROM (SELECT article_id FROM hits ORDER BY first_seen DESC, article_id DESC LIMIT %(limit)s) AS top
+JOIN wirewatch_feed.articles a ON a.article_id = top.article_id
+ORDER BY a.first_seen DESC, a.article_id DESC;
 
 -- name: search_stories
 -- Stories whose canonical copy matches, newest first.
