@@ -27,6 +27,7 @@ databases (else the embedded PostgreSQL), and for ``redis`` a Redis server
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import subprocess
 import sys
@@ -61,6 +62,7 @@ class Run:
     peak_rss: int  # bytes, crawl process (largest one when several)
     peak_tree_rss: int  # bytes, crawl process + extraction workers, sampled
     returncodes: list[int]
+    outcomes: Counter[str]  # crawl_errors of the run by kind (walls, failures...)
 
     @property
     def pages_per_second(self) -> float:
@@ -162,9 +164,15 @@ def count_articles(database_url: str) -> int:
         return conn.execute("SELECT count(*) FROM wirewatch.articles").fetchone()[0]
 
 
+def max_error_id(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM wirewatch.crawl_errors").fetchone()[0]
+
+
 def crawl(label: str, server: FixtureServer, configs: list[Path], database_url: str) -> Run:
     server.reset_hits()
     before = count_articles(database_url)
+    errors_before = max_error_id(database_url)
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
     procs = [
@@ -185,6 +193,15 @@ def crawl(label: str, server: FixtureServer, configs: list[Path], database_url: 
             print(f"  [{label}] crawl exited {proc.returncode}:\n{output[-3000:]}", file=sys.stderr)
     hits = Counter({t: n for t, n in server.hits.items() if t != "/robots.txt"})
     articles = count_articles(database_url) - before
+    with psycopg.connect(database_url) as conn:
+        outcomes = Counter(
+            dict(
+                conn.execute(
+                    "SELECT kind, count(*) FROM wirewatch.crawl_errors WHERE id > %s GROUP BY kind",
+                    (errors_before,),
+                ).fetchall()
+            )
+        )
     return Run(
         label,
         seconds,
@@ -194,6 +211,7 @@ def crawl(label: str, server: FixtureServer, configs: list[Path], database_url: 
         memory.peak,
         memory.tree_peak,
         [p.returncode for p in procs],
+        outcomes,
     )
 
 
@@ -219,6 +237,20 @@ def cold_and_warm(
             room.set_clock(None)
             runs.append(crawl(f"warm, {label}", server, configs, url))
     return runs
+
+
+def override_settings(folder: Path, assignments: list[str]) -> None:
+    """Crawls in child processes use the project's settings with these changed."""
+    lines = ["from crawler.settings import *  # noqa: F403"]
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        lines.append(f"{name.strip()} = {ast.literal_eval(value.strip())!r}")
+    (folder / "wwbench_settings.py").write_text("\n".join(lines) + "\n")
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "wwbench_settings"
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(folder), os.environ.get("PYTHONPATH")])
+    )
+    print(f"settings changed: {', '.join(assignments)}")
 
 
 def forget_redis_keys(redis_url: str, prefix: str) -> None:
@@ -253,6 +285,10 @@ def report(runs: list[Run]) -> None:
             f"{r.articles:>10,}{r.articles / r.seconds:>8.1f}{r.max_hits:>9}"
             f"{mb(r.peak_rss):>10}{mb(r.peak_tree_rss):>10}"
         )
+    for r in runs:
+        if r.outcomes:
+            kinds = ", ".join(f"{kind} {n:,}" for kind, n in r.outcomes.most_common())
+            print(f"  {r.label}: pages not stored: {kinds}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,7 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", choices=SCENARIOS, help="run only these (repeatable)"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting for the crawls, a Python literal (repeatable)",
+    )
     args = parser.parse_args(argv)
+    settings_dir = tempfile.TemporaryDirectory(prefix="wwbench-settings")
+    if args.set:
+        override_settings(Path(settings_dir.name), args.set)
     wanted = set(args.only or SCENARIOS)
     server_url = os.environ.get("DATABASE_URL") or db.database_url()
     room = GeneratedNewsroom(args.articles, n_outlets=args.outlets, seed=1)
