@@ -121,7 +121,7 @@ def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Con
 
 # Up to this many matching articles, collecting them from the index first is
 # cheaper than walking the newest stories and testing each one.
-INDEX_FIRST_BELOW = 5000
+INDEX_FIRST_BELOW = 20_000
 # From this many estimated matches the estimate is trusted without counting:
 # PostgreSQL's statistics know the common words well, and only those.
 SURELY_MANY = 50_000
