@@ -333,9 +333,10 @@ def report(url: str, args: argparse.Namespace) -> None:
                 ).fetchall(),
             ),
             (
-                f"latest 50 copies of {outlet}",
+                f"latest 50 articles (copies) of {outlet}",
                 lambda: conn.execute(
-                    "SELECT * FROM wirewatch_feed.copies WHERE outlet = %s"
+                    "SELECT article_id, story_id, title, url, first_seen"
+                    " FROM wirewatch_feed.articles WHERE outlet = %s"
                     " ORDER BY first_seen DESC LIMIT 50",
                     (outlet,),
                 ).fetchall(),
