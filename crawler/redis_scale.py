@@ -226,9 +226,19 @@ class SharedScheduler(Scheduler):
         if slot is not None:
             slot.nextcall.schedule()
 
+    # As scrapy-redis's, without the ``spider`` argument newer Scrapy deprecates.
+    def enqueue_request(self, request: scrapy.Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
     def next_request(self) -> scrapy.Request | None:
-        request = super().next_request()
+        request = self.queue.pop(self.idle_before_close)
         if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
             self.idle_since = None
         return request
 

@@ -35,6 +35,11 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Depth-first order keeps memory flat: a listing's articles are fetched
 # before the next listing's URLs pile up in the scheduler.
 DEPTH_PRIORITY = 0
+# Bytes of downloaded pages waiting for the item pipelines (extraction is the
+# bottleneck).  Scrapy's 5 MB lets thousands of pages queue up per crawler;
+# 250 kB keeps a crawl's memory flat from 1,000 to 10,000 articles at the
+# same speed (benchmarks/crawl.py).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
 
 # Polite, incremental fetching (crawler/middlewares): Retry-After and per-domain
 # backoff extend RetryMiddleware; listings are fetched conditionally (580 sits
