@@ -117,6 +117,9 @@ class Daemon:
         self.state_lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(options.max_concurrent_crawls)
         self.children: dict[str, subprocess.Popen[bytes]] = {}
+        # Children already asked to stop: Scrapy takes a second SIGTERM as
+        # "force an unclean shutdown", which would leave their runs half-recorded.
+        self.terminated: set[int] = set()
         self.stopping = threading.Event()
         self.killing = False
         self.scheduler: BackgroundScheduler | None = None
@@ -599,11 +602,13 @@ class Daemon:
 
     def _signal_children(self, signum: int) -> None:
         with self.state_lock:
-            children = list(self.children.values())
+            children = [c for c in self.children.values() if c.poll() is None]
+            if signum == signal.SIGTERM:
+                children = [c for c in children if c.pid not in self.terminated]
+                self.terminated.update(c.pid for c in children)
         for child in children:
-            if child.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    child.send_signal(signum)
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
 
 
 def housekeeping(conn: psycopg.Connection, config: Config, options: ScheduleOptions) -> str:
