@@ -70,6 +70,7 @@ idle_timeout = "3s"
     return path
 
 
+@pytest.mark.slow
 def test_two_workers_store_every_article_once_and_fetch_no_url_twice(
     redis_prefix: str, tmp_path: Path, db_url: str
 ) -> None:
@@ -91,7 +92,9 @@ def test_two_workers_store_every_article_once_and_fetch_no_url_twice(
             for config in configs
         ]
         outputs = [worker.communicate(timeout=180)[0] for worker in workers]
-        assert [worker.returncode for worker in workers] == [0, 0], outputs
+        # Shown in full on failure (an assertion message would be truncated).
+        print(*outputs, sep="\n---- next worker ----\n")
+        assert [worker.returncode for worker in workers] == [0, 0]
         assert all("Traceback" not in output for output in outputs), outputs
 
         requests = [r for r in server.log if r.target != "/robots.txt"]
