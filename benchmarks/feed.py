@@ -250,6 +250,36 @@ def trigger_cost(conn: psycopg.Connection, stories: int) -> tuple[float, float]:
     return without, write(ids[stories * 3 :])
 
 
+def bulk_transaction_cost(conn: psycopg.Connection, skip: int, n: int) -> tuple[float, float]:
+    """Seconds to write ``n`` stories (each with its first copy) in ONE transaction,
+    and of those the COMMIT, where the feed numbers and announces the changes."""
+    ids = [
+        r["id"]
+        for r in conn.execute(
+            "SELECT id FROM articles ORDER BY id DESC OFFSET %s LIMIT %s", (skip, n)
+        )
+    ]
+    conn.execute("DELETE FROM feed_changes WHERE article_id = ANY(%s)", (ids,))
+    conn.execute("DELETE FROM story_copies WHERE article_id = ANY(%s)", (ids,))
+    conn.commit()
+    started = time.perf_counter()
+    for article in ids:
+        story = conn.execute(
+            "INSERT INTO stories (canonical_article_id, title) VALUES (%s, 't') RETURNING id",
+            (article,),
+        ).fetchone()["id"]
+        conn.execute(
+            """INSERT INTO story_copies (article_id, story_id, similarity, words,
+                                         band_keys, fingerprint_version)
+               VALUES (%s, %s, 1.0, 300, '{}', 1)""",
+            (article, story),
+        )
+    committing = time.perf_counter()
+    conn.commit()
+    done = time.perf_counter()
+    return done - started, done - committing
+
+
 def sizes(conn: psycopg.Connection, n: int) -> list[tuple[str, float]]:
     def size(expr: str) -> int:
         return conn.execute(f"SELECT {expr} AS b").fetchone()["b"]
@@ -377,6 +407,11 @@ def report(url: str, args: argparse.Namespace) -> None:
             f"\n  without feed triggers {without:.2f} ms per row, with them"
             f" {with_triggers:.2f} ms per row (= per change)"
         )
+        total, commit = bulk_transaction_cost(conn, args.trigger_sample * 6, args.bulk_stories)
+        print(
+            f"one transaction writing {args.bulk_stories:,} stories: {total:.2f} s,"
+            f" of which COMMIT (numbering + NOTIFY of {args.bulk_stories:,} changes) {commit:.2f} s"
+        )
 
 
 def main() -> int:
@@ -384,6 +419,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--trigger-sample", type=int, default=300)
+    parser.add_argument("--bulk-stories", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--server-url", help="server maintenance URL (default: embedded)")
     parser.add_argument("--workdir", help="embedded server directory (default: a temp dir)")

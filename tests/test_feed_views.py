@@ -272,6 +272,29 @@ def test_each_committed_change_is_notified_with_kind_id_and_cursor(db_url: str) 
     assert [p["cursor"] for p in payloads] == cursors
 
 
+def test_a_transaction_writing_many_stories_gets_consecutive_cursors_in_write_order(
+    db_url: str,
+) -> None:
+    with (
+        db.connect(db_url, autocommit=True) as listener,
+        db.connect(db_url, autocommit=True) as writer,
+    ):
+        listener.execute("LISTEN wirewatch_feed")
+        add_source(writer)
+        with writer.transaction():
+            new_story(writer, add_article(writer))
+        with writer.transaction():
+            written = []
+            for _ in range(300):
+                article = add_article(writer)
+                written.append(("story", new_story(writer, article), article))
+        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=5.0, stop_after=301)]
+        rows = writer.execute("SELECT * FROM wirewatch_feed.changes_after('1', 1000)").fetchall()
+    assert [(r["kind"], r["story_id"], r["article_id"]) for r in rows] == written
+    assert [r["seq"] for r in rows] == list(range(2, 302))
+    assert [p["cursor"] for p in payloads] == [str(n) for n in range(1, 302)]
+
+
 def test_the_storage_step_feeds_one_story_and_its_syndicated_copies(
     conn: psycopg.Connection,
 ) -> None:
