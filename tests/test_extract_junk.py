@@ -67,6 +67,7 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "Читайте также: Движение по ЦКАД открывается",
     ],
     "cookie_notice": ["This site uses cookies to give you the best experience."],
+    "contact_line": ["Write to Alejandro de la Garza at alejandro.delagarza@time.com"],
     "copyright": [
         "Copyright © 2023 The Washington Times, LLC.",
         "Copyright 2020 The Associated Press. All rights reserved.",
@@ -85,6 +86,7 @@ REAL_PROSE = [
     "Photographers gathered outside the court as the verdict was read.",
     "Related parties must disclose their interests under the new rules, the regulator said.",
     "By Monday, prices had risen again.",
+    "Write to your representative at once, the campaign urged its supporters.",
     "The report was published on 5 May 2024.",
     "Updated figures show 12 deaths.",
 ]
@@ -144,6 +146,21 @@ def test_related_trailer_drops_the_heading_and_the_headlines_after_it() -> None:
     kept, dropped = clean_lines(story + trailer)
     assert kept == story
     assert [rule for rule, _ in dropped] == ["related_trailer"] * 3
+
+
+def test_a_must_reads_list_after_the_story_is_a_related_trailer() -> None:
+    story = [
+        f"Paragraph {i} of the story tells readers what happened in some detail." for i in range(4)
+    ]
+    trailer = [  # the end of a real TIME article
+        "More Must-Reads From TIME",
+        "- The Struggle to Save Lives Inside Gaza’s Hospitals",
+        "- The Best Inventions of 2023",
+        "Write to Alejandro de la Garza at alejandro.delagarza@time.com",
+    ]
+    kept, dropped = clean_lines(story + trailer)
+    assert kept == story
+    assert [rule for rule, _ in dropped] == ["related_trailer"] * 4
 
 
 def test_related_heading_early_in_the_text_is_not_a_trailer() -> None:

@@ -216,6 +216,13 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "contact_line",
+        _pattern(
+            r"^(write to|email|e-mail|contact|reach)( the (author|reporter|writer))?"
+            r"( [\w.'’-]+){0,5} at \S+@\S+\.\w+\.?$"
+        ),
+    ),
+    Rule(
         "copyright",
         _pattern(r"^(©|\(c\)|copyright\b).{0,150}$|\ball rights reserved\.?\s*$"),
     ),
@@ -228,6 +235,7 @@ TRAILER_HEADING = re.compile(
     r"^(other |more )?(related( stories| articles| coverage| content| news| reading| links)?"
     r"|more on this story"
     r"|more (stories|news|from [\w ]{1,30})|recommended( for you| stories| reading)?"
+    r"|must[- ]reads?( from [\w ]{1,30})?|editors'? picks"
     r"|you (may|might) also like|most (read|popular|viewed)|trending( now)?|top stories"
     r"|read (more|next)|what to read next|latest news|more in [\w ]{1,30})\s*:?$",
     re.IGNORECASE,
