@@ -13,7 +13,7 @@ Unlike alert matching, search is not fuzzy: it finds stemmed forms
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,15 +45,25 @@ class Condition:
 
 
 # A translated subtree is either a tsquery expression ("tsq") or a boolean
-# predicate ("pred"); tsqueries stay tsqueries as long as possible.
-_Part = tuple[str, sql.Composable]
+# predicate ("pred"); tsqueries stay tsqueries as long as possible.  The third
+# member lists indexable predicates the subtree implies (a phrase implies its
+# word pairs), which narrow the rows the subtree itself is tested on.
+_Part = tuple[str, sql.Composable, list[sql.Composable]]
 
 
-def translate(tree: Node, alias: str = "a", configs: Sequence[str] | None = None) -> Condition:
+def translate(
+    tree: Node,
+    alias: str = "a",
+    configs: Sequence[str] | None = None,
+    pairs: Mapping[str, str] | None = None,
+) -> Condition:
     """The SQL condition matching ``tree`` on the row ``alias`` of wirewatch_feed.articles.
 
     ``configs`` limits the text search configurations a query word is
     normalised with (e.g. those of the languages stored); None tries them all.
+    ``pairs`` maps a phrase (its words joined by spaces) to the tsquery of the
+    word pairs it needs (``wirewatch_feed.pairs_query``), used as an indexed
+    pre-filter; phrases not in it are tested on every candidate row.
     """
     params = _Params()
     row = sql.Identifier(alias)
@@ -61,9 +71,16 @@ def translate(tree: Node, alias: str = "a", configs: Sequence[str] | None = None
         sql.SQL(", {}::regconfig[]").format(params.add(list(configs))) if configs else sql.SQL("")
     )
 
-    def tsq_leaf(leaf: Word | Phrase) -> sql.Composable:
+    def tsq_leaf(leaf: Word | Phrase) -> _Part:
+        implied: list[sql.Composable] = []
         if isinstance(leaf, Phrase):
             fn, text = "phrase_query", " ".join(leaf.words)
+            if pairs and pairs.get(text):
+                implied.append(
+                    sql.SQL("(wirewatch_feed.word_pairs({}.search_vector) @@ {}::tsquery)").format(
+                        row, params.add(pairs[text])
+                    )
+                )
         elif leaf.prefix:
             fn, text = "prefix_query", leaf.text
         else:
@@ -73,17 +90,19 @@ def translate(tree: Node, alias: str = "a", configs: Sequence[str] | None = None
         )
         if leaf.field == "title":
             query = sql.SQL("wirewatch_feed.in_title({})").format(query)
-        return query
+        return "tsq", query, implied
 
     def as_pred(part: _Part) -> sql.Composable:
-        kind, expr = part
-        if kind == "pred":
+        kind, expr, implied = part
+        if kind == "tsq":
+            expr = sql.SQL("({}.search_vector @@ ({}))").format(row, expr)
+        if not implied:
             return expr
-        return sql.SQL("({}.search_vector @@ ({}))").format(row, expr)
+        return sql.SQL("({})").format(sql.SQL(" AND ").join([*implied, expr]))
 
     def walk(node: Node) -> _Part:
         if isinstance(node, Word | Phrase):
-            return "tsq", tsq_leaf(node)
+            return tsq_leaf(node)
         if isinstance(node, Filter):
             if node.field == "source":
                 column = sql.SQL("{}.source").format(row)
@@ -92,22 +111,39 @@ def translate(tree: Node, alias: str = "a", configs: Sequence[str] | None = None
                     "lower(split_part(replace({}.language, '_', '-'), '-', 1))"
                 ).format(row)
             value = params.add(node.value)
-            return "pred", sql.SQL("coalesce({} = {}, false)").format(column, value)
+            return "pred", sql.SQL("coalesce({} = {}, false)").format(column, value), []
         if isinstance(node, Not):
-            kind, expr = walk(node.child)
+            kind, expr, _ = walk(node.child)
             if kind == "tsq":
-                return "tsq", sql.SQL("!!({})").format(expr)
-            return "pred", sql.SQL("NOT ({})").format(expr)
+                return "tsq", sql.SQL("!!({})").format(expr), []
+            return "pred", sql.SQL("NOT ({})").format(expr), []
         if isinstance(node, And | Or):
             parts = [walk(child) for child in node.children]
-            if all(kind == "tsq" for kind, _ in parts):
+            # What every child of an AND implies, the AND implies; an OR, nothing sure.
+            implied = [p for part in parts for p in part[2]] if isinstance(node, And) else []
+            if all(kind == "tsq" for kind, _, _ in parts):
                 op = sql.SQL(" && " if isinstance(node, And) else " || ")
-                return "tsq", sql.SQL("({})").format(op.join(expr for _, expr in parts))
+                return "tsq", sql.SQL("({})").format(op.join(expr for _, expr, _ in parts)), implied
             op = sql.SQL(" AND " if isinstance(node, And) else " OR ")
-            return "pred", sql.SQL("({})").format(op.join(as_pred(p) for p in parts))
+            if isinstance(node, And):
+                preds = [as_pred((kind, expr, [])) for kind, expr, _ in parts]
+            else:
+                preds = [as_pred(part) for part in parts]
+            return "pred", sql.SQL("({})").format(op.join(preds)), implied
         raise TypeError(f"not a query node: {node!r}")  # pragma: no cover
 
     return Condition(as_pred(walk(tree)), params.values)
+
+
+def phrases(tree: Node) -> list[str]:
+    """The phrases of a query tree, as ``translate``'s ``pairs`` keys them."""
+    if isinstance(tree, Phrase):
+        return [" ".join(tree.words)]
+    if isinstance(tree, Not):
+        return phrases(tree.child)
+    if isinstance(tree, And | Or):
+        return [p for child in tree.children for p in phrases(child)]
+    return []
 
 
 def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Condition:
@@ -116,7 +152,13 @@ def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Con
     tree = parse(query)
     with conn.transaction():
         configs = conn.execute(Q.indexed_configs).fetchone()["configs"]
-    return translate(tree, alias, configs)
+        pairs = {
+            phrase: conn.execute(Q.phrase_pairs, {"phrase": phrase, "configs": configs}).fetchone()[
+                "pairs"
+            ]
+            for phrase in set(phrases(tree))
+        }
+    return translate(tree, alias, configs, pairs)
 
 
 # Up to this many matching articles, collecting them from the index first is
@@ -149,13 +191,41 @@ def index_first(conn: psycopg.Connection, condition: Condition) -> bool:
     return found < INDEX_FIRST_BELOW
 
 
+# Search looks at windows of the newest articles first, the first holding
+# this many articles per result wanted, each next one WINDOW_GROWTH times as
+# many, before it searches the whole archive.
+WINDOW_PER_RESULT = 50
+WINDOW_GROWTH = 10
+WINDOWS = 3
+
+
+def window_starts(conn: psycopg.Connection, limit: int) -> list[Any]:
+    """Bounds on updated_at of windows of about the newest 50x, 500x, 5000x ``limit``
+    articles; only windows the archive fills (a small archive has none)."""
+    sizes = [limit * WINDOW_PER_RESULT * WINDOW_GROWTH**i for i in range(WINDOWS)]
+    rows = conn.execute(Q.search_window_starts, {"sizes": sizes}).fetchall()
+    return [r["since"] for r in rows if r["since"] is not None]
+
+
 def search(
     conn: psycopg.Connection, query: str, *, limit: int = 20, all_copies: bool = False
 ) -> list[dict[str, Any]]:
-    """Stories (or, with ``all_copies``, articles) matching ``query``, newest first."""
+    """Stories (or, with ``all_copies``, articles) matching ``query``, newest first.
+
+    The newest windows are searched first: a window that holds ``limit``
+    matches holds the newest ones (no story is newer than the article
+    writes behind it), and costs a bitmap of the window instead of every
+    match in the archive.
+    """
     condition = compile_query(conn, query)
     params = {**condition.params, "limit": limit}
     with conn.transaction():
+        windowed = Q.search_articles_window if all_copies else Q.search_stories_window
+        for since in window_starts(conn, limit):
+            statement = sql.SQL(windowed).format(match=condition.sql)
+            rows = conn.execute(statement, {**params, "since": since}).fetchall()
+            if len(rows) >= limit:
+                return rows
         if index_first(conn, condition):
             query_sql = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
         else:
