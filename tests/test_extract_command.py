@@ -9,24 +9,12 @@ from pathlib import Path
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
+from tests.gazette import PROMO, article
+from tests.gazette import STORIES as GAZETTE_STORIES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 CONTRACT = ["id", "url", "canonical_url", "title", "text", "published", "authors", "language"]
-PROMO = (
-    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
-)
-STORIES = [
-    "The ferry line will link the two islands again from the spring, the harbour authority said.",
-    "The island council approved a new school budget after a long debate on Monday evening.",
-    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
-]
-
-
-def article(story: str) -> str:
-    details = ("Officials gave no further details.", "Residents had asked for it for years.")
-    body = "".join(f"<p>{story} {d}</p>" for d in details) + f"<p>{PROMO}</p>"
-    head = f"<head><title>{story[:40]}</title></head>"
-    return f"<html>{head}<body><article>{body}</article></body></html>"
+STORIES = GAZETTE_STORIES[:3]
 
 
 def jsonl_input() -> str:

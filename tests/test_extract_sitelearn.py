@@ -10,33 +10,10 @@ from pipelines.extract.sitelearn import (
     remove_boilerplate,
     site_domain,
 )
+from tests.gazette import PROMO, article
+from tests.gazette import STORIES as GAZETTE_STORIES
 
-PROMO = (
-    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
-)
-STORIES = [
-    "The ferry line will link the two islands again from the spring, the harbour authority said.",
-    "The island council approved a new school budget after a long debate on Monday evening.",
-    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
-    "Fishing quotas in the bay were cut again this year as stocks continued to fall sharply.",
-    "The harbour festival returns in August after a two-year break, its organisers announced.",
-]
-
-
-def article(story: str, promo: bool = True) -> str:
-    paragraphs = [
-        f"{story} {detail}"
-        for detail in (
-            "Officials gave no further details.",
-            "Residents had asked for the change for years.",
-            "A public meeting is planned for next month.",
-        )
-    ]
-    if promo:
-        paragraphs.append(PROMO)
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    head = f"<head><title>{story[:30]}</title></head>"
-    return f"<html>{head}<body><article>{body}</article></body></html>"
+STORIES = GAZETTE_STORIES
 
 
 def test_block_key_ignores_case_digits_and_spacing_but_not_words() -> None:

@@ -17,33 +17,13 @@ import pytest
 
 from pipelines.boilerplate import load_knowledge
 from pipelines.extract.sitelearn import block_key
+from tests.gazette import PROMO, article
+from tests.gazette import STORIES as GAZETTE_STORIES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 DRIVER = FIXTURES / "driver.py"
-PROMO = (
-    "Get the Harbour Gazette app for breaking alerts and the morning briefing on your phone today."
-)
-STORIES = [
-    "The ferry line will link the two islands again from the spring, the harbour authority said.",
-    "The island council approved a new school budget after a long debate on Monday evening.",
-    "Storm damage has closed the north pier to heavy vehicles until repairs are finished.",
-    "Fishing quotas in the bay were cut again this year as stocks continued to fall sharply.",
-]
+STORIES = GAZETTE_STORIES[:4]
 BUS_STORY = STORIES[0].replace("ferry", "bus")
-
-
-def article(story: str) -> str:
-    paragraphs = [
-        f"{story} {detail}"
-        for detail in (
-            "Officials gave no further details.",
-            "Residents had asked for the change for years.",
-            "A public meeting is planned for next month.",
-        )
-    ]
-    body = "".join(f"<p>{p}</p>" for p in [*paragraphs, PROMO])
-    head = f"<head><title>{story[:40]}</title></head>"
-    return f"<html>{head}<body><article>{body}</article></body></html>"
 
 
 def drive(request: dict, timeout: float = 90) -> list[dict]:
