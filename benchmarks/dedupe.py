@@ -347,6 +347,10 @@ def run_batch(args: argparse.Namespace) -> None:
 # --- (b) PostgreSQL path ------------------------------------------------------------------
 
 
+# Seconds spent in stories.assign per stored article, while probing.
+ASSIGN_TIMINGS: list[float] = []
+
+
 def run_db(args: argparse.Namespace) -> None:
     import os
 
@@ -354,14 +358,9 @@ def run_db(args: argparse.Namespace) -> None:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from crawler.urls import url_key
     from pipelines import db, stories
-    from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
-    from pipelines.fingerprint import VERSION
-    from pipelines.storage import store_article
 
     # Time the story assignment inside store_article separately.
-    assign_timings: list[float] = []
     untimed_assign = stories.assign
 
     def timed_assign(*args: Any) -> stories.Assignment:
@@ -369,157 +368,208 @@ def run_db(args: argparse.Namespace) -> None:
         try:
             return untimed_assign(*args)
         finally:
-            assign_timings.append(time.perf_counter() - started)
+            ASSIGN_TIMINGS.append(time.perf_counter() - started)
 
     stories.assign = timed_assign
     server = os.environ.get("DATABASE_URL")
     if not server:
         sys.exit("set DATABASE_URL to a server the benchmark may create a database on")
-    for size in [int(s) for s in args.db_sizes.split(",")]:
-        name = f"ww_bench_dedupe_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    sizes = [int(s) for s in args.db_sizes.split(",")]
+    if args.database and len(sizes) != 1:
+        sys.exit("--database reuses one loaded archive: give the one size it was loaded with")
+    for size in sizes:
+        name = args.database or f"ww_bench_dedupe_{uuid.uuid4().hex[:8]}"
+        if not args.database:
+            with psycopg.connect(server, autocommit=True) as admin:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         url = make_conninfo(server, dbname=name)
         try:
             room = Newsroom(seed=size)
-            t0 = time.perf_counter()
-            texts = [room.document() for _ in range(size)]
-            fps = [fingerprint(t) for t in texts]
-            table = KeyTable()
-            table.add(0, fps)
-            candidates = candidate_pairs(table)
-            sims = pair_similarities(candidates, lambda n, t=texts: Shingled(t[n]))
-            roots = choose_clusters(size, candidates, sims)
-            prepared_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            base = datetime(2026, 1, 1, tzinfo=UTC)
-            with db.connect(url) as conn:
-                db.migrate(conn)
-                conn.execute(
-                    "INSERT INTO sources (name, kind, urls, wire)"
-                    " VALUES ('bench', 'feed', '{x}', false)"
-                )
-                conn.execute("ALTER TABLE lsh_bands DROP CONSTRAINT lsh_bands_pkey")
-                # Bulk-load practice: build the secondary indexes once, after COPY,
-                # instead of maintaining them row by row (the GIN search index most).
-                secondary = [
-                    (r["indexname"], r["indexdef"])
-                    for r in conn.execute(
-                        "SELECT i.indexname, i.indexdef FROM pg_indexes i"
-                        " JOIN pg_class c ON c.relname = i.indexname"
-                        " JOIN pg_index x ON x.indexrelid = c.oid"
-                        " WHERE i.schemaname = current_schema() AND i.tablename IN"
-                        " ('articles', 'stories', 'story_copies') AND NOT x.indisunique"
-                    )
-                ]
-                for index_name, _ in secondary:
-                    conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index_name)))
-                # The archive is history, not news: no feed change rows, numbering
-                # or NOTIFY for it (their per-row commit triggers would dominate the
-                # load, and the probe below goes through them as usual).
-                conn.execute("SET session_replication_role = replica")
-                with conn.cursor().copy(
-                    "COPY articles (url, url_key, source, outlet, title, text, content_hash, "
-                    "fetched_at, published) FROM STDIN"
-                ) as copy:
-                    for n, text in enumerate(texts):
-                        u = f"https://bench.example/a/{n}"
-                        copy.write_row(
-                            (
-                                u,
-                                url_key(u),
-                                "bench",
-                                "bench.example",
-                                f"story {n}",
-                                text,
-                                hashlib.md5(text.encode()).hexdigest(),
-                                base + timedelta(seconds=n),
-                                base + timedelta(seconds=n),
-                            )
-                        )
-                ids = [r["id"] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
-                heads = sorted(set(roots.tolist()))
-                with conn.cursor().copy(
-                    "COPY stories (canonical_article_id, title, copy_count) FROM STDIN"
-                ) as copy:
-                    counts = Counter(roots.tolist())
-                    for h in heads:
-                        copy.write_row((ids[h], f"story {h}", counts[h]))
-                story_ids = [r["id"] for r in conn.execute("SELECT id FROM stories ORDER BY id")]
-                story_of = dict(zip(heads, story_ids, strict=True))
-                with conn.cursor().copy(
-                    "COPY story_copies (article_id, story_id, similarity, words, band_keys, "
-                    "fingerprint_version) FROM STDIN"
-                ) as copy:
-                    for n, (root, fp) in enumerate(zip(roots.tolist(), fps, strict=True)):
-                        copy.write_row(
-                            (ids[n], story_of[root], 1.0, fp.words, list(fp.band_keys), VERSION)
-                        )
-                with conn.cursor().copy("COPY lsh_bands (band_key, article_id) FROM STDIN") as copy:
-                    for n, fp in enumerate(fps):
-                        for key in set(fp.band_keys):
-                            copy.write_row((key, ids[n]))
-                conn.execute("SET session_replication_role = DEFAULT")
-                conn.execute("SET maintenance_work_mem = '512MB'")
-                conn.execute("ALTER TABLE lsh_bands ADD PRIMARY KEY (band_key, article_id)")
-                for _, definition in secondary:
-                    conn.execute(definition)  # type: ignore[arg-type]  # from pg_indexes
-                conn.commit()
-                conn.execute("ANALYZE")
-                conn.commit()
-                bands = conn.execute("SELECT count(*) AS n FROM lsh_bands").fetchone()["n"]
-                size_mb = conn.execute(
-                    "SELECT pg_total_relation_size('lsh_bands') / 1e6 AS mb"
-                ).fetchone()["mb"]
-            loaded_s = time.perf_counter() - t0
-            del texts, fps
-            # Probe: new articles through the real storage path.
-            timings: list[float] = []
-            assign_timings.clear()
-            with db.connect(url) as conn:
-                for n in range(args.probe):
-                    text = room.document()
-                    u = f"https://probe.example/a/{n}"
-                    item = {
-                        "url": u,
-                        "source": "bench",
-                        "outlet": "probe.example",
-                        "wire": False,
-                        "title": f"probe {n}",
-                        "text": text,
-                        "content_hash": hashlib.md5(text.encode()).hexdigest(),
-                        "fetched_at": datetime.now(UTC),
-                        "published": None,
-                    }
-                    t = time.perf_counter()
-                    store_article(conn, item)
+            if args.database:
+                # The archive is loaded: replay the generator past it and past earlier
+                # probes, so that new probes are new texts and copies of recent ones.
+                with db.connect(url) as conn:
+                    db.migrate(conn)
                     conn.commit()
-                    timings.append(time.perf_counter() - t)
-                joined = conn.execute(
-                    "SELECT count(*) AS n FROM story_copies c"
-                    " JOIN articles a ON a.id = c.article_id"
-                    " WHERE a.outlet = 'probe.example' AND c.matched_article_id IS NOT NULL"
-                ).fetchone()["n"]
-            ms = [t * 1000 for t in timings]
-            assign_ms = [t * 1000 for t in assign_timings]
-            print(
-                f"db {size:>9,} stored articles ({bands:,} band rows, lsh_bands {size_mb:.0f} MB; "
-                f"prepared {prepared_s:.0f}s, loaded {loaded_s:.0f}s): store_article+assign "
-                f"mean {statistics.mean(ms):.2f} ms, median {statistics.median(ms):.2f} ms, "
-                f"p95 {sorted(ms)[int(len(ms) * 0.95)]:.2f} ms; of which assign mean "
-                f"{statistics.mean(assign_ms):.2f} ms, median {statistics.median(assign_ms):.2f} "
-                f"ms, p95 {sorted(assign_ms)[int(len(ms) * 0.95)]:.2f} ms; {len(ms)} new articles "
-                f"({joined} joined an existing story)",
-                flush=True,
-            )
+                    probed = conn.execute(
+                        "SELECT count(*) AS n FROM articles WHERE outlet = 'probe.example'"
+                    ).fetchone()["n"]
+                    for _ in range(size + probed):
+                        room.document()
+                    bands = conn.execute("SELECT count(*) AS n FROM lsh_bands").fetchone()["n"]
+                    size_mb = conn.execute(
+                        "SELECT pg_total_relation_size('lsh_bands') / 1e6 AS mb"
+                    ).fetchone()["mb"]
+                prepared_s = loaded_s = 0.0
+            else:
+                bands, size_mb, prepared_s, loaded_s = load_archive(url, room, size)
+            probe_timings(url, room, args.probe, size, bands, size_mb, prepared_s, loaded_s)
         finally:
-            if not args.keep:
+            if args.keep or args.database:
+                print(f"kept database {name}", flush=True)
+            else:
                 with psycopg.connect(server, autocommit=True) as admin:
                     admin.execute(
                         sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                             sql.Identifier(name)
                         )
                     )
+
+
+def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float, float]:
+    """Bulk-load ``size`` documents as an archive already deduplicated (batch clustering)."""
+    from psycopg import sql
+
+    from crawler.urls import url_key
+    from pipelines import db
+    from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
+    from pipelines.fingerprint import VERSION
+
+    t0 = time.perf_counter()
+    texts = [room.document() for _ in range(size)]
+    fps = [fingerprint(t) for t in texts]
+    table = KeyTable()
+    table.add(0, fps)
+    candidates = candidate_pairs(table)
+    sims = pair_similarities(candidates, lambda n, t=texts: Shingled(t[n]))
+    roots = choose_clusters(size, candidates, sims)
+    prepared_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    with db.connect(url) as conn:
+        db.migrate(conn)
+        conn.execute(
+            "INSERT INTO sources (name, kind, urls, wire) VALUES ('bench', 'feed', '{x}', false)"
+        )
+        conn.execute("ALTER TABLE lsh_bands DROP CONSTRAINT lsh_bands_pkey")
+        # Bulk-load practice: build the secondary indexes once, after COPY,
+        # instead of maintaining them row by row (the GIN search index most).
+        secondary = [
+            (r["indexname"], r["indexdef"])
+            for r in conn.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+                " JOIN pg_class c ON c.relname = i.indexname"
+                " JOIN pg_index x ON x.indexrelid = c.oid"
+                " WHERE i.schemaname = current_schema() AND i.tablename IN"
+                " ('articles', 'stories', 'story_copies') AND NOT x.indisunique"
+            )
+        ]
+        for index_name, _ in secondary:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index_name)))
+        # The archive is history, not news: no feed change rows, numbering
+        # or NOTIFY for it (their per-row commit triggers would dominate the
+        # load, and the probe below goes through them as usual).
+        conn.execute("SET session_replication_role = replica")
+        with conn.cursor().copy(
+            "COPY articles (url, url_key, source, outlet, title, text, content_hash, "
+            "fetched_at, published) FROM STDIN"
+        ) as copy:
+            for n, text in enumerate(texts):
+                u = f"https://bench.example/a/{n}"
+                copy.write_row(
+                    (
+                        u,
+                        url_key(u),
+                        "bench",
+                        "bench.example",
+                        f"story {n}",
+                        text,
+                        hashlib.md5(text.encode()).hexdigest(),
+                        base + timedelta(seconds=n),
+                        base + timedelta(seconds=n),
+                    )
+                )
+        ids = [r["id"] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
+        heads = sorted(set(roots.tolist()))
+        with conn.cursor().copy(
+            "COPY stories (canonical_article_id, title, copy_count) FROM STDIN"
+        ) as copy:
+            counts = Counter(roots.tolist())
+            for h in heads:
+                copy.write_row((ids[h], f"story {h}", counts[h]))
+        story_ids = [r["id"] for r in conn.execute("SELECT id FROM stories ORDER BY id")]
+        story_of = dict(zip(heads, story_ids, strict=True))
+        with conn.cursor().copy(
+            "COPY story_copies (article_id, story_id, similarity, words, band_keys, "
+            "fingerprint_version) FROM STDIN"
+        ) as copy:
+            for n, (root, fp) in enumerate(zip(roots.tolist(), fps, strict=True)):
+                copy.write_row((ids[n], story_of[root], 1.0, fp.words, list(fp.band_keys), VERSION))
+        with conn.cursor().copy("COPY lsh_bands (band_key, article_id) FROM STDIN") as copy:
+            for n, fp in enumerate(fps):
+                for key in set(fp.band_keys):
+                    copy.write_row((key, ids[n]))
+        conn.execute("SET session_replication_role = DEFAULT")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("ALTER TABLE lsh_bands ADD PRIMARY KEY (band_key, article_id)")
+        for _, definition in secondary:
+            conn.execute(definition)  # type: ignore[arg-type]  # from pg_indexes
+        conn.commit()
+        conn.execute("ANALYZE")
+        conn.commit()
+        bands = conn.execute("SELECT count(*) AS n FROM lsh_bands").fetchone()["n"]
+        size_mb = conn.execute("SELECT pg_total_relation_size('lsh_bands') / 1e6 AS mb").fetchone()[
+            "mb"
+        ]
+    loaded_s = time.perf_counter() - t0
+    return bands, size_mb, prepared_s, loaded_s
+
+
+def probe_timings(
+    url: str,
+    room: Newsroom,
+    probe: int,
+    size: int,
+    bands: int,
+    size_mb: float,
+    prepared_s: float,
+    loaded_s: float,
+) -> None:
+    """Store ``probe`` new articles through the real path, one transaction each, and time them."""
+    from pipelines import db
+    from pipelines.storage import store_article
+
+    timings: list[float] = []
+    ASSIGN_TIMINGS.clear()
+    run = uuid.uuid4().hex[:8]
+    with db.connect(url) as conn:
+        for n in range(probe):
+            text = room.document()
+            u = f"https://probe.example/{run}/{n}"
+            item = {
+                "url": u,
+                "source": "bench",
+                "outlet": "probe.example",
+                "wire": False,
+                "title": f"probe {n}",
+                "text": text,
+                "content_hash": hashlib.md5(text.encode()).hexdigest(),
+                "fetched_at": datetime.now(UTC),
+                "published": None,
+            }
+            t = time.perf_counter()
+            store_article(conn, item)
+            conn.commit()
+            timings.append(time.perf_counter() - t)
+        joined = conn.execute(
+            "SELECT count(*) AS n FROM story_copies c"
+            " JOIN articles a ON a.id = c.article_id"
+            " WHERE a.outlet = 'probe.example' AND c.matched_article_id IS NOT NULL"
+            " AND a.url LIKE %s",
+            (f"https://probe.example/{run}/%",),
+        ).fetchone()["n"]
+    ms = [t * 1000 for t in timings]
+    assign_ms = [t * 1000 for t in ASSIGN_TIMINGS]
+    print(
+        f"db {size:>9,} stored articles ({bands:,} band rows, lsh_bands {size_mb:.0f} MB; "
+        f"prepared {prepared_s:.0f}s, loaded {loaded_s:.0f}s): store_article+assign "
+        f"mean {statistics.mean(ms):.2f} ms, median {statistics.median(ms):.2f} ms, "
+        f"p95 {sorted(ms)[int(len(ms) * 0.95)]:.2f} ms; of which assign mean "
+        f"{statistics.mean(assign_ms):.2f} ms, median {statistics.median(assign_ms):.2f} "
+        f"ms, p95 {sorted(assign_ms)[int(len(ms) * 0.95)]:.2f} ms; {len(ms)} new articles "
+        f"({joined} joined an existing story)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -533,6 +583,7 @@ def main() -> None:
     dbp.add_argument("--db-sizes", default="10000,100000")
     dbp.add_argument("--probe", type=int, default=2000, help="new articles timed per size")
     dbp.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    dbp.add_argument("--database", help="probe again an archive kept by --keep (one size)")
     args = parser.parse_args()
     {"accuracy": run_accuracy, "batch": run_batch, "db": run_db}[args.what](args)
 
