@@ -35,6 +35,10 @@ COMMENT ON FUNCTION wirewatch_feed.word_pairs(tsvector) IS
     'Adjacent lexeme pairs of a vector as tokens (''prime minist''), for phrase search: '
     'word_pairs(search_vector) @@ pairs_query(''prime minister'') is indexed.';
 
+-- Building it over an existing archive is the slow part of this migration
+-- (minutes per million articles); more sort memory, for this transaction only,
+-- makes it several times faster.
+SET LOCAL maintenance_work_mem = '256MB';
 CREATE INDEX articles_search_pairs ON articles
     USING gin (wirewatch_feed.word_pairs(search_vector));
 
