@@ -45,10 +45,8 @@ class Condition:
 
 
 # A translated subtree is either a tsquery expression ("tsq") or a boolean
-# predicate ("pred"); tsqueries stay tsqueries as long as possible.  The third
-# member lists indexable predicates the subtree implies (a phrase implies its
-# word pairs), which narrow the rows the subtree itself is tested on.
-_Part = tuple[str, sql.Composable, list[sql.Composable]]
+# predicate ("pred"); tsqueries stay tsqueries as long as possible.
+_Part = tuple[str, sql.Composable]
 
 
 def translate(
@@ -62,8 +60,11 @@ def translate(
     ``configs`` limits the text search configurations a query word is
     normalised with (e.g. those of the languages stored); None tries them all.
     ``pairs`` maps a phrase (its words joined by spaces) to the tsquery of the
-    word pairs it needs (``wirewatch_feed.pairs_query``), used as an indexed
-    pre-filter; phrases not in it are tested on every candidate row.
+    word pairs it needs (``wirewatch_feed.pairs_query``).  Such a phrase is
+    found through the word-pair index and then checked on those rows only:
+    its positional test is written as a function call (``ts_match_vq``) so
+    the planner cannot also fetch every article with its words from the
+    full-text index.  Other phrases go through the full-text index.
     """
     params = _Params()
     row = sql.Identifier(alias)
@@ -72,15 +73,8 @@ def translate(
     )
 
     def tsq_leaf(leaf: Word | Phrase) -> _Part:
-        implied: list[sql.Composable] = []
         if isinstance(leaf, Phrase):
             fn, text = "phrase_query", " ".join(leaf.words)
-            if pairs and pairs.get(text):
-                implied.append(
-                    sql.SQL("(wirewatch_feed.word_pairs({}.search_vector) @@ {}::tsquery)").format(
-                        row, params.add(pairs[text])
-                    )
-                )
         elif leaf.prefix:
             fn, text = "prefix_query", leaf.text
         else:
@@ -90,15 +84,18 @@ def translate(
         )
         if leaf.field == "title":
             query = sql.SQL("wirewatch_feed.in_title({})").format(query)
-        return "tsq", query, implied
+        if isinstance(leaf, Phrase) and pairs and pairs.get(text):
+            return "pred", sql.SQL(
+                "(wirewatch_feed.word_pairs({row}.search_vector) @@ {pairs}::tsquery"
+                " AND ts_match_vq({row}.search_vector, {query}))"
+            ).format(row=row, pairs=params.add(pairs[text]), query=query)
+        return "tsq", query
 
     def as_pred(part: _Part) -> sql.Composable:
-        kind, expr, implied = part
-        if kind == "tsq":
-            expr = sql.SQL("({}.search_vector @@ ({}))").format(row, expr)
-        if not implied:
+        kind, expr = part
+        if kind == "pred":
             return expr
-        return sql.SQL("({})").format(sql.SQL(" AND ").join([*implied, expr]))
+        return sql.SQL("({}.search_vector @@ ({}))").format(row, expr)
 
     def walk(node: Node) -> _Part:
         if isinstance(node, Word | Phrase):
@@ -111,25 +108,26 @@ def translate(
                     "lower(split_part(replace({}.language, '_', '-'), '-', 1))"
                 ).format(row)
             value = params.add(node.value)
-            return "pred", sql.SQL("coalesce({} = {}, false)").format(column, value), []
+            return "pred", sql.SQL("coalesce({} = {}, false)").format(column, value)
         if isinstance(node, Not):
-            kind, expr, _ = walk(node.child)
+            kind, expr = walk(node.child)
             if kind == "tsq":
-                return "tsq", sql.SQL("!!({})").format(expr), []
-            return "pred", sql.SQL("NOT ({})").format(expr), []
+                return "tsq", sql.SQL("!!({})").format(expr)
+            return "pred", sql.SQL("NOT ({})").format(expr)
         if isinstance(node, And | Or):
             parts = [walk(child) for child in node.children]
-            # What every child of an AND implies, the AND implies; an OR, nothing sure.
-            implied = [p for part in parts for p in part[2]] if isinstance(node, And) else []
-            if all(kind == "tsq" for kind, _, _ in parts):
+            if all(kind == "tsq" for kind, _ in parts):
                 op = sql.SQL(" && " if isinstance(node, And) else " || ")
-                return "tsq", sql.SQL("({})").format(op.join(expr for _, expr, _ in parts)), implied
-            op = sql.SQL(" AND " if isinstance(node, And) else " OR ")
-            if isinstance(node, And):
-                preds = [as_pred((kind, expr, [])) for kind, expr, _ in parts]
-            else:
-                preds = [as_pred(part) for part in parts]
-            return "pred", sql.SQL("({})").format(op.join(preds)), implied
+                return "tsq", sql.SQL("({})").format(op.join(expr for _, expr in parts))
+            # The tsquery children still combine into one index condition.
+            queries = [expr for kind, expr in parts if kind == "tsq"]
+            preds = [expr for kind, expr in parts if kind == "pred"]
+            op = sql.SQL(" && " if isinstance(node, And) else " || ")
+            combined = (
+                [as_pred(("tsq", sql.SQL("({})").format(op.join(queries))))] if queries else []
+            )
+            joiner = sql.SQL(" AND " if isinstance(node, And) else " OR ")
+            return "pred", sql.SQL("({})").format(joiner.join([*combined, *preds]))
         raise TypeError(f"not a query node: {node!r}")  # pragma: no cover
 
     return Condition(as_pred(walk(tree)), params.values)

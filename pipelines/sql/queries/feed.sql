@@ -75,7 +75,9 @@ ORDER BY a.first_seen DESC, a.article_id DESC;
 -- Where windows of about the newest %(sizes)s articles begin (ids grow with
 -- time; the bound is a time, so the window itself is exact).  NULL: the
 -- archive is smaller than the window.
-WITH newest AS (SELECT max(article_id) AS id FROM wirewatch_feed.articles)
+-- (ORDER BY ... LIMIT 1, not max(): through the view, max() reads the whole index.)
+WITH newest AS (SELECT article_id AS id FROM wirewatch_feed.articles
+                ORDER BY article_id DESC LIMIT 1)
 SELECT size, (SELECT a.first_seen FROM wirewatch_feed.articles a
               WHERE a.article_id <= newest.id - size
               ORDER BY a.article_id DESC LIMIT 1) AS since
