@@ -19,7 +19,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler import locks
 from crawler.config import Config, Source
-from crawler.extensions.crawl_runs import RUN_ID_STAT
+from crawler.extensions.crawl_runs import RUN_ID_STAT, close_unfinished_run
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.section import SectionSpider
 from crawler.spiders.sitemap import SitemapSpider
@@ -130,6 +130,8 @@ def _crawl(
         process.crawl(crawler, source=source.name)
         crawlers.append((source, crawler))
     process.start()
+    for _, crawler in crawlers:
+        close_unfinished_run(crawler)
     summaries = []
     with db.connect(url) as conn:
         for source, crawler in crawlers:

@@ -204,3 +204,15 @@ class CrawlRunRecorder:
             self.conn.close()
             self.conn = None
         log.info("crawl run %s of source %s: %s", self.run_id, self.source, status)
+
+
+def close_unfinished_run(crawler: Crawler, reason: str = "shutdown") -> None:
+    """Record the end of a run whose spider never closed.
+
+    A SIGTERM that arrives while the spider is still opening makes Scrapy stop
+    the reactor without closing the spider ("Engine not running"), so
+    ``spider_closed`` never fires and the run would stay 'running'.
+    """
+    for extension in crawler.extensions.middlewares if crawler.extensions else ():
+        if isinstance(extension, CrawlRunRecorder) and extension.conn is not None:
+            extension.spider_closed(crawler.spider, reason)
