@@ -53,6 +53,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bulk_load import build_indexes, drop_secondary_indexes  # noqa: E402
+
 from pipelines.clustering import cluster  # noqa: E402
 from pipelines.fingerprint import Shingled, fingerprint, similarity  # noqa: E402
 
@@ -418,7 +420,6 @@ def run_db(args: argparse.Namespace) -> None:
 
 def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float, float]:
     """Bulk-load ``size`` documents as an archive already deduplicated (batch clustering)."""
-    from psycopg import sql
 
     from crawler.urls import url_key
     from pipelines import db
@@ -442,20 +443,7 @@ def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float
             "INSERT INTO sources (name, kind, urls, wire) VALUES ('bench', 'feed', '{x}', false)"
         )
         conn.execute("ALTER TABLE lsh_bands DROP CONSTRAINT lsh_bands_pkey")
-        # Bulk-load practice: build the secondary indexes once, after COPY,
-        # instead of maintaining them row by row (the GIN search index most).
-        secondary = [
-            (r["indexname"], r["indexdef"])
-            for r in conn.execute(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i"
-                " JOIN pg_class c ON c.relname = i.indexname"
-                " JOIN pg_index x ON x.indexrelid = c.oid"
-                " WHERE i.schemaname = current_schema() AND i.tablename IN"
-                " ('articles', 'stories', 'story_copies') AND NOT x.indisunique"
-            )
-        ]
-        for index_name, _ in secondary:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index_name)))
+        secondary = drop_secondary_indexes(conn, ("articles", "stories", "story_copies"))
         # The archive is history, not news: no feed change rows, numbering
         # or NOTIFY for it (their per-row commit triggers would dominate the
         # load, and the probe below goes through them as usual).
@@ -500,10 +488,8 @@ def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float
                 for key in set(fp.band_keys):
                     copy.write_row((key, ids[n]))
         conn.execute("SET session_replication_role = DEFAULT")
-        conn.execute("SET maintenance_work_mem = '512MB'")
+        build_indexes(conn, secondary)
         conn.execute("ALTER TABLE lsh_bands ADD PRIMARY KEY (band_key, article_id)")
-        for _, definition in secondary:
-            conn.execute(definition)  # type: ignore[arg-type]  # from pg_indexes
         conn.commit()
         conn.execute("ANALYZE")
         conn.commit()

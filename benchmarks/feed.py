@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
+from bulk_load import build_indexes, drop_secondary_indexes
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -107,20 +108,7 @@ def load(conn: psycopg.Connection, n_articles: int, seed: int) -> dict[str, floa
     figures: dict[str, float] = {}
 
     conn.execute("INSERT INTO sources (name, kind, urls) VALUES ('bench', 'feed', '{}')")
-    # Bulk-load practice (what a restore does): the secondary indexes of
-    # articles are dropped before COPY and built once after it.
-    secondary = [
-        (r["indexname"], r["indexdef"])
-        for r in conn.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
-            " JOIN pg_class c ON c.relname = i.indexname"
-            " JOIN pg_index x ON x.indexrelid = c.oid"
-            " WHERE i.schemaname = current_schema() AND i.tablename = 'articles'"
-            " AND NOT x.indisunique"
-        )
-    ]
-    for index, _ in secondary:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+    secondary = drop_secondary_indexes(conn, ("articles",))
     conn.commit()
 
     # Story plan: copies per story 1..6 (mean ~2.3), copies share the story's sentences.
@@ -166,9 +154,7 @@ def load(conn: psycopg.Connection, n_articles: int, seed: int) -> dict[str, floa
     figures["load_articles_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    conn.execute("SET maintenance_work_mem = '512MB'")
-    for _, definition in secondary:
-        conn.execute(definition)  # type: ignore[arg-type]  # from pg_indexes
+    build_indexes(conn, secondary)
     conn.commit()
     figures["build_indexes_s"] = time.perf_counter() - started
 
