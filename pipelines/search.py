@@ -217,15 +217,20 @@ def search(
     """
     condition = compile_query(conn, query)
     params = {**condition.params, "limit": limit}
+    indexed = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
+    # Stories created since the bound: their canonical articles were all
+    # written (or re-written) since then too, so both indexes narrow the rows.
+    window = sql.SQL("a.updated_at >= %(since)s AND {}.first_seen >= %(since)s AND {}").format(
+        sql.Identifier("a" if all_copies else "s"), condition.sql
+    )
     with conn.transaction():
-        windowed = Q.search_articles_window if all_copies else Q.search_stories_window
         for since in window_starts(conn, limit):
-            statement = sql.SQL(windowed).format(match=condition.sql)
+            statement = sql.SQL(indexed).format(match=window)
             rows = conn.execute(statement, {**params, "since": since}).fetchall()
             if len(rows) >= limit:
                 return rows
         if index_first(conn, condition):
-            query_sql = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
+            query_sql = indexed
         else:
             query_sql = Q.search_articles if all_copies else Q.search_stories
         statement = sql.SQL(query_sql).format(match=condition.sql)

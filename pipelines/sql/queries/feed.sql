@@ -47,8 +47,9 @@ SELECT count(*) AS n FROM (
 ) AS found;
 
 -- name: search_stories_indexed
--- The matches are few: collect them (and only then sort), so the planner
--- cannot choose to walk all stories in date order looking for them.
+-- The matches are few, or {match} limits them to a window of the newest
+-- articles (pipelines.search): collect them (and only then sort), so the
+-- planner cannot choose to walk all stories in date order looking for them.
 WITH hits AS MATERIALIZED (
     SELECT s.story_id, s.first_seen
     FROM wirewatch_feed.articles a
@@ -83,34 +84,6 @@ SELECT size, (SELECT a.first_seen FROM wirewatch_feed.articles a
               ORDER BY a.article_id DESC LIMIT 1) AS since
 FROM newest, unnest(%(sizes)s::bigint[]) AS size
 ORDER BY size;
-
--- name: search_stories_window
--- Matching stories created since %(since)s.  Their canonical articles were
--- all written (or re-written) since then, so the updated_at index and the
--- full-text index narrow the rows together.
-WITH hits AS MATERIALIZED (
-    SELECT s.story_id, s.first_seen
-    FROM wirewatch_feed.articles a
-    JOIN wirewatch_feed.stories s ON s.canonical_article_id = a.article_id
-    WHERE a.updated_at >= %(since)s AND s.first_seen >= %(since)s
-      AND s.merged_into IS NULL AND {match}
-)
-SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
-       s.language, s.copies, s.outlets, coalesce(s.summary, left(s.text, 400)) AS summary
-FROM (SELECT story_id FROM hits ORDER BY first_seen DESC, story_id DESC LIMIT %(limit)s) AS top
-JOIN wirewatch_feed.stories s ON s.story_id = top.story_id
-ORDER BY s.first_seen DESC, s.story_id DESC;
-
--- name: search_articles_window
-WITH hits AS MATERIALIZED (
-    SELECT a.article_id, a.first_seen FROM wirewatch_feed.articles a
-    WHERE a.updated_at >= %(since)s AND a.first_seen >= %(since)s AND {match}
-)
-SELECT a.article_id, a.story_id, a.title, a.url, a.outlet, a.source, a.published,
-       a.first_seen, a.language, coalesce(a.summary, left(a.text, 400)) AS summary
-FROM (SELECT article_id FROM hits ORDER BY first_seen DESC, article_id DESC LIMIT %(limit)s) AS top
-JOIN wirewatch_feed.articles a ON a.article_id = top.article_id
-ORDER BY a.first_seen DESC, a.article_id DESC;
 
 -- name: search_stories
 -- Stories whose canonical copy matches, newest first.
