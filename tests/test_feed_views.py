@@ -247,24 +247,33 @@ def test_views_show_a_story_with_its_outlets_and_copies(conn: psycopg.Connection
     assert [c["similarity"] for c in copies] == [1.0, pytest.approx(0.9), pytest.approx(0.9)]
 
 
-def test_each_committed_change_is_notified_with_kind_id_and_cursor(db_url: str) -> None:
-    with (
-        db.connect(db_url, autocommit=True) as listener,
-        db.connect(db_url, autocommit=True) as writer,
-    ):
-        listener.execute("LISTEN wirewatch_feed")
-        add_source(writer)
-        with writer.transaction():
-            first = add_article(writer)
-            story = new_story(writer, first)
-        with pytest.raises(RuntimeError), writer.transaction():
-            new_story(writer, add_article(writer))
-            raise RuntimeError("rolled back: must not be notified")
-        with writer.transaction():
-            copy = add_article(writer)
-            add_copy(writer, story, copy)
-        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=2.0, stop_after=2)]
-        cursors = [r["cursor"] for r in writer.execute("SELECT cursor FROM wirewatch_feed.changes")]
+@pytest.fixture
+def listener(db_url: str) -> Iterator[psycopg.Connection]:
+    """A connection listening on the feed's channel."""
+    with db.connect(db_url, autocommit=True) as connection:
+        connection.execute("LISTEN wirewatch_feed")
+        yield connection
+
+
+def _notified(listener: psycopg.Connection, count: int, timeout: float) -> list[dict]:
+    return [json.loads(n.payload) for n in listener.notifies(timeout=timeout, stop_after=count)]
+
+
+def test_each_committed_change_is_notified_with_kind_id_and_cursor(
+    conn: psycopg.Connection, listener: psycopg.Connection
+) -> None:
+    add_source(conn)
+    with conn.transaction():
+        first = add_article(conn)
+        story = new_story(conn, first)
+    with pytest.raises(RuntimeError), conn.transaction():
+        new_story(conn, add_article(conn))
+        raise RuntimeError("rolled back: must not be notified")
+    with conn.transaction():
+        copy = add_article(conn)
+        add_copy(conn, story, copy)
+    payloads = _notified(listener, 2, timeout=2.0)
+    cursors = [r["cursor"] for r in conn.execute("SELECT cursor FROM wirewatch_feed.changes")]
     assert [(p["kind"], p["id"], p["article_id"]) for p in payloads] == [
         ("story", story, first),
         ("copy", story, copy),
@@ -273,23 +282,18 @@ def test_each_committed_change_is_notified_with_kind_id_and_cursor(db_url: str) 
 
 
 def test_a_transaction_writing_many_stories_gets_consecutive_cursors_in_write_order(
-    db_url: str,
+    conn: psycopg.Connection, listener: psycopg.Connection
 ) -> None:
-    with (
-        db.connect(db_url, autocommit=True) as listener,
-        db.connect(db_url, autocommit=True) as writer,
-    ):
-        listener.execute("LISTEN wirewatch_feed")
-        add_source(writer)
-        with writer.transaction():
-            new_story(writer, add_article(writer))
-        with writer.transaction():
-            written = []
-            for _ in range(300):
-                article = add_article(writer)
-                written.append(("story", new_story(writer, article), article))
-        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=5.0, stop_after=301)]
-        rows = writer.execute("SELECT * FROM wirewatch_feed.changes_after('1', 1000)").fetchall()
+    add_source(conn)
+    with conn.transaction():
+        new_story(conn, add_article(conn))
+    with conn.transaction():
+        written = []
+        for _ in range(300):
+            article = add_article(conn)
+            written.append(("story", new_story(conn, article), article))
+    payloads = _notified(listener, 301, timeout=5.0)
+    rows = conn.execute("SELECT * FROM wirewatch_feed.changes_after('1', 1000)").fetchall()
     assert [(r["kind"], r["story_id"], r["article_id"]) for r in rows] == written
     assert [r["seq"] for r in rows] == list(range(2, 302))
     assert [p["cursor"] for p in payloads] == [str(n) for n in range(1, 302)]
