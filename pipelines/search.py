@@ -116,13 +116,12 @@ def translate(
             return "pred", sql.SQL("NOT ({})").format(expr)
         if isinstance(node, And | Or):
             parts = [walk(child) for child in node.children]
-            if all(kind == "tsq" for kind, _ in parts):
-                op = sql.SQL(" && " if isinstance(node, And) else " || ")
-                return "tsq", sql.SQL("({})").format(op.join(expr for _, expr in parts))
-            # The tsquery children still combine into one index condition.
-            queries = [expr for kind, expr in parts if kind == "tsq"]
-            preds = [expr for kind, expr in parts if kind == "pred"]
             op = sql.SQL(" && " if isinstance(node, And) else " || ")
+            queries = [expr for kind, expr in parts if kind == "tsq"]
+            if len(queries) == len(parts):
+                return "tsq", sql.SQL("({})").format(op.join(queries))
+            # The tsquery children still combine into one index condition.
+            preds = [expr for kind, expr in parts if kind == "pred"]
             combined = (
                 [as_pred(("tsq", sql.SQL("({})").format(op.join(queries))))] if queries else []
             )
@@ -223,10 +222,10 @@ def search(
     window = sql.SQL("a.updated_at >= %(since)s AND {}.first_seen >= %(since)s AND {}").format(
         sql.Identifier("a" if all_copies else "s"), condition.sql
     )
+    in_window = sql.SQL(indexed).format(match=window)
     with conn.transaction():
         for since in window_starts(conn, limit):
-            statement = sql.SQL(indexed).format(match=window)
-            rows = conn.execute(statement, {**params, "since": since}).fetchall()
+            rows = conn.execute(in_window, {**params, "since": since}).fetchall()
             if len(rows) >= limit:
                 return rows
         if index_first(conn, condition):
