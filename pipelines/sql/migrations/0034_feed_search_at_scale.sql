@@ -50,16 +50,12 @@ CREATE FUNCTION wirewatch_feed.pairs_query(
     phrase text, configs regconfig[] DEFAULT wirewatch_feed.search_configs())
 RETURNS tsquery LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     WITH per_config AS (
-        SELECT cfg, (SELECT string_agg(DISTINCT
-                         '''' || replace(replace(first.lexeme || ' ' || next.lexeme,
-                                                 '\', '\\'), '''', '''''') || '''', ' & ')
-                     FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS first
-                     JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS next
-                       ON next.pos = first.pos + 1
-                     WHERE octet_length(first.lexeme) + octet_length(next.lexeme) < 2000
+        SELECT cfg, (SELECT string_agg('''' || replace(replace(pair.lexeme, '\', '\\'),
+                                                       '''', '''''') || '''', ' & ')
+                     FROM unnest(wirewatch_feed.word_pairs(
+                              to_tsvector(cfg, wirewatch_feed.fold(phrase)))) AS pair
                     ) AS pairs
-        FROM unnest(configs) AS cfg,
-             LATERAL to_tsvector(cfg, wirewatch_feed.fold(phrase)) AS v
+        FROM unnest(configs) AS cfg
     )
     SELECT CASE WHEN bool_and(pairs IS NOT NULL)
                 THEN string_agg(DISTINCT '(' || pairs || ')', ' | ')::tsquery END
