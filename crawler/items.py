@@ -40,6 +40,7 @@ class ArticleItem(scrapy.Item):
     wire_credit = scrapy.Field()  # "AP", "Reuters", "AFP", ... when the text credits one
     dateline = scrapy.Field()  # dateline city, e.g. "MEXICO CITY"
     content_hash = scrapy.Field()
+    paywalled = scrapy.Field()  # marked for subscribers, but the text was served
 
     # Set by dedupe.
     fingerprint = scrapy.Field()

@@ -50,6 +50,7 @@ ITEM_FIELDS = (
     "wire_credit",
     "dateline",
     "content_hash",
+    "paywalled",
 )
 
 

@@ -1,8 +1,10 @@
-"""``PageGatePipeline``: walls (blocked, consent, paywall) never reach extraction or storage.
+"""``PageGatePipeline``: pages refused outright never reach extraction.
 
-Placed before extraction, so a bot-challenge page or a paywall teaser is
-rejected by kind (``PageRejected``), counted in its crawl run, and never
-stored as an article; the extractor's time goes to real pages only.
+A 401/403/451 or a redirect to a consent host is a wall whatever the body
+says, so it is rejected by kind (``PageRejected``) before the extractor
+spends time on it.  Every other wall (challenge, consent interstitial,
+paywall teaser) is judged after extraction, from the text the page carries
+(``pipelines.walls.judge``), because their traces also sit on real articles.
 """
 
 from __future__ import annotations
@@ -10,15 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.items import ArticleItem
-from crawler.outcomes_classify import classify_page
 from pipelines.outcomes import PageRejected
+from pipelines.walls import gate
 
 
 class PageGatePipeline:
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        wall = classify_page(
-            int(item.get("status") or 200), item.get("body") or b"", final_url=item.get("final_url")
-        )
+        wall = gate(int(item.get("status") or 200), item.get("final_url"))
         if wall is not None:
             raise PageRejected(wall.kind, wall.reason)
         return item

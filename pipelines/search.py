@@ -101,6 +101,9 @@ def translate(
         if isinstance(node, Word | Phrase):
             return tsq_leaf(node)
         if isinstance(node, Filter):
+            if node.field == "paywalled":
+                wanted = sql.SQL("" if node.value == "true" else "NOT ")
+                return "pred", sql.SQL("{}{}.paywalled").format(wanted, row)
             if node.field == "source":
                 column = sql.SQL("{}.source").format(row)
             else:

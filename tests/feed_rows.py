@@ -33,13 +33,15 @@ def add_article(
     url: str | None = None,
     first_seen: datetime | None = None,
     summary: str | None = None,
+    paywalled: bool = False,
 ) -> int:
     url = url or f"https://{outlet}/news/{next(_urls)}"
     row = conn.execute(
         """INSERT INTO articles (url, url_key, source, outlet, title, text, language, summary,
-                                 content_hash, fetched_at, first_seen, updated_at)
+                                 paywalled, content_hash, fetched_at, first_seen, updated_at)
            VALUES (%(url)s, %(url)s, %(source)s, %(outlet)s, %(title)s, %(text)s, %(language)s,
-                   %(summary)s, md5(%(text)s), now(), coalesce(%(first_seen)s, now()),
+                   %(summary)s, %(paywalled)s, md5(%(text)s), now(),
+                   coalesce(%(first_seen)s, now()),
                    coalesce(%(first_seen)s, now()))
            RETURNING id""",
         {
@@ -50,6 +52,7 @@ def add_article(
             "text": text,
             "language": language,
             "summary": summary,
+            "paywalled": paywalled,
             "first_seen": first_seen,
         },
     ).fetchone()

@@ -108,6 +108,12 @@ def test_boolean_operators_fields_and_prefixes() -> None:
     assert matching_ids(queries, story) == {1, 2, 4, 6, 7, 9, 11, 13}
 
 
+def test_paywalled_filters_on_the_canonical_copy_flag() -> None:
+    queries = {1: "Wagner paywalled:true", 2: "Wagner paywalled:false", 3: "Wagner"}
+    assert matching_ids(queries, doc("Wagner fighters", paywalled=True)) == {1, 3}
+    assert matching_ids(queries, doc("Wagner fighters")) == {2, 3}
+
+
 def test_phrases_need_adjacent_words_and_do_not_span_title_and_body() -> None:
     story = doc("Akhtar Mansour met envoys. Mullah Omar had died.", title="Taliban Mullah")
     queries = {1: '"Akhtar Mansur"', 2: '"Mansur Akhtar"', 3: '"Taliban Mullah Akhtar"'}

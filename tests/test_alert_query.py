@@ -53,6 +53,7 @@ def strip_positions(node):
         ("source:tass", Filter("source", "tass")),
         ("source:TASS.com", Filter("source", "tass.com")),
         ("lang:en-GB Putin", And((Filter("lang", "en"), Word("putin")))),
+        ("Putin paywalled:FALSE", And((Word("putin"), Filter("paywalled", "false")))),
         (
             "title:(Putin OR Kremlin)",
             Or((Word("putin", field="title"), Word("kremlin", field="title"))),
@@ -110,6 +111,7 @@ def test_leaves_lists_every_term_left_to_right() -> None:
         ('""', 1, "empty phrase"),
         ("!!!", 1, "no letters or digits"),
         ('source:"tass agency"', 8, "plain name"),
+        ("Wagner paywalled:maybe", 18, "takes true or false"),
         ("NOT music", 1, "would match stories containing none of its terms"),
         ("Wagner OR NOT music", 1, "would match stories containing none of its terms"),
         ("=", 2, "'=' must be followed"),

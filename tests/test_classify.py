@@ -1,13 +1,21 @@
-"""Walls are recognised by kind; real articles (even ones that mention walls) are not."""
+"""Walls are recognised by kind; real articles are articles whatever scripts they reference.
+
+Traces of challenge, consent and paywall services are only evidence: the
+verdict comes from the article text the page carries (``pipelines.walls``).
+The hostile-looking pages below are ordinary articles dressed the way real
+outlets serve them (bot-management scripts injected into every page, huge
+inline scripts before the text, metered paywalls that serve the whole text).
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from crawler.items import ArticleItem
-from crawler.outcomes_classify import classify_page
-from pipelines.outcomes import BLOCKED, CONSENT_WALL, PAYWALL, PageRejected
+from pipelines.extract import extract_article
+from pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
 from pipelines.page_gate import PageGatePipeline
+from pipelines.walls import ARTICLE_WORDS, Evidence, gate, judge
 
 ARTICLE_PARAGRAPHS = "".join(
     f"<p>Paragraph {i} of the harbour council report: the ferry timetable for the "
@@ -15,6 +23,7 @@ ARTICLE_PARAGRAPHS = "".join(
     f"and the mayor said the islands would not be cut off again this year.</p>"
     for i in range(12)
 )
+URL = "https://harbour-gazette.example/news/2024/01/ferries.html"
 
 
 def page(body: str, title: str = "Harbour council agrees winter ferries", head: str = "") -> bytes:
@@ -22,6 +31,8 @@ def page(body: str, title: str = "Harbour council agrees winter ferries", head: 
         f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
     ).encode()
 
+
+# -- real walls ---------------------------------------------------------------------------
 
 CLOUDFLARE_STYLE = page(
     "<div id='challenge-running'>Checking if the site connection is secure</div>"
@@ -54,6 +65,18 @@ NOT_FREE_TEASER = page(
     head='<script type="application/ld+json">{"@type": "NewsArticle", '
     '"isAccessibleForFree": "False", "headline": "Harbour"}</script>',
 )
+# A longer teaser: the lede runs to a few paragraphs before the prompt.
+LONG_TEASER = page(
+    "<article><h1>Harbour council agrees winter ferries</h1>"
+    + ARTICLE_PARAGRAPHS[: len(ARTICLE_PARAGRAPHS) // 4]
+    + "<div class='piano-offer'><p>Subscribe now to continue reading: unlimited access"
+    " to every story for one dollar a week.</p></div></article>",
+    head='<script type="application/ld+json">{"@type": "NewsArticle",'
+    ' "isAccessibleForFree": false}</script>',
+)
+
+# -- articles, some dressed like walls ------------------------------------------------------
+
 ARTICLE = page(
     f"<article><h1>Harbour council agrees winter ferries</h1>{ARTICLE_PARAGRAPHS}</article>"
 )
@@ -71,6 +94,47 @@ FULL_TEXT_MARKED_NOT_FREE = page(
     f"<article>{ARTICLE_PARAGRAPHS}</article>",
     head='<script type="application/ld+json">{"isAccessibleForFree": false}</script>',
 )
+# Cloudflare's bot management injects this into fully served pages.
+ARTICLE_WITH_CLOUDFLARE_SCRIPT = page(
+    f"<article><h1>Harbour council agrees winter ferries</h1>{ARTICLE_PARAGRAPHS}</article>"
+    "<script>(function(){var a=document.createElement('script');a.src="
+    "'/cdn-cgi/challenge-platform/scripts/jsd/main.js';document.head.appendChild(a);})();"
+    "</script>",
+)
+# Imperva (Incapsula) adds a beacon script to every page it fronts.
+ARTICLE_WITH_INCAPSULA_BEACON = page(
+    f"<article><h1>Harbour council agrees winter ferries</h1>{ARTICLE_PARAGRAPHS}</article>",
+    head="<script src='/_Incapsula_Resource?SWJIYLWA=719d34d31c8e3a6e6fffd425f7e032f3'></script>",
+)
+# 300 kB of inline scripts (state, ads) before the article starts; the head
+# marks it not free, as metered sites do for pages they serve whole.
+HUGE_SCRIPTS_FIRST = page(
+    "<script>window.__STATE__ = {"
+    + ",".join(f'"k{i}": "{"x" * 90}"' for i in range(3200))
+    + "};</script>"
+    + "<div class='paywall-meter' data-meter='3'></div>"
+    + f"<article><h1>Harbour council agrees winter ferries</h1>{ARTICLE_PARAGRAPHS * 2}"
+    "<p>Already a subscriber? Log in for unlimited access.</p></article>"
+    + "<script>"
+    + "var pad = 1;" * 25000
+    + "</script>",
+    head='<script type="application/ld+json">{"@type": "NewsArticle",'
+    ' "isAccessibleForFree": false, "headline": "Harbour council agrees winter ferries"}'
+    "</script>",
+)
+# A metered paywall: marked not free, the whole text served, a prompt below it.
+METERED_FULL_TEXT = page(
+    f"<article><h1>Harbour council agrees winter ferries</h1>{ARTICLE_PARAGRAPHS}"
+    "<div class='tp-modal'><p>You have reached your free article limit next month.</p>"
+    "<p>Subscribers only: become a subscriber to read on.</p></div></article>",
+    head='<script type="application/ld+json">{"@type": "NewsArticle",'
+    ' "isAccessibleForFree": "False"}</script>',
+)
+
+
+def outcome(body: bytes) -> tuple[str | None, str]:
+    result = extract_article(body, URL)
+    return result.reason, result.detail or ""
 
 
 @pytest.mark.parametrize(
@@ -82,44 +146,87 @@ FULL_TEXT_MARKED_NOT_FREE = page(
         (CONSENT, CONSENT_WALL),
         (PAYWALL_TEASER, PAYWALL),
         (NOT_FREE_TEASER, PAYWALL),
+        (LONG_TEASER, PAYWALL),
     ],
-    ids=["challenge", "access-denied", "captcha", "consent", "paywall", "not-free-teaser"],
+    ids=["challenge", "access-denied", "captcha", "consent", "paywall", "not-free", "long-teaser"],
 )
-def test_walls_are_named_by_kind(body: bytes, kind: str) -> None:
-    wall = classify_page(200, body)
-    assert wall is not None and wall.kind == kind, wall
-    assert wall.reason
+def test_walls_are_named_by_kind_with_their_evidence(body: bytes, kind: str) -> None:
+    reason, detail = outcome(body)
+    assert reason == kind, detail
+    assert "article text" in detail or "characters of text" in detail
 
 
 @pytest.mark.parametrize(
     "body",
-    [ARTICLE, ARTICLE_WITH_BANNER, ARTICLE_ABOUT_CAPTCHAS, FULL_TEXT_MARKED_NOT_FREE, b""],
-    ids=["article", "cookie-banner", "article-about-captchas", "full-text-not-free", "empty"],
+    [
+        ARTICLE,
+        ARTICLE_WITH_BANNER,
+        ARTICLE_ABOUT_CAPTCHAS,
+        ARTICLE_WITH_CLOUDFLARE_SCRIPT,
+        ARTICLE_WITH_INCAPSULA_BEACON,
+    ],
+    ids=["article", "cookie-banner", "about-captchas", "cloudflare-script", "incapsula-beacon"],
 )
-def test_articles_are_not_walls(body: bytes) -> None:
-    assert classify_page(200, body) is None
+def test_articles_are_not_walls_whatever_scripts_they_reference(body: bytes) -> None:
+    result = extract_article(body, URL)
+    assert result.reason is None, result.detail
+    assert "Paragraph 11 of the harbour council report" in result.text
+    assert result.paywalled is False
+
+
+@pytest.mark.parametrize(
+    "body",
+    [FULL_TEXT_MARKED_NOT_FREE, HUGE_SCRIPTS_FIRST, METERED_FULL_TEXT],
+    ids=["not-free-full-text", "300kB-of-scripts-first", "metered"],
+)
+def test_paywalled_articles_with_their_text_are_kept_and_flagged(body: bytes) -> None:
+    result = extract_article(body, URL)
+    assert result.reason is None, result.detail
+    assert "Paragraph 11 of the harbour council report" in result.text
+    assert result.paywalled is True
+
+
+def test_the_huge_page_is_judged_as_a_whole_not_by_its_head() -> None:
+    assert len(HUGE_SCRIPTS_FIRST) > 600_000
+    assert HUGE_SCRIPTS_FIRST.index(b"<article>") > 300_000
+
+
+def test_an_empty_page_is_not_an_article_and_not_a_wall() -> None:
+    assert outcome(b"")[0] == NOT_ARTICLE
+
+
+def test_a_short_page_without_evidence_is_not_an_article() -> None:
+    assert outcome(page("<p>Short note.</p>"))[0] == NOT_ARTICLE
 
 
 @pytest.mark.parametrize("status", [401, 403, 451])
 def test_forbidden_statuses_are_blocked_whatever_the_body(status: int) -> None:
-    wall = classify_page(status, ARTICLE)
+    wall = gate(status)
     assert wall is not None and wall.kind == BLOCKED and str(status) in wall.reason
 
 
 def test_redirect_to_a_consent_host_is_a_consent_wall() -> None:
-    wall = classify_page(200, ARTICLE, final_url="https://consent.example.org/?continue=x")
+    wall = gate(200, "https://consent.example.org/?continue=x")
     assert wall is not None and wall.kind == CONSENT_WALL
+    assert gate(200, "https://news.example.org/consent-and-privacy-law") is None
 
 
-def test_garbage_bytes_are_not_a_wall() -> None:
-    assert classify_page(200, bytes(range(256)) * 10) is None
+def test_judge_needs_a_body_to_overrule_evidence() -> None:
+    challenge = Evidence(challenge="bot challenge script (/cdn-cgi/challenge-platform/)")
+    short = " ".join(["word"] * (ARTICLE_WORDS - 1))
+    full = " ".join(["word"] * ARTICLE_WORDS)
+    assert judge(challenge, short) is not None
+    assert judge(challenge, full) is None
+    teaser = Evidence(paywall_prompt="subscribe to continue reading")
+    assert judge(teaser, full) is not None  # a prompt beside a short text: a teaser
+    assert judge(teaser, full * 5) is None
 
 
-def test_gate_rejects_walls_with_their_kind_and_passes_articles() -> None:
-    gate = PageGatePipeline()
-    item = ArticleItem(url="http://127.0.0.1/a", status=200, body=CONSENT)
+def test_gate_rejects_refusals_before_extraction_and_passes_everything_else() -> None:
+    gate_pipeline = PageGatePipeline()
+    refused = ArticleItem(url="http://127.0.0.1/a", status=403, body=ARTICLE)
     with pytest.raises(PageRejected) as rejected:
-        gate.process_item(item)
-    assert rejected.value.kind == CONSENT_WALL
-    article = ArticleItem(url="http://127.0.0.1/b", status=200, body=ARTICLE)
-    assert gate.process_item(article) is article
+        gate_pipeline.process_item(refused)
+    assert rejected.value.kind == BLOCKED
+    challenge = ArticleItem(url="http://127.0.0.1/b", status=200, body=CLOUDFLARE_STYLE)
+    assert gate_pipeline.process_item(challenge) is challenge  # judged after extraction

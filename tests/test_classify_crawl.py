@@ -1,4 +1,6 @@
-"""Walls met during a real crawl are recorded by kind and never stored as articles."""
+"""Walls met during a real crawl are recorded by kind and never stored as articles;
+articles that only look like walls (bot-management scripts, huge inline scripts,
+metered paywalls) are stored, the paywalled ones flagged."""
 
 from __future__ import annotations
 
@@ -8,7 +10,17 @@ import psycopg
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
-from tests.test_classify import ACCESS_DENIED, CLOUDFLARE_STYLE, CONSENT, PAYWALL_TEASER
+from tests.test_classify import (
+    ACCESS_DENIED,
+    ARTICLE_WITH_CLOUDFLARE_SCRIPT,
+    ARTICLE_WITH_INCAPSULA_BEACON,
+    CLOUDFLARE_STYLE,
+    CONSENT,
+    HUGE_SCRIPTS_FIRST,
+    LONG_TEASER,
+    METERED_FULL_TEXT,
+    PAYWALL_TEASER,
+)
 from tests.test_crawl_incremental import article_html, feed_xml
 
 WALLS = {
@@ -16,10 +28,18 @@ WALLS = {
     "/news/forbidden.html": (raw(ACCESS_DENIED, status=403, validators=False), "blocked"),
     "/news/consent.html": (raw(CONSENT), "consent_wall"),
     "/news/paywall.html": (raw(PAYWALL_TEASER), "paywall"),
+    "/news/teaser.html": (raw(LONG_TEASER), "paywall"),
+}
+# path -> (page, paywalled)
+LOOKALIKES = {
+    "/news/cloudflare.html": (ARTICLE_WITH_CLOUDFLARE_SCRIPT, False),
+    "/news/incapsula.html": (ARTICLE_WITH_INCAPSULA_BEACON, False),
+    "/news/huge.html": (HUGE_SCRIPTS_FIRST, True),
+    "/news/metered.html": (METERED_FULL_TEXT, True),
 }
 
 
-def test_blocked_consent_and_paywall_pages_are_rejected_by_kind(
+def test_walls_are_rejected_by_kind_and_lookalike_articles_are_stored(
     tmp_path: Path, db_url: str
 ) -> None:
     with FixtureServer() as server:
@@ -27,16 +47,22 @@ def test_blocked_consent_and_paywall_pages_are_rejected_by_kind(
         server.route("/news/1.html", raw(article_html(1)))
         for path, (handler, _) in WALLS.items():
             server.route(path, handler)
-        server.route(
-            "/feed.xml", raw(feed_xml(base, [1], [base + p for p in WALLS]), "application/rss+xml")
-        )
+        for path, (body, _) in LOOKALIKES.items():
+            server.route(path, raw(body))
+        listed = [base + p for p in [*WALLS, *LOOKALIKES]]
+        server.route("/feed.xml", raw(feed_xml(base, [1], listed), "application/rss+xml"))
         config = tmp_path / "wirewatch.toml"
         config.write_text(f'[[source]]\nname = "walls"\nkind = "feed"\nurl = "{base}/feed.xml"\n')
         result = run_wirewatch("--config", str(config), "crawl")
         assert "Traceback" not in result.stderr, result.stderr
 
     with psycopg.connect(db_url) as conn:
-        urls = [r[0] for r in conn.execute("SELECT url FROM wirewatch.articles")]
+        stored = dict(conn.execute("SELECT url, paywalled FROM wirewatch.articles").fetchall())
         errors = dict(conn.execute("SELECT url, kind FROM wirewatch.crawl_errors").fetchall())
-    assert urls == [f"{base}/news/1.html"]
+        view = dict(conn.execute("SELECT url, paywalled FROM wirewatch_feed.articles").fetchall())
+    assert stored == {
+        f"{base}/news/1.html": False,
+        **{base + path: paywalled for path, (_, paywalled) in LOOKALIKES.items()},
+    }
+    assert view == stored
     assert errors == {base + path: kind for path, (_, kind) in WALLS.items()}

@@ -76,6 +76,24 @@ def test_one_url_is_fetched_and_extracted_as_json() -> None:
     assert record["title"] == "Ferry line to link the islands again"
     assert record["canonical_url"].endswith("/news/2025/03/ferry-line")
     assert record["wire_credit"] == "AP"
+    assert record["paywalled"] is False
+
+
+def test_jsonl_flags_paywalled_articles_and_names_walls(tmp_path: Path) -> None:
+    from tests.test_classify import CLOUDFLARE_STYLE, METERED_FULL_TEXT
+
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(
+        "".join(
+            json.dumps({"id": i, "url": f"https://gazette.example/n/{i}", "html": html.decode()})
+            + "\n"
+            for i, html in enumerate([METERED_FULL_TEXT, CLOUDFLARE_STYLE])
+        )
+    )
+    result = run_wirewatch("extract", "--jsonl", str(pages))
+    metered, challenge = (json.loads(line) for line in result.stdout.splitlines())
+    assert metered["paywalled"] is True and "harbour council" in metered["text"]
+    assert challenge["rejected"] == "blocked" and challenge["text"] == ""
 
 
 def test_a_page_with_no_article_says_why() -> None:

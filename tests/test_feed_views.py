@@ -46,6 +46,7 @@ PINNED = {
         ("pruned_at", "timestamp with time zone"),
         ("story_id", "bigint"),
         ("search_vector", "tsvector"),
+        ("paywalled", "boolean"),  # migration 0060
     ],
     "stories": [
         ("story_id", "bigint"),
@@ -64,6 +65,7 @@ PINNED = {
         ("outlets", "ARRAY"),
         ("canonical_article_id", "bigint"),
         ("merged_into", "bigint"),
+        ("paywalled", "boolean"),  # migration 0060
     ],
     "copies": [
         ("story_id", "bigint"),

@@ -69,6 +69,7 @@ def _fill(conn: psycopg.Connection) -> dict[str, int]:
             text="The president met soldiers near the river and promised new sanctioned funds.",
             source="daily",
             outlet="daily.example",
+            paywalled=True,
         ),
         "wagner": dict(
             title="Wagner festival opens",
@@ -119,6 +120,9 @@ def _found(conn: psycopg.Connection, query: str, **kwargs: object) -> set[int]:
         ("переговоры", {"moscow"}),  # Russian stemming: переговор
         ("россия", {"moscow"}),  # Россией
         ("mansur", set()),  # search is not fuzzy: that is alert matching
+        ("paywalled:true", {"zelensky"}),
+        ("sanction* paywalled:false", {"talks"}),
+        ("sanction* NOT paywalled:true", {"talks"}),
     ],
 )
 def test_queries_find_the_stories_they_describe(

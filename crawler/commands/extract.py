@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Fields of the JSONL output contract, in this order, then the extra ones.
 OUTPUT_FIELDS = ("id", "url", "canonical_url", "title", "text", "published", "authors", "language")
-EXTRA_FIELDS = ("wire_credit", "dateline", "top_image", "section", "summary")
+EXTRA_FIELDS = ("wire_credit", "dateline", "top_image", "section", "summary", "paywalled")
 FETCH_LIMIT = 10 * 1024 * 1024
 
 

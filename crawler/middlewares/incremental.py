@@ -24,8 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.middlewares.fetch_state import FetchState
-from crawler.outcomes_classify import BLOCKED_STATUSES
 from crawler.urls import url_key
+from pipelines.walls import BLOCKED_STATUSES
 
 log = logging.getLogger(__name__)
 

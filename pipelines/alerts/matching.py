@@ -168,6 +168,7 @@ class StoryDoc:
     text: str
     sources: frozenset[str] = frozenset()  # source names and outlet hosts, folded
     language: str | None = None
+    paywalled: bool = False  # the canonical copy was marked for subscribers
 
 
 def source_keys(*names: str | None) -> frozenset[str]:
@@ -356,6 +357,8 @@ class Matcher:
             language = fold(doc.language).split("-")[0].split("_")[0]
             for leaf in self._filters.get(("lang", language), ()):
                 hits[leaf] = []
+        for leaf in self._filters.get(("paywalled", "true" if doc.paywalled else "false"), ()):
+            hits[leaf] = []
 
         candidates = sorted({i for leaf in hits for i in self._leaf_subs[leaf]})
         matches = []

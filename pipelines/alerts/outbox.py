@@ -67,6 +67,7 @@ def story_doc(row: Mapping[str, Any]) -> StoryDoc:
         text=row["text"] or "",
         sources=source_keys(*(row.get("sources") or ())),
         language=row.get("language"),
+        paywalled=bool(row.get("paywalled")),
     )
 
 

@@ -8,7 +8,7 @@ Grammar (operators are upper case; adjacent terms are ANDed)::
     unary    := "NOT" unary | primary
     primary  := "(" or_expr ")" | [field ":"] atom | field ":" "(" or_expr ")"
     atom     := ["="] (word | word "*" | '"' phrase '"')
-    field    := "title" | "source" | "lang"
+    field    := "title" | "source" | "lang" | "paywalled"
 
 ``=`` makes a word or phrase exact-only (no spelling variants). Words with
 inner punctuation (``al-Qaeda``, ``U.S.``) become phrases of their parts.
@@ -26,7 +26,8 @@ from crawler.errors import UsageError
 from pipelines.alerts.text import fold, words
 
 TEXT_FIELDS = ("title",)  # fields matched against words of the story
-FILTER_FIELDS = ("source", "lang")  # fields compared with a story attribute
+FILTER_FIELDS = ("source", "lang", "paywalled")  # fields compared with a story attribute
+BOOLEAN_VALUES = ("true", "false")  # what ``paywalled:`` takes
 FIELDS = TEXT_FIELDS + FILTER_FIELDS
 
 MAX_QUERY_LENGTH = 2000
@@ -76,7 +77,7 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Filter:
-    """``source:tass`` or ``lang:en``: compared with the story's attributes, not its words."""
+    """``source:tass``, ``lang:en`` or ``paywalled:true``: a story attribute, not its words."""
 
     field: str
     value: str
@@ -350,6 +351,8 @@ class _Parser:
             )
         if field == "lang":
             value = value.split("-")[0].split("_")[0]
+        if field == "paywalled" and value not in BOOLEAN_VALUES:
+            raise self.fail(tok.position, "paywalled: takes true or false")
         return Filter(field, value, tok.position)
 
 

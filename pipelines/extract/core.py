@@ -29,6 +29,7 @@ from pipelines.extract.metadata import page_metadata, parse_date
 from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
 from pipelines.extract.wire import wire_credit
 from pipelines.outcomes import NOT_ARTICLE, NOT_HTML, TOO_LARGE
+from pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,10 @@ class Extracted:
     # Paragraphs after the junk rules, before site cleanup: what site learning counts.
     blocks: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (rule, line)
-    looks_like_article: bool = True  # the page says it is one (JSON-LD / og:type)
+    looks_like_article: bool = True  # the page says it is one (JSON-LD / og:type / <article>)
+    # Traces of walls on the page (challenge scripts, consent, paywall), judged with the text.
+    evidence: Evidence = NO_EVIDENCE
+    paywalled: bool = False  # marked for subscribers, yet the article text is there
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -200,10 +204,8 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         return Extracted(reason=NOT_ARTICLE, detail="no HTML document could be parsed")
 
     meta = page_metadata(tree, url)
-    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").lower()
-    is_article = og_type in _ARTICLE_OG_TYPES or bool(
-        tree.xpath('//script[@type="application/ld+json"][contains(., "Article")]')
-    )
+    evidence = page_evidence(source, tree)
+    is_article = declares_article(tree)
     title = meta.title
     headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
@@ -225,7 +227,22 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         blocks=blocks,
         dropped=dropped,
         looks_like_article=is_article,
+        evidence=evidence,
     )
+
+
+def declares_article(tree: lxml_html.HtmlElement) -> bool:
+    """The page says it is one article: og:type, JSON-LD *Article, or a single ``<article>``.
+
+    Index pages often wrap each teaser in an ``<article>``, so only a page
+    with exactly one counts (or one marked up as ``articleBody``).
+    """
+    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").lower()
+    if og_type in _ARTICLE_OG_TYPES:
+        return True
+    if tree.xpath('//script[@type="application/ld+json"][contains(., "Article")]'):
+        return True
+    return len(tree.xpath("//article")) == 1 or bool(tree.xpath("//*[@itemprop='articleBody']"))
 
 
 # Typographic quotes fold to straight ones when comparing a headline with a line.
@@ -237,9 +254,19 @@ def _fold(text: str) -> str:
 
 
 def _is_headline_list(blocks: list[str]) -> bool:
-    """An index page: text made of short lines (headlines, teasers), little prose."""
-    prose = sum(len(b) for b in blocks if len(b.split()) >= 15)
+    """An index page: text made of short lines (headlines, teasers), little prose.
+
+    A line is prose when it is long, or a sentence of some length: articles
+    written in one-sentence paragraphs are prose too; headlines rarely end
+    with a full stop.
+    """
+    prose = sum(len(b) for b in blocks if _is_prose(b))
     return prose < 0.4 * sum(len(b) for b in blocks)
+
+
+def _is_prose(line: str) -> bool:
+    words = len(line.split())
+    return words >= 15 or (words >= 8 and line.rstrip("\"'”’»)").endswith((".", "!", "?")))
 
 
 def apply_site(page: Extracted, boilerplate: frozenset[str] | set[str] = frozenset()) -> Extracted:
@@ -250,6 +277,9 @@ def apply_site(page: Extracted, boilerplate: frozenset[str] | set[str] = frozens
     result = copy.copy(page)
     result.dropped = page.dropped + [("site_boilerplate", b) for b in removed]
     text = "\n".join(kept)
+    if wall := judge(page.evidence, text):
+        result.reason, result.detail = wall.kind, wall.reason
+        return result
     if len(text) < MIN_ARTICLE_CHARS:
         result.reason, result.detail = NOT_ARTICLE, f"only {len(text)} characters of article text"
         return result
@@ -257,6 +287,7 @@ def apply_site(page: Extracted, boilerplate: frozenset[str] | set[str] = frozens
         result.reason, result.detail = NOT_ARTICLE, "a list of headlines, not an article"
         return result
     result.text = text
+    result.paywalled = page.evidence.paywalled
     result.content_hash = content_hash(text)
     result.wire_credit, result.dateline = wire_credit(kept, page.authors)
     return result

@@ -65,7 +65,7 @@ WHERE id = %(id)s;
 
 -- name: story_for_matching
 -- The canonical copy's text plus every source and outlet that carried the story so far.
-SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language,
+SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language, a.paywalled,
        array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
 FROM stories s
 JOIN articles a ON a.id = s.canonical_article_id

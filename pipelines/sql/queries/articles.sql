@@ -4,22 +4,24 @@
 -- Returns nothing when the stored text is already the same (unchanged).
 INSERT INTO articles (
     url, url_key, canonical_url, source, outlet, title, text, published, authors, language,
-    top_image, section, summary, wire_credit, dateline, content_hash,
+    top_image, section, summary, wire_credit, dateline, content_hash, paywalled,
     discovered_at, fetched_at, crawl_run_id)
 VALUES (
     %(url)s, %(url_key)s, %(canonical_url)s, %(source)s, %(outlet)s, %(title)s, %(text)s, %(published)s,
     %(authors)s, %(language)s, %(top_image)s, %(section)s, %(summary)s, %(wire_credit)s,
-    %(dateline)s, %(content_hash)s, %(discovered_at)s, %(fetched_at)s, %(crawl_run_id)s)
+    %(dateline)s, %(content_hash)s, %(paywalled)s, %(discovered_at)s, %(fetched_at)s, %(crawl_run_id)s)
 ON CONFLICT (url_key) DO UPDATE
 SET url = EXCLUDED.url, canonical_url = EXCLUDED.canonical_url, title = EXCLUDED.title, text = EXCLUDED.text,
     published = COALESCE(EXCLUDED.published, articles.published),
     authors = EXCLUDED.authors, language = EXCLUDED.language,
     top_image = EXCLUDED.top_image, section = EXCLUDED.section, summary = EXCLUDED.summary,
     wire_credit = EXCLUDED.wire_credit, dateline = EXCLUDED.dateline,
-    content_hash = EXCLUDED.content_hash, fetched_at = EXCLUDED.fetched_at,
+    content_hash = EXCLUDED.content_hash, paywalled = EXCLUDED.paywalled,
+    fetched_at = EXCLUDED.fetched_at,
     crawl_run_id = EXCLUDED.crawl_run_id, updated_at = now()
 WHERE articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash
    OR articles.title IS DISTINCT FROM EXCLUDED.title
+   OR articles.paywalled IS DISTINCT FROM EXCLUDED.paywalled
 RETURNING id, (xmax = 0) AS inserted;
 
 -- name: article_by_url_key

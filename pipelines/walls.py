@@ -1,0 +1,227 @@
+"""Telling walls (bot challenges, consent interstitials, paywall teasers) from articles.
+
+Bot challenges, cookie-consent interstitials and paywall teasers arrive as
+ordinary HTML, often with status 200, and an extractor happily turns their
+few sentences into an "article".  But the traces of those services are also
+on ordinary pages: Cloudflare and Imperva inject their challenge scripts
+into fully served articles, consent platforms put banners on every page, and
+metered paywalls mark their articles ``isAccessibleForFree: false`` while
+serving the whole text to a crawler.  So a trace is only *evidence*: the
+verdict is taken after extraction, from the article text the page actually
+carries (``judge``).  A page with a full body is an article, whatever it
+references; one without is a wall of the kind its evidence names.
+
+Two steps, both pure:
+
+- ``gate``: what needs no body at all (a 401/403/451, a redirect to a
+  consent host); run before extraction to spare the extractor.
+- ``page_evidence`` over the *whole* page (never a prefix: a 600 kB page may
+  start its text after 300 kB of scripts), then ``judge`` with the extracted
+  text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+from pipelines.outcomes import BLOCKED, CONSENT_WALL, PAYWALL
+
+# Statuses that mean "you may not have this page".
+BLOCKED_STATUSES = frozenset({401, 403, 451})
+
+# Fewer words than this is no article body (a challenge or consent page's
+# text); a page that declares itself an article with this many is one.
+ARTICLE_WORDS = 80
+# A paywall prompt beside less text than this is a teaser (lede + prompt);
+# metered pages that serve the whole article carry far more.
+TEASER_CHARS = 1500
+
+# Traces of bot-challenge and captcha services (scripts, element ids).
+_CHALLENGE_TECH = re.compile(
+    r"/cdn-cgi/challenge-platform/|cf-browser-verification|cf_chl_opt|"
+    r"_incapsula_resource|px-captcha|captcha-delivery\.com|"
+    r"id=[\"']challenge-(?:form|running|stage)[\"']",
+    re.I,
+)
+# Phrases of challenge pages.
+_CHALLENGE_PHRASES = re.compile(
+    r"just a moment\.\.\.|checking (?:if the site connection is secure|your browser)|"
+    r"attention required!|access denied|verify (?:that )?you are (?:a )?human|"
+    r"are you a robot|pardon our interruption|unusual traffic from your|"
+    r"please enable (?:javascript and )?cookies to continue|request unsuccessful",
+    re.I,
+)
+_CAPTCHA_WIDGET = re.compile(r"class=[\"'][^\"']*\b(?:g-recaptcha|h-captcha|cf-turnstile)\b", re.I)
+
+# Consent-platform interstitials that replace the page (not banners on it).
+_CONSENT_HOSTS = re.compile(r"^(?:consent\.|guce\.|privacy-gate\.|cmp\.)", re.I)
+_CONSENT_PHRASES = re.compile(
+    r"we value your privacy|cookie(?:s)? (?:consent|settings|preferences|policy)|"
+    r"(?:accept|reject) all|manage (?:your )?(?:cookie )?(?:choices|preferences|options)|"
+    r"before you continue|we and our (?:\d+ )?partners|consent to (?:the use of )?cookies|"
+    r"store and/or access information on a device",
+    re.I,
+)
+
+_PAYWALL_PHRASES = re.compile(
+    r"subscribe (?:now )?to (?:continue|keep) reading|to continue reading,? (?:please )?"
+    r"(?:subscribe|log ?in|sign ?in)|this (?:article|story|content) is (?:only )?(?:available )?"
+    r"(?:for|to) (?:subscribers|members)|already a subscriber\??|subscribers only|"
+    r"become a (?:subscriber|member) to read|unlock (?:this|the full) (?:article|story)|"
+    r"you have reached your (?:free )?(?:article )?limit",
+    re.I,
+)
+_PAYWALL_TECH = re.compile(
+    r"[\"']isaccessibleforfree[\"']\s*:\s*(?:false|[\"']false[\"'])|"
+    r"class=[\"'][^\"']*\b(?:paywall|piano-(?:offer|paywall)|tp-modal|meteredcontent)\b",
+    re.I,
+)
+# One pass over the page finds whether there is anything to look at closely.
+_ANY_MARKER = re.compile(
+    "|".join(
+        p.pattern
+        for p in (
+            _CHALLENGE_TECH,
+            _CAPTCHA_WIDGET,
+            _PAYWALL_TECH,
+            _CHALLENGE_PHRASES,
+            _CONSENT_PHRASES,
+            _PAYWALL_PHRASES,
+        )
+    ),
+    re.I,
+)
+_INVISIBLE = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
+
+
+@dataclass(frozen=True)
+class Wall:
+    """Why a page is not an article: its outcome kind and the evidence."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Traces of walls found on a page; each is a short description, or None."""
+
+    challenge: str | None = None  # bot challenge / captcha
+    consent: str | None = None  # cookie-consent interstitial
+    paywall_prompt: str | None = None  # "subscribe to continue reading" and the like
+    paywall_marker: str | None = None  # not free (JSON-LD) or a paywall element
+
+    @property
+    def paywalled(self) -> bool:
+        """The page says its article is for subscribers (it may still carry the text)."""
+        return bool(self.paywall_prompt or self.paywall_marker)
+
+
+NO_EVIDENCE = Evidence()
+
+
+def gate(status: int, final_url: str | None = None) -> Wall | None:
+    """Walls known before reading the page: forbidding statuses, consent-host redirects."""
+    if status in BLOCKED_STATUSES:
+        return Wall(BLOCKED, f"HTTP {status}")
+    host = (urlsplit(final_url).hostname or "").lower() if final_url else ""
+    if host and _CONSENT_HOSTS.match(host):
+        return Wall(CONSENT_WALL, f"redirected to the consent page {host}")
+    return None
+
+
+def page_evidence(source: str, tree: lxml_html.HtmlElement | None) -> Evidence:
+    """Every trace of a wall on the whole page (``source``: its HTML; ``tree``: parsed)."""
+    if not _ANY_MARKER.search(source):
+        return NO_EVIDENCE
+    title = " ".join(tree.xpath("string(//title)").split()) if tree is not None else ""
+    text = _visible_text(tree)
+    challenge = None
+    if match := _CHALLENGE_TECH.search(source):
+        challenge = f"bot challenge script ({match.group(0)})"
+    elif match := _CHALLENGE_PHRASES.search(title):
+        challenge = f"challenge page titled {title!r}"
+    elif match := _CAPTCHA_WIDGET.search(source) or _CHALLENGE_PHRASES.search(text):
+        challenge = f"captcha page ({match.group(0)})"
+    consent_phrases = _distinct(_CONSENT_PHRASES.finditer(text))
+    consent = (
+        f"cookie-consent interstitial ({', '.join(consent_phrases[:3])})"
+        if len(consent_phrases) >= 2
+        else None
+    )
+    prompt = _PAYWALL_PHRASES.search(text)
+    marker = None
+    if tree is not None and _declared_not_free(tree):
+        marker = "marked not accessible for free"
+    elif match := _PAYWALL_TECH.search(source):
+        marker = f"paywall marker ({match.group(0)})"
+    return Evidence(challenge, consent, prompt.group(0) if prompt else None, marker)
+
+
+def judge(evidence: Evidence, text: str) -> Wall | None:
+    """The wall a page is, given its evidence and the article text extracted from it.
+
+    ``text`` is empty when extraction found no article.  A page with a body
+    of ``ARTICLE_WORDS`` words or more is never blocked or a consent wall; a
+    paywall prompt beside less than ``TEASER_CHARS`` of text is a teaser.
+    """
+    words = len(text.split())
+    if words < ARTICLE_WORDS:
+        if evidence.challenge:
+            return Wall(BLOCKED, f"{evidence.challenge}, {_body(words)}")
+        if evidence.consent:
+            return Wall(CONSENT_WALL, f"{evidence.consent}, {_body(words)}")
+        if evidence.paywalled:
+            found = evidence.paywall_prompt or evidence.paywall_marker
+            return Wall(PAYWALL, f"paywall teaser ({found}), {_body(words)}")
+    elif evidence.paywall_prompt and len(text) < TEASER_CHARS:
+        return Wall(
+            PAYWALL,
+            f"paywall teaser ({evidence.paywall_prompt}), only {len(text)} characters of text",
+        )
+    return None
+
+
+def _body(words: int) -> str:
+    return f"only {words} words of article text" if words else "no article text"
+
+
+def _visible_text(tree: lxml_html.HtmlElement | None) -> str:
+    if tree is None:
+        return ""
+    parts = tree.xpath(f"//body//text()[not({_INVISIBLE})]")
+    return " ".join(" ".join(parts).split())
+
+
+def _distinct(matches: Iterable[re.Match[str]]) -> list[str]:
+    return list(dict.fromkeys(m.group(0).lower() for m in matches))
+
+
+def _declared_not_free(tree: lxml_html.HtmlElement) -> bool:
+    return any(
+        _not_free(script.text or "")
+        for script in tree.xpath("//script[@type='application/ld+json']")
+    )
+
+
+def _not_free(json_ld: str) -> bool:
+    try:
+        data = json.loads(json_ld)
+    except ValueError:
+        return False
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if str(node.get("isAccessibleForFree", "")).lower() == "false":
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
