@@ -1,0 +1,25 @@
+-- Rejections and page failures: what a crawl fetched and did not keep, and why.
+
+-- name: crawl_errors_since
+-- Recorded failures, newest first.  A NULL list means "any source" / "any kind".
+SELECT id, run_id, source, kind, url, message, at
+FROM crawl_errors
+WHERE at >= %(since)s
+  AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
+  AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
+ORDER BY at DESC, id DESC
+LIMIT %(limit)s;
+
+-- name: crawl_error_counts_since
+-- How many failures of each kind each source recorded, with the first and last.
+SELECT source, kind, count(*) AS count, min(at) AS first_at, max(at) AS last_at
+FROM crawl_errors
+WHERE at >= %(since)s
+  AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
+  AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
+GROUP BY source, kind
+ORDER BY source, count(*) DESC, kind;
+
+-- name: source_names
+-- Every source a crawl has seen (synced from the configuration at each crawl).
+SELECT name FROM sources ORDER BY name;
