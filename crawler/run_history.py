@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipelines.outcomes import BLOCKED, CONSENT_WALL, EXTRACTION_FAILED, NOT_ARTICLE, PAYWALL
+
 # Outcome kinds that say nothing about why a *run* failed.
 _NOT_FAILURES = frozenset({"not_article", "dropped"})
+# Article pages fetched but turned away: walls, pages that hold no article, and
+# pages the extractor could not handle.  Only article pages (items) get these
+# verdicts, so their count never exceeds ``article_pages``.
+REJECTION_KINDS = frozenset({BLOCKED, CONSENT_WALL, PAYWALL, NOT_ARTICLE, EXTRACTION_FAILED})
+
+
+def rejected_pages(outcomes: Mapping[str, int]) -> int:
+    """How many of the counted outcomes are rejections (``REJECTION_KINDS``)."""
+    return sum(n for kind, n in outcomes.items() if kind in REJECTION_KINDS)
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class RunRecord:
     outcomes: Mapping[str, int] = field(default_factory=dict)
     extraction_yield: float | None = None  # share of article pages with a real body
     median_body_chars: float | None = None
+    article_pages: int = 0  # article pages the run fetched (items), from its stats
 
     @property
     def interrupted(self) -> bool:
@@ -39,6 +51,13 @@ class RunRecord:
     @property
     def failed(self) -> bool:
         return self.status == "failed" and not self.interrupted
+
+    @property
+    def rejection_share(self) -> float | None:
+        """Share of the run's article pages that were rejected; None without any."""
+        if not self.article_pages:
+            return None
+        return min(1.0, rejected_pages(self.outcomes) / self.article_pages)
 
     @property
     def failure_kind(self) -> str | None:
@@ -68,6 +87,7 @@ def from_row(row: Mapping[str, Any]) -> RunRecord:
         outcomes=dict(stats.get("outcomes") or {}),
         extraction_yield=_float(stats.get("extraction_yield")),
         median_body_chars=_float(stats.get("median_body_chars")),
+        article_pages=_int(stats.get("article_pages")),
     )
 
 
@@ -83,6 +103,13 @@ def last_started(history: Iterable[RunRecord]) -> datetime | None:
     """Start of the latest run that counts: interrupted runs are owed a rerun."""
     starts = [run.started_at for run in history if not run.interrupted]
     return max(starts, default=None)
+
+
+def _int(value: Any) -> int:
+    try:
+        return 0 if value is None else int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _float(value: Any) -> float | None:

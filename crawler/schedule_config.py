@@ -22,6 +22,7 @@ Example::
     failing_runs = 3             # alarm after this many failed runs in a row
     silent_runs = 12             # ... or this many runs without a new article
     baseline_runs = 20           # how much history "usual" means
+    rejection_rise = 0.3         # alarm when the rejected share rises 30 points over usual
 
     [schedule.source.apnews]     # per-source bounds of adaptive polling
     min_interval = "2m"
@@ -68,6 +69,10 @@ class HealthThresholds:
     failing_runs: int = 3
     silent_runs: int = 12
     baseline_runs: int = 20
+    # Alarm when the share of article pages rejected (walls, not_article,
+    # extraction_failed) is this much (absolute) above the usual share: a
+    # ratio would never fire for a source whose usual share is 0.
+    rejection_rise: float = 0.3
     # Recent runs compared against the baseline (medians of each).
     recent_runs: int = 3
     # Baseline runs needed before drift is judged at all.

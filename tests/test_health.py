@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.health import BODY_DROP, FAILING, SILENT, YIELD_DROP, drift_alarms
+from crawler.health import (
+    BODY_DROP,
+    FAILING,
+    REJECTION_JUMP,
+    SILENT,
+    YIELD_DROP,
+    drift_alarms,
+)
 from crawler.run_history import RunRecord, from_row
 from crawler.schedule_config import HealthThresholds
 
@@ -117,3 +124,59 @@ def test_a_run_measures_yield_and_median_body_length_of_its_article_pages() -> N
         "extraction_yield": None,
         "median_body_chars": None,
     }
+
+
+def rejecting(share: float, kind: str = "paywall", pages: int = 20) -> dict:
+    """A run that fetched ``pages`` article pages and rejected ``share`` of them as ``kind``."""
+    rejected = round(share * pages)
+    return {"article_pages": pages, "outcomes": {kind: rejected, "http_404": 3}}
+
+
+def test_a_source_suddenly_walled_raises_a_rejection_alarm_naming_the_wall() -> None:
+    history = runs(*[rejecting(0.7)] * 3, *[rejecting(0.05, "not_article")] * 10)
+    alarms = drift_alarms("daily", history, LIMITS)
+    assert [a.kind for a in alarms] == [REJECTION_JUMP]
+    assert alarms[0].message == (
+        "rejected 70% of article pages over the last 3 runs (mostly paywall), usually 5%"
+    )
+
+
+def test_a_source_that_always_rejects_as_much_raises_no_rejection_alarm() -> None:
+    # A section source whose listings lead to many index pages: high, but usual.
+    assert kinds(runs(*[rejecting(0.6, "not_article")] * 13)) == []
+
+
+def test_a_rise_below_the_threshold_is_not_a_jump() -> None:
+    history = runs(*[rejecting(0.3)] * 3, *[rejecting(0.05)] * 10)
+    assert kinds(history) == []
+    lower = HealthThresholds(recent_runs=3, min_baseline=5, rejection_rise=0.2)
+    assert [a.kind for a in drift_alarms("daily", history, lower)] == [REJECTION_JUMP]
+
+
+def test_a_rejection_jump_needs_recent_runs_and_a_baseline_with_article_pages() -> None:
+    # One walled run is noise; runs that fetched no article page say nothing.
+    assert kinds(runs(rejecting(1.0), *[rejecting(0.0)] * 10)) == []
+    quiet = {"article_pages": 0, "outcomes": {}}
+    assert kinds(runs(*[rejecting(0.9)] * 3, *[quiet] * 10)) == []
+    assert kinds(runs(*[rejecting(0.9)] * 2, quiet, rejecting(0.9), *[rejecting(0.0)] * 5)) == [
+        REJECTION_JUMP
+    ]
+
+
+def test_only_rejections_count_towards_the_rejection_share() -> None:
+    record = runs({"article_pages": 10, "outcomes": {"blocked": 2, "timeout": 5, "http_404": 4}})
+    assert record[0].rejection_share == 0.2
+    assert runs({"article_pages": 0})[0].rejection_share is None
+
+
+def test_run_records_read_the_article_pages_the_recorder_stores() -> None:
+    record = from_row(
+        {
+            "started_at": T0,
+            "status": "ok",
+            "stats": {"article_pages": 8, "outcomes": {"consent_wall": 2, "not_article": 2}},
+        }
+    )
+    assert record.article_pages == 8
+    assert record.rejection_share == 0.5
+    assert from_row({"started_at": T0, "status": "ok", "stats": {}}).rejection_share is None
