@@ -16,7 +16,7 @@ from aiosmtpd.smtp import Envelope
 
 from crawler import locks
 from crawler.cli import main
-from crawler.commands.status import relative
+from crawler.commands.status import failure_share, rejection_share, relative
 from crawler.config import load_config
 from pipelines import db
 from pipelines.queries import Q
@@ -282,3 +282,51 @@ def test_alarm_mail_headers_stay_single_lines_whatever_a_source_is_called() -> N
     assert "\n" not in mail["Subject"] and "\r" not in mail["Subject"]
     assert mail["Bcc"] is None
     assert "Bcc:" not in mail.as_string().split("\n\n", 1)[0]
+
+
+def test_the_error_share_counts_pages_that_never_answered_as_attempted() -> None:
+    # 3 responses, 10 DNS failures: once shown as 333%, it is 10 of 13 pages.
+    assert failure_share(3, 10, {"dns": 10}) == pytest.approx(10 / 13)
+    # A 404 is a response already counted among the pages fetched.
+    assert failure_share(10, 4, {"http_404": 4, "not_article": 6}) == pytest.approx(0.4)
+    # Runs without outcome counts (older ones) still give a share of at most 1.
+    assert failure_share(2, 7, {}) == 1.0
+    assert failure_share(0, 0, {}) is None
+    assert failure_share(0, 2, {"timeout": 2}) == 1.0
+
+
+def test_the_rejection_share_is_of_article_pages() -> None:
+    assert rejection_share(40, {"paywall": 6, "not_article": 4}) == 0.25
+    assert rejection_share(0, {}) is None
+
+
+def test_status_shows_rejected_pages_per_source_and_kind(
+    conn: psycopg.Connection, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    # Each of steady's 8 runs: 10 responses, 8 of them article pages; one
+    # paywall, one index page; 3 more pages timed out without answering.
+    conn.execute(
+        "UPDATE crawl_runs SET errors = 4, stats = stats || %s WHERE source = 'steady'",
+        (
+            json.dumps(
+                {
+                    "article_pages": 8,
+                    "outcomes": {"paywall": 1, "not_article": 1, "timeout": 3},
+                }
+            ),
+        ),
+    )
+    conn.commit()
+    assert main(["--config", str(config_path), "status", "--source", "steady"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-5:] == ["errors", "24h", "rejected", "24h", "health"]
+    assert lines[1].split()[-3:] == ["31%", "25%", "ok"]  # 32 of 104 pages; 16 of 64
+    main(["--config", str(config_path), "status", "--json"])
+    by_name = {s["source"]: s for s in json.loads(capsys.readouterr().out)["sources"]}
+    steady = by_name["steady"]
+    assert steady["rejected_last_day"] == {"not_article": 8, "paywall": 8}
+    assert steady["rejection_share"] == 0.25
+    assert steady["error_rate"] == pytest.approx(32 / 104)
+    assert by_name["broken"]["rejected_last_day"] == {}
+    assert by_name["broken"]["rejection_share"] is None

@@ -1,11 +1,13 @@
-"""Show each source's health: last run, next run, new articles, error rate, alarms.
+"""Show each source's health: last run, next run, new articles, failures, rejections, alarms.
 
 Exit status: 0 when every source is healthy, 1 when any source has an alarm
 (its runs keep failing, its extraction yield or body length dropped well
-below its own history, or it stopped producing new articles), so monitoring
-systems (Nagios, a systemd timer with OnFailure=, a cron MAILTO) can call it.
+below its own history, it rejects far more of its pages than it used to, or
+it stopped producing new articles), so monitoring systems (Nagios, a systemd
+timer with OnFailure=, a cron MAILTO) can call it.
 ``--json`` prints the same as one JSON document, with the median latency of
-the last day's articles (published -> discovered -> stored -> alerted);
+the last day's articles (published -> discovered -> stored -> alerted) and
+the last day's rejected pages by kind;
 ``--notify`` also emails new alarms to ``[schedule] operator_email``.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +25,8 @@ import psycopg
 
 from crawler import health, locks
 from crawler.config import Config, load_config
-from crawler.run_history import RunRecord
+from crawler.extensions.crawl_runs import NOT_ERRORS
+from crawler.run_history import REJECTION_KINDS, RunRecord
 from crawler.schedule_config import ScheduleOptions, schedule_options
 from crawler.schedule_state import load_histories, next_due_of
 from pipelines import db
@@ -33,6 +36,38 @@ NAME = "status"
 HELP = "per-source health table; exit status 1 when a source is unhealthy"
 
 DAY = timedelta(days=1)
+
+# Failure kinds recorded for a page whose response did arrive, so the page is
+# already among the pages fetched.  Any other failure (dns, timeout,
+# connection, too_large...) is a page attempted that never answered.
+_ANSWERED = frozenset(
+    REJECTION_KINDS
+    | {"not_html", "pipeline_error", "dropped", "bad_feed", "bad_sitemap", "redirect_loop"}
+)
+
+
+def failure_share(pages_fetched: int, errors: int, outcomes: Mapping[str, int]) -> float | None:
+    """Failed pages / pages attempted, never above 1; None when nothing was attempted.
+
+    ``errors / pages fetched`` is not a share: a timeout or a DNS failure is a
+    page that failed *without* being fetched, so a source whose host is down
+    showed several hundred percent.  Pages attempted are the pages fetched plus
+    the failures that never got a response.
+    """
+    unanswered = sum(
+        n
+        for kind, n in outcomes.items()
+        if kind not in NOT_ERRORS and kind not in _ANSWERED and not kind.startswith("http_")
+    )
+    attempted = pages_fetched + min(unanswered, errors)
+    return min(1.0, errors / attempted) if attempted else None
+
+
+def rejection_share(article_pages: int, rejections: Mapping[str, int]) -> float | None:
+    """Rejected article pages (walls, not_article, extraction_failed) / article pages fetched."""
+    if not article_pages:
+        return None
+    return min(1.0, sum(rejections.values()) / article_pages)
 
 
 @dataclass(frozen=True)
@@ -45,11 +80,15 @@ class SourceStatus:
     next_run: datetime | None  # None: due now (never crawled)
     new_last_day: int
     runs_last_day: int
-    error_rate: float | None  # errors / pages fetched over the last day
+    error_rate: float | None  # failed pages / pages attempted over the last day
     alarms: list[health.Alarm] = field(default_factory=list)
     # Medians over the last day, seconds: published_to_discovered,
     # discovered_to_stored, stored_to_alerted.
     latency_s: dict[str, float | None] = field(default_factory=dict)
+    # Article pages rejected over the last day, by kind (REJECTION_KINDS), and
+    # their share of the article pages fetched.
+    rejected_last_day: dict[str, int] = field(default_factory=dict)
+    rejection_share: float | None = None
 
     @property
     def healthy(self) -> bool:
@@ -66,9 +105,12 @@ def source_status(
     totals: dict[str, Any] | None,
     options: ScheduleOptions,
     latency: dict[str, float | None] | None = None,
+    outcomes: Mapping[str, int] | None = None,
 ) -> SourceStatus:
     latest = history[0] if history else None
-    pages = totals["pages"] if totals else 0
+    totals = totals or {}
+    outcomes = outcomes or {}
+    rejected = {k: n for k, n in sorted(outcomes.items()) if k in REJECTION_KINDS and n}
     return SourceStatus(
         source=name,
         enabled=enabled,
@@ -77,10 +119,12 @@ def source_status(
         last_status=_status_word(latest),
         next_run=next_run if enabled else None,
         new_last_day=new_last_day,
-        runs_last_day=totals["runs"] if totals else 0,
-        error_rate=(totals["errors"] / pages) if totals and pages else None,
+        runs_last_day=totals.get("runs", 0),
+        error_rate=failure_share(totals.get("pages", 0), totals.get("errors", 0), outcomes),
         alarms=health.drift_alarms(name, history, options.health),
         latency_s=latency or {},
+        rejected_last_day=rejected,
+        rejection_share=rejection_share(totals.get("article_pages", 0), rejected),
     )
 
 
@@ -104,6 +148,9 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
     totals = {
         r["source"]: r for r in conn.execute(Q.run_totals_since, {"since": since, "sources": names})
     }
+    outcomes: dict[str, dict[str, int]] = {name: {} for name in names}
+    for row in conn.execute(Q.run_outcomes_since, {"since": since, "sources": names}):
+        outcomes[row["source"]][row["kind"]] = row["n"]
     running = locks.locked_sources(conn, names)
     invalid = [
         SourceStatus(
@@ -136,6 +183,7 @@ def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[Sour
             totals.get(s.name),
             options,
             latency[s.name],
+            outcomes[s.name],
         )
         for s in config.sources
     ] + invalid
@@ -167,6 +215,7 @@ def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
         "next run",
         "new 24h",
         "errors 24h",
+        "rejected 24h",
         "health",
     )
     lines = [header]
@@ -191,14 +240,15 @@ def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
                 row.last_status or "-",
                 next_run,
                 str(row.new_last_day),
-                f"{row.error_rate:.0%}" if row.error_rate is not None else "-",
+                _percent(row.error_rate),
+                _percent(row.rejection_share),
                 "ok" if row.healthy else ", ".join(a.kind for a in row.alarms).upper(),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [
         "  ".join(
-            cell.rjust(w) if i in (5, 6) else cell.ljust(w)
+            cell.rjust(w) if i in (5, 6, 7) else cell.ljust(w)
             for i, (cell, w) in enumerate(zip(line, widths, strict=True))
         ).rstrip()
         for line in lines
@@ -208,6 +258,10 @@ def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
         text.append("")
         text.extend(f"ALARM {alarm}" for alarm in alarms)
     return "\n".join(text)
+
+
+def _percent(share: float | None) -> str:
+    return f"{share:.0%}" if share is not None else "-"
 
 
 def as_json(rows: Sequence[SourceStatus]) -> str:

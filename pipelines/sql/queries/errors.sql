@@ -23,3 +23,17 @@ ORDER BY source, count(*) DESC, kind;
 -- name: source_names
 -- Every source a crawl has seen (synced from the configuration at each crawl).
 SELECT name FROM sources ORDER BY name;
+
+-- name: run_outcomes_since
+-- Per source and outcome kind, the pages counted by the runs started since a
+-- time (crawl_runs.stats.outcomes): rejections that crawl_errors does not
+-- keep one by one (not_article) are counted here too.
+SELECT r.source, o.kind, sum(o.n::numeric)::bigint AS n
+FROM crawl_runs r
+CROSS JOIN LATERAL jsonb_each_text(
+    CASE WHEN jsonb_typeof(r.stats -> 'outcomes') = 'object'
+         THEN r.stats -> 'outcomes' ELSE '{}'::jsonb END
+) AS o(kind, n)
+WHERE r.started_at >= %(since)s AND r.source = ANY(%(sources)s)
+  AND coalesce(r.finish_reason, '') <> 'interrupted'
+GROUP BY r.source, o.kind;

@@ -18,9 +18,13 @@ WHERE first_seen >= %(since)s AND source = ANY(%(sources)s)
 GROUP BY source;
 
 -- name: run_totals_since
--- Pages and errors of each source's runs since a time: its error rate.
+-- Pages and errors of each source's runs since a time: its failure and
+-- rejection shares (article_pages: the article pages fetched, from stats).
 SELECT source, count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed_runs,
-       coalesce(sum(pages_fetched), 0) AS pages, coalesce(sum(errors), 0) AS errors
+       coalesce(sum(pages_fetched), 0) AS pages, coalesce(sum(errors), 0) AS errors,
+       coalesce(sum(CASE WHEN jsonb_typeof(stats -> 'article_pages') = 'number'
+                         THEN (stats ->> 'article_pages')::numeric END), 0)::bigint
+           AS article_pages
 FROM crawl_runs
 WHERE started_at >= %(since)s AND source = ANY(%(sources)s)
   AND coalesce(finish_reason, '') <> 'interrupted'
