@@ -20,6 +20,8 @@ from courlan import normalize_url
 from lxml import html as lxml_html
 from trafilatura.metadata import extract_author
 
+from pipelines.extract.language import normalize_language
+
 ARTICLE_TYPES = {
     "article",
     "newsarticle",
@@ -174,6 +176,14 @@ def meta_content(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
     return None
 
 
+def meta_contents(tree: lxml_html.HtmlElement, *keys: str) -> Iterator[str]:
+    """Every ``<meta>`` content among property/name/itemprop keys, in key order, raw."""
+    for key in keys:
+        for attribute in ("property", "name", "itemprop"):
+            for node in tree.xpath(f"//meta[@{attribute}=$key]", key=key):
+                yield node.get("content") or ""
+
+
 def _squashed(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.lower())
 
@@ -251,10 +261,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     if not meta.authors:
         meta.authors = byline_authors(tree)
 
-    lang = tree.get("lang") or meta_content(tree, "og:locale", "language", "content-language")
-    meta.language = clean(ld.get("inLanguage")) or lang
-    if meta.language:
-        meta.language = meta.language.replace("_", "-").split("-")[0].lower() or None
+    meta.language = stated_language(tree, ld)
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     raw_canonical = clean(canonical[0]) if canonical else meta_content(tree, "og:url")
@@ -271,6 +278,29 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
         tree, "og:description", "description", "twitter:description"
     )
     return meta
+
+
+def stated_language(tree: lxml_html.HtmlElement, ld: dict) -> str | None:
+    """The first well-formed language the page states, as an ISO 639-1 code.
+
+    JSON-LD ``inLanguage``, then ``<html lang>``, then Open Graph and ``<meta>``
+    (including ``http-equiv``); a malformed one ("x-default", "*") is skipped
+    rather than ending the search.
+    """
+    candidates = (
+        ld.get("inLanguage"),
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        *meta_contents(
+            tree, "og:locale", "language", "content-language", "dc.language", "DC.language"
+        ),
+        *(
+            node.get("content")
+            for node in tree.iter("meta")
+            if (node.get("http-equiv") or "").lower() == "content-language"
+        ),
+    )
+    return next((code for value in candidates if (code := normalize_language(value))), None)
 
 
 def headlines(tree: lxml_html.HtmlElement, site_name: str | None, host: str | None) -> list[str]:
