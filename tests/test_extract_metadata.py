@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
+from pipelines.extract import extract_article
 from pipelines.extract.metadata import (
     canonical_url,
+    clean_text,
+    clean_value,
     document_title,
     page_metadata,
     parse_date,
@@ -177,3 +183,89 @@ def test_without_structured_data_a_lone_h1_beats_the_title_tag() -> None:
 def test_without_structured_authors_the_visible_byline_is_read() -> None:
     meta = meta_of("", '<div class="byline">By Ana Ribeiro and Tom Field</div><p>Story.</p>')
     assert meta.authors == ["Ana Ribeiro", "Tom Field"]
+
+
+# What a reader must never see in a title or summary: an entity or a tag.
+MARKUP = re.compile(r"&[a-z]+;|&#\d+;|&#x[0-9a-f]+;|<[a-z]", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Minister says &quot;no talks&quot;", 'Minister says "no talks"'),
+        ("Minister says &amp;quot;no talks&amp;quot;", 'Minister says "no talks"'),
+        ("Mayor&amp;amp;#39;s office", "Mayor's office"),
+        ("Kyiv&#39;s mayor &#8216;will not resign&#8217;", "Kyiv's mayor ‘will not resign’"),
+        ("Rock &amp; roll hall", "Rock & roll hall"),
+        ("<p>Ferry returns.</p><p>Harbour reopens.</p>", "Ferry returns. Harbour reopens."),
+        ("Talks <b>resume</b> in <a href='/x'>Doha</a>", "Talks resume in Doha"),
+        ("&lt;p&gt;Escaped markup&lt;/p&gt;", "Escaped markup"),
+        ("Line one<br/>line two", "Line one line two"),
+        ('A teaser cut off at <a href="https://news.exa', "A teaser cut off at"),
+        ("Inflation &lt;2% in May", "Inflation <2% in May"),
+        ("AT&T and Q&A", "AT&T and Q&A"),
+        ("  Spaced\u00a0out\n\ttext\u200b  ", "Spaced out text"),
+        ("<p> </p>", None),
+        (None, None),
+    ],
+)
+def test_clean_text_decodes_entities_until_stable_and_drops_tags(
+    raw: str | None, expected: str | None
+) -> None:
+    assert clean_text(raw) == expected
+
+
+def test_entity_decoding_is_bounded() -> None:
+    assert clean_text("&amp;amp;amp;amp;") == "&amp;"  # three rounds, then it stops
+
+
+def test_urls_lose_only_escaped_ampersands() -> None:
+    assert clean_value(" https://x.example/a.jpg?w=720&#038;h=379 ") == (
+        "https://x.example/a.jpg?w=720&h=379"
+    )
+    assert clean_value("https://x.example/?a=1&amp;amp;copy=2") == "https://x.example/?a=1&copy=2"
+
+
+def test_every_displayed_metadata_field_is_clean() -> None:
+    meta = meta_of(
+        ld(
+            '{"@type": "NewsArticle", "headline": "Minister says &quot;no talks&quot;", '
+            '"description": "&lt;p&gt;The minister&amp;#39;s office &lt;b&gt;denied&lt;/b&gt;'
+            ' reports.&lt;/p&gt;", "articleSection": "World &amp;amp; Politics", '
+            '"author": [{"@type": "Person", "name": "Se&#225;n O&#39;Neill"}], '
+            '"image": "https://img.example/p.jpg?w=1&amp;h=2", '
+            '"publisher": {"@type": "Organization", "name": "Harbour &amp; Bay News"}}'
+        )
+    )
+    assert meta.title == 'Minister says "no talks"'
+    assert meta.summary == "The minister's office denied reports."
+    assert meta.section == "World & Politics"
+    assert meta.authors == ["Seán O'Neill"]
+    assert meta.site_name == "Harbour & Bay News"
+    assert meta.top_image == "https://img.example/p.jpg?w=1&h=2"
+
+
+def test_open_graph_and_title_tag_text_is_clean() -> None:
+    meta = meta_of(
+        '<meta property="og:title" content="Ports &amp;amp; harbours reopen">'
+        '<meta property="og:description" content="&lt;p&gt;Ferries sail again.&lt;/p&gt;">'
+        '<meta name="author" content="Ana Ribeiro &amp;amp; Tom Field">'
+    )
+    assert (meta.title, meta.summary) == ("Ports & harbours reopen", "Ferries sail again.")
+    assert meta.authors == ["Ana Ribeiro", "Tom Field"]
+    meta = meta_of("<title>Bread &amp;amp; butter: prices rise</title>")
+    assert meta.title == "Bread & butter: prices rise"
+
+
+def test_real_pages_titles_and_summaries_carry_no_markup(shared_dir: Path) -> None:
+    """Every real page (one of them had ``<p>`` in its description, another ``&quot;``)."""
+    real = shared_dir / "fixtures" / "real"
+    manifest = json.loads((real / "manifest.json").read_text(encoding="utf-8"))
+    found = []
+    for page in manifest["pages"]:
+        result = extract_article((real / page["file"]).read_bytes(), page["url"])
+        for field_name in ("title", "summary"):
+            value = getattr(result, field_name)
+            if value and MARKUP.search(value):
+                found.append((page["file"], field_name, value[:80]))
+    assert found == []

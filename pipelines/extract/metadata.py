@@ -10,7 +10,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -38,6 +38,16 @@ ARTICLE_TYPES = {
 _TZ_SUFFIX = re.compile(r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 # "Name | Outlet", "Name - Outlet", "Name — Outlet": the part after the last separator.
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:»-]\s+|\s+::\s+")
+# Markup in a text value: block tags part words, inline ones (<b>, <a>) do not.  An
+# unclosed tag at the end is what a description cut at a fixed length leaves.
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|figure|figcaption|hr)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<!--.*?(?:-->|$)|</?[a-zA-Z][^<>]*(?:>|$)", re.DOTALL)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_UNESCAPE_ROUNDS = 3
+_AMPERSAND = re.compile(r"&(?:amp|#0*38|#x0*26);", re.IGNORECASE)
 
 
 @dataclass
@@ -78,11 +88,39 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def clean(value: object) -> str | None:
-    """Whitespace-collapsed text with entities decoded (some sites escape them twice)."""
+def clean_text(value: object) -> str | None:
+    """Displayed text (a title, summary, section, name) as a reader should see it.
+
+    JSON-LD and ``<meta>`` values are often escaped once more than needed, some
+    twice (``&amp;quot;``), and some hold markup (``<p>``, ``<b>``): entities are
+    decoded until stable (at most three rounds, so a runaway value cannot loop),
+    then tags are dropped and white space, including invisible characters, collapsed.
+    """
     if not isinstance(value, str):
         return None
-    text = " ".join(html_lib.unescape(value).split())
+    text = value
+    for _ in range(_UNESCAPE_ROUNDS):
+        decoded = html_lib.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    return " ".join(text.translate(_INVISIBLE).split()) or None
+
+
+def clean_value(value: object) -> str | None:
+    """A URL or date as stated, trimmed, with only an escaped ``&`` decoded.
+
+    JSON-LD often escapes it (``&amp;``, WordPress's ``&#038;``); decoding every
+    entity, as ``clean_text`` does, would turn a query's ``&copy=2`` into ``©=2``.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for _ in range(_UNESCAPE_ROUNDS):
+        text, found = _AMPERSAND.subn("&", text)
+        if not found:
+            break
     return text or None
 
 
@@ -134,8 +172,8 @@ def _names(value: object) -> list[str]:
     for item in items:
         name = item.get("name") if isinstance(item, dict) else item
         if isinstance(name, list):
-            names.extend(n for n in (clean(x) for x in name) if n)
-        elif (text := clean(name)) is not None:
+            names.extend(n for n in (clean_text(x) for x in name) if n)
+        elif (text := clean_text(name)) is not None:
             names.extend(split_authors(text))
     return names
 
@@ -153,7 +191,7 @@ def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
         found = extract_author(tree)  # works on a copy of the tree
     except Exception:  # a guess is optional; never fail a page over it
         return []
-    names = [n for part in (found or "").split(";") for n in split_authors(part)]
+    names = [n for part in (found or "").split(";") for n in split_authors(clean_text(part) or "")]
     return _dedupe(names)
 
 
@@ -162,17 +200,17 @@ def _image(value: object) -> str | None:
         value = value[0] if value else None
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
-    return clean(value)
+    return clean_value(value)
 
 
-def meta_content(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
-    """First non-empty ``<meta>`` content among property/name/itemprop keys, in key order."""
-    for key in keys:
-        for attribute in ("property", "name", "itemprop"):
-            for node in tree.xpath(f"//meta[@{attribute}=$key]", key=key):
-                value = clean(node.get("content"))
-                if value:
-                    return value
+def meta_content(
+    tree: lxml_html.HtmlElement, *keys: str, cleaner: Callable[[object], str | None] = clean_text
+) -> str | None:
+    """First non-empty ``<meta>`` content among property/name/itemprop keys, in key order,
+    as ``cleaner`` leaves it (``clean_value`` for URLs and dates)."""
+    for value in meta_contents(tree, *keys):
+        if cleaned := cleaner(value):
+            return cleaned
     return None
 
 
@@ -220,17 +258,17 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     meta.site_name = meta_content(tree, "og:site_name", "application-name")
     publisher = ld.get("publisher")
     if not meta.site_name and isinstance(publisher, dict):
-        meta.site_name = clean(publisher.get("name"))
+        meta.site_name = clean_text(publisher.get("name"))
 
     host = urlsplit(url).hostname if url else None
     meta.title = choose_title(
-        [clean(ld.get("headline")), meta_content(tree, "og:title", "twitter:title")],
+        [clean_text(ld.get("headline")), meta_content(tree, "og:title", "twitter:title")],
         headlines(tree, meta.site_name, host),
         meta.site_name,
         host,
     ) or document_title(tree, meta.site_name, host)
 
-    meta.published = parse_date(clean(ld.get("datePublished"))) or parse_date(
+    meta.published = parse_date(clean_value(ld.get("datePublished"))) or parse_date(
         meta_content(
             tree,
             "article:published_time",
@@ -245,6 +283,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
             "DC.date.issued",
             "dcterms.created",
             "date",
+            cleaner=clean_value,
         )
     )
     if meta.published is None:
@@ -264,17 +303,20 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     meta.language = stated_language(tree, ld)
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    raw_canonical = clean(canonical[0]) if canonical else meta_content(tree, "og:url")
+    declared = canonical[0] if canonical else meta_content(tree, "og:url", cleaner=clean_value)
+    raw_canonical = clean_value(declared)
     meta.canonical_url = canonical_url(raw_canonical, url)
 
-    image = _image(ld.get("image")) or meta_content(tree, "og:image", "twitter:image")
+    image = _image(ld.get("image")) or meta_content(
+        tree, "og:image", "twitter:image", cleaner=clean_value
+    )
     meta.top_image = urljoin(url, image) if image and url else image
 
     section = ld.get("articleSection")
     if isinstance(section, list):
         section = section[0] if section else None
-    meta.section = clean(section) or meta_content(tree, "article:section", "section")
-    meta.summary = clean(ld.get("description")) or meta_content(
+    meta.section = clean_text(section) or meta_content(tree, "article:section", "section")
+    meta.summary = clean_text(ld.get("description")) or meta_content(
         tree, "og:description", "description", "twitter:description"
     )
     return meta
@@ -305,7 +347,7 @@ def stated_language(tree: lxml_html.HtmlElement, ld: dict) -> str | None:
 
 def headlines(tree: lxml_html.HtmlElement, site_name: str | None, host: str | None) -> list[str]:
     """The page's visible ``<h1>`` headlines (not a logo naming the site, not a one-word label)."""
-    found = (clean(node.text_content()) for node in tree.xpath("//h1"))
+    found = (clean_text(node.text_content()) for node in tree.xpath("//h1"))
     return [
         h for h in found if h and len(h.split()) >= 3 and not is_site_name(h, site_name, host)
     ]
@@ -333,7 +375,7 @@ def document_title(
 ) -> str | None:
     """Headline from the document itself: its one ``<h1>``, an ``<h1>`` the ``<title>``
     repeats, else the ``<title>``."""
-    tag = clean(tree.findtext(".//title")) or ""
+    tag = clean_text(tree.findtext(".//title")) or ""
     shown = headlines(tree, site_name, host)
     if len(shown) == 1:
         return shown[0]
