@@ -19,6 +19,9 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        for key in ("source", "run_id"):
+            if getattr(record, key, None) is not None:
+                payload[key] = getattr(record, key)
         for key, value in getattr(record, "fields", {}).items():
             payload[key] = value
         if record.exc_info:
@@ -26,12 +29,43 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+def add_crawl_context(record: logging.LogRecord) -> bool:
+    """Give a record the ``source`` and ``run_id`` of the spider it is about, if any.
+
+    One crawl process runs a crawler per source; Scrapy passes the spider
+    with most of its records (``extra={"spider": ...}``), so the source and
+    its crawl run can be named on every such line, text or JSON.
+    """
+    spider = getattr(record, "spider", None)
+    source = getattr(spider, "source_name", None)
+    if source is not None and getattr(record, "source", None) is None:
+        record.source = source
+        stats = getattr(getattr(spider, "crawler", None), "stats", None)
+        record.run_id = stats.get_value("wirewatch/crawl_run_id") if stats else None
+    return True
+
+
+class ContextFormatter(logging.Formatter):
+    """Text lines; a crawl's lines say ``[source#run]`` after the logger name."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        source = getattr(record, "source", None)
+        if source is None:
+            return line
+        run = getattr(record, "run_id", None)
+        tag = f"[{source}#{run}]" if run is not None else f"[{source}]"
+        head = f"{record.name}:"
+        return line.replace(head, f"{record.name} {tag}:", 1)
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(add_crawl_context)
     if json_lines:
         handler.setFormatter(JsonLineFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(ContextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     # Scrapy sets its own loggers to DEBUG; the handler's level is what filters.
     handler.setLevel(level)
     if logging.getLevelName(level) >= logging.INFO:

@@ -105,6 +105,9 @@ EXTRACTION_LEARN_BOILERPLATE = True
 EXTRACTION_LEARN_FLUSH_PAGES = 200
 
 LOG_LEVEL = "INFO"
+# Dropped and stored items are one short line each (URL, kind, reason), never
+# the item: items carry the raw page until extraction.
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 LOGSTATS_INTERVAL = 30.0
 # No remote consoles: a crawler that runs for months unattended opens no ports.
 TELNETCONSOLE_ENABLED = False
