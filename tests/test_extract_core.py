@@ -159,3 +159,42 @@ def test_baseline_fallback_is_not_used_for_a_page_that_is_not_declared_an_articl
     comments = paragraphs(3)
     html = f"<html><body><div id='comments'>{comments}</div></body></html>"
     assert extract_article(html, URL).reason == "not_article"
+
+
+def test_a_single_article_element_declares_an_article_for_the_fallback() -> None:
+    comments = paragraphs(3)
+    html = f"<html><body><article><div id='comments'>{comments}</div></article></body></html>"
+    result = extract_article(html, URL)
+    assert result.reason is None
+    assert result.text.count("The harbour authority said") == 3
+
+
+def test_one_sentence_paragraphs_are_prose_not_a_list_of_headlines() -> None:
+    sentences = [
+        "The harbour authority met on Tuesday night.",
+        "Ferries will run twice a day from March onwards.",
+        "The mayor said the islands would not be cut off again.",
+        "Fuel costs were the main point of the long debate.",
+        "Crew rotas will be agreed with the union next week.",
+        "The old timetable left the islands without a boat for days.",
+        "Fishermen welcomed the decision at the quay this morning.",
+    ]
+    body = "".join(f"<p>{s}</p>" for s in sentences)
+    html = f"<html><head><title>Ferries</title></head><body><div>{body}</div></body></html>"
+    result = extract_article(html, URL)
+    assert result.reason is None, result.detail
+    assert "Fishermen welcomed the decision" in result.text
+
+
+def test_the_language_comes_from_the_text_when_the_page_states_none() -> None:
+    text = (
+        "Der Hafenrat hat am Dienstagabend nach einer langen Debatte über die Treibstoffkosten "
+        "den Winterfahrplan für die Fähren beschlossen. Die Inseln sollen in diesem Jahr nicht "
+        "wieder tagelang ohne Verbindung zum Festland bleiben, sagte die Bürgermeisterin. "
+        "Die Fischer begrüßten die Entscheidung am Morgen am Kai, die Gewerkschaft will die "
+        "Dienstpläne der Besatzungen in der nächsten Woche mit der Reederei besprechen."
+    )
+    html = f"<html><body><article><p>{text}</p><p>{text}</p></article></body></html>"
+    result = extract_article(html, URL)
+    assert result.reason is None
+    assert result.language == "de"

@@ -25,6 +25,7 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from pipelines.extract.junk import clean_lines
+from pipelines.extract.language import detect_language
 from pipelines.extract.metadata import page_metadata, parse_date
 from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
 from pipelines.extract.wire import wire_credit
@@ -287,6 +288,7 @@ def apply_site(page: Extracted, boilerplate: frozenset[str] | set[str] = frozens
         result.reason, result.detail = NOT_ARTICLE, "a list of headlines, not an article"
         return result
     result.text = text
+    result.language = page.language or detect_language(text)
     result.paywalled = page.evidence.paywalled
     result.content_hash = content_hash(text)
     result.wire_credit, result.dateline = wire_credit(kept, page.authors)
