@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.errors import ConfigError
+from crawler.redact import has_userinfo, redact_url
 
 SOURCE_KINDS = ("feed", "sitemap", "section")
 _NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -40,6 +41,10 @@ class Source:
     # Seconds during which a stored article is fetched again when listed
     # (to catch updated stories); None: a stored article is never refetched.
     recheck_after: float | None = None
+    # HTTP basic auth for this source's own host: the user name, and the
+    # environment variable holding the password (never the password itself).
+    username: str | None = None
+    password_env: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         """Parameters of the ``upsert_source`` query."""
@@ -54,7 +59,7 @@ class Source:
         return {
             "name": self.name,
             "kind": self.kind,
-            "urls": list(self.urls),
+            "urls": [redact_url(url) for url in self.urls],
             "wire": self.wire,
             "schedule": self.schedule,
             "settings": Jsonb({k: v for k, v in settings.items() if v is not None}),
@@ -146,13 +151,16 @@ def valid_http_url(url: str) -> str | None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        return f"bad URL {url!r}: {exc}"
+        return f"bad URL {redact_url(url)!r}: {exc}"
+    if has_userinfo(url):
+        # Named without the URL: it holds a password.
+        return "credentials in the URL are not allowed; use username and password_env"
     if parts.scheme not in ("http", "https"):
-        return f"bad URL {url!r}: scheme must be http or https"
+        return f"bad URL {redact_url(url)!r}: scheme must be http or https"
     if not parts.hostname:
-        return f"bad URL {url!r}: no host"
+        return f"bad URL {redact_url(url)!r}: no host"
     if any(ch.isspace() for ch in url):
-        return f"bad URL {url!r}: contains white space"
+        return f"bad URL {redact_url(url)!r}: contains white space"
     return None
 
 
@@ -179,7 +187,40 @@ _SOURCE_FIELDS = {
     "enabled",
     "max_pages",
     "recheck_after",
+    "username",
+    "password_env",
 }
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def basic_auth_problems(table: Mapping[str, Any], urls: list[str]) -> list[tuple[str, str]]:
+    """(field, problem) pairs for a source's ``username`` / ``password_env``.
+
+    The variable must be set now, so a crawl does not fail at fetch time; the
+    message names the variable, never its value.  Every URL must be on one
+    host, because the password is sent to that host only.
+    """
+    if "username" not in table and "password_env" not in table:
+        return []
+    found: list[tuple[str, str]] = []
+    username, variable = table.get("username"), table.get("password_env")
+    if not isinstance(username, str) or not username or ":" in username:
+        found.append(("username", "must be a non-empty string without ':'"))
+    if not isinstance(variable, str) or not _ENV_NAME.match(variable):
+        found.append(("password_env", "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)"))
+    elif variable not in os.environ:
+        found.append(("password_env", f"environment variable {variable} is not set"))
+    if len({auth_domain(url) for url in urls}) > 1:
+        found.append(("username", "basic auth needs every URL of the source on one host"))
+    return found
+
+
+def auth_domain(url: str) -> str:
+    """The host[:port] a source's basic-auth password may be sent to."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
@@ -219,6 +260,8 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
     for url in urls:
         if reason := valid_http_url(url):
             problems.add(f"{label}: field {field_name!r}", reason)
+    for key, reason in basic_auth_problems(table, urls):
+        problems.add(f"{label}: field {key!r}", reason)
     schedule = table.get("schedule")
     if schedule is not None and check_type(schedule, str, f"{label}: field 'schedule'", problems):
         if reason := cron_problem(schedule):
@@ -263,6 +306,8 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
         enabled=table.get("enabled", True),
         max_pages=table.get("max_pages"),
         recheck_after=recheck_after,
+        username=table.get("username"),
+        password_env=table.get("password_env"),
     )
 
 
