@@ -22,6 +22,7 @@ from scrapy.exceptions import CloseSpider
 
 from crawler import locks
 from crawler import signals as ww_signals
+from crawler.redact import redact_text, redact_url
 from pipelines import db
 from pipelines.outcomes import PageRejected
 from pipelines.queries import Q
@@ -156,9 +157,10 @@ class CrawlRunRecorder:
                 {
                     "run_id": self.run_id,
                     "source": self.source,
-                    "url": url,
+                    # Stored and shown to operators: no passwords or tokens.
+                    "url": redact_url(url) if url else url,
                     "kind": kind,
-                    "message": message[:2000],
+                    "message": redact_text(message)[:2000],
                 },
             )
         except psycopg.Error as exc:

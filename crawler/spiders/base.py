@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import signals
-from crawler.config import Source, load_config
+from crawler.config import Source, auth_domain, load_config
 from crawler.discovery import Listing
 from crawler.errors import ConfigError, UsageError
 from crawler.failures import classify_failure
 from crawler.items import ArticleItem
+from crawler.redact import redact_text, redact_url
 from crawler.urls import clean_url, outlet_of
+
+# Per-source credentials are spider attributes (HttpAuthMiddleware reads them
+# per crawler); the settings Scrapy now prefers are shared by every crawler of
+# a ``wirewatch crawl`` process, so they cannot carry one source's password.
+warnings.filterwarnings(
+    "ignore", message="Use the HTTPAUTH_USER", category=ScrapyDeprecationWarning
+)
 
 
 class SourceSpider(scrapy.Spider):
@@ -50,7 +61,19 @@ class SourceSpider(scrapy.Spider):
                 f"crawl it with the {source.kind} spider"
             )
         spider.source = source
+        spider.use_basic_auth(source)
         return spider
+
+    def use_basic_auth(self, source: Source) -> None:
+        """Send the source's credentials to its own host[:port] only, never to a linked site."""
+        if not source.username or not source.password_env:
+            return
+        password = os.environ.get(source.password_env)
+        if password is None:
+            raise ConfigError(f"source {source.name!r}: variable {source.password_env} is not set")
+        self.http_user = source.username
+        self.http_pass = password
+        self.http_auth_domain = auth_domain(source.urls[0])
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         assert self.source is not None
@@ -124,7 +147,7 @@ class SourceSpider(scrapy.Spider):
         self.report_failure(url, kind, message, listing=listing)
 
     def report_failure(self, url: str, kind: str, message: str, *, listing: bool = False) -> None:
-        self.logger.warning("%s %s: %s", kind, url, message)
+        self.logger.warning("%s %s: %s", kind, redact_url(url), redact_text(message))
         self.crawler.signals.send_catch_log(
             signal=signals.page_failed,
             url=url,
