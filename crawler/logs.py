@@ -7,9 +7,15 @@ import logging
 import sys
 import time
 
+from crawler.redact import redact_text
+
 
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line, so log shippers need no parsing rules."""
+    """One JSON object per line, so log shippers need no parsing rules.
+
+    URLs in the message, fields and traceback lose their passwords and tokens
+    (``crawler.redact``): a safety net for lines from Scrapy and Twisted.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -17,15 +23,15 @@ class JsonLineFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_text(record.getMessage()),
         }
         for key in ("source", "run_id"):
             if getattr(record, key, None) is not None:
                 payload[key] = getattr(record, key)
         for key, value in getattr(record, "fields", {}).items():
-            payload[key] = value
+            payload[key] = redact_text(value)
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
@@ -46,10 +52,13 @@ def add_crawl_context(record: logging.LogRecord) -> bool:
 
 
 class ContextFormatter(logging.Formatter):
-    """Text lines; a crawl's lines say ``[source#run]`` after the logger name."""
+    """Text lines; a crawl's lines say ``[source#run]`` after the logger name.
+
+    Secrets in URLs are redacted, as in :class:`JsonLineFormatter`.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = redact_text(super().format(record))
         source = getattr(record, "source", None)
         if source is None:
             return line
