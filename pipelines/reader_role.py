@@ -5,6 +5,11 @@ needs no access to the internal ``wirewatch`` schema at all; default
 privileges cover views that later migrations add.  A password, when given,
 is hashed (SCRAM) on this side, so it never crosses the wire or reaches the
 server's statement log in clear.
+
+PostgreSQL lets every role (PUBLIC) create temporary tables in every
+database: a reader could fill the server's disk with them, so TEMP on the
+wirewatch database is revoked from PUBLIC and from the role.  CONNECT to the
+*other* databases of a shared server is theirs to revoke (see the README).
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ def grant_reader(
         ):
             conn.execute(statement)
         done.append(f"granted {role} read access to schema {FEED_SCHEMA} of {conn.info.dbname}")
+        done += _revoke_temp(conn, role)
         if existing is not None and existing["rolsuper"]:
             done.append(f"warning: {role} is a superuser and can read everything regardless")
         internal = conn.execute(
@@ -81,4 +87,28 @@ def grant_reader(
         ).fetchone()
         if internal["usage"] and not (existing and existing["rolsuper"]):
             done.append(f"warning: {role} also has USAGE on the internal schema wirewatch")
+    return done
+
+
+def _revoke_temp(conn: psycopg.Connection, role: str) -> list[str]:
+    """No temporary tables for the reader: revoke TEMP from PUBLIC and from ``role``.
+
+    The connected role (the database owner, normally) keeps TEMP through its
+    ownership; a REVOKE we have no right to make is only a server warning, so
+    the outcome is checked and reported rather than assumed.
+    """
+    name = conn.info.dbname
+    database = sql.Identifier(name)
+    for grantee in (sql.SQL("PUBLIC"), sql.Identifier(role)):
+        conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM {}").format(database, grantee))
+    done = [f"revoked TEMP (temporary tables) on database {name} from PUBLIC and {role}"]
+    still = conn.execute(
+        "SELECT has_database_privilege(%s, current_database(), 'TEMP') AS temp", (role,)
+    ).fetchone()
+    if still["temp"]:
+        done.append(
+            f"warning: {role} can still create temporary tables in {name} (a superuser, "
+            "a member of a role granted TEMP, or this connection may not revoke it: "
+            "only the database owner can)"
+        )
     return done

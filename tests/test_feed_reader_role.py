@@ -117,3 +117,42 @@ def test_grant_reader_command(
     assert f"created role {role} (login)" in out and "s3cret" not in out
     assert main(["db", "grant-reader", "Bad-Name"]) == 2
     assert "invalid role name" in capsys.readouterr().err
+
+
+def test_the_reader_cannot_create_temporary_tables(
+    db_url: str, conn: psycopg.Connection, role: str
+) -> None:
+    database = sql.Identifier(conn.info.dbname)
+    # PostgreSQL's defaults: PUBLIC may create temporary tables in any database.
+    assert conn.execute(
+        "SELECT has_database_privilege('public', current_database(), 'TEMP')"
+    ).fetchone()["has_database_privilege"]
+    grant_reader(conn, role, login=True)
+    conn.execute(
+        sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(database, sql.Identifier(role))
+    )
+    done = grant_reader(conn, role)
+    assert f"revoked TEMP (temporary tables) on database {conn.info.dbname}" in " ".join(done)
+    assert not any(line.startswith("warning") for line in done)
+
+    privileges = conn.execute(
+        "SELECT has_database_privilege('public', current_database(), 'TEMP') AS public,"
+        " has_database_privilege(%s, current_database(), 'TEMP') AS reader,"
+        " has_database_privilege(%s, current_database(), 'CONNECT') AS connect",
+        (role, role),
+    ).fetchone()
+    assert privileges == {"public": False, "reader": False, "connect": True}
+    with connect_as(db_url, role) as reader:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("CREATE TEMPORARY TABLE scratch (x int)")
+        assert reader.execute("SELECT count(*) FROM stories").fetchone() == (0,)
+    # The connected role (the database owner or a superuser) keeps its own.
+    conn.execute("CREATE TEMPORARY TABLE scratch (x int)")
+
+
+def test_a_superuser_reader_is_reported_as_still_able_to_create_temporary_tables(
+    conn: psycopg.Connection, role: str
+) -> None:
+    conn.execute(sql.SQL("CREATE ROLE {} SUPERUSER").format(sql.Identifier(role)))
+    done = grant_reader(conn, role)
+    assert any(line.startswith(f"warning: {role} can still create temporary") for line in done)
