@@ -34,7 +34,6 @@ Durations are seconds (a number) or a string like ``"90s"``, ``"15m"``,
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
@@ -42,24 +41,9 @@ from typing import Any
 
 from crawler.config import Config, Problems, check_keys, check_type, cron_problem
 from crawler.errors import ConfigError
+from pipelines.durations import parse_duration
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``90``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` -> timedelta; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration, got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
-        raise ValueError(f"bad duration {value!r} (use seconds or e.g. '90s', '15m', '2h', '1d')")
-    if seconds < 0:
-        raise ValueError(f"bad duration {value!r}: negative")
-    return timedelta(seconds=seconds)
+__all__ = ["parse_duration"]  # re-exported: config tables and commands import it here
 
 
 @dataclass(frozen=True)

@@ -13,30 +13,28 @@ so an interrupted prune loses nothing and the next run carries on.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from crawler.errors import UsageError
+from pipelines.durations import parse_duration
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
-_AGE = re.compile(r"^\s*(\d{1,6})\s*(h|hours?|d|days?|w|weeks?)\s*$", re.IGNORECASE)
-_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 MIN_AGE = timedelta(hours=1)
 
 
 def parse_age(text: str) -> timedelta:
-    """'90d', '12h', '2w' -> timedelta; anything else is a UsageError (exit 2)."""
-    match = _AGE.match(text)
-    if not match:
+    """``--older-than``: a duration in the tool's one syntax (``12h``, ``90d``, ``2w``), >= 1 h."""
+    try:
+        age = parse_duration(text)
+    except ValueError:
         raise UsageError(
-            f"cannot read the age {text!r}: use a number and a unit, e.g. 90d, 12h or 2w"
-        )
-    age = timedelta(hours=int(match.group(1)) * _UNIT_HOURS[match.group(2)[0].lower()])
+            f"cannot read the age {text!r}: use a number and a unit, e.g. 12h, 90d or 2w"
+        ) from None
     if age < MIN_AGE:
         raise UsageError(f"--older-than must be at least {MIN_AGE}, got {text!r}")
     return age
@@ -46,6 +44,7 @@ def parse_age(text: str) -> timedelta:
 class PruneReport:
     horizon: datetime
     delete_rows: bool
+    dry_run: bool = False
     stories: int = 0
     articles: int = 0
 
@@ -57,10 +56,15 @@ def prune(
     delete_rows: bool = False,
     batch_size: int = 500,
     now: datetime | None = None,
+    dry_run: bool = False,
 ) -> PruneReport:
-    """Prune stories (and stray articles) untouched for ``older_than``."""
+    """Prune stories (and stray articles) untouched for ``older_than``.
+
+    ``dry_run`` counts what would be pruned, batch by batch as a real run
+    would find it, and changes nothing.
+    """
     horizon = (now or datetime.now(UTC)) - older_than
-    report = PruneReport(horizon, delete_rows)
+    report = PruneReport(horizon, delete_rows, dry_run)
     params = {"horizon": horizon, "delete_rows": delete_rows, "batch": batch_size}
 
     after = 0
@@ -74,11 +78,13 @@ def prune(
             articles = [
                 r["article_id"] for r in conn.execute(Q.story_article_ids, {"stories": stories})
             ]
-            _prune_batch(conn, stories, articles, delete_rows)
+            if not dry_run:
+                _prune_batch(conn, stories, articles, delete_rows)
         report.stories += len(stories)
         report.articles += len(articles)
         after = stories[-1]
-        log.info("pruned %d stories so far (up to story %d)", report.stories, after)
+        if not dry_run:
+            log.info("pruned %d stories so far (up to story %d)", report.stories, after)
 
     after = 0
     while True:
@@ -88,7 +94,8 @@ def prune(
             ]
             if not orphans:
                 break
-            _prune_batch(conn, [], orphans, delete_rows)
+            if not dry_run:
+                _prune_batch(conn, [], orphans, delete_rows)
         report.articles += len(orphans)
         after = orphans[-1]
     return report

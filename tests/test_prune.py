@@ -69,13 +69,15 @@ def _bodies(conn: psycopg.Connection) -> dict[int, str | None]:
         ("12h", timedelta(hours=12)),
         ("2w", timedelta(weeks=2)),
         (" 30 days ", timedelta(days=30)),
+        ("90m", timedelta(minutes=90)),  # the tool's one duration syntax, as in the config
+        ("1.5d", timedelta(hours=36)),
     ],
 )
-def test_ages_read_as_days_hours_or_weeks(text: str, expected: timedelta) -> None:
+def test_ages_read_as_durations_of_at_least_an_hour(text: str, expected: timedelta) -> None:
     assert parse_age(text) == expected
 
 
-@pytest.mark.parametrize("text", ["90", "90m", "d", "-3d", "1.5d", "0h", "90 fortnights"])
+@pytest.mark.parametrize("text", ["90", "30m", "d", "-3d", "0h", "90 fortnights"])
 def test_unreadable_ages_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         parse_age(text)
@@ -159,7 +161,19 @@ def test_articles_outside_any_story_are_pruned_by_their_own_age(
     assert [r["id"] for r in conn.execute("SELECT id FROM articles")] == [new]
 
 
+def test_a_dry_run_counts_what_a_run_prunes_and_changes_nothing(
+    conn: psycopg.Connection, archive: dict[str, int]
+) -> None:
+    before = _bodies(conn)
+    dry = prune(conn, timedelta(days=90), dry_run=True)
+    assert _bodies(conn) == before
+    real = prune(conn, timedelta(days=90))
+    assert (dry.stories, dry.articles) == (real.stories, real.articles) == (1, 2)
+
+
 def test_prune_command(db_url: str, archive: dict[str, int], capsys: pytest.CaptureFixture) -> None:
+    assert main(["prune", "--older-than", "90d", "--dry-run"]) == 0
+    assert "would have dropped the bodies of 1 stories" in capsys.readouterr().out
     assert main(["prune", "--older-than", "90d"]) == 0
     assert "dropped the bodies of 1 stories and 2 articles" in capsys.readouterr().out
     assert main(["prune", "--older-than", "ninety days"]) == 2

@@ -21,13 +21,23 @@ url = "https://wire.example/feed.xml"
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [(90, 90), (1.5, 1.5), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), ("45", 45)],
+    [
+        (90, 90),
+        (1.5, 1.5),
+        ("90s", 90),
+        ("15m", 900),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("45", 45),
+        ("2w", 14 * 86400),  # the same syntax as prune --older-than
+        ("5 minutes", 300),
+    ],
 )
 def test_durations_are_seconds_or_suffixed_strings(value: object, seconds: float) -> None:
     assert parse_duration(value) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("value", ["soon", "5 minutes", "-3m", True, [1]])
+@pytest.mark.parametrize("value", ["soon", "5 fortnights", "-3m", True, [1]])
 def test_bad_durations_are_refused(value: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(value)

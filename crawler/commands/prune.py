@@ -20,7 +20,10 @@ HELP = "drop bodies (or whole stories) older than a horizon, e.g. --older-than 9
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--older-than", metavar="AGE", required=True, help="e.g. 90d, 12h, 2w (days, hours, weeks)"
+        "--older-than", metavar="AGE", required=True, help="e.g. 12h, 90d, 2w (at least 1h)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="only count what would be pruned; change nothing"
     )
     parser.add_argument(
         "--delete-rows",
@@ -36,8 +39,16 @@ def run(args: argparse.Namespace) -> int:
     age = parse_age(args.older_than)
     with db.session() as conn:
         conn.autocommit = True
-        report = prune(conn, age, delete_rows=args.delete_rows, batch_size=args.batch_size)
+        report = prune(
+            conn,
+            age,
+            delete_rows=args.delete_rows,
+            batch_size=args.batch_size,
+            dry_run=args.dry_run,
+        )
     what = "deleted" if report.delete_rows else "dropped the bodies of"
+    if report.dry_run:
+        what = f"would have {what}"
     print(
         f"{what} {report.stories} stories and {report.articles} articles "
         f"untouched since {report.horizon:%Y-%m-%d %H:%M} UTC"
