@@ -76,6 +76,13 @@ class CrawlOptions:
     download_timeout: float = 30.0
     max_page_bytes: int = 10 * 1024 * 1024
     obey_robots: bool = True
+    # Listing pages visited per run of a source, and how deep indexes may nest
+    # (WIREWATCH_MAX_LISTINGS_PER_RUN / WIREWATCH_MAX_LISTING_DEPTH).
+    max_listings_per_run: int = 1000
+    max_listing_depth: int = 5
+    # Fetch from non-public addresses (loopback, RFC 1918, link-local...) that
+    # are not a source's own host; off by default (crawler.url_policy).
+    allow_private_addresses: bool = False
 
 
 @dataclass(frozen=True)
