@@ -371,12 +371,19 @@ def _scale_section(table: Any, problems: Problems) -> Any:
     return parse_scale(table, problems)
 
 
+def _web_section(table: Any, problems: Problems) -> Any:
+    from crawler.web.settings import parse_web
+
+    return parse_web(table, problems)
+
+
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
     "schedule": _schedule_section,
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
     "scale": _scale_section,  # ScaleOptions: shared frontier in Redis
+    "web": _web_section,  # WebSettings: `wirewatch web`
 }
 
 
