@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from crawler.errors import WirewatchError
+from crawler.errors import ConfigError, WirewatchError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,14 @@ def embedded_database_url(home: Path | None = None) -> str:
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise DatabaseError("DATABASE_URL is not set and pgserver is not installed") from exc
     datadir = (home or wirewatch_home()) / "pgdata"
-    datadir.mkdir(parents=True, exist_ok=True)
+    try:
+        datadir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # WIREWATCH_HOME is a file, under a file, or not writable
+        raise ConfigError(
+            f"cannot create the database directory {datadir} "
+            f"(set WIREWATCH_HOME to a writable directory, or DATABASE_URL): "
+            f"{exc.strerror or exc}"
+        ) from None
     try:
         server = pgserver.get_server(datadir, cleanup_mode=None)
     except Exception as exc:
@@ -70,6 +77,11 @@ def describe(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (libpq's span several), for ``wirewatch: error:``."""
+    return " ".join(str(exc).split())
+
+
 def _connect_kwargs() -> dict:
     return {"options": f"-c search_path={SCHEMA},public", "row_factory": dict_row}
 
@@ -79,7 +91,7 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
     try:
         return psycopg.connect(url, autocommit=autocommit, **_connect_kwargs())
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to {describe(url)}: {exc}") from exc
+        raise DatabaseError(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
 
 
 def open_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 4) -> ConnectionPool:
@@ -97,7 +109,7 @@ def open_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 4) -
         pool.open(wait=True, timeout=30)
     except Exception as exc:
         pool.close()
-        raise DatabaseError(f"cannot connect to {describe(url)}: {exc}") from exc
+        raise DatabaseError(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
     return pool
 
 
