@@ -66,12 +66,17 @@ def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, 
 
 
 def store_article(
-    conn: psycopg.Connection, article: Mapping[str, Any], run_id: int | None = None
+    conn: psycopg.Connection,
+    article: Mapping[str, Any],
+    run_id: int | None = None,
+    *,
+    alerts: bool = True,
 ) -> StoreResult:
     """Upsert one article and file it under its story, atomically.
 
     Unchanged text (same content hash and title) is a no-op: re-crawling
-    never duplicates or rewrites an article.
+    never duplicates or rewrites an article.  ``alerts=False`` files the
+    story without matching subscriptions (a backfill must not flood inboxes).
     """
     with conn.transaction():
         row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
@@ -81,7 +86,7 @@ def store_article(
         assignment = stories.assign(conn, row["id"], article)
         # Matches new stories and changed canonical texts only, not every copy.
         edited = row["id"] if status == UPDATED else None
-        queued = enqueue(conn, assignment, edited_article_id=edited)
+        queued = enqueue(conn, assignment, edited_article_id=edited) if alerts else 0
         return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
