@@ -45,6 +45,9 @@ class Source:
     # environment variable holding the password (never the password itself).
     username: str | None = None
     password_env: str | None = None
+    # The URLs are homepages (feed, sitemap): each crawl finds the site's
+    # current feeds or sitemaps on them (crawler.source_discovery).
+    discover: bool = False
 
     def as_row(self) -> dict[str, Any]:
         """Parameters of the ``upsert_source`` query."""
@@ -55,6 +58,7 @@ class Source:
             "outlet": self.outlet,
             "max_pages": self.max_pages,
             "recheck_after": self.recheck_after,
+            "discover": self.discover or None,
         }
         return {
             "name": self.name,
@@ -196,6 +200,7 @@ _SOURCE_FIELDS = {
     "recheck_after",
     "username",
     "password_env",
+    "discover",
 }
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -273,6 +278,11 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
     if schedule is not None and check_type(schedule, str, f"{label}: field 'schedule'", problems):
         if reason := cron_problem(schedule):
             problems.add(f"{label}: field 'schedule'", reason)
+    if "discover" in table and check_type(
+        table["discover"], bool, f"{label}: field 'discover'", problems
+    ):
+        if table["discover"] and kind == "section":
+            problems.add(f"{label}: field 'discover'", "only feed and sitemap sources discover")
     for flag in ("wire", "enabled"):
         if flag in table:
             check_type(table[flag], bool, f"{label}: field {flag!r}", problems)
@@ -315,6 +325,7 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
         recheck_after=recheck_after,
         username=table.get("username"),
         password_env=table.get("password_env"),
+        discover=table.get("discover", False),
     )
 
 
