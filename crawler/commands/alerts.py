@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from pipelines.alerts.sender import preview, send_due
 from pipelines.alerts.settings import SmtpSettings, smtp_settings
 from pipelines.alerts.subscriptions import (
     add_subscription,
+    disable_subscription,
     enable_subscription,
     find_subscription,
     list_subscriptions,
@@ -39,9 +41,10 @@ from pipelines.alerts.subscriptions import (
     remove_subscription,
     sync_config_alerts,
 )
+from pipelines.alerts.unsubscribe import links_for
 
 NAME = "alerts"
-HELP = "keyword alerts: add, list, remove, enable, send, preview, check"
+HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, check"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     enable = sub.add_parser("enable", help="re-enable a subscription disabled by bounces")
     enable.add_argument("subscription", metavar="N", help="id or name")
+
+    disable = sub.add_parser("disable", help="stop sending a subscription's alerts for now")
+    disable.add_argument("subscription", metavar="N", help="id or name")
 
     send = sub.add_parser("send", help="deliver the alerts that are due (run it from cron)")
     send.add_argument(
@@ -141,8 +147,13 @@ def run(args: argparse.Namespace) -> int:
             row = enable_subscription(conn, args.subscription)
             print(f"enabled subscription {row['id']}")
             return 0
+        if action == "disable":
+            row = disable_subscription(conn, args.subscription)
+            print(f"disabled subscription {row['id']} (`alerts enable {row['id']}` undoes it)")
+            return 0
         if action == "send":
-            return _send(conn, smtp, args)
+            web = config.sections.get("web") if config is not None else None
+            return _send(conn, smtp, args, links_for(conn, web))
         return _preview(conn, smtp, args)
 
 
@@ -233,8 +244,13 @@ def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     return 0
 
 
-def _send(conn: psycopg.Connection, smtp: SmtpSettings | None, args: argparse.Namespace) -> int:
-    report = send_due(conn, smtp)
+def _send(
+    conn: psycopg.Connection,
+    smtp: SmtpSettings | None,
+    args: argparse.Namespace,
+    unsubscribe: Callable[[int, str], str] | None = None,
+) -> int:
+    report = send_due(conn, smtp, unsubscribe=unsubscribe)
     if report.sent or report.retried or report.failed or report.down or not args.quiet:
         print(
             f"alerts: {report.sent} sent, {report.retried} to retry, {report.failed} failed"

@@ -225,10 +225,14 @@ def render(
 
 
 def unsubscribe_header(
-    subscription: SubscriptionView, from_addr: str, url_template: str | None
+    subscription: SubscriptionView,
+    from_addr: str,
+    url_template: str | None,
+    one_click: str | None = None,
 ) -> str:
-    """``List-Unsubscribe``: the configured URL, else a mail to the sender naming the alert."""
-    links = []
+    """``List-Unsubscribe``: the one-click link (``[web] public_url``) and the configured URL,
+    else only a mail to the sender naming the alert."""
+    links = [f"<{one_click}>"] if safe_link(one_click) else []
     if url_template:
         url = url_template.format(id=subscription.id, name=quote(subscription.label, safe=""))
         if safe_link(url) or url.startswith("mailto:"):
@@ -247,8 +251,12 @@ def email_message(
     list_unsubscribe: str,
     subscription_id: int,
     now: datetime | None = None,
+    one_click: bool = False,
 ) -> EmailMessage:
-    """A multipart/alternative message; header values are single clean lines."""
+    """A multipart/alternative message; header values are single clean lines.
+
+    ``one_click``: ``List-Unsubscribe`` starts with an https link that stops
+    the alert on a POST (RFC 8058), so mail clients may offer one click."""
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = rendered.subject
     msg["From"] = from_addr
@@ -256,6 +264,8 @@ def email_message(
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = msg_id
     msg["List-Unsubscribe"] = list_unsubscribe
+    if one_click:
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Wirewatch-Subscription"] = str(subscription_id)
     msg.set_content(rendered.text)

@@ -22,7 +22,7 @@ and ``max_failures`` of those in a row disable the subscription.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -70,6 +70,8 @@ class Channels:
     email: SmtpChannel | None = None
     webhook: WebhookChannel = field(default_factory=WebhookChannel)
     apprise: AppriseChannel = field(default_factory=AppriseChannel)
+    # (subscription id, recipient) -> one-click unsubscribe link ([web] public_url).
+    unsubscribe: Callable[[int, str], str] | None = None
 
     def close(self) -> None:
         if self.email is not None:
@@ -154,15 +156,17 @@ def deliver(
     if channel == "email":
         if smtp is None or channels.email is None:
             raise ChannelDown("no SMTP server configured ([smtp] or WIREWATCH_SMTP_URL)")
+        one_click = channels.unsubscribe(sub["id"], sub["target"]) if channels.unsubscribe else None
         message = email_message(
             prepared.rendered,
             from_addr=smtp.from_addr,
             to_addr=sub["target"],
             msg_id=prepared.message_id,
             list_unsubscribe=unsubscribe_header(
-                prepared.subscription, smtp.from_addr, smtp.unsubscribe_url
+                prepared.subscription, smtp.from_addr, smtp.unsubscribe_url, one_click
             ),
             subscription_id=sub["id"],
+            one_click=one_click is not None,
         )
         return channels.email.send(message, sub["target"])
     if channel == "webhook":
@@ -227,14 +231,17 @@ def send_due(
     policy: SendPolicy | None = None,
     channels: Channels | None = None,
     now: datetime | None = None,
+    unsubscribe: Callable[[int, str], str] | None = None,
 ) -> SendReport:
-    """Deliver every due outbox row. ``conn`` must be in autocommit mode."""
+    """Deliver every due outbox row. ``conn`` must be in autocommit mode.
+
+    ``unsubscribe`` makes the one-click link of e-mails (``[web] public_url``)."""
     if not conn.autocommit:
         raise ValueError("send_due needs an autocommit connection (it commits per message)")
     policy = policy or SendPolicy()
     own_channels = channels is None
     if channels is None:
-        channels = Channels(email=SmtpChannel(smtp) if smtp else None)
+        channels = Channels(email=SmtpChannel(smtp) if smtp else None, unsubscribe=unsubscribe)
     report = SendReport()
     try:
         for due in conn.execute(Q.due_subscriptions).fetchall():

@@ -65,6 +65,16 @@ def enable_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
     return row
 
 
+def disable_subscription(
+    conn: psycopg.Connection, key: str, reason: str = "disabled by hand"
+) -> dict[str, Any]:
+    """Stop sending a subscription's alerts (they stay pending) until it is enabled again."""
+    row = find_subscription(conn, key)
+    with conn.transaction():
+        conn.execute(Q.disable_subscription, {"id": row["id"], "reason": reason})
+    return row
+
+
 def list_subscriptions(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return conn.execute(Q.list_subscriptions).fetchall()
 

@@ -63,6 +63,11 @@ UPDATE alert_subscriptions
 SET active = true, failures = 0, disabled_reason = NULL, updated_at = now()
 WHERE id = %(id)s;
 
+-- name: disable_subscription
+UPDATE alert_subscriptions
+SET active = false, disabled_reason = %(reason)s, updated_at = now()
+WHERE id = %(id)s;
+
 -- name: story_for_matching
 -- The canonical copy's text plus every source and outlet that carried the story so far.
 SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language, a.paywalled,
