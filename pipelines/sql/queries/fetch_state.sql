@@ -24,7 +24,7 @@ INSERT INTO listing_state (
 VALUES (
     %(url)s, %(host)s, %(source)s, %(etag)s, %(last_modified)s, %(content_hash)s, %(children)s,
     %(fetches_since_full)s, now(), now())
-ON CONFLICT (url) DO UPDATE
+ON CONFLICT (url_md5) DO UPDATE
 SET host = EXCLUDED.host, source = EXCLUDED.source, etag = EXCLUDED.etag,
     last_modified = EXCLUDED.last_modified, content_hash = EXCLUDED.content_hash,
     children = EXCLUDED.children, fetches_since_full = EXCLUDED.fetches_since_full,
@@ -35,7 +35,7 @@ SET host = EXCLUDED.host, source = EXCLUDED.source, etag = EXCLUDED.etag,
 -- name: distrust_listing_validators
 INSERT INTO listing_state (url, host, source, content_hash, validators_trusted, distrust_reason)
 VALUES (%(url)s, %(host)s, %(source)s, '', false, %(reason)s)
-ON CONFLICT (url) DO UPDATE
+ON CONFLICT (url_md5) DO UPDATE
 SET validators_trusted = false, distrust_reason = EXCLUDED.distrust_reason;
 
 -- name: active_host_backoffs
