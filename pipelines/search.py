@@ -208,22 +208,35 @@ def window_starts(conn: psycopg.Connection, limit: int) -> list[Any]:
 
 
 def search(
-    conn: psycopg.Connection, query: str, *, limit: int = 20, all_copies: bool = False
+    conn: psycopg.Connection,
+    query: str,
+    *,
+    limit: int = 20,
+    all_copies: bool = False,
+    where: Condition | None = None,
 ) -> list[dict[str, Any]]:
     """Stories (or, with ``all_copies``, articles) matching ``query``, newest first.
 
     The newest windows are searched first: a window that holds ``limit``
     matches holds the newest ones (no story is newer than the article
     writes behind it), and costs a bitmap of the window instead of every
-    match in the archive.
+    match in the archive.  ``where`` (stories only) narrows the stories
+    further: a condition on the story row ``s`` (the web interface's
+    filters and its page cursor), with parameters named apart from ``q0``...
     """
+    if where is not None and all_copies:
+        raise ValueError("search: `where` applies to stories, not to all copies")
     condition = compile_query(conn, query)
     params = {**condition.params, "limit": limit}
+    match = condition
+    if where is not None:
+        match = Condition(sql.SQL("({} AND {})").format(condition.sql, where.sql), where.params)
+        params.update(where.params)
     indexed = Q.search_articles_indexed if all_copies else Q.search_stories_indexed
     # Stories created since the bound: their canonical articles were all
     # written (or re-written) since then too, so both indexes narrow the rows.
     window = sql.SQL("a.updated_at >= %(since)s AND {}.first_seen >= %(since)s AND {}").format(
-        sql.Identifier("a" if all_copies else "s"), condition.sql
+        sql.Identifier("a" if all_copies else "s"), match.sql
     )
     in_window = sql.SQL(indexed).format(match=window)
     with conn.transaction():
@@ -235,5 +248,5 @@ def search(
             query_sql = indexed
         else:
             query_sql = Q.search_articles if all_copies else Q.search_stories
-        statement = sql.SQL(query_sql).format(match=condition.sql)
+        statement = sql.SQL(query_sql).format(match=match.sql)
         return conn.execute(statement, params).fetchall()
