@@ -24,6 +24,10 @@ All workers write to the same PostgreSQL; articles are upserted by
 ``url_key``, so concurrent writers cannot store a page twice.  Politeness
 limits (concurrency per domain, AutoThrottle) are per worker: two workers
 may send a site twice the requests of one.
+
+When Redis cannot be reached as a crawl starts, the source is not crawled:
+its run is recorded ``failed`` with a ``redis_unavailable`` error, one line
+is logged per source, and ``wirewatch crawl`` exits 1.
 """
 
 from __future__ import annotations
@@ -40,15 +44,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import scrapy
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from crawler import signals as ww_signals
 from crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
+from crawler.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,8 @@ ROUND_TTL = 60
 IDLE_POLL = 0.5
 # Keys of a finished round are kept this long (a straggling worker may still read them).
 ROUND_KEYS_TTL = 3600
+# Finish reason of the run and kind of its crawl error when Redis is down.
+REDIS_UNAVAILABLE = "redis_unavailable"
 
 
 @dataclass(frozen=True)
@@ -155,15 +164,28 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def redis_problem(redis_url: str | None, exc: BaseException) -> str:
+    """One line saying why the shared frontier is unusable; the URL without its password."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return f"cannot use the shared frontier in Redis at {redact_url(redis_url or '?')}: {detail}"
+
+
 class SharedScheduler(Scheduler):
     """scrapy-redis scheduler with keys per source and round, and a seeding worker."""
 
     crawler: Crawler
     round: Round | None = None
+    # Why Redis could not be used (the crawl then records it and stops), or None.
+    unavailable: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
-        instance = super().from_crawler(crawler)
+        try:
+            instance = super().from_crawler(crawler)
+        except (RedisError, OSError) as exc:  # scrapy-redis pings the server here
+            instance = cls(server=None)
+            instance.stats = crawler.stats
+            instance.unavailable = redis_problem(crawler.settings.get("REDIS_URL"), exc)
         instance.crawler = crawler
         instance.prefix = crawler.settings.get("WIREWATCH_REDIS_PREFIX", "wirewatch")
         instance.idle_timeout = crawler.settings.getfloat("WIREWATCH_SCALE_IDLE_TIMEOUT", 30.0)
@@ -174,6 +196,42 @@ class SharedScheduler(Scheduler):
 
     def open(self, spider: scrapy.Spider) -> None:
         self.spider = spider
+        if self.unavailable is None:
+            try:
+                self._open_round(spider)
+            except (RedisError, OSError) as exc:
+                self.unavailable = redis_problem(self.crawler.settings.get("REDIS_URL"), exc)
+        if self.unavailable is not None:
+            self._give_up(spider)
+
+    def _give_up(self, spider: scrapy.Spider) -> None:
+        """Close the spider before it fetches anything, once its crawl run is started."""
+        source = getattr(spider, "source_name", None) or spider.name
+        log.error("source %s: %s; not crawling it", source, self.unavailable)
+        self.crawler.signals.connect(self._record_unavailable, signal=signals.spider_opened)
+
+    def _record_unavailable(self, spider: scrapy.Spider) -> None:
+        """Record the failure on the run, then close the spider with that reason.
+
+        Connected after the crawl-run recorder, so the run exists by now; a
+        ``CloseSpider`` from a spider_opened handler makes Scrapy close the
+        spider cleanly once it is open (raised from ``open`` itself, it would
+        leave the scraper unopened and its closing would fail).
+        """
+        self.crawler.signals.send_catch_log(
+            signal=ww_signals.page_failed,
+            url=redact_url(self.crawler.settings.get("REDIS_URL") or ""),
+            kind=REDIS_UNAVAILABLE,
+            message=self.unavailable,
+            listing=True,
+            spider=spider,
+        )
+        raise CloseSpider(REDIS_UNAVAILABLE)
+
+    def has_pending_requests(self) -> bool:
+        return self.unavailable is None and super().has_pending_requests()
+
+    def _open_round(self, spider: scrapy.Spider) -> None:
         source = getattr(spider, "source_name", None) or spider.name
         self.round = claim_round(self.server, f"{self.prefix}:{source}")
         spider.wirewatch_round = self.round
@@ -245,13 +303,16 @@ class SharedScheduler(Scheduler):
     def close(self, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
-        if self.round is None:
+        if self.round is None or self.unavailable is not None:
             return
         scope = self.round.scope
-        for suffix in ("requests", "dupefilter", "ledger", "dirty", "aborted"):
-            self.server.expire(f"{scope}:{suffix}", ROUND_KEYS_TTL)
-        if self.round.seeder:
-            self.server.eval(_RELEASE, 1, f"{self.round.base}:round", self.round.id)
+        try:
+            for suffix in ("requests", "dupefilter", "ledger", "dirty", "aborted"):
+                self.server.expire(f"{scope}:{suffix}", ROUND_KEYS_TTL)
+            if self.round.seeder:
+                self.server.eval(_RELEASE, 1, f"{self.round.base}:round", self.round.id)
+        except (RedisError, OSError) as exc:  # the round's keys expire by themselves
+            log.warning("could not close crawl round %s in Redis: %s", self.round.id, exc)
 
     def _closing_ledger(self, ledger: Ledger, finished: bool) -> Ledger | None:
         """Merge this worker's listing outcomes into the round's; the last worker commits."""

@@ -121,3 +121,49 @@ def test_two_workers_store_every_article_once_and_fetch_no_url_twice(
     for path, story_id in stored.items():
         found[story_id].add(path)
     assert sorted(map(sorted, found.values())) == sorted(map(sorted, expected.values()))
+
+
+def test_redis_down_fails_each_source_with_one_line_and_a_recorded_run(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Nothing listens on port 1: no traceback, each run 'failed' with its reason, exit 1."""
+    config = tmp_path / "down.toml"
+    config.write_text(
+        "".join(
+            f'[[source]]\nname = "{name}"\nkind = "feed"\nurl = "http://127.0.0.1:9/{name}.xml"\n'
+            for name in ("first", "second")
+        )
+        + '[scale]\nredis_url = "redis://:r3disPW@127.0.0.1:1/0"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
+    assert "r3disPW" not in result.stdout + result.stderr
+    for name in ("first", "second"):
+        marker = f"ERROR crawler.redis_scale: source {name}: "
+        lines = [line for line in result.stderr.splitlines() if marker in line]
+        assert len(lines) == 1 and "cannot use the shared frontier in Redis" in lines[0], lines
+    with psycopg.connect(db_url) as conn:
+        runs = conn.execute(
+            "SELECT source, status, finish_reason, errors FROM wirewatch.crawl_runs ORDER BY source"
+        ).fetchall()
+        assert runs == [
+            ("first", "failed", "redis_unavailable", 1),
+            ("second", "failed", "redis_unavailable", 1),
+        ]
+        errors = conn.execute(
+            "SELECT source, kind, url, message FROM wirewatch.crawl_errors ORDER BY source"
+        ).fetchall()
+    assert [(source, kind) for source, kind, _, _ in errors] == [
+        ("first", "redis_unavailable"),
+        ("second", "redis_unavailable"),
+    ]
+    assert all(url == "redis://***@127.0.0.1:1/0" for _, _, url, _ in errors)
+    assert "r3disPW" not in repr(errors)
