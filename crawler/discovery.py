@@ -7,6 +7,7 @@ parsing is here so it is tested without a network or a reactor.
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,11 +56,13 @@ def _struct_to_datetime(value: object) -> datetime | None:
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Listing]:
-    """Entries of an RSS or Atom feed; relative links resolved against ``base_url``.
+    """Entries of an RSS, Atom or JSON Feed; relative links resolved against ``base_url``.
 
     feedparser copes with wrong or missing charsets and mildly broken XML; a
     body that holds no feed at all raises ``DiscoveryError``.
     """
+    if body.lstrip()[:1] == b"{":
+        return parse_json_feed(body, base_url)
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
@@ -74,6 +77,28 @@ def parse_feed(body: bytes, base_url: str) -> list[Listing]:
             dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         )
         title = (entry.get("title") or "").strip() or None
+        listings.append(Listing(urljoin(base_url, link.strip()), title, published))
+    return listings
+
+
+def parse_json_feed(body: bytes, base_url: str) -> list[Listing]:
+    """Items of a JSON Feed (jsonfeed.org 1.x); DiscoveryError when it is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DiscoveryError(f"not a JSON Feed: {exc}") from None
+    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+        raise DiscoveryError("not a JSON Feed: no jsonfeed.org version")
+    listings = []
+    for item in data.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        link = item.get("url") or item.get("external_url")
+        if not isinstance(link, str) or not link.strip():
+            continue
+        when = item.get("date_published") or item.get("date_modified")
+        title = item.get("title") if isinstance(item.get("title"), str) else None
+        published = _parse_w3c_datetime(when) if isinstance(when, str) else None
         listings.append(Listing(urljoin(base_url, link.strip()), title, published))
     return listings
 
