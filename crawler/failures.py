@@ -18,6 +18,8 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.url_policy import UrlRefused
+
 # (exception types, kind) in order of precedence.
 _KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((CannotResolveHostError, DNSLookupError), "dns"),
@@ -45,6 +47,9 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if failure.check(HttpError):
         status = exc.response.status
         return f"http_{status}", f"HTTP {status}"
+    if failure.check(UrlRefused):
+        # unsupported_scheme, bad_url, forbidden_address: the URL policy said no.
+        return exc.kind, message
     for types, kind in _KINDS:
         if failure.check(*types):
             return kind, message

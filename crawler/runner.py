@@ -63,6 +63,9 @@ def settings_for(
         "DOWNLOAD_TIMEOUT": options.download_timeout,
         "DOWNLOAD_MAXSIZE": options.max_page_bytes,
         "ROBOTSTXT_OBEY": options.obey_robots,
+        "WIREWATCH_MAX_LISTINGS_PER_RUN": options.max_listings_per_run,
+        "WIREWATCH_MAX_LISTING_DEPTH": options.max_listing_depth,
+        "WIREWATCH_ALLOW_PRIVATE_ADDRESSES": options.allow_private_addresses,
         # The per-source summary replaces Scrapy's stats dump; progress every 10 s.
         "STATS_DUMP": False,
         # Logging is set up by the CLI (text or JSON lines); Scrapy must not replace it.

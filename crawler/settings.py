@@ -32,6 +32,13 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
+# Only http(s) is ever fetched (crawler/url_policy.py): no local files, data:
+# URLs, FTP or S3 buckets named by a feed.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Refuses DNS answers that are not public addresses at connection time, unless
+# the host is one of the crawled sources' own (crawler/middlewares/url_guard.py).
+TWISTED_DNS_RESOLVER = "crawler.middlewares.url_guard.GuardedResolver"
+
 # Depth-first order keeps memory flat: a listing's articles are fetched
 # before the next listing's URLs pile up in the scheduler.
 DEPTH_PRIORITY = 0
@@ -46,6 +53,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
 # after decompression, before retry, in response order); stored articles are
 # dropped before they are scheduled.
 DOWNLOADER_MIDDLEWARES = {
+    # First in line: every request, redirect hop and robots.txt passes the URL policy.
+    "crawler.middlewares.url_guard.UrlGuardMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
     "crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
@@ -93,6 +102,14 @@ WIREWATCH_KNOWN_LOOKUP_BATCH = 500
 WIREWATCH_RETRY_AFTER_MAX = 120.0
 # Backoff after a 429/503 without Retry-After: base * 2**attempt seconds.
 WIREWATCH_BACKOFF_BASE = 1.0
+# Listings (feeds, sitemaps, section pages) are visited once per run; these
+# bound how deep sitemap indexes may nest (start URLs are depth 0) and how many
+# listing pages one run of a source may fetch.  Hitting one is a listing_limit error.
+WIREWATCH_MAX_LISTING_DEPTH = 5
+WIREWATCH_MAX_LISTINGS_PER_RUN = 1000
+# Fetch from hosts that are, or resolve to, loopback/private/link-local/...
+# addresses even when they are not the source's own ([crawl] allow_private_addresses).
+WIREWATCH_ALLOW_PRIVATE_ADDRESSES = False
 # Extraction (pipelines.extraction): worker processes, so the reactor thread never parses HTML.
 EXTRACTION_WORKERS = 2
 # A page whose extraction takes longer is rejected as extraction_failed; its worker is replaced.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import mimetypes
 import posixpath
 import random
@@ -61,6 +62,16 @@ __all__ = [
 ]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (any of 127.0.0.0/8: a second "host" for tests)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 _TYPES = {
     ".html": "text/html",
@@ -519,7 +530,7 @@ class FixtureServer:
         *,
         keep_log: bool = True,
     ) -> None:
-        if host not in LOOPBACK_HOSTS:
+        if not is_loopback(host):
             raise ValueError(f"FixtureServer only binds loopback addresses, not {host!r}")
         if site is None or isinstance(site, SiteProvider):
             self.site: SiteProvider | None = site

@@ -215,8 +215,7 @@ class ConditionalGetMiddleware:
             signal=ww_signals.listing_read, url=response.url, spider=spider
         )
         state = self.fetch_state.listings.get(response.url)
-        for child in state.children if state else ():
-            yield spider.listing_request(child)
+        yield from spider.listing_requests(state.children if state else (), response)
 
     def item_error(
         self, item: object, response: Response, spider: scrapy.Spider, failure: object
@@ -244,6 +243,8 @@ class ConditionalGetMiddleware:
 
 
 def _truncated(spider: scrapy.Spider) -> bool:
-    """The run stopped requesting articles at the source's max_pages."""
+    """The run stopped requesting articles at max_pages, or listings at a listing bound."""
+    if getattr(spider, "listings_truncated", False):
+        return True
     limit = getattr(getattr(spider, "source", None), "max_pages", None)
     return limit is not None and getattr(spider, "articles_requested", 0) >= limit

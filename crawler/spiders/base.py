@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -20,7 +20,10 @@ from crawler.errors import ConfigError, UsageError
 from crawler.failures import classify_failure
 from crawler.items import ArticleItem
 from crawler.redact import redact_text, redact_url
-from crawler.urls import clean_url, outlet_of
+from crawler.url_policy import url_problem
+from crawler.urls import clean_url, outlet_of, url_key
+
+LISTING_DEPTH = "wirewatch_listing_depth"
 
 # Per-source credentials are spider attributes (HttpAuthMiddleware reads them
 # per crawler); the settings Scrapy now prefers are shared by every crawler of
@@ -43,6 +46,14 @@ class SourceSpider(scrapy.Spider):
         self.config_file = config
         self.source: Source | None = None
         self.articles_requested = 0
+        # Listings of this run by url_key: a cycle of sitemap indexes (or an
+        # index listing itself) must not be fetched round and round.
+        self.listings_seen: set[str] = set()
+        self.listings_requested = 0
+        self.max_listing_depth = 5
+        self.max_listings = 1000
+        # Bounds on listings hit in this run ("depth", "count"): it did not see everything.
+        self.listing_limits_hit: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -62,6 +73,8 @@ class SourceSpider(scrapy.Spider):
             )
         spider.source = source
         spider.use_basic_auth(source)
+        spider.max_listing_depth = crawler.settings.getint("WIREWATCH_MAX_LISTING_DEPTH")
+        spider.max_listings = crawler.settings.getint("WIREWATCH_MAX_LISTINGS_PER_RUN")
         return spider
 
     def use_basic_auth(self, source: Source) -> None:
@@ -77,18 +90,72 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         assert self.source is not None
-        for url in self.source.urls:
-            yield self.listing_request(url)
+        for request in self.listing_requests(self.source.urls):
+            yield request
 
-    def listing_request(self, url: str) -> scrapy.Request:
+    def listing_requests(
+        self, urls: Iterable[str], parent: Response | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the listings (start URLs, or ``parent``'s children) not seen this run.
+
+        Listings are fetched on every run, so they bypass Scrapy's duplicate
+        filter; this run's own record of them (by ``url_key``) is what stops a
+        cycle, and the depth and count bounds stop an index that keeps
+        naming new ones.
+        """
+        depth = 0
+        if parent is not None:
+            depth = parent.meta.get(LISTING_DEPTH, 0) + 1
+            self.listings_seen.add(url_key(parent.url))
+            self.listings_seen.update(url_key(u) for u in parent.meta.get("redirect_urls", ()))
+        for url in urls:
+            if refusal := url_problem(url):
+                self.report_failure(url, refusal.kind, refusal.message, listing=True)
+                continue
+            key = url_key(url)
+            if key in self.listings_seen:
+                self.crawler.stats.inc_value("wirewatch/listings_seen_again")
+                continue
+            if depth > self.max_listing_depth:
+                self._listing_limit(
+                    "depth", url, f"listing depth limit ({self.max_listing_depth}) reached"
+                )
+                continue
+            if self.listings_requested >= self.max_listings:
+                self._listing_limit(
+                    "count", url, f"limit of {self.max_listings} listings per run reached"
+                )
+                continue
+            self.listings_seen.add(key)
+            self.listings_requested += 1
+            yield self.listing_request(url, depth)
+
+    def listing_request(self, url: str, depth: int = 0) -> scrapy.Request:
         """A feed/sitemap/section page: fetched on every run, never deduplicated away."""
         return scrapy.Request(
             url,
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
-            meta={"wirewatch_listing": True},
+            meta={"wirewatch_listing": True, LISTING_DEPTH: depth},
         )
+
+    @property
+    def listings_truncated(self) -> bool:
+        """A listing bound was hit: the run saw only part of the source (no validators kept)."""
+        return bool(self.listing_limits_hit)
+
+    def _listing_limit(self, bound: str, url: str, why: str) -> None:
+        """Recorded once per bound and run (an index may name thousands beyond it)."""
+        self.crawler.stats.inc_value("wirewatch/listings_over_limit")
+        if bound in self.listing_limits_hit:
+            return
+        self.listing_limits_hit.add(bound)
+        message = (
+            f"{why}: {url} and any further such listings not fetched "
+            "([crawl] max_listing_depth, max_listings_per_run)"
+        )
+        self.report_failure(url, "listing_limit", message, listing=True)
 
     def article_requests(
         self, listings: Iterable[Listing], listed_on: str
@@ -100,6 +167,10 @@ class SourceSpider(scrapy.Spider):
         for listing in listings:
             if limit is not None and self.articles_requested >= limit:
                 return
+            if refusal := url_problem(listing.url.strip()):
+                # A javascript:, mailto: or file: entry is that entry's problem, not the feed's.
+                self.report_failure(listing.url, refusal.kind, refusal.message)
+                continue
             self.articles_requested += 1
             yield scrapy.Request(
                 clean_url(listing.url),

@@ -33,6 +33,5 @@ class SitemapSpider(SourceSpider):
         if content.problems:
             message = f"damaged sitemap, kept what could be read: {content.problems[0]}"
             self.report_failure(response.url, "bad_sitemap", message, listing=True)
-        for child in content.sitemaps:
-            yield self.listing_request(child)
+        yield from self.listing_requests(content.sitemaps, response)
         yield from self.article_requests(content.listings, response.url)
