@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -51,15 +51,22 @@ def _denied_read(request: Request) -> Response | None:
     return None if caller_of(request).can_read else _error(request, 401, "login required")
 
 
-def _denied_edit(request: Request, write: bool = False) -> Response | None:
+def _denied_edit(request: Request) -> Response | None:
+    return None if caller_of(request).can_edit else _error(request, 401, "login required")
+
+
+def editor_writes(request: Request) -> None:
+    """Changes need a login, and a JSON body unless a bearer token is used: a page of
+    another site can post a form with the browser's cookie, but not JSON."""
     who = caller_of(request)
     if not who.can_edit:
-        return _error(request, 401, "login required")
-    if write and not who.bearer:
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
-            return _error(request, 415, "send a JSON body (Content-Type: application/json)")
-    return None
+        raise HTTPException(401, "login required", {"WWW-Authenticate": 'Bearer realm="wirewatch"'})
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not who.bearer and kind != "application/json":
+        raise HTTPException(415, "send a JSON body (Content-Type: application/json)")
+
+
+Write = [Depends(editor_writes)]
 
 
 @router.get("/stories", summary="Newest stories, filtered or searched (alert query syntax)")
@@ -202,10 +209,10 @@ class AlertIn(BaseModel):
     secret_env: str | None = None
 
 
-@router.post("/alerts", status_code=201, summary="Add a subscription (as `alerts add`)")
+@router.post(
+    "/alerts", status_code=201, dependencies=Write, summary="Add a subscription (as `alerts add`)"
+)
 def add_alert(request: Request, alert: AlertIn) -> Response:
-    if denied := _denied_edit(request, write=True):
-        return denied
     spec = SubscriptionSpec(**alert.model_dump())
     try:
         with context_of(request).connection() as conn:
@@ -217,8 +224,6 @@ def add_alert(request: Request, alert: AlertIn) -> Response:
 
 
 def _change(request: Request, subscription_id: int, action: Any) -> Response:
-    if denied := _denied_edit(request, write=True):
-        return denied
     try:
         with context_of(request).connection() as conn:
             action(conn, str(subscription_id))
@@ -229,16 +234,18 @@ def _change(request: Request, subscription_id: int, action: Any) -> Response:
     return json_response(request, {"alert": _alert_json(row) if row else None})
 
 
-@router.post("/alerts/{subscription_id}/enable", summary="Enable a subscription")
+@router.post("/alerts/{subscription_id}/enable", dependencies=Write, summary="Enable one")
 def enable(request: Request, subscription_id: int) -> Response:
     return _change(request, subscription_id, enable_subscription)
 
 
-@router.post("/alerts/{subscription_id}/disable", summary="Disable a subscription")
+@router.post("/alerts/{subscription_id}/disable", dependencies=Write, summary="Disable one")
 def disable(request: Request, subscription_id: int) -> Response:
     return _change(request, subscription_id, disable_subscription)
 
 
-@router.delete("/alerts/{subscription_id}", summary="Remove a subscription (not config ones)")
+@router.delete(
+    "/alerts/{subscription_id}", dependencies=Write, summary="Remove one (not config ones)"
+)
 def remove(request: Request, subscription_id: int) -> Response:
     return _change(request, subscription_id, remove_subscription)

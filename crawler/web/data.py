@@ -142,8 +142,47 @@ class TimelineEntry:
     outlet: str
     published: datetime | None
     first_seen: datetime
-    delay: timedelta | None  # after the first outlet carried it
-    offset: float  # 0..1 along the story's first-to-last span, for the bar
+    delay: timedelta | None  # published (else first seen) after the first outlet's
+    published_at: float | None  # 0..1 along the story's span, for the drawing
+    seen_at: float
+
+
+def timeline(copies: Sequence[Mapping[str, Any]]) -> list[TimelineEntry]:
+    """When each outlet carried the story (its first copy): published, then first seen.
+
+    Outlets are ordered by when they published (else when wirewatch saw them),
+    and placed on one scale from the earliest to the latest of those times.
+    """
+    firsts: dict[str, Mapping[str, Any]] = {}
+    for copy in sorted(copies, key=lambda c: (c["first_seen"], c["article_id"])):
+        firsts.setdefault(copy["outlet"] or "?", copy)
+    if not firsts:
+        return []
+
+    def when(copy: Mapping[str, Any]) -> datetime:
+        return copy["published"] or copy["first_seen"]
+
+    ordered = sorted(firsts.items(), key=lambda item: (when(item[1]), item[1]["first_seen"]))
+    times = [t for _, c in ordered for t in (c["published"], c["first_seen"]) if t is not None]
+    start, span = min(times), (max(times) - min(times)).total_seconds()
+
+    def place(value: datetime | None) -> float | None:
+        if value is None:
+            return None
+        return (value - start).total_seconds() / span if span else 0.0
+
+    first = when(ordered[0][1])
+    return [
+        TimelineEntry(
+            outlet=outlet,
+            published=c["published"],
+            first_seen=c["first_seen"],
+            delay=when(c) - first if when(c) > first else None,
+            published_at=place(c["published"]),
+            seen_at=place(c["first_seen"]) or 0.0,
+        )
+        for outlet, c in ordered
+    ]
 
 
 @dataclass
@@ -154,27 +193,6 @@ class StoryDetail:
     compared: dict[str, Any] | None = None  # the copy diffed against the canonical text
     diff: WordDiff | None = None
     alerts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def timeline(copies: Sequence[Mapping[str, Any]]) -> list[TimelineEntry]:
-    """When each outlet carried the story: its first copy, in order, with delays."""
-    firsts: dict[str, Mapping[str, Any]] = {}
-    for copy in sorted(copies, key=lambda c: (c["first_seen"], c["article_id"])):
-        firsts.setdefault(copy["outlet"] or "?", copy)
-    if not firsts:
-        return []
-    start = min(c["first_seen"] for c in firsts.values())
-    span = (max(c["first_seen"] for c in firsts.values()) - start).total_seconds()
-    return [
-        TimelineEntry(
-            outlet=outlet,
-            published=c["published"],
-            first_seen=c["first_seen"],
-            delay=c["first_seen"] - start if c["first_seen"] > start else None,
-            offset=(c["first_seen"] - start).total_seconds() / span if span else 0.0,
-        )
-        for outlet, c in firsts.items()
-    ]
 
 
 def story_detail(

@@ -1,5 +1,5 @@
 -- The web interface (crawler/web): keys, story pages, source charts.  Reads
--- go through the wirewatch_feed views; {filters} is filled by crawler.web.data
+-- go through the wirewatch_feed views; the filters slot is filled by crawler.web.data
 -- with fixed conditions whose values are bound parameters.
 
 -- name: insert_web_key
@@ -9,7 +9,7 @@ INSERT INTO web_keys (name, key) VALUES (%(name)s, %(key)s) ON CONFLICT (name) D
 SELECT key FROM web_keys WHERE name = %(name)s;
 
 -- name: web_stories
--- The story list, newest first; {filters} are web_filter_* conditions ANDed.
+-- The story list, newest first; the filters are web_filter_* conditions, ANDed.
 SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
        s.language, s.copies, s.outlets, coalesce(s.summary, left(s.text, 400)) AS summary
 FROM wirewatch_feed.stories s
