@@ -17,6 +17,7 @@ def test_demo_stores_the_whole_fixture_newsroom(db_url: str, pg_server_url: str)
     assert result.returncode == 0, result.stderr
     assert f"articles stored:  {expected['articles']}" in result.stdout
     assert "export DATABASE_URL=" in result.stdout
+    assert "Open the web interface" in result.stdout and " web\n" in result.stdout
     demo_url = make_conninfo(pg_server_url, dbname="ww_t_demo_run")
     try:
         with psycopg.connect(demo_url) as conn:

@@ -96,3 +96,6 @@ def print_how_to_look(demo_url: str, config_file: Path) -> None:
     print("  wirewatch search 'Mansur AND flood*'    # full-text search, alert query syntax")
     print(f"  wirewatch --config {config_file} status   # per-source health")
     print('  psql "$DATABASE_URL" -c "SELECT * FROM wirewatch_feed.stories"   # if you have psql')
+    print()
+    print("Open the web interface on the demo data (then browse http://127.0.0.1:8080/):")
+    print(f"  DATABASE_URL='{demo_url}' wirewatch --config {config_file} web")
