@@ -17,6 +17,13 @@ Retries: a temporary failure (4xx, timeout, webhook 5xx) is retried with
 exponential backoff up to ``max_attempts``; a permanent one (5xx, refused
 address) is recorded against the subscription at once and never retried,
 and ``max_failures`` of those in a row disable the subscription.
+
+Bounded repeats: an attempt is counted (committed) *before* the message is
+handed to its channel, so a message that timed out after DATA, or whose
+sender died before recording the outcome, still used up an attempt.  No
+alert is ever handed over more than ``max_attempts`` times.  A message whose
+channel fails in transit does not stop the run: the next one is tried, so
+one slow recipient or message never blocks the others.
 """
 
 from __future__ import annotations
@@ -72,6 +79,14 @@ class Channels:
     apprise: AppriseChannel = field(default_factory=AppriseChannel)
     # (subscription id, recipient) -> one-click unsubscribe link ([web] public_url).
     unsubscribe: Callable[[int, str], str] | None = None
+
+    def ready(self, channel: str) -> None:
+        """Raise ChannelDown unless ``channel`` can take a message now (before it is counted)."""
+        if channel != "email":
+            return  # webhooks and Apprise connect per message; failing is the attempt's outcome
+        if self.email is None:
+            raise ChannelDown("no SMTP server configured ([smtp] or WIREWATCH_SMTP_URL)")
+        self.email.connect()
 
     def close(self) -> None:
         if self.email is not None:
@@ -175,6 +190,24 @@ def deliver(
     return channels.apprise.send(sub["target"], prepared.rendered.subject, prepared.rendered.text)
 
 
+def claim_attempt(conn: psycopg.Connection, group: Sequence[Mapping[str, Any]]) -> None:
+    """Count the attempt before the message leaves: a crash or timeout cannot undo it."""
+    conn.execute(Q.claim_outbox_attempt, {"ids": [row["id"] for row in group]})
+
+
+def give_up(
+    conn: psycopg.Connection,
+    sub: Mapping[str, Any],
+    group: Sequence[Mapping[str, Any]],
+    prepared: Prepared,
+    policy: SendPolicy,
+    report: SendReport,
+) -> None:
+    """Rows whose attempts are used up (the last ones left no outcome): failed, not sent again."""
+    detail = f"gave up after {policy.max_attempts} attempts (the last left no outcome)"
+    record(conn, sub, group, prepared, Outcome(FAILED, detail), policy, report)
+
+
 def _mark_sent(conn: psycopg.Connection, ids: list[int], msg_id: str) -> None:
     conn.execute(Q.mark_outbox_sent, {"ids": ids, "message_id": msg_id})
 
@@ -189,7 +222,7 @@ def record(
     report: SendReport,
 ) -> None:
     ids = [row["id"] for row in group]
-    attempts = max(row["attempts"] for row in group) + 1
+    attempts = max(row["attempts"] for row in group) + 1  # this one, counted by claim_attempt
     kind, detail = outcome.kind, outcome.detail
     if kind == RETRY and attempts >= policy.max_attempts:
         kind, detail = FAILED, f"{detail} (gave up after {attempts} attempts)"
@@ -275,7 +308,12 @@ def _send_subscription(
             prepared = prepare(conn, sub, group, smtp)
             if prepared is None:
                 continue
+            if max(row["attempts"] for row in group) >= policy.max_attempts:
+                give_up(conn, sub, group, prepared, policy, report)
+                continue
             try:
+                channels.ready(sub["channel"])
+                claim_attempt(conn, group)
                 outcome = deliver(prepared, sub, smtp, channels)
             except ChannelDown as exc:
                 report.down[sub["channel"]] = str(exc)

@@ -93,11 +93,14 @@ WHERE s.id = %(subscription_id)s AND s.active
 ON CONFLICT (subscription_id, story_id) DO NOTHING;
 
 -- name: due_subscriptions
-SELECT DISTINCT o.subscription_id AS id
+-- Longest-waiting first: a subscription whose messages were just retried comes after
+-- those never tried, so a run cut short by a failing server starves nobody.
+SELECT o.subscription_id AS id
 FROM alert_outbox o
 JOIN alert_subscriptions s ON s.id = o.subscription_id
 WHERE o.status = 'pending' AND o.due_at <= now() AND o.next_attempt_at <= now() AND s.active
-ORDER BY 1;
+GROUP BY o.subscription_id
+ORDER BY min(greatest(o.due_at, o.next_attempt_at)), 1;
 
 -- name: due_outbox_of_subscription
 SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at
@@ -130,21 +133,25 @@ JOIN articles a ON a.id = sc.article_id
 WHERE sc.story_id = %(story_id)s
 ORDER BY sc.first_seen, a.id;
 
+-- name: claim_outbox_attempt
+-- Committed before the message is handed over, so every transmission is counted,
+-- even one whose outcome never gets recorded (a timeout after DATA, a crash).
+UPDATE alert_outbox SET attempts = attempts + 1
+WHERE id = ANY(%(ids)s) AND status = 'pending';
+
 -- name: mark_outbox_sent
 UPDATE alert_outbox
-SET status = 'sent', sent_at = now(), message_id = %(message_id)s, last_error = NULL,
-    attempts = attempts + 1
+SET status = 'sent', sent_at = now(), message_id = %(message_id)s, last_error = NULL
 WHERE id = ANY(%(ids)s) AND status = 'pending';
 
 -- name: mark_outbox_retry
 UPDATE alert_outbox
-SET attempts = attempts + 1, last_error = %(error)s,
-    next_attempt_at = now() + make_interval(secs => %(delay)s)
+SET last_error = %(error)s, next_attempt_at = now() + make_interval(secs => %(delay)s)
 WHERE id = ANY(%(ids)s) AND status = 'pending';
 
 -- name: mark_outbox_failed
 UPDATE alert_outbox
-SET status = 'failed', attempts = attempts + 1, last_error = %(error)s
+SET status = 'failed', last_error = %(error)s
 WHERE id = ANY(%(ids)s) AND status = 'pending';
 
 -- name: record_alert_attempt
