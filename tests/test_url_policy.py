@@ -19,6 +19,7 @@ from crawler.middlewares.url_guard import (
     GuardedResolver,
     UrlGuardMiddleware,
     exempt,
+    proxy_hosts,
 )
 from crawler.spiders.sitemap import SitemapSpider
 from crawler.url_policy import (
@@ -172,6 +173,15 @@ def test_the_resolver_refuses_non_public_answers_unless_exempt() -> None:
         resolver._check("169.254.169.254", "169.254.169.254")
     exempt(["feeds.intranet-policy-test.example"])
     assert resolver._check("10.0.0.9", "feeds.intranet-policy-test.example") == "10.0.0.9"
+
+
+def test_proxies_in_the_environment_may_be_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "proxy.corp.example:3128")
+    monkeypatch.setenv("https_proxy", "http://10.0.0.8:8080")
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+    assert proxy_hosts() == {"proxy.corp.example", "10.0.0.8"}
 
 
 def _middleware(own: list[str], allow_private: bool = False) -> UrlGuardMiddleware:

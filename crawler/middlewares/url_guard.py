@@ -61,7 +61,8 @@ def exempt(hosts: Iterable[str]) -> None:
 
 def proxy_hosts() -> frozenset[str]:
     """Hosts of the proxies in the environment (``http_proxy``...), which Scrapy connects to."""
-    return exempt_hosts(url for url in getproxies().values() if "://" in url)
+    proxies = [url for kind, url in getproxies().items() if kind != "no"]
+    return exempt_hosts(url if "://" in url else f"http://{url}" for url in proxies)
 
 
 class AddressRefused(DNSLookupError):
