@@ -21,6 +21,7 @@ from crawler.metrics import DaemonMetrics
 from crawler.schedule_config import schedule_options
 from crawler.schedule_state import log_rejected
 from crawler.scheduler import Daemon, child_arguments
+from crawler.web.launch import web_beside_daemon
 from pipelines import db
 
 NAME = "schedule"
@@ -62,11 +63,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     url = db.database_url()
     db.ensure_migrated(url)
-    daemon = Daemon(
-        config,
-        options,
-        url,
-        child_args=child_arguments(config, args.log_level, args.json_logs),
-        metrics=DaemonMetrics(),
-    )
-    return daemon.run()
+    child_args = child_arguments(config, args.log_level, args.json_logs)
+    daemon = Daemon(config, options, url, child_args=child_args, metrics=DaemonMetrics())
+    with web_beside_daemon(config, child_args, url):  # [web] enabled = true
+        return daemon.run()
