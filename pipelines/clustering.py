@@ -1,13 +1,19 @@
 """Batch clustering of syndicated copies, in memory, without a database.
 
 The same decisions as the story index (:mod:`pipelines.stories`), made for a
-whole batch at once: documents are taken in input order and each joins the
-cluster of its most similar earlier document at or above
-``COPY_THRESHOLD``, else starts a cluster.  Candidates come from shared band
-keys, found by sorting the keys instead of an index, so the cost is
-O(n log n) and memory linear: the keys (~230 bytes per document) plus the
-distinct candidate pairs (:func:`candidate_pairs`); only candidates are
-compared on their text.
+whole batch at once: two documents are linked when they share a candidate
+key and their containment is at least ``COPY_THRESHOLD``; clusters are the
+connected components of those links (an article that is a copy of texts in
+two stories makes them one, as the story index merges them).
+
+The outcome must not depend on input order, so documents are first ranked by
+:attr:`Shingled.order_key` (a key of their content) and candidates are chosen
+in that order; only the cluster labels (the id of each cluster's first
+document in input order) follow the input.  Candidates come from shared keys,
+found by sorting the keys instead of an index, so the cost is O(n log n) and
+memory linear: the keys (~250 bytes per document) plus the distinct
+candidate pairs (:func:`candidate_pairs`); only candidates are compared on
+their text.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.fingerprint import COPY_THRESHOLD, Fingerprint, Shingled, similarity
+from pipelines.fingerprint import COPY_THRESHOLD, Fingerprint, Shingled, Sketch, similarity
 
-# Within a run of documents sharing one band key, each document is paired
-# with the run's first document and its RUN_NEIGHBOURS predecessors: enough
-# to find its story, and bounded however many copies share the key.
+# Within a run of documents sharing one key, each document is paired with the
+# run's first document and its RUN_NEIGHBOURS predecessors: enough to link
+# its story, and bounded however many copies share the key.
 RUN_NEIGHBOURS = 2
 # Candidates compared on their text per document, best ranked first.
 CANDIDATES = 8
@@ -36,8 +42,19 @@ def flat_keys(fingerprints: Sequence[Fingerprint]) -> tuple[np.ndarray, np.ndarr
     return counts, keys
 
 
+def ranks_of(order_keys: np.ndarray) -> np.ndarray:
+    """Each document's position when sorted by content (:attr:`Shingled.order_key`).
+
+    Documents with equal keys are interchangeable (same fingerprint, same
+    sketch), so how their tie is broken cannot change a partition.
+    """
+    ranks = np.empty(len(order_keys), dtype=np.int64)
+    ranks[np.argsort(order_keys, kind="stable")] = np.arange(len(order_keys))
+    return ranks
+
+
 class KeyTable:
-    """Band keys of many documents, flat: ``docs[i]`` has key ``keys[i]``."""
+    """Keys of many documents, flat: ``docs[i]`` has key ``keys[i]``."""
 
     def __init__(self) -> None:
         self._docs: list[np.ndarray] = []
@@ -84,7 +101,7 @@ class KeyTable:
 
 @dataclass(frozen=True)
 class Candidates:
-    """Pairs (later, earlier) of documents sharing ``shared`` band keys."""
+    """Pairs (later, earlier) of documents sharing ``shared`` keys (input numbering)."""
 
     later: np.ndarray
     earlier: np.ndarray
@@ -97,8 +114,8 @@ class Candidates:
 def _run_pairs(
     docs: np.ndarray, keys: np.ndarray, neighbours: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(later, earlier, weight) for documents sharing a key; ``docs`` ascending."""
-    order = np.argsort(keys, kind="stable")  # stable: documents stay ascending per key
+    """(later, earlier, weight) for documents sharing a key, ``docs`` being ranks."""
+    order = np.lexsort((docs, keys))  # by key, then rank
     skeys = keys[order]
     sdocs = docs[order]
     del order
@@ -131,12 +148,15 @@ def _run_pairs(
 
 def candidate_pairs(
     table: KeyTable,
+    ranks: np.ndarray | None = None,
     neighbours: int = RUN_NEIGHBOURS,
     limit: int = CANDIDATES,
     keys_per_pass: int = 2_000_000,
 ) -> Candidates:
-    """Pairs of documents sharing band keys, at most ``limit`` per later document.
+    """Pairs of documents sharing keys, at most ``limit`` per later document.
 
+    "Earlier" and "later" are by ``ranks`` (:func:`ranks_of`; default: input
+    order), so with content ranks the pairs do not depend on input order.
     Candidates are ranked by the sum over shared keys of 1 / (documents
     holding the key), so shared content outranks shared boilerplate.  Keys
     are sorted in passes of about ``keys_per_pass`` (split on their low
@@ -146,14 +166,18 @@ def candidate_pairs(
     total = len(table)
     if total < 2:
         return empty
-    passes = 1 << max(0, int(np.ceil(np.log2(total / keys_per_pass))))
     n = table.documents
-    # Distinct pairs so far: code = later * n + earlier, summed weight, keys shared.
+    if ranks is None:
+        ranks = np.arange(n, dtype=np.int64)
+    passes = 1 << max(0, int(np.ceil(np.log2(total / keys_per_pass))))
+    # Distinct pairs so far: code = later * n + earlier (ranks), summed weight, keys shared.
     codes = np.empty(0, np.int64)
     score = np.empty(0, np.float64)
     shared = np.empty(0, np.int64)
     for part in range(passes):
-        later, earlier, weights = _run_pairs(*table.part(part, passes), neighbours)
+        docs, keys = table.part(part, passes)
+        later, earlier, weights = _run_pairs(ranks[docs], keys, neighbours)
+        del docs, keys
         keep = later != earlier  # one document listing a key twice
         pair_codes = later[keep].astype(np.int64) * n + earlier[keep]
         del later, earlier
@@ -180,32 +204,45 @@ def candidate_pairs(
     group_start = np.maximum.accumulate(np.where(first, np.arange(len(later)), 0))
     rank = np.arange(len(later)) - group_start
     top = rank < limit
-    return Candidates(later[top], earlier[top], shared[top])
+    doc_at = np.empty(n, dtype=np.int64)
+    doc_at[ranks] = np.arange(n)
+    return Candidates(doc_at[later[top]], doc_at[earlier[top]], shared[top])
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of the graph with edges (a[i], b[i]): each node's smallest node.
+
+    Vectorised union-find: every round hooks each edge's larger root under
+    its smaller one, then compresses paths, until no edge joins two roots.
+    Parents never exceed their node, so a component's root is its smallest node.
+    """
+    parent = np.arange(n, dtype=np.int64)
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    while len(a):
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            break
+        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return parent
 
 
 def choose_clusters(
     n: int, candidates: Candidates, similarities: np.ndarray, threshold: float = COPY_THRESHOLD
 ) -> np.ndarray:
-    """First document of each document's cluster, joining greedily in input order.
+    """Each document's cluster, named by its first document (input order).
 
-    Each document joins the cluster of its most similar earlier candidate at
-    or above ``threshold`` (ties: more shared keys, then the earlier one).
+    Clusters are the connected components of the candidate pairs whose
+    containment is at least ``threshold``.
     """
-    root = np.arange(n, dtype=np.int64)
     ok = similarities >= threshold
-    later, earlier = candidates.later[ok], candidates.earlier[ok]
-    sims, shared = similarities[ok], candidates.shared[ok]
-    if not len(later):
-        return root
-    order = np.lexsort((earlier, -shared, -sims, later))
-    later, earlier = later[order], earlier[order]
-    first = np.ones(len(later), dtype=bool)
-    first[1:] = later[1:] != later[:-1]
-    best_later, best_earlier = later[first].tolist(), earlier[first].tolist()
-    # In input order, so an earlier document's cluster is settled before use.
-    for doc, match in zip(best_later, best_earlier, strict=True):
-        root[doc] = root[match]
-    return root
+    return components(n, candidates.later[ok], candidates.earlier[ok])
 
 
 def cluster_labels(ids: Sequence[str], roots: np.ndarray) -> list[str]:
@@ -228,11 +265,13 @@ def cluster_labels(ids: Sequence[str], roots: np.ndarray) -> list[str]:
     return labels
 
 
-def pair_similarities(candidates: Candidates, shingled: Callable[[int], Shingled]) -> np.ndarray:
-    """Containment of each candidate pair, texts fetched through ``shingled(doc)``."""
+def pair_similarities(
+    candidates: Candidates, sketch: Callable[[int], Shingled | Sketch]
+) -> np.ndarray:
+    """Containment of each candidate pair, texts fetched through ``sketch(doc)``."""
     return np.fromiter(
         (
-            similarity(shingled(a), shingled(b))
+            similarity(sketch(a), sketch(b))
             for a, b in zip(candidates.later.tolist(), candidates.earlier.tolist(), strict=True)
         ),
         dtype=np.float64,
@@ -245,6 +284,7 @@ def cluster(texts: Sequence[str]) -> np.ndarray:
     prepared = [Shingled(t) for t in texts]
     table = KeyTable()
     table.add(0, [p.fingerprint() for p in prepared])
-    candidates = candidate_pairs(table)
+    ranks = ranks_of(np.fromiter((p.order_key for p in prepared), np.int64, len(prepared)))
+    candidates = candidate_pairs(table, ranks)
     sims = pair_similarities(candidates, prepared.__getitem__)
     return choose_clusters(len(texts), candidates, sims)

@@ -1,38 +1,53 @@
 """Text fingerprints for finding syndicated copies: pure functions, no I/O.
 
-normalised text -> words -> 5-word shingles (64-bit hashes) -> MinHash
-signature -> LSH band keys.  Band keys only *find* candidates; whether two
-texts are copies is decided by :func:`similarity` on their shingles: the share
-of the shorter text's shingles found, in order, in the longer one
-(containment, computed with rapidfuzz's LCS).  Containment rather than
-resemblance, so a copy trimmed to its first paragraphs still matches its
-full original, while a shared quote or boilerplate paragraph -- a small part
-of either text -- does not make two articles one.
+normalised text -> words -> 5-word shingles (64-bit hashes) -> candidate keys.
+Keys only *find* candidates; whether two texts are copies is decided by
+:func:`similarity`: the share of the shorter text's distinct shingles found
+anywhere in the longer one (containment).  Containment rather than
+resemblance, so a copy trimmed to its first paragraphs still matches its full
+original; a set rather than a sequence, so reordered paragraphs do too.
+Shingles inside quotation marks weigh ``QUOTE_WEIGHT`` of the reporter's own:
+two stories quoting the same long statement stay apart.
 
-Bands are single MinHash rows: two texts become candidates when any of their
-``BANDS`` minima agree, with probability 1 - (1 - J)^BANDS for resemblance J.
-A copy trimmed to a third of its original (J ~ 0.3) is found with
-probability ~0.998; the exact check then throws out the unrelated texts that
-share a common phrase.
+Two kinds of candidate keys, each bounded per text whatever its length:
+
+* ``BANDS`` MinHash minima of the whole text (single-row bands): two texts
+  become candidates with probability 1 - (1 - J)^BANDS for resemblance J, so
+  full copies with edits, reordered paragraphs or outlet boilerplate are found.
+* up to ``MAX_ANCHORS`` *lede anchors*: the reporter's own shingles among the
+  first ``LEDE_SHINGLES``, chosen by winnowing (the smallest hash of every
+  ``ANCHOR_WINDOW`` consecutive ones).  Chosen by content, not position, so
+  an excerpt that keeps the lede has anchors of its long original even though
+  their resemblance is low.
 
 Every constant here is part of the stored index: changing one means bumping
-``VERSION`` and re-fingerprinting stored articles.
+``VERSION`` and re-fingerprinting stored articles (``wirewatch dedupe
+--rebuild-index``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, cached_property
 
 import numpy as np
-from rapidfuzz.distance import LCSseq
 
-VERSION = 1
+VERSION = 2
 SHINGLE_WORDS = 5
 BANDS = 18
+# Lede anchors (:func:`anchor_keys`): own shingles of the first LEDE_SHINGLES
+# chosen by winnowing over windows of ANCHOR_WINDOW (about one in 8.5), at
+# most MAX_ANCHORS of them, the earliest.  Two ledes sharing 20 consecutive
+# own words share an anchor.
+LEDE_SHINGLES = 160
+ANCHOR_WINDOW = 16
+MAX_ANCHORS = 12
+# Weight of a shingle inside quotation marks, against 1 for the reporter's own.
+QUOTE_WEIGHT = 0.25
 # Fewer words than this and a text is "tiny" (a headline, a caption): too
 # little to tell a copy from a coincidence, so it only matches an identical text.
 TINY_WORDS = 20
@@ -89,6 +104,7 @@ _SHINGLE_MULT = _constants(0x5EED_0001, SHINGLE_WORDS) | np.uint64(1)
 _PERM_A = _constants(0x5EED_0002, BANDS) | np.uint64(1)
 _PERM_B = _constants(0x5EED_0003, BANDS)
 _BAND_SALT = _constants(0x5EED_0004, BANDS)
+_ANCHOR_SALT = _constants(0x5EED_0006, 1)[0]
 _CHAR_BASE = np.uint64(int(_constants(0x5EED_0005, 1)[0]) | 1)
 _CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
 
@@ -102,14 +118,75 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+# Character references with their semicolon only: html.unescape alone would
+# also read "Barnes&noble" as "Barnes¬ble" (HTML's legacy names).
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Markup left in a text: whole script/style elements, comments, and tags of
+# known HTML elements (a bare "<" in prose is left alone).  Block elements
+# become line breaks (paragraph ends matter to quotation marks), inline ones
+# vanish so "<b>Kyiv</b>" reads "Kyiv".
+_DROPPED_ELEMENTS = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE
+)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|hr|li|ul|ol|dl|dt|dd|h[1-6]|table|thead|tbody|tr|td|th|blockquote|pre"
+    r"|section|article|header|footer|aside|nav|main|figure|figcaption|caption)\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|big|cite|code|del|dfn|em|font|i|img|ins|kbd|mark|picture|q|s"
+    r"|samp|small|source|span|strike|strong|sub|sup|time|tt|u|var|wbr|iframe|video|audio)"
+    r"\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+# Invisible format characters that split or join words depending on the
+# outlet: soft hyphen, zero-width space/joiners, word joiner, BOM, bidi marks.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Combining diacritics on a Latin letter once decomposed: outlets drop accents
+# (Erdoğan / Erdogan).  Other scripts keep theirs (Russian й is not и).
+_DIACRITICS = re.compile("(?<=[a-z])[\u0300-\u036f]+")
+# Apostrophe-like letters (U+02BC) would glue "don't" into one word.
+_APOSTROPHE_LETTERS = re.compile("[\u02bc\u02b9]")
+
+
+def _unescape(text: str) -> str:
+    """Character references decoded until stable (at most 3 rounds: "&amp;quot;")."""
+    for _ in range(3):
+        decoded = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _strip_markup(text: str) -> str:
+    text = _DROPPED_ELEMENTS.sub(" ", text)
+    return _INLINE_TAG.sub("", _BLOCK_TAG.sub("\n", text))
+
+
 def normalise(text: str) -> str:
-    """NFKC and case-folded, cut to ``MAX_CHARS``: the text words are taken from."""
+    """The text words are taken from: cut to ``MAX_CHARS``, markup and entities
+    resolved, invisible characters dropped, case-folded, NFKC, diacritics of
+    Latin letters removed.  Punctuation, quotation marks, dashes and white space stay (words
+    are runs of letters and digits, so they never matter to words); line breaks
+    mark paragraphs for :func:`quoted_words`.
+    """
     text = text[:MAX_CHARS]
+    if "&" in text:
+        text = _unescape(text)
+    if "<" in text:
+        text = _strip_markup(text)
     if text.isascii():
         return text.lower()
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
+    text = _APOSTROPHE_LETTERS.sub("'", _INVISIBLE.sub("", text))
+    # NFC(strip(NFKD(t))) is NFKC without the diacritics; case-folded after
+    # NFKD (Ⅻ -> XII -> xii), stripped after folding (İ -> i + dot -> i).
+    if not unicodedata.is_normalized("NFKD", text):
+        text = unicodedata.normalize("NFKD", text)
+    text = _DIACRITICS.sub("", text.casefold())
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 @cache
@@ -177,14 +254,12 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _POWERS[0][:n], _POWERS[1][:n]
 
 
-def word_hashes(text: str) -> np.ndarray:
-    """A 64-bit hash per normalised word, in text order, computed without a Python loop.
+def _hashes_of(normal: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per word span of a normalised text, computed without a Python loop.
 
     Polynomial hash of each word's code points from prefix sums, shifted back
     to the word's start with the inverse power, then mixed with its length.
     """
-    normal = normalise(text)
-    starts, ends = word_spans(normal)
     if not len(starts):
         return np.empty(0, dtype=np.uint64)
     points = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[: ends[-1]]
@@ -193,6 +268,49 @@ def word_hashes(text: str) -> np.ndarray:
     np.cumsum(points.astype(np.uint64) * powers, out=prefix[1:])
     raw = (prefix[ends] - prefix[starts]) * inverse[starts]
     return _mix(raw ^ (ends - starts).astype(np.uint64))
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash per normalised word, in text order."""
+    normal = normalise(text)
+    return _hashes_of(normal, *word_spans(normal))
+
+
+# Double quotation marks of any language.  Each one toggles between inside
+# and outside, which reads “…”, „…“, «…», »…« and "…" alike; single quotes
+# are left out (they are apostrophes too often).
+QUOTE_MARKS = '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u300c\u300d\u300e\u300f'
+PARAGRAPH_ENDS = "\n\r\v\f\x85\u2028\u2029"
+
+
+@cache
+def _mark_kinds() -> np.ndarray:
+    """Per BMP code point: 1 for a quotation mark, 2 for a paragraph end, else 0."""
+    kinds = np.zeros(0x10000, dtype=np.uint8)
+    kinds[[ord(c) for c in QUOTE_MARKS]] = 1
+    kinds[[ord(c) for c in PARAGRAPH_ENDS]] = 2
+    return kinds
+
+
+def quoted_words(normal: str, starts: np.ndarray) -> np.ndarray:
+    """Whether each word (by start offset) is inside quotation marks.
+
+    A paragraph end closes an open quotation: news style reopens a quotation
+    that runs over paragraphs at each one, and a stray mark then cannot turn
+    the rest of the text into a quote.
+    """
+    flags = np.zeros(len(starts), dtype=bool)
+    if not len(starts) or not any(mark in normal for mark in QUOTE_MARKS):
+        return flags
+    points = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    kinds = _mark_kinds()[np.minimum(points, 0xFFFF)]
+    marks, breaks = np.flatnonzero(kinds == 1), np.flatnonzero(kinds == 2)
+    before = np.searchsorted(marks, starts)
+    if len(breaks):
+        at = np.searchsorted(breaks, starts)
+        paragraph = np.where(at > 0, breaks[np.maximum(at - 1, 0)], -1)
+        before = before - np.searchsorted(marks, paragraph)
+    return before % 2 == 1
 
 
 def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -207,6 +325,17 @@ def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
     return _mix(combined)
 
 
+def quoted_shingles(word_flags: np.ndarray) -> np.ndarray:
+    """A shingle is quoted when most of its words are."""
+    if not len(word_flags):
+        return word_flags
+    k = min(SHINGLE_WORDS, len(word_flags))
+    n = len(word_flags) - k + 1
+    inside = np.zeros(len(word_flags) + 1, dtype=np.int64)
+    np.cumsum(word_flags, out=inside[1:])
+    return (inside[k : k + n] - inside[:n]) * 2 > k
+
+
 def minhash(shingles: np.ndarray) -> np.ndarray:
     """``BANDS`` minima of independent hash permutations of the shingle set."""
     permuted = _PERM_A[:, None] * shingles[None, :] + _PERM_B[:, None]
@@ -218,6 +347,27 @@ def band_keys_of(signature: np.ndarray) -> np.ndarray:
     return _mix(signature ^ _BAND_SALT).view(np.int64)
 
 
+def anchor_keys(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
+    """Keys of the lede anchors: the lede's own shingles chosen by winnowing.
+
+    Of every ``ANCHOR_WINDOW`` consecutive shingles the one with the smallest
+    hash is chosen (quoted ones never are).  Chosen by content, so a stretch
+    of ``ANCHOR_WINDOW`` own shingles that two ledes share gives both the same
+    anchor: an excerpt that keeps the lede has anchors of its long original
+    whatever their resemblance.  The earliest ``MAX_ANCHORS`` bound the cost.
+    """
+    lede = shingles[:LEDE_SHINGLES]
+    if len(lede) < ANCHOR_WINDOW:
+        return np.empty(0, dtype=np.int64)
+    ranked = np.where(quoted[:LEDE_SHINGLES], np.uint64(_MASK64), lede)
+    windows = np.lib.stride_tricks.sliding_window_view(ranked, ANCHOR_WINDOW)
+    at = np.arange(len(windows)) + windows.argmin(axis=1)
+    at = at[ranked[at] != np.uint64(_MASK64)]
+    picked = dict.fromkeys(lede[np.unique(at)].tolist())  # in text order, distinct
+    chosen = np.fromiter(picked, dtype=np.uint64, count=len(picked))[:MAX_ANCHORS]
+    return _mix(chosen ^ _ANCHOR_SALT).view(np.int64)
+
+
 def exact_key(hashes: np.ndarray) -> int:
     """A signed 64-bit key of the whole normalised word sequence."""
     digest = hashlib.blake2b(hashes.tobytes(), digest_size=8).digest()
@@ -226,7 +376,7 @@ def exact_key(hashes: np.ndarray) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What the index stores for one text: its band keys (exact key first) and size."""
+    """What the index stores for one text: its keys (exact key first) and size."""
 
     words: int
     band_keys: tuple[int, ...]
@@ -243,7 +393,14 @@ class Sketch:
 
     words: int
     exact: int
-    shingle_list: list[int]  # low 32 bits of each shingle hash, in text order
+    own: frozenset[int]  # distinct low 32 bits of the shingles outside quotation marks
+    quoted: frozenset[int]  # ... of those found only inside quotation marks
+
+    @classmethod
+    def of(cls, words: int, exact: int, own: np.ndarray, quoted: np.ndarray) -> Sketch:
+        """From :meth:`Shingled.split32` arrays."""
+        mine = frozenset(own.tolist())
+        return cls(words, exact, mine, frozenset(quoted.tolist()) - mine)
 
 
 class Shingled:
@@ -253,8 +410,16 @@ class Shingled:
         self.text = text
 
     @cached_property
+    def normal(self) -> str:
+        return normalise(self.text)
+
+    @cached_property
+    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+        return word_spans(self.normal)
+
+    @cached_property
     def hashes(self) -> np.ndarray:
-        return word_hashes(self.text)
+        return _hashes_of(self.normal, *self._spans)
 
     @property
     def words(self) -> int:
@@ -269,24 +434,59 @@ class Shingled:
         return shingle_hashes(self.hashes)
 
     @cached_property
-    def shingles32(self) -> np.ndarray:
-        return (self.shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    def quoted_flags(self) -> np.ndarray:
+        """Per shingle: inside quotation marks."""
+        return quoted_shingles(quoted_words(self.normal, self._spans[0]))
 
     @cached_property
-    def shingle_list(self) -> list[int]:
-        return self.shingles32.tolist()
+    def low32(self) -> np.ndarray:
+        """Low 32 bits of each shingle hash, in text order: what comparisons use."""
+        return (self.shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+    def split32(self) -> tuple[np.ndarray, np.ndarray]:
+        """(own, quoted) 32-bit shingles, repeats included, for a spool file."""
+        flags = self.quoted_flags
+        if not flags.any():
+            return self.low32, self.low32[:0]
+        return self.low32[~flags], self.low32[flags]
+
+    @cached_property
+    def own(self) -> frozenset[int]:
+        """Distinct 32-bit shingles outside quotation marks."""
+        return frozenset(self.split32()[0].tolist())
+
+    @cached_property
+    def quoted(self) -> frozenset[int]:
+        """Distinct 32-bit shingles found only inside quotation marks."""
+        inside = self.split32()[1]
+        return frozenset(inside.tolist()) - self.own if len(inside) else frozenset()
 
     @cached_property
     def exact(self) -> int:
         return exact_key(self.hashes)
 
+    @cached_property
+    def order_key(self) -> int:
+        """A signed 64-bit key of everything matching looks at (words and quotation marks).
+
+        Texts with equal keys have equal fingerprints and sketches, so
+        sorting by it gives an order that does not depend on input order.
+        """
+        content = self.hashes.tobytes() + np.packbits(self.quoted_flags).tobytes()
+        digest = hashlib.blake2b(content, digest_size=8, person=b"order").digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def sketch(self) -> Sketch:
+        return Sketch(self.words, self.exact, self.own, self.quoted)
+
     def fingerprint(self) -> Fingerprint:
-        """Band keys: the exact key always, MinHash bands unless the text is tiny or empty."""
+        """Keys: the exact key always; bands and anchors unless the text is tiny or empty."""
         if not self.words:
             return Fingerprint(words=0, band_keys=())
         keys = [self.exact]
         if not self.tiny:
             keys.extend(band_keys_of(minhash(self.shingles)).tolist())
+            keys.extend(anchor_keys(self.shingles, self.quoted_flags).tolist())
         return Fingerprint(words=self.words, band_keys=tuple(keys))
 
 
@@ -294,24 +494,37 @@ def fingerprint(text: str) -> Fingerprint:
     return Shingled(text).fingerprint()
 
 
+def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
+    """Weighted share of ``a``'s distinct shingles found in ``b``."""
+    own = len(a.own & b.own) + (len(a.own & b.quoted) if b.quoted else 0)
+    if not a.quoted:
+        return own / len(a.own)
+    quoted = len(a.quoted & b.own) + len(a.quoted & b.quoted)
+    return (own + QUOTE_WEIGHT * quoted) / (len(a.own) + QUOTE_WEIGHT * len(a.quoted))
+
+
 def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Containment of the shorter text in the longer, 0..1.
 
-    The share of the shorter text's shingles that occur in the same order in
-    the longer one.  Tiny texts are 1.0 only when identical; an empty text
-    is never similar to anything, not even another empty text.
+    The share of the shorter text's distinct shingles found anywhere in the
+    longer one, quoted shingles weighing ``QUOTE_WEIGHT``.  Symmetric, so
+    the order texts arrive in never matters.  Tiny texts are 1.0 only when
+    identical; an empty text is never similar to anything, not even another
+    empty text.
     """
     if not a.words or not b.words:
         return 0.0
     if a.words < TINY_WORDS or b.words < TINY_WORDS:
         return 1.0 if a.exact == b.exact else 0.0
-    shorter = min(len(a.shingle_list), len(b.shingle_list))
-    return LCSseq.similarity(a.shingle_list, b.shingle_list) / shorter
+    size_a, size_b = len(a.own) + len(a.quoted), len(b.own) + len(b.quoted)
+    if size_a != size_b:
+        return _contained(a, b) if size_a < size_b else _contained(b, a)
+    return max(_contained(a, b), _contained(b, a))
 
 
 def resemblance(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Jaccard resemblance of the two shingle sets (reported beside containment)."""
-    sa, sb = set(a.shingle_list), set(b.shingle_list)
+    sa, sb = a.own | a.quoted, b.own | b.quoted
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)

@@ -56,3 +56,47 @@ def with_quote(text: str, position: int = 2) -> str:
     paras = paragraphs(text)
     paras.insert(position, f'"{QUOTE}," the spokesman said.')
     return "\n\n".join(paras)
+
+
+def first_words(text: str, count: int) -> str:
+    """The first ``count`` words, paragraphs kept: an excerpt cut mid-paragraph."""
+    kept, total = [], 0
+    for para in paragraphs(text):
+        words = para.split()
+        if total + len(words) >= count:
+            kept.append(" ".join(words[: count - total]))
+            break
+        kept.append(para)
+        total += len(words)
+    return "\n\n".join(kept)
+
+
+def rewritten_top(text: str) -> str:
+    """The second half of the paragraphs under a new first paragraph: an outlet's own top."""
+    paras = paragraphs(text)
+    top = "Officials gave more details on Tuesday as reaction came in from across the region."
+    return "\n\n".join([top, *paras[len(paras) // 2 :]])
+
+
+def reordered(text: str, seed: int = 0) -> str:
+    paras = paragraphs(text)
+    random.Random(seed).shuffle(paras)
+    return "\n\n".join(paras)
+
+
+def escaped(text: str) -> str:
+    """As a CMS export leaves it: entities for quotes and apostrophes, tags, &nbsp;."""
+    for char, entity in [("&", "&amp;"), ('"', "&quot;"), ("'", "&#39;")]:
+        text = text.replace(char, entity)
+    return "".join(f"<p>{p.replace('. ', '.&nbsp; ')}</p>" for p in paragraphs(text))
+
+
+def long_quote(seed: int, words: int = 60) -> str:
+    """A long quotation (word salad of its own seed)."""
+    return " ".join(article(seed, paragraphs=1, words_per_paragraph=words).split())
+
+
+def half_quote_copy(text: str, quote: str) -> str:
+    """A short trimmed copy of ``text`` whose other half is a long quotation."""
+    own = first_words(text, int(len(quote.split()) * 0.8))
+    return f"{own}\n\n\u201c{quote},\u201d the statement said."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,17 @@ from pipelines.clustering import (
     cluster_labels,
 )
 from pipelines.fingerprint import fingerprint
-from tests.dedupe_texts import article, trimmed, with_quote
+from tests.dedupe_texts import (
+    article,
+    escaped,
+    first_words,
+    half_quote_copy,
+    long_quote,
+    reordered,
+    rewritten_top,
+    trimmed,
+    with_quote,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -163,3 +174,88 @@ def test_the_seed_pair_is_two_clusters(shared_dir, tmp_path, capsys) -> None:
     )
     _, rows, _ = run_cli(capsys, str(path))
     assert len({r["cluster"] for r in rows}) == 2
+
+
+def hard_texts() -> tuple[list[str], list[int]]:
+    """(texts, true story) mixing every hard kind: excerpts of long texts with nothing
+    else to bridge them, their late original, escaped and reordered copies, short copies
+    half made of another story's long quotation, unrelated articles."""
+    texts, truth = [], []
+    for story in range(6):
+        full = with_quote(article(200 + story, paragraphs=28))
+        quote = long_quote(300 + story)
+        copies = [
+            first_words(full, 170),
+            "BREAKING\n\n" + first_words(full, 150),
+            rewritten_top(full),
+            escaped(trimmed(full, 0.4)),
+            reordered(trimmed(full, 0.6), seed=story),
+            half_quote_copy(full, long_quote(300 + (story + 1) % 6)),
+            full + f'\n\n"{quote}," the spokesman said.',
+        ]
+        texts.extend([*copies, full])
+        truth.extend([story] * (len(copies) + 1))
+    for n in range(10):
+        texts.append(article(400 + n))
+        truth.append(100 + n)
+    return texts, truth
+
+
+def partition(roots: np.ndarray) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for doc, root in enumerate(roots.tolist()):
+        groups.setdefault(root, set()).add(doc)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_every_hard_kind_lands_in_its_story() -> None:
+    texts, truth = hard_texts()
+    assert partition(cluster(texts)) == partition(np.array(truth))
+
+
+def test_five_random_orders_give_the_same_partition() -> None:
+    texts, _ = hard_texts()
+    rng = random.Random(3)
+    found = set()
+    for _ in range(5):
+        order = list(range(len(texts)))
+        rng.shuffle(order)
+        roots = cluster([texts[i] for i in order])
+        # Back to the original numbering before comparing.
+        found.add(frozenset(frozenset(order[d] for d in g) for g in partition(roots)))
+    assert len(found) == 1
+
+
+def test_unrelated_documents_do_not_change_the_clusters() -> None:
+    texts, truth = hard_texts()
+    noise = [article(1000 + n, paragraphs=3) for n in range(200)]
+    mixed = partition(cluster([*noise[:100], *texts, *noise[100:]]))
+    inside = {frozenset(d - 100 for d in g if 100 <= d < 100 + len(texts)) for g in mixed}
+    assert inside - {frozenset()} == partition(np.array(truth))
+
+
+def test_a_text_matching_two_clusters_merges_them_and_is_named_by_the_first() -> None:
+    full = article(500, paragraphs=24)
+    lede, top = first_words(full, 170), rewritten_top(full)
+    assert cluster([lede, top]).tolist() == [0, 1]  # nothing links them but the original
+    assert cluster([lede, top, full]).tolist() == [0, 0, 0]
+    assert cluster([top, full, lede]).tolist() == [0, 0, 0]
+
+
+def test_cli_partitions_do_not_depend_on_input_order(tmp_path, capsys) -> None:
+    texts, truth = hard_texts()
+    docs = [{"id": f"d{n}", "text": t} for n, t in enumerate(texts)]
+    random.Random(9).shuffle(docs)
+    path = write_jsonl(tmp_path / "shuffled.jsonl", docs)
+    status, rows, _ = run_cli(capsys, str(path), "--jobs", "1")
+    assert status == 0
+    label = {r["id"]: r["cluster"] for r in rows}
+    groups: dict[str, set[int]] = {}
+    for n in range(len(texts)):
+        groups.setdefault(label[f"d{n}"], set()).add(n)
+    assert {frozenset(g) for g in groups.values()} == partition(np.array(truth))
+    # A cluster is named after its first document in input order.
+    first_of = {}
+    for row in rows:
+        first_of.setdefault(row["cluster"], row["id"])
+    assert all(name == first for name, first in first_of.items())

@@ -12,7 +12,18 @@ import pytest
 
 from pipelines import fingerprint as fp
 from pipelines.fingerprint import Shingled, fingerprint, resemblance, similarity, words
-from tests.dedupe_texts import QUOTE, article, paragraphs, trimmed, with_quote
+from tests.dedupe_texts import (
+    QUOTE,
+    article,
+    escaped,
+    first_words,
+    half_quote_copy,
+    long_quote,
+    paragraphs,
+    reordered,
+    trimmed,
+    with_quote,
+)
 
 
 def test_words_are_normalised_and_punctuation_free() -> None:
@@ -144,3 +155,147 @@ def test_lone_surrogates_from_json_do_not_break_fingerprinting() -> None:
     text = json.loads('"Storm \\ud800 closes the coast road"')
     assert words(text) == ["storm", "closes", "the", "coast", "road"]
     assert fingerprint(text).words == 5
+
+
+# --- normalisation: one case per way a copy's text arrives ------------------------------
+
+PLAIN = 'The minister said "we will not sign" and it\'s over - AT&T agreed. Erdogan left.'
+
+
+@pytest.mark.parametrize(
+    ("case", "variant"),
+    [
+        ("entities", "The minister said &quot;we will not sign&quot; and it&#39;s over &mdash; "
+                     "AT&amp;T agreed. Erdogan left."),
+        ("double-escaped entities", "The minister said &amp;quot;we will not sign&amp;quot; "
+                                    "and it&amp;#39;s over - AT&amp;amp;T agreed. Erdogan left."),
+        ("numeric and named entities", "The minister said &#x201C;we will not sign&#8221; and "
+                                       "it&rsquo;s over &ndash; AT&amp;T agreed. Erdogan left."),
+        ("markup", '<p>The <a href="https://x.example/m">minister</a> said <em>"we will not '
+                   'sign"</em> and it\'s over - AT&T agreed.</p><br/><p>Erdogan left.</p>'),
+        ("script, style and comments", "The minister said <script>var ad = 1;</script>\"we "
+                                       "will not sign\" and it's over<!-- ad --> - AT&T "
+                                       "agreed.<style>p {}</style> Erdogan left."),
+        ("curly quotes and apostrophe", "The minister said \u201cwe will not sign\u201d and "
+                                        "it\u2019s over - AT&T agreed. Erdogan left."),
+        ("guillemets", "The minister said «we will not sign» and it's over - AT&T agreed. "
+                       "Erdogan left."),
+        ("modifier-letter apostrophe", "The minister said \"we will not sign\" and it\u02bcs "
+                                       "over - AT&T agreed. Erdogan left."),
+        ("dashes", "The minister said \"we will not sign\" and it's over \u2014 AT&T agreed. "
+                   "Erdogan left."),
+        ("white space", "The\u00a0minister\tsaid \"we will not sign\"\r\nand it's over  -  "
+                        "AT&T\u2009agreed.\u3000Erdogan left."),
+        ("invisible characters", "The mini\u00adster said \"we will not si\u200bgn\" and "
+                                 "it's over - AT&T agr\u2060eed.\ufeff Erdogan left."),
+        ("diacritics", "The minister said \"we will not sign\" and it's over - AT&T agreed. "
+                       "Erdoğan left."),
+        ("case and compatibility forms", "THE MINISTER SAID \"WE WILL NOT SIGN\" AND IT'S "
+                                         "OVER - AT&T AGREED. ＥＲＤＯＧＡＮ LEFT."),
+    ],
+)  # fmt: skip
+def test_each_way_of_writing_a_text_gives_its_words_and_fingerprint(
+    case: str, variant: str
+) -> None:
+    assert words(variant) == words(PLAIN), case
+    text = f"{PLAIN} {article(60, paragraphs=2)}"
+    copy = f"{variant} {article(60, paragraphs=2)}"
+    assert fingerprint(copy) == fingerprint(text), case
+
+
+def test_normalisation_leaves_prose_alone() -> None:
+    assert words("Barnes&noble: 3 < 4 and 5 > 2, <not a tag>") == [
+        "barnes", "noble", "3", "4", "and", "5", "2", "not", "a", "tag",
+    ]  # fmt: skip
+    assert words("Талибан й ё") == ["талибан", "й", "ё"]  # other scripts keep their marks
+
+
+# --- quotation marks ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ('He said "no deal today" and left', ["no", "deal", "today"]),
+        ("Er sagte „kein Abkommen“ heute", ["kein", "abkommen"]),
+        ("Il a dit « pas d'accord » hier", ["pas", "d", "accord"]),
+        ("彼は「合意なし」と述べた", ["合", "意", "な", "し"]),
+        # A quotation over two paragraphs reopens at the second, closes at its end.
+        ('"First part of it.\n\n"Second part," he said.', ["first", "part", "of", "it",
+                                                           "second", "part"]),
+        # A stray mark quotes the rest of its paragraph only.
+        ('He said "no deal\n\nThe next paragraph', ["no", "deal"]),
+    ],
+)  # fmt: skip
+def test_words_inside_quotation_marks(text: str, inside: list[str]) -> None:
+    normal = fp.normalise(text)
+    starts, ends = fp.word_spans(normal)
+    flags = fp.quoted_words(normal, starts)
+    found = [normal[a:b] for a, b, f in zip(starts, ends, flags, strict=True) if f]
+    assert found == inside
+
+
+def test_a_long_quote_shared_by_two_short_copies_does_not_make_them_one() -> None:
+    quote = long_quote(70)
+    a = Shingled(half_quote_copy(article(71), quote))
+    b = Shingled(half_quote_copy(article(72), quote))
+    original_b = Shingled(with_quote(article(72), 3) + f'\n\n"{quote}," he said.')
+    assert similarity(a, b) < 0.3
+    assert similarity(a, original_b) < 0.3
+    # Each is still a copy of its own story: its own words count fully.
+    assert similarity(a, Shingled(article(71))) >= fp.COPY_THRESHOLD
+
+
+def test_a_copy_that_is_mostly_the_wires_own_text_joins_despite_its_quotes() -> None:
+    wire = with_quote(article(73), 1) + f'\n\n"{long_quote(74)}," the minister said.'
+    copy = trimmed(wire, 0.6) + f'\n\n"{long_quote(75, 30)}," an analyst said.'
+    assert similarity(Shingled(wire), Shingled(copy)) >= fp.COPY_THRESHOLD
+
+
+# --- reordering, excerpts, bounded keys ------------------------------------------------
+
+
+def test_reordered_paragraphs_are_the_same_text() -> None:
+    text = article(80, paragraphs=12)
+    assert similarity(Shingled(text), Shingled(reordered(text, seed=1))) >= 0.9
+    assert similarity(Shingled(text), Shingled(reordered(trimmed(text, 0.5)))) >= 0.9
+
+
+def test_an_excerpt_of_a_long_text_shares_a_lede_anchor_with_it() -> None:
+    """A 60-word excerpt of a 1,350-word text: resemblance ~0.04, yet always a candidate."""
+    for seed in range(40):
+        full = article(100 + seed, paragraphs=30)
+        keys = set(fingerprint(full).band_keys)
+        for count in (60, 170):
+            excerpt = first_words(full, count)
+            assert similarity(Shingled(excerpt), Shingled(full)) == 1.0
+            assert keys & set(fingerprint(excerpt).band_keys), (seed, count)
+            headed = "LATEST NEWS\n\n" + excerpt + "\n\nWith reporting by the Gazette."
+            assert keys & set(fingerprint(headed).band_keys), (seed, count)
+
+
+def test_keys_per_text_are_bounded_whatever_its_length() -> None:
+    most = 1 + fp.BANDS + fp.MAX_ANCHORS
+    for text in (article(1, paragraphs=2), article(2, paragraphs=200)):
+        assert fp.BANDS < len(fingerprint(text).band_keys) <= most
+
+
+def test_similarity_is_symmetric() -> None:
+    quote = long_quote(90, 40)
+    texts = [half_quote_copy(article(91), quote), article(91), with_quote(article(92)),
+             f'"{quote}" {article(93, paragraphs=1)}', trimmed(article(91), 0.5)]  # fmt: skip
+    for a in texts:
+        for b in texts:
+            assert similarity(Shingled(a), Shingled(b)) == similarity(Shingled(b), Shingled(a))
+
+
+def test_escaped_and_marked_up_copies_are_the_same_text() -> None:
+    text = with_quote(article(95))
+    assert fingerprint(escaped(text)) == fingerprint(text)
+
+
+def test_the_seed_pair_stays_apart(shared_dir: Path) -> None:
+    rferl, moscow = (
+        Shingled(p.read_text("utf-8")) for p in sorted((shared_dir / "seeds").glob("*.txt"))
+    )
+    assert similarity(rferl, moscow) < 0.2

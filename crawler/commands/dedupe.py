@@ -41,6 +41,7 @@ from pipelines.clustering import (
     cluster_labels,
     flat_keys,
     pair_similarities,
+    ranks_of,
 )
 from pipelines.fingerprint import Shingled, Sketch
 
@@ -94,19 +95,24 @@ class _FingerprintedChunk:
     keys: np.ndarray
     words: np.ndarray
     exact: np.ndarray
+    order: np.ndarray  # content keys (Shingled.order_key)
     lengths: np.ndarray  # shingles per document
+    quoted: np.ndarray  # of which inside quotation marks (stored last)
     shingles: bytes  # uint32 shingles of all documents, concatenated
 
 
 def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _FingerprintedChunk:
     name, lines = job
-    ids, fingerprints, shingles = [], [], []
+    ids, fingerprints, shingles, order, quoted = [], [], [], [], []
     for lineno, line in lines:
         doc_id, text = parse_document(line, f"{name}:{lineno}")
         prepared = Shingled(text)
         ids.append(doc_id)
         fingerprints.append(prepared.fingerprint())
-        shingles.append(prepared.shingles32)
+        own, inside = prepared.split32()
+        shingles.extend((own, inside))
+        quoted.append(len(inside))
+        order.append(prepared.order_key)
     key_counts, keys = flat_keys(fingerprints)
     return _FingerprintedChunk(
         ids=ids,
@@ -114,7 +120,9 @@ def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _Fingerprint
         keys=keys,
         words=np.array([f.words for f in fingerprints], dtype=np.int32),
         exact=np.array([f.band_keys[0] if f.band_keys else 0 for f in fingerprints], np.int64),
-        lengths=np.array([len(s) for s in shingles], dtype=np.int64),
+        order=np.array(order, dtype=np.int64),
+        lengths=np.array([len(s) for s in shingles], dtype=np.int64).reshape(-1, 2).sum(axis=1),
+        quoted=np.array(quoted, dtype=np.int64),
         shingles=np.concatenate([np.empty(0, np.uint32), *shingles]).tobytes(),
     )
 
@@ -126,6 +134,7 @@ class _SketchIndex:
     path: str
     offsets: np.ndarray
     lengths: np.ndarray
+    quoted: np.ndarray
     words: np.ndarray
     exact: np.ndarray
 
@@ -133,12 +142,15 @@ class _SketchIndex:
 _spool_fds: dict[str, int] = {}
 
 
-def _read_sketch(path: str, offset: int, length: int, words: int, exact: int) -> Sketch:
+def _read_sketch(
+    path: str, offset: int, length: int, quoted: int, words: int, exact: int
+) -> Sketch:
     fd = _spool_fds.get(path)
     if fd is None:
         fd = _spool_fds[path] = os.open(path, os.O_RDONLY)
-    raw = os.pread(fd, length * 4, offset * 4)
-    return Sketch(words, exact, np.frombuffer(raw, dtype=np.uint32).tolist())
+    shingles = np.frombuffer(os.pread(fd, length * 4, offset * 4), dtype=np.uint32)
+    own = length - quoted
+    return Sketch.of(words, exact, shingles[:own], shingles[own:])
 
 
 def _close_spools() -> None:
@@ -147,9 +159,10 @@ def _close_spools() -> None:
     _spool_fds.clear()
 
 
-def _similarity_chunk(
-    job: tuple[str, Candidates, dict[int, tuple[int, int, int, int]]],
-) -> np.ndarray:
+_Where = dict[int, tuple[int, int, int, int, int]]
+
+
+def _similarity_chunk(job: tuple[str, Candidates, _Where]) -> np.ndarray:
     path, candidates, where = job
 
     @lru_cache(maxsize=512)
@@ -181,7 +194,7 @@ def _chunks(
 
 def _pair_chunks(
     index: _SketchIndex, candidates: Candidates
-) -> Iterator[tuple[str, Candidates, dict[int, tuple[int, int, int, int]]]]:
+) -> Iterator[tuple[str, Candidates, _Where]]:
     for start in range(0, len(candidates), CHUNK_PAIRS):
         part = Candidates(
             candidates.later[start : start + CHUNK_PAIRS],
@@ -194,6 +207,7 @@ def _pair_chunks(
             zip(
                 index.offsets[docs].tolist(),
                 index.lengths[docs].tolist(),
+                index.quoted[docs].tolist(),
                 index.words[docs].tolist(),
                 index.exact[docs].tolist(),
                 strict=True,
@@ -242,7 +256,7 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
         started = time.perf_counter()
         ids: list[str] = []
         table = KeyTable()
-        offsets, lengths, words, exact = [], [], [], []
+        offsets, lengths, quoted, words, exact, order = [], [], [], [], [], []
         written = 0
         with open(path, "wb") as spool:
             for chunk in pool.imap(_fingerprint_chunk, _chunks(_read_lines(stream), name)):
@@ -252,8 +266,10 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
                 offsets.append(written + np.cumsum(chunk.lengths) - chunk.lengths)
                 written += int(chunk.lengths.sum())
                 lengths.append(chunk.lengths)
+                quoted.append(chunk.quoted)
                 words.append(chunk.words)
                 exact.append(chunk.exact)
+                order.append(chunk.order)
         index = _SketchIndex(
             path,
             *(
@@ -261,14 +277,16 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
                 for dtype, parts in [
                     (np.int64, offsets),
                     (np.int64, lengths),
+                    (np.int64, quoted),
                     (np.int32, words),
                     (np.int64, exact),
                 ]
             ),
         )
         fingerprinted = time.perf_counter()
-        candidates = candidate_pairs(table)
-        del table
+        ranks = ranks_of(np.concatenate([np.empty(0, np.int64), *order]))
+        candidates = candidate_pairs(table, ranks)
+        del table, ranks
         parts = pool.imap(_similarity_chunk, _pair_chunks(index, candidates))
         sims = np.concatenate([np.empty(0), *parts])
         _close_spools()
