@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from pipelines import db, signing
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.render import Rendered, SubscriptionView, email_message, unsubscribe_header
 from pipelines.alerts.subscriptions import add_subscription, find_subscription
 from pipelines.alerts.unsubscribe import REASON, link, lookup, token, token_valid, unsubscribe
+from tests.alert_support import SmtpSink, add_source, store, subscribe
+from tests.conftest import run_wirewatch
 
 KEY = b"k" * 32
 
@@ -63,3 +69,28 @@ def test_unsubscribe_once_then_already(db_url: str) -> None:
         assert unsubscribe(conn, key, text).state == "already"
         assert unsubscribe(conn, key, "1.bad").state == "invalid"
         assert unsubscribe(conn, key, token(key, row["id"], "b@example.org")).state == "invalid"
+
+
+def test_alerts_send_puts_the_one_click_link_in_mail(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.connect(db_url) as conn:
+        add_source(conn, "wire", wire=True)
+        sub = subscribe(conn, "Zelensky", target="desk@example.org", name="kyiv")
+        store(conn, "wire", "Zelensky visits Kyiv", "Zelensky met ministers in Kyiv. " * 30)
+    config = tmp_path / "wirewatch.toml"
+    config.write_text('[web]\npublic_url = "https://news.example.org/ww"\n', encoding="utf-8")
+    sink = SmtpSink().start()
+    try:
+        monkeypatch.setenv("WIREWATCH_SMTP_URL", sink.url())
+        result = run_wirewatch("--config", str(config), "alerts", "send")
+        assert result.returncode == 0, result.stderr
+    finally:
+        sink.stop()
+    (message,) = sink.messages
+    with db.connect(db_url, autocommit=True) as conn:
+        url = link(
+            "https://news.example.org/ww", signing.signing_key(conn), sub, "desk@example.org"
+        )
+    assert message["List-Unsubscribe"].strip().startswith(f"<{url}>, <mailto:alerts@wirewatch.")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
