@@ -563,3 +563,34 @@ def append_tables(config_text: str, tables: Sequence[dict[str, object]]) -> str:
         for table in tables:
             existing.append(tomlkit.item(table))
     return tomlkit.dumps(doc)
+
+
+# -- discover = true sources, at crawl time ------------------------------------------------
+
+
+def start_urls(kind: str, urls: Sequence[str], discover: bool) -> list[str]:
+    """Where a crawl of a source starts: its URLs, or for a discovering sitemap source the
+    robots.txt of each homepage's site (its ``Sitemap:`` lines are the sitemaps)."""
+    if not discover or kind != "sitemap":
+        return list(urls)
+    return list(dict.fromkeys(origin_of(url) + "/robots.txt" for url in urls))
+
+
+def robots_listings(text: str, url: str) -> list[str]:
+    """The sitemaps a robots.txt names; ``/sitemap.xml`` of its site when it names none."""
+    return robots_sitemaps(text, url) or [origin_of(url) + "/sitemap.xml"]
+
+
+def listing_change(previous: Iterable[str] | None, current: Iterable[str]) -> str | None:
+    """What changed between the listings a homepage led to last time and now, or None."""
+    if previous is None:
+        return None
+    before, after = list(dict.fromkeys(previous)), list(dict.fromkeys(current))
+    if set(before) == set(after):
+        return None
+    added = [u for u in after if u not in before]
+    gone = [u for u in before if u not in after]
+    parts = ([f"now also {', '.join(added)}"] if added else []) + (
+        [f"no longer {', '.join(gone)}"] if gone else []
+    )
+    return "; ".join(parts)

@@ -19,7 +19,9 @@ from crawler.discovery import Listing
 from crawler.errors import ConfigError, UsageError
 from crawler.failures import classify_failure
 from crawler.items import ArticleItem
+from crawler.middlewares.fetch_state import FetchState
 from crawler.redact import redact_text, redact_url
+from crawler.source_discovery import listing_change, start_urls
 from crawler.url_policy import url_problem
 from crawler.urls import clean_url, outlet_of, url_key
 
@@ -90,8 +92,18 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         assert self.source is not None
-        for request in self.listing_requests(self.source.urls):
+        source = self.source
+        for request in self.listing_requests(start_urls(source.kind, source.urls, source.discover)):
             yield request
+
+    def discovered(self, response: Response, urls: list[str]) -> Iterator[scrapy.Request]:
+        """Requests for the listings a homepage or robots.txt leads to, and a warning when
+        they are not the ones it led to last time (a site that moved its feed)."""
+        previous = FetchState.of(self.crawler).listings.get(response.url)
+        if change := listing_change(previous.children if previous else None, urls):
+            self.logger.warning("discovery: %s %s", redact_url(response.url), change)
+            self.crawler.stats.inc_value("wirewatch/discovery_changed")
+        yield from self.listing_requests(urls, response)
 
     def listing_requests(
         self, urls: Iterable[str], parent: Response | None = None

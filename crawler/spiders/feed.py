@@ -8,7 +8,8 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.discovery import DiscoveryError, parse_feed
-from crawler.spiders.base import SourceSpider
+from crawler.source_discovery import feed_links
+from crawler.spiders.base import LISTING_DEPTH, SourceSpider
 
 
 class FeedSpider(SourceSpider):
@@ -16,6 +17,16 @@ class FeedSpider(SourceSpider):
     kind = "feed"
 
     def parse(self, response: Response) -> Iterable[scrapy.Request]:
+        assert self.source is not None
+        if self.source.discover and not response.meta.get(LISTING_DEPTH):
+            # A homepage: its current feeds are the listings (a site may move them).
+            feeds = feed_links(response.body, response.url)
+            if not feeds:
+                self.report_failure(
+                    response.url, "bad_feed", "no feed linked from the homepage", listing=True
+                )
+            yield from self.discovered(response, feeds)
+            return
         try:
             listings = parse_feed(response.body, response.url)
         except DiscoveryError as exc:

@@ -9,6 +9,7 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler.discovery import DiscoveryError, parse_sitemap
+from crawler.source_discovery import is_robots_url, robots_listings
 from crawler.spiders.base import SourceSpider
 
 
@@ -17,6 +18,10 @@ class SitemapSpider(SourceSpider):
     kind = "sitemap"
 
     def parse(self, response: Response) -> Iterable[scrapy.Request]:
+        if is_robots_url(response.url):  # a robots.txt URL, or discover = true
+            text = response.body.decode("utf-8", errors="replace")
+            yield from self.discovered(response, robots_listings(text, response.url))
+            return
         body = response.body
         if gzip_magic_number(response):
             max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
