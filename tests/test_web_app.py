@@ -119,3 +119,29 @@ def test_api_writes_want_json(app_for: Any) -> None:
         == 200
     )
     assert client.post("/api/v1/alerts/999/enable", json={}).status_code == 404
+
+
+def test_search_and_filters_page_by_cursor(app_for: Any, db_url: str) -> None:
+    with db.connect(db_url) as conn:
+        add_source(conn)
+        for i in range(5):
+            new_story(conn, add_article(conn, title=f"Harbour {i}", text=f"Harbour strike day {i}",
+                                        outlet="a.example" if i % 2 else "b.example"))  # fmt: skip
+        new_story(conn, add_article(conn, title="Other", text="Nothing to see"))
+        conn.commit()
+    client = app_for(WebSettings())
+
+    def all_pages(query: str) -> list[str]:
+        titles, cursor = [], ""
+        while True:
+            body = client.get(f"/api/v1/stories?{query}&limit=2&cursor={cursor}").json()
+            titles += [s["title"] for s in body["stories"]]
+            if body["next_cursor"] is None:
+                return titles
+            cursor = body["next_cursor"]
+
+    assert all_pages("q=strike") == [f"Harbour {i}" for i in range(4, -1, -1)]
+    assert all_pages("q=strike&outlet=a.example") == ["Harbour 3", "Harbour 1"]
+    assert all_pages("outlet=b.example") == ["Harbour 4", "Harbour 2", "Harbour 0"]
+    page = client.get("/stories?q=strike")
+    assert page.text.count('class="story"') == 5

@@ -81,6 +81,13 @@ class StoryFilters:
         return {k: getattr(self, k) for k in fields if getattr(self, k)}
 
 
+def _one_line(snippet: str) -> str:
+    """A condition without its comments, on one line: it may land inside a comment of the
+    query it is put into (search's queries name their {match} slot in one)."""
+    lines = (line.split("--", 1)[0].strip() for line in snippet.splitlines())
+    return " ".join(line for line in lines if line)
+
+
 def filter_condition(filters: StoryFilters) -> Condition | None:
     """The filters as one condition on the story row ``s`` (fixed SQL, bound values)."""
     parts: list[tuple[str, dict[str, Any]]] = []
@@ -103,7 +110,9 @@ def filter_condition(filters: StoryFilters) -> Condition | None:
         parts.append((Q.web_filter_until, {"f_until": until}))
     if not parts:
         return None
-    condition = sql.SQL(" AND ").join(sql.SQL("({})").format(sql.SQL(text)) for text, _ in parts)
+    condition = sql.SQL(" AND ").join(
+        sql.SQL("({})").format(sql.SQL(_one_line(text))) for text, _ in parts
+    )
     params: dict[str, Any] = {}
     for _, values in parts:
         params.update(values)
