@@ -1,14 +1,25 @@
 """Story assignment in PostgreSQL: which story a stored article is a copy of.
 
 ``assign`` runs inside the storage transaction, right after the article row
-is written.  It locks the article's band keys (so two crawls storing copies
-of one text at once cannot both start a story), looks candidates up through
+is written.  It locks the article's keys (so two crawls storing copies of
+one text at once cannot both start a story), looks candidates up through
 ``lsh_bands`` (bounded work whatever the archive size), verifies them on the
-text (:func:`pipelines.fingerprint.similarity`), then joins the best story at
-or above the threshold or starts a new one.
+text (:func:`pipelines.fingerprint.similarity`), then joins the story of the
+copies it matches, or starts a new one.
+
+A story is a connected set of copies, as in ``wirewatch dedupe``: when an
+article matches copies in two or more stories (a late wire original whose
+trimmed outlet copies each started one), those stories are merged, the
+younger into the oldest -- copies moved, ``merged_into`` set, alerts carried
+over so nobody is alerted twice -- and the stories come out the same
+whatever order the copies arrived in.  Stories are never split.
+
+Locks are taken in one order: keys (advisory), then story rows in id order
+(``lock_stories``), then copy rows; so a merge, a new copy and a
+re-assignment never wait on each other in a cycle.
 
 The canonical copy of a story, decided by :func:`prefer` whenever a copy
-joins, changes or leaves:
+joins, changes or leaves, or stories merge:
 
 1. the wire service's own copy (an article from a source marked ``wire``);
 2. else a *fuller* copy -- one that contains the current canonical text and
@@ -24,7 +35,7 @@ what the transaction it waited for has just committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,10 +55,16 @@ log = logging.getLogger(__name__)
 
 # Advisory-lock namespace (first key of the two-int form) for band keys.
 LOCK_NAMESPACE = 0x5744_0004
-# Work bounds of one lookup: articles taken per band key, candidates verified.
+# Work bounds of one lookup: articles taken per key, best articles considered,
+# of which at most PER_STORY per story and CANDIDATES in all are verified.
 PER_KEY = 32
+POOL = 32
+PER_STORY = 2
 CANDIDATES = 8
 FULLER_RATIO = 1.25
+# Rounds of "resolve merged stories, lock them" before giving up (each round
+# is needed only when a concurrent merge committed in between).
+LOCK_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,7 @@ class Assignment:
     created: bool  # a new story was started for this article
     canonical_changed: bool  # an existing story got a different canonical copy
     similarity: float  # to the copy it matched; 1.0 when it started the story
+    merged: tuple[int, ...] = ()  # stories merged into story_id on the way
 
 
 @dataclass(frozen=True)
@@ -136,23 +154,23 @@ def _copy_from_row(row: Mapping[str, Any]) -> Copy:
 
 @dataclass(frozen=True)
 class _Match:
-    story_id: int
+    story_id: int  # as read with the candidate; it may since have been merged
     article_id: int
     similarity: float
-    canonical: Copy | None  # None when the canonical copy is the article being assigned
+    canonical_article_id: int
 
 
-def best_match(new: Shingled, rows: list[Mapping[str, Any]], keys: int) -> _Match | None:
-    """The most similar verified candidate at or above the threshold.
+def verified_matches(
+    new: Shingled, rows: list[Mapping[str, Any]], copies: Mapping[int, Copy], keys: int
+) -> list[_Match]:
+    """Every candidate at or above the threshold, most similar first.
 
     A candidate whose text was pruned (``wirewatch prune``) cannot be
     compared on its text; it counts as similar by the share of the ``keys``
-    band keys it shares, an estimate of resemblance, so a near-identical copy
+    keys it shares, an estimate of resemblance, so a near-identical copy
     still finds an old story.
     """
-    copies = {row["article_id"]: _copy_from_row(row) for row in rows}
-    best: tuple[float, int, int] | None = None
-    best_row: Mapping[str, Any] | None = None
+    found = []
     for row in rows:
         if row["shared"] == 0:
             continue  # listed only as its story's canonical copy
@@ -160,15 +178,13 @@ def best_match(new: Shingled, rows: list[Mapping[str, Any]], keys: int) -> _Matc
             score = min(1.0, row["shared"] / keys) if new.words else 0.0
         else:
             score = similarity(new, copies[row["article_id"]].text)
-        if score < COPY_THRESHOLD:
-            continue
-        rank = (score, row["shared"], -row["article_id"])
-        if best is None or rank > best:
-            best, best_row = rank, row
-    if best is None or best_row is None:
-        return None
-    canonical = copies.get(best_row["canonical_article_id"])
-    return _Match(best_row["story_id"], best_row["article_id"], best[0], canonical)
+        if score >= COPY_THRESHOLD:
+            found.append(((score, row["shared"], -row["article_id"]), row))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [
+        _Match(row["story_id"], row["article_id"], rank[0], row["canonical_article_id"])
+        for rank, row in found
+    ]
 
 
 def _fingerprint(article: Mapping[str, Any], text: Shingled) -> Fingerprint:
@@ -176,6 +192,32 @@ def _fingerprint(article: Mapping[str, Any], text: Shingled) -> Fingerprint:
     if isinstance(given, Fingerprint) and given.version == VERSION:
         return given
     return text.fingerprint()
+
+
+def _lookup(
+    conn: psycopg.Connection, article_id: int, keys: list[int]
+) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]]]:
+    """Lock the keys; (the article's current copy row or None, candidate rows)."""
+    params = {"article_id": article_id, "band_keys": keys}
+    with conn.pipeline():
+        if keys:
+            conn.execute(
+                Q.lock_band_keys, {"namespace": LOCK_NAMESPACE, "lock_ids": lock_ids(keys)}
+            )
+        current_cur = conn.execute(Q.current_copy, params)
+        candidates_cur = conn.execute(
+            Q.story_candidates,
+            {
+                **params,
+                "per_key": PER_KEY,
+                "pool": POOL,
+                "per_story": PER_STORY,
+                "limit": CANDIDATES,
+            },
+        )
+        current = current_cur.fetchone()
+        rows = candidates_cur.fetchall() if keys else []
+    return current, rows
 
 
 def assign(conn: psycopg.Connection, article_id: int, article: Mapping[str, Any]) -> Assignment:
@@ -199,47 +241,54 @@ def assign(conn: psycopg.Connection, article_id: int, article: Mapping[str, Any]
         title=article.get("title"),
         wire_credit=article.get("wire_credit"),
     )
-    params = {"article_id": article_id, "band_keys": keys}
-    with conn.pipeline():
-        if keys:
-            conn.execute(
-                Q.lock_band_keys, {"namespace": LOCK_NAMESPACE, "lock_ids": lock_ids(keys)}
-            )
-        current_cur = conn.execute(Q.current_copy, params)
-        candidates_cur = conn.execute(
-            Q.story_candidates, {**params, "per_key": PER_KEY, "limit": CANDIDATES}
-        )
-        current = current_cur.fetchone()
-        rows = candidates_cur.fetchall() if keys else []
-    match = best_match(text, rows, len(keys))
+    current, rows = _lookup(conn, article_id, keys)
+    copies = {row["article_id"]: _copy_from_row(row) for row in rows}
+    matches = verified_matches(text, rows, copies, len(keys))
     copy_params = {
-        **params,
+        "article_id": article_id,
+        "band_keys": keys,
         "words": fp.words,
         "version": fp.version,
-        "similarity": match.similarity if match else 1.0,
-        "matched_article_id": match.article_id if match else None,
+        "similarity": matches[0].similarity if matches else 1.0,
+        "matched_article_id": matches[0].article_id if matches else None,
     }
     if current is None:
-        return _place(conn, me, match, copy_params)
-    return _reassign(conn, me, match, copy_params, current)
+        if not matches:
+            return _start(conn, me, copy_params)
+        if len({m.story_id for m in matches}) == 1:
+            best = matches[0]
+            joined = _join(
+                conn, me, best.story_id, copies.get(best.canonical_article_id), copy_params
+            )
+            if joined is not None:
+                return joined
+    return _settle(conn, me, matches, copy_params, current)
 
 
-def _place(
-    conn: psycopg.Connection, me: Copy, match: _Match | None, copy_params: dict[str, Any]
-) -> Assignment:
-    """A copy not in any story yet joins ``match``'s story, or starts one."""
+def _start(conn: psycopg.Connection, me: Copy, copy_params: dict[str, Any]) -> Assignment:
+    """A new story with this article as its first copy."""
     with conn.pipeline():
         conn.execute(Q.insert_band_keys, copy_params)
-        if match is None:
-            story_id = conn.execute(
-                Q.create_story,
-                {**copy_params, "title": me.title, "wire_credit": me.wire_credit},
-            ).fetchone()["story_id"]
-            return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
-        conn.execute(Q.add_copy, {**copy_params, "story_id": match.story_id})
-        changed = match.canonical is not None and prefer(me, match.canonical)
-        _count_change(conn, match.story_id, +1, me if changed else None, me.wire_credit)
-    return Assignment(match.story_id, False, changed, match.similarity)
+        story_id = _start_story(conn, me, copy_params)
+    return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
+
+
+def _join(
+    conn: psycopg.Connection,
+    me: Copy,
+    story_id: int,
+    canonical: Copy | None,
+    copy_params: dict[str, Any],
+) -> Assignment | None:
+    """The common case: a new copy of one live story.  None if that story was merged."""
+    with conn.pipeline():
+        conn.execute(Q.insert_band_keys, copy_params)
+        added = conn.execute(Q.add_copy_if_live, {**copy_params, "story_id": story_id}).fetchone()
+    if added is None:
+        return None
+    changed = canonical is not None and prefer(me, canonical)
+    _count_change(conn, story_id, +1, me if changed else None, me.wire_credit)
+    return Assignment(story_id, False, changed, copy_params["similarity"])
 
 
 def _count_change(
@@ -267,66 +316,250 @@ def _count_change(
         )
 
 
-def _reassign(
+def _lock_live(
+    conn: psycopg.Connection, story_ids: set[int]
+) -> tuple[dict[int, int], dict[int, Mapping[str, Any]]]:
+    """({asked story: the live story it is now}, {live story: its locked row}).
+
+    A story may be merged by a transaction this one waits for at the lock;
+    then the chain is followed again.
+    """
+    for _ in range(LOCK_ROUNDS):
+        live_of = {
+            row["asked"]: row["live_id"]
+            for row in conn.execute(Q.resolve_stories, {"story_ids": sorted(story_ids)})
+        }
+        rows = {
+            row["id"]: row
+            for row in conn.execute(Q.lock_stories, {"story_ids": sorted(set(live_of.values()))})
+        }
+        if all(row["merged_into"] is None for row in rows.values()):
+            return live_of, rows
+    raise RuntimeError(f"stories {sorted(story_ids)} kept being merged while being locked")
+
+
+def _oldest(group: Iterable[int], rows: Mapping[int, Mapping[str, Any]]) -> int:
+    return min(group, key=lambda story: (rows[story]["first_seen"], story))
+
+
+def _merge_into(conn: psycopg.Connection, story_id: int, into: int) -> int:
+    """Fold a locked story into another locked one; returns the copies moved."""
+    params = {"story_id": story_id, "into": into}
+    moved = conn.execute(Q.move_copies, params).rowcount
+    with conn.pipeline():
+        conn.execute(Q.drop_repeated_alerts, params)
+        conn.execute(Q.move_alerts, params)
+        conn.execute(Q.mark_story_merged, {"story_id": story_id, "merged_into": into})
+    log.info("story %s merged into story %s (%d copies)", story_id, into, moved)
+    return moved
+
+
+def _merge_group(
+    conn: psycopg.Connection, group: set[int], rows: Mapping[int, Mapping[str, Any]]
+) -> tuple[int, list[int], int]:
+    """Merge locked stories into the oldest: (it, the merged ones, copies moved)."""
+    target = _oldest(group, rows)
+    merged = sorted(group - {target})
+    moved = sum(_merge_into(conn, story, target) for story in merged)
+    return target, merged, moved
+
+
+def _group_canonical(
+    conn: psycopg.Connection, group: set[int], rows: Mapping[int, Mapping[str, Any]]
+) -> Copy:
+    """The canonical copy of merged stories: their canonical copies, oldest story first."""
+    details = {
+        row["article_id"]: _copy_from_row(row)
+        for row in conn.execute(Q.canonical_copies, {"story_ids": sorted(group)})
+    }
+    ordered = sorted(group, key=lambda story: (rows[story]["first_seen"], story))
+    return choose_canonical(details[rows[story]["canonical_article_id"]] for story in ordered)
+
+
+def _settle(
     conn: psycopg.Connection,
     me: Copy,
-    match: _Match | None,
+    matches: list[_Match],
     copy_params: dict[str, Any],
-    current: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
 ) -> Assignment:
-    """The article's text changed: stay in its story while it still belongs there."""
-    story_id = current["story_id"]
-    conn.execute(Q.delete_band_keys, {**copy_params, "band_keys": current["band_keys"]})
+    """The general case, under story locks: merges, re-assignments, a story merged meanwhile.
+
+    A re-assigned (edited) article stays in its story while it still matches
+    a copy there, or is the story's only copy; otherwise it leaves for the
+    stories it now matches, or a new one.  Every story it belongs to after
+    that is merged into the oldest.
+    """
+    article_id = me.article_id
+    asked = {m.story_id for m in matches}
+    if current is not None:
+        asked.add(current["story_id"])
+    live_of, rows = _lock_live(conn, asked)
+    group = {live_of[m.story_id] for m in matches}
+    own: int | None = None
+    stays = False
+    if current is not None:
+        mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+        own = mine["story_id"]  # locked above: it is where current_copy saw it, or its merge
+        conn.execute(Q.delete_band_keys, {**copy_params, "band_keys": mine["band_keys"]})
+        stays = own in group or rows[own]["copy_count"] <= 1
+        if stays:
+            group.add(own)
     conn.execute(Q.insert_band_keys, copy_params)
-    stays = (match is None and current["copy_count"] <= 1) or (
-        match is not None and match.story_id == story_id
-    )
+    if not group:
+        # An edited article that no longer matches its story nor any other.
+        conn.execute(Q.remove_copy, copy_params)
+        created = _start_story(conn, me, copy_params)
+        assert own is not None
+        _recanonicalise(conn, own, rows[own]["canonical_article_id"], delta=-1)
+        log.info("article %s moved from story %s to %s", article_id, own, created)
+        return Assignment(created, created=True, canonical_changed=False, similarity=1.0)
+    target, merged, moved = _merge_group(conn, group, rows)
     if stays:
         conn.execute(Q.update_copy, copy_params)
-        if current["canonical_article_id"] == me.article_id:
-            # Its text changed, so it may no longer be the best copy.
-            changed = current["copy_count"] > 1 and _recanonicalise(
-                conn, story_id, me.article_id, delta=0
-            )
-            if not changed:
-                conn.execute(
-                    Q.refresh_story_title,
-                    {"story_id": story_id, "article_id": me.article_id, "title": me.title},
-                )
-        else:
-            changed = (
-                match is not None and match.canonical is not None and prefer(me, match.canonical)
-            )
-            if changed:
-                _count_change(conn, story_id, 0, me, me.wire_credit)
-        return Assignment(story_id, False, changed, copy_params["similarity"])
-
-    conn.execute(Q.remove_copy, copy_params)
-    if match is None:
-        new_story = conn.execute(
-            Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
-        ).fetchone()["story_id"]
-        result = Assignment(new_story, created=True, canonical_changed=False, similarity=1.0)
+        delta = moved
     else:
-        conn.execute(Q.add_copy, {**copy_params, "story_id": match.story_id})
-        changed = match.canonical is not None and prefer(me, match.canonical)
-        _count_change(conn, match.story_id, +1, me if changed else None, me.wire_credit)
-        result = Assignment(match.story_id, False, changed, match.similarity)
-    if current["copy_count"] <= 1:
-        conn.execute(Q.mark_story_merged, {"story_id": story_id, "merged_into": result.story_id})
+        if own is not None:
+            conn.execute(Q.remove_copy, copy_params)
+            _recanonicalise(conn, own, rows[own]["canonical_article_id"], delta=-1)
+            log.info("article %s moved from story %s to %s", article_id, own, target)
+        conn.execute(Q.add_copy, {**copy_params, "story_id": target})
+        delta = moved + 1
+    was = rows[target]["canonical_article_id"]
+    credits = [me.wire_credit, *(rows[story]["wire_credit"] for story in merged)]
+    credit = next((c for c in credits if c), None)
+    if any(rows[story]["canonical_article_id"] == article_id for story in group):
+        # Its text changed and it was canonical: choose again among every copy.
+        changed = _recanonicalise(conn, target, was, delta, credit)
+        if not changed and was == article_id:
+            conn.execute(
+                Q.refresh_story_title,
+                {"story_id": target, "article_id": article_id, "title": me.title},
+            )
     else:
-        _recanonicalise(conn, story_id, current["canonical_article_id"], delta=-1)
-    log.info("article %s moved from story %s to %s", me.article_id, story_id, result.story_id)
-    return result
+        chosen = _group_canonical(conn, group, rows)
+        if prefer(me, chosen):
+            chosen = me
+        changed = chosen.article_id != was
+        if changed or delta or credit:
+            _count_change(conn, target, delta, chosen if changed else None, credit)
+    return Assignment(target, False, changed, copy_params["similarity"], tuple(merged))
 
 
-def _recanonicalise(conn: psycopg.Connection, story_id: int, canonical_id: int, delta: int) -> bool:
+def _start_story(conn: psycopg.Connection, me: Copy, copy_params: dict[str, Any]) -> int:
+    return conn.execute(
+        Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
+    ).fetchone()["story_id"]
+
+
+def _recanonicalise(
+    conn: psycopg.Connection,
+    story_id: int,
+    canonical_id: int,
+    delta: int,
+    wire_credit: str | None = None,
+) -> bool:
     """Re-apply the canonical rule to a story's copies; True if the canonical changed."""
     rows = conn.execute(Q.story_copy_details, {"story_id": story_id}).fetchall()
     chosen = choose_canonical(_copy_from_row(row) for row in rows)
     if chosen.article_id == canonical_id:
-        if delta:
-            _count_change(conn, story_id, delta, None, None)
+        if delta or wire_credit:
+            _count_change(conn, story_id, delta, None, wire_credit)
         return False
-    _count_change(conn, story_id, delta, chosen, None)
+    _count_change(conn, story_id, delta, chosen, wire_credit)
     return True
+
+
+# --- re-fingerprinting ------------------------------------------------------------------
+
+
+def refingerprint(conn: psycopg.Connection, row: Mapping[str, Any]) -> Assignment:
+    """New keys for a stored copy's unchanged text (``fingerprint.VERSION`` changed).
+
+    Its keys are replaced, then it is looked up like a new copy: stories it
+    now matches are merged with its own (an excerpt the old fingerprint did
+    not find joins its original).  It never leaves its story.  ``row``: a
+    ``copies_to_refingerprint`` row.
+    """
+    article_id = row["article_id"]
+    text = Shingled(row["text"] or "")
+    fp = text.fingerprint()
+    keys = list(fp.band_keys)
+    current, rows = _lookup(conn, article_id, keys)
+    if current is None:
+        raise ValueError(f"article {article_id} has no story to re-fingerprint")
+    copies = {r["article_id"]: _copy_from_row(r) for r in rows}
+    matches = verified_matches(text, rows, copies, len(keys))
+    params = {"article_id": article_id, "band_keys": keys, "words": fp.words, "version": VERSION}
+    others = {m.story_id for m in matches} - {current["story_id"]}
+    if not others:
+        mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+        _rekey(conn, params, mine["band_keys"])
+        return Assignment(mine["story_id"], False, False, 1.0)
+    live_of, story_rows = _lock_live(conn, {current["story_id"], *others})
+    mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+    _rekey(conn, params, mine["band_keys"])
+    group = {live_of[story] for story in (current["story_id"], *others)}
+    if len(group) == 1:
+        return Assignment(mine["story_id"], False, False, 1.0)
+    target, merged, moved = _merge_group(conn, group, story_rows)
+    was = story_rows[target]["canonical_article_id"]
+    chosen = _group_canonical(conn, group, story_rows)
+    credits = (story_rows[story]["wire_credit"] for story in merged)
+    credit = next((c for c in credits if c), None)
+    changed = chosen.article_id != was
+    _count_change(conn, target, moved, chosen if changed else None, credit)
+    return Assignment(target, False, changed, matches[0].similarity, tuple(merged))
+
+
+def _rekey(conn: psycopg.Connection, params: dict[str, Any], old_keys: list[int]) -> None:
+    with conn.pipeline():
+        conn.execute(Q.delete_band_keys, {**params, "band_keys": old_keys})
+        conn.execute(Q.insert_band_keys, params)
+        conn.execute(Q.refingerprint_copy, params)
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    done: int  # copies re-fingerprinted in this run
+    stale: int  # copies left to do when the run started
+    merged: int  # stories merged so far in this run
+    pruned: int  # copies that cannot be re-fingerprinted (their text was pruned)
+
+
+def rebuild_index(
+    conn: psycopg.Connection,
+    *,
+    batch_size: int = 500,
+    progress: Callable[[RebuildProgress], None] | None = None,
+) -> RebuildProgress:
+    """Re-fingerprint every copy fingerprinted with another ``VERSION``, oldest article first.
+
+    One transaction per copy (with asynchronous commit: losing the last few
+    to a crash only means doing them again), so crawls keep running beside
+    it and an interrupted run resumes where it stopped: what is done carries
+    the new version.  Oldest first, so each copy is looked up among the
+    copies before it that are already re-fingerprinted, as they arrived.
+    ``conn`` must be in autocommit mode.
+    """
+    conn.execute("SET synchronous_commit = off")
+    counts = conn.execute(Q.refingerprint_counts, {"version": VERSION}).fetchone()
+    stale = counts["stale"] - counts["pruned"]
+    done = merged = 0
+    after = 0
+    while True:
+        batch = conn.execute(
+            Q.copies_to_refingerprint,
+            {"after": after, "version": VERSION, "limit": batch_size},
+        ).fetchall()
+        if not batch:
+            break
+        for row in batch:
+            with conn.transaction():
+                result = refingerprint(conn, row)
+            merged += len(result.merged)
+            done += 1
+        after = batch[-1]["article_id"]
+        if progress is not None:
+            progress(RebuildProgress(done, stale, merged, counts["pruned"]))
+    return RebuildProgress(done, stale, merged, counts["pruned"])

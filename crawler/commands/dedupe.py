@@ -1,14 +1,19 @@
-"""Cluster syndicated copies in a JSONL file, without a database.
+"""Cluster syndicated copies in a JSONL file, without a database; or rebuild the story index.
 
 Input: one JSON object per line, {"id": str, "text": str} plus optional
 "title", "url", "source", "published" (ignored for matching).  Blank lines
 are skipped.  Output on stdout: one line per input document, in input order,
 {"id": str, "cluster": str}; documents with the same "cluster" are copies of
-one story, named after the id of its first document.
+one story, named after the id of its first document.  The partition does not
+depend on the order of the lines.
 
 The work runs in three passes over worker processes: fingerprint every
 document (its shingles go to a temporary file, so texts are never all in
-memory), find candidate pairs by sorting band keys, compare the candidates.
+memory), find candidate pairs by sorting keys, compare the candidates.
+
+--rebuild-index re-fingerprints the stored copies after an upgrade changed
+``fingerprint.VERSION``: resumable (what is done is marked), with progress on
+stderr, while crawls keep running.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from pipelines.clustering import (
 from pipelines.fingerprint import Shingled, Sketch
 
 NAME = "dedupe"
-HELP = "cluster syndicated copies in a JSONL file (no database needed)"
+HELP = "cluster syndicated copies in a JSONL file (no database needed), or --rebuild-index"
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +62,25 @@ SERIAL_BELOW_BYTES = 2_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="JSONL input; '-' reads stdin")
+    parser.add_argument("file", metavar="FILE", nargs="?", help="JSONL input; '-' reads stdin")
     parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
         metavar="N",
         help="worker processes (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--rebuild-index",
+        action="store_true",
+        help="re-fingerprint the stored copies for this version's fingerprints (resumable)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=500,
+        metavar="N",
+        help="--rebuild-index: copies read per query and per progress line (default 500)",
     )
 
 
@@ -309,9 +326,46 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
     return ids, cluster_labels(ids, roots)
 
 
+def _rebuild_index(batch_size: int) -> int:
+    """Re-fingerprint every stale copy, printing progress to stderr."""
+    from pipelines import db
+    from pipelines.fingerprint import VERSION
+    from pipelines.stories import RebuildProgress, rebuild_index
+
+    started = time.monotonic()
+
+    def progress(state: RebuildProgress) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = state.done / elapsed
+        left = (state.stale - state.done) / rate if rate else 0.0
+        share = 100.0 * state.done / state.stale if state.stale else 100.0
+        print(
+            f"rebuild-index: {state.done}/{state.stale} copies ({share:.1f}%), "
+            f"{rate:.0f}/s, {state.merged} stories merged, about {left / 60:.0f} min left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with db.session() as conn:
+        conn.autocommit = True
+        report = rebuild_index(conn, batch_size=batch_size, progress=progress)
+    pruned = f"; {report.pruned} pruned copies keep their old keys" if report.pruned else ""
+    print(
+        f"re-fingerprinted {report.done} of {report.stale} copies to fingerprint version "
+        f"{VERSION}; {report.merged} stories merged into others{pruned}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if args.rebuild_index == bool(args.file):
+        raise UsageError("give either FILE or --rebuild-index")
+    if args.rebuild_index:
+        return _rebuild_index(args.batch_size)
     if args.file == "-":
         ids, labels = cluster_stream(sys.stdin.buffer, "<stdin>", args.jobs)
     else:

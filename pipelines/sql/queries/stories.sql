@@ -8,19 +8,29 @@ SELECT count(pg_advisory_xact_lock(%(namespace)s, k.lock_id))
 FROM unnest(%(lock_ids)s::integer[]) WITH ORDINALITY AS k (lock_id, n);
 
 -- name: current_copy
+-- Not locked here: story rows are locked before copy rows (lock_stories),
+-- so a merge and a re-assignment never wait on each other in a cycle.
 SELECT c.story_id, c.band_keys, s.canonical_article_id, s.copy_count
 FROM story_copies c JOIN stories s ON s.id = c.story_id
-WHERE c.article_id = %(article_id)s
-FOR UPDATE OF c;
+WHERE c.article_id = %(article_id)s;
+
+-- name: lock_copy
+-- The article's copy row, locked once its story is (it may have moved with a
+-- merge since current_copy read it).
+SELECT story_id, band_keys FROM story_copies
+WHERE article_id = %(article_id)s
+FOR UPDATE;
 
 -- name: story_candidates
--- Articles sharing band keys with the new text, best first, plus the
--- canonical copy of each of their stories (shared = 0 when only there as
--- canonical).  Each key contributes at most per_key of its most recent
--- articles, so a key common to thousands of pages (boilerplate) costs no
--- more than a rare one: the lookup is bounded whatever the archive size.
--- A key held by many articles also weighs less (1 / holders), so shared
--- content outranks shared boilerplate.
+-- Articles sharing keys with the new text, best first, plus the canonical
+-- copy of each of their stories (shared = 0 when only there as canonical).
+-- Each key contributes at most per_key of its most recent articles, so a key
+-- common to thousands of pages (boilerplate) costs no more than a rare one:
+-- the lookup is bounded whatever the archive size.  A key held by many
+-- articles also weighs less (1 / holders), so shared content outranks shared
+-- boilerplate.  At most per_story candidates come from one story, so a story
+-- of many copies cannot crowd out a second story the text also belongs to
+-- (which it then merges).
 WITH hits AS (
     SELECT b.article_id, count(*) AS shared, sum(1.0 / b.holders) AS score
     FROM unnest(%(band_keys)s::bigint[]) AS k (band_key)
@@ -32,10 +42,17 @@ WITH hits AS (
               LIMIT %(per_key)s) recent) b
     GROUP BY b.article_id
     ORDER BY score DESC, b.article_id DESC
-    LIMIT %(limit)s
-), matched AS (
-    SELECT h.article_id, h.shared, c.story_id
+    LIMIT %(pool)s
+), ranked AS (
+    SELECT h.article_id, h.shared, h.score, c.story_id,
+           row_number() OVER (PARTITION BY c.story_id
+                              ORDER BY h.score DESC, h.article_id DESC) AS nth
     FROM hits h JOIN story_copies c ON c.article_id = h.article_id
+), matched AS (
+    SELECT article_id, shared, story_id FROM ranked
+    WHERE nth <= %(per_story)s
+    ORDER BY score DESC, article_id DESC
+    LIMIT %(limit)s
 ), rows AS (
     SELECT article_id, shared, story_id FROM matched
     UNION
@@ -89,10 +106,27 @@ FROM story
 RETURNING story_id;
 
 -- name: add_copy
+-- Into a story locked by lock_stories.
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
                           words, band_keys, fingerprint_version)
 VALUES (%(article_id)s, %(story_id)s, %(similarity)s, %(matched_article_id)s,
         %(words)s, %(band_keys)s, %(version)s);
+
+-- name: add_copy_if_live
+-- The common case, one statement: lock the story and add the copy unless a
+-- merge (committed while this transaction waited for the lock) folded the
+-- story into another one; then no row comes back and assign resolves it.
+WITH live AS (
+    SELECT id FROM stories
+    WHERE id = %(story_id)s AND merged_into IS NULL
+    FOR NO KEY UPDATE
+)
+INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
+                          words, band_keys, fingerprint_version)
+SELECT %(article_id)s, live.id, %(similarity)s, %(matched_article_id)s,
+       %(words)s, %(band_keys)s, %(version)s
+FROM live
+RETURNING story_id;
 
 -- name: update_copy
 UPDATE story_copies
@@ -128,11 +162,74 @@ WHERE id = %(story_id)s AND canonical_article_id = %(article_id)s
   AND title IS DISTINCT FROM %(title)s;
 
 -- name: mark_story_merged
--- The story's last copy moved to another story; the row stays so ids
--- already handed out (alerts, feed) still resolve.
+-- The story was folded into another one (merged, or its last copy moved
+-- there); the row stays so ids already handed out (alerts, feed) still
+-- resolve.  The feed reports it as one 'update' change.
 UPDATE stories
 SET merged_into = %(merged_into)s, copy_count = 0, updated_at = now()
 WHERE id = %(story_id)s;
+
+-- Merging stories ------------------------------------------------------------------
+
+-- name: resolve_stories
+-- The live story each asked one is now: itself, or the end of its
+-- merged_into chain.
+WITH RECURSIVE chain (asked, id, merged_into, depth) AS (
+    SELECT s.id, s.id, s.merged_into, 0 FROM stories s WHERE s.id = ANY(%(story_ids)s)
+    UNION ALL
+    SELECT c.asked, s.id, s.merged_into, c.depth + 1
+    FROM chain c JOIN stories s ON s.id = c.merged_into
+    WHERE c.depth < 1000
+)
+SELECT asked, id AS live_id FROM chain WHERE merged_into IS NULL;
+
+-- name: lock_stories
+-- Locked in id order, so two transactions merging overlapping stories never
+-- wait on each other in a cycle; NO KEY UPDATE, so other transactions can
+-- still add copies pointing at them (foreign-key checks take KEY SHARE).
+SELECT id, first_seen, canonical_article_id, copy_count, title, wire_credit, merged_into
+FROM stories
+WHERE id = ANY(%(story_ids)s)
+ORDER BY id
+FOR NO KEY UPDATE;
+
+-- name: canonical_copies
+-- The canonical copy of each story, for choosing the merged story's.
+SELECT c.article_id, s.id AS story_id, c.words, a.text, a.title, a.wire_credit,
+       a.published, a.first_seen, coalesce(src.wire, false) AS wire
+FROM stories s
+JOIN story_copies c ON c.article_id = s.canonical_article_id
+JOIN articles a ON a.id = c.article_id
+LEFT JOIN sources src ON src.name = a.source
+WHERE s.id = ANY(%(story_ids)s);
+
+-- name: move_copies
+-- Every copy of the merged (younger) story joins the older one; the feed
+-- reports each as a 'copy' of the older story.
+UPDATE story_copies SET story_id = %(into)s, updated_at = now()
+WHERE story_id = %(story_id)s;
+
+-- name: drop_repeated_alerts
+-- Nobody is alerted twice about what is now one story: of the two stories'
+-- outbox rows for one subscription, a pending one goes when the other was
+-- already handled (sent or failed), and of two pending ones the older
+-- story's stays.
+DELETE FROM alert_outbox o
+WHERE o.story_id IN (%(story_id)s, %(into)s) AND o.status = 'pending'
+  AND EXISTS (SELECT FROM alert_outbox k
+              WHERE k.subscription_id = o.subscription_id AND k.id <> o.id
+                AND k.story_id IN (%(story_id)s, %(into)s)
+                AND (k.status <> 'pending' OR o.story_id = %(story_id)s));
+
+-- name: move_alerts
+-- The merged story's remaining outbox rows follow it where the older story
+-- has none for that subscription, so matching the merged story again hits
+-- enqueue_alert's unique key: a subscriber alerted about either story is
+-- not alerted again (sent rows keep their message_id).
+UPDATE alert_outbox o SET story_id = %(into)s
+WHERE o.story_id = %(story_id)s
+  AND NOT EXISTS (SELECT FROM alert_outbox k
+                  WHERE k.story_id = %(into)s AND k.subscription_id = o.subscription_id);
 
 -- name: story_by_id
 SELECT * FROM stories WHERE id = %(story_id)s;
@@ -151,3 +248,34 @@ JOIN articles a ON a.id = c.article_id
 JOIN stories s ON s.id = c.story_id
 WHERE c.story_id = %(story_id)s
 ORDER BY c.first_seen, c.article_id;
+
+-- Re-fingerprinting (wirewatch dedupe --rebuild-index) -------------------------------
+
+-- name: refingerprint_counts
+-- Copies still to re-fingerprint, and those that cannot be: pruned texts.
+SELECT count(*) FILTER (WHERE c.fingerprint_version <> %(version)s) AS stale,
+       count(*) FILTER (WHERE c.fingerprint_version <> %(version)s
+                          AND a.text = '' AND c.words > 0) AS pruned,
+       count(*) AS copies
+FROM story_copies c JOIN articles a ON a.id = c.article_id;
+
+-- name: copies_to_refingerprint
+-- The next copies fingerprinted with another version, in article order from
+-- a position (keyset paging through the primary key: linear over a run, and
+-- a resumed run skips what is done).  Pruned texts cannot be re-fingerprinted.
+SELECT c.article_id, a.text, a.title, a.wire_credit, a.published, a.first_seen,
+       coalesce(src.wire, false) AS wire
+FROM story_copies c
+JOIN articles a ON a.id = c.article_id
+LEFT JOIN sources src ON src.name = a.source
+WHERE c.article_id > %(after)s AND c.fingerprint_version <> %(version)s
+  AND NOT (a.text = '' AND c.words > 0)
+ORDER BY c.article_id
+LIMIT %(limit)s;
+
+-- name: refingerprint_copy
+-- New keys for an unchanged text: what it matched, how closely, and when the
+-- copy last changed (updated_at) stay.
+UPDATE story_copies
+SET words = %(words)s, band_keys = %(band_keys)s, fingerprint_version = %(version)s
+WHERE article_id = %(article_id)s;
