@@ -1,4 +1,4 @@
-"""One duration syntax everywhere: the config and every command read ``15m``, ``6h``, ``7d``, ``2w``."""
+"""One duration syntax everywhere: the config and every command read 15m, 6h, 7d, 2w."""
 
 from __future__ import annotations
 
