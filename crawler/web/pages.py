@@ -257,6 +257,8 @@ async def change_alert(request: Request, subscription_id: int, action: str) -> R
     ctx = context_of(request)
     try:
         with ctx.connection() as conn:
+            if find_subscription(conn, str(subscription_id))["origin"] == "config":
+                raise UsageError("subscriptions from the config file are changed in the file")
             _ACTIONS[action](conn, str(subscription_id))
     except UsageError as exc:
         return _alerts_page(request, 400, error=str(exc))
