@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             log_level="warning" if args.log_level == "INFO" else args.log_level.lower(),
             server_header=False,
             access_log=args.log_level == "DEBUG",
+            log_config=None,  # uvicorn logs through wirewatch's handlers (--json-logs too)
         )
     finally:
         pool.close()
