@@ -88,6 +88,16 @@ WIREWATCH_CONFIG = None
 WIREWATCH_SOURCE_LOCKED = False
 # Connections the storage pipeline keeps open per crawl.
 WIREWATCH_DB_POOL_SIZE = 4
+# Database outages (a restart, a failover): an article that cannot be stored
+# is tried this many times, pausing 4, 8, 16, 32 s (the delay doubles), then
+# recorded as store_failed and fetched again by the next run.
+WIREWATCH_STORE_TRIES = 5
+WIREWATCH_STORE_RETRY_DELAY = 4.0
+# Seconds to wait for a database connection before a try counts as failed.
+WIREWATCH_DB_CONNECT_TIMEOUT = 10
+# At the end of a run, how long (s) the crawl-run recorder keeps trying to
+# write the run's end and its errors while the database is away.
+WIREWATCH_RECORDER_CLOSE_WAIT = 60.0
 # Send stored ETag/Last-Modified for feeds, sitemaps and section pages.
 WIREWATCH_CONDITIONAL_GET = True
 # Every n-th fetch of a listing is a full one, to catch servers whose

@@ -82,20 +82,58 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+# SQLSTATEs after which the same statement may well succeed later: the
+# connection broke (08), the server is shutting down or starting (57P0x), it
+# is full (53300), or the transaction lost a race (40001, 40P01).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "40001", "40P01")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying again later may succeed: the database went away or is busy.
+
+    A statement the server refused for what it says (a value too long for an
+    index, a constraint) fails the same way every time and is not transient.
+    Errors without a SQLSTATE are the client's own: the connection could not be
+    made or was lost (this includes a pool that timed out waiting for one).
+    """
+    if isinstance(exc, DatabaseError) and exc.__cause__ is not None:
+        return is_transient(exc.__cause__)
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if exc.sqlstate is None:
+        return isinstance(exc, psycopg.OperationalError)
+    return exc.sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
 def _connect_kwargs() -> dict:
     return {"options": f"-c search_path={SCHEMA},public", "row_factory": dict_row}
 
 
-def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(
+    url: str | None = None, *, autocommit: bool = False, connect_timeout: int | None = None
+) -> psycopg.Connection:
+    """A connection with the wirewatch schema on its path.
+
+    ``connect_timeout`` (seconds) bounds the wait for a server that does not
+    answer at all, for callers that must not block long while it is away.
+    """
     url = url or database_url()
+    extra = {"connect_timeout": connect_timeout} if connect_timeout else {}
     try:
-        return psycopg.connect(url, autocommit=autocommit, **_connect_kwargs())
+        return psycopg.connect(url, autocommit=autocommit, **_connect_kwargs(), **extra)
     except psycopg.OperationalError as exc:
         raise DatabaseError(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
 
 
-def open_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 4) -> ConnectionPool:
-    """A psycopg pool whose connections see the wirewatch schema."""
+def open_pool(
+    url: str | None = None, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0
+) -> ConnectionPool:
+    """A psycopg pool whose connections see the wirewatch schema.
+
+    Each connection is checked as it leaves the pool, so one the server
+    dropped (a restart) is replaced rather than handed out; ``timeout`` is how
+    long ``pool.connection()`` waits for one before raising ``PoolTimeout``.
+    """
     url = url or database_url()
     pool = ConnectionPool(
         url,
@@ -104,6 +142,8 @@ def open_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 4) -
         kwargs=_connect_kwargs(),
         open=False,
         name="wirewatch",
+        check=ConnectionPool.check_connection,
+        timeout=timeout,
     )
     try:
         pool.open(wait=True, timeout=30)

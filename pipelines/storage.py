@@ -4,13 +4,20 @@ One transaction per article is the unit of "nothing lost, nothing twice": the
 article row, its story and its alert outbox rows commit together or not at
 all, so a crash or a dead database between two items leaves no half-stored
 article, and a re-crawl simply finds the article already there.
+
+While the database is away (a restart, a failover) an article is tried again
+a few times with growing pauses; one that still cannot be stored fails the
+item with ``StoreFailed``, which the crawl-run recorder keeps as a
+``store_failed`` error and which makes the next run fetch the page again.
+Trying again is safe even when a commit's answer was lost: the upsert by
+``url_key`` finds the article already there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,27 +97,62 @@ def store_article(
         return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
+class StoreFailed(Exception):
+    """An article that could not be stored, after every try the settings allow."""
+
+    kind = "store_failed"
+
+    def __init__(self, url: str | None, tries: int, cause: BaseException):
+        reason = db.one_line(cause) or type(cause).__name__
+        what = f"after {tries} tries" if tries > 1 else "not retried"
+        super().__init__(f"could not store the article ({what}): {reason}")
+        self.url = url
+        self.tries = tries
+
+
+def retry_delays(tries: int, first_delay: float) -> list[float]:
+    """Pauses between ``tries`` attempts, doubling: 5 tries from 4 s wait 4+8+16+32 = 60 s."""
+    return [first_delay * 2**n for n in range(max(0, tries - 1))]
+
+
 class StoragePipeline:
     """Stores each item through a small psycopg pool, off the reactor thread."""
 
-    def __init__(self, crawler: Crawler, database_url: str | None, pool_size: int):
+    def __init__(
+        self,
+        crawler: Crawler,
+        database_url: str | None,
+        pool_size: int,
+        delays: Sequence[float] = (),
+        connect_timeout: float = 30.0,
+    ):
         self.crawler = crawler
         self.database_url = database_url
         self.pool_size = pool_size
+        self.delays = list(delays)
+        self.connect_timeout = connect_timeout
         self.pool: ConnectionPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        settings = crawler.settings
         return cls(
             crawler,
-            crawler.settings.get("DATABASE_URL"),
-            crawler.settings.getint("WIREWATCH_DB_POOL_SIZE"),
+            settings.get("DATABASE_URL"),
+            settings.getint("WIREWATCH_DB_POOL_SIZE"),
+            retry_delays(
+                settings.getint("WIREWATCH_STORE_TRIES"),
+                settings.getfloat("WIREWATCH_STORE_RETRY_DELAY"),
+            ),
+            settings.getfloat("WIREWATCH_DB_CONNECT_TIMEOUT"),
         )
 
     def open_spider(self, spider: Any = None) -> None:
         url = self.database_url or db.database_url()
         db.ensure_migrated(url)
-        self.pool = db.open_pool(url, min_size=1, max_size=self.pool_size)
+        self.pool = db.open_pool(
+            url, min_size=1, max_size=self.pool_size, timeout=self.connect_timeout
+        )
 
     def close_spider(self, spider: Any = None) -> None:
         if self.pool is not None:
@@ -120,10 +162,31 @@ class StoragePipeline:
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         article = ItemAdapter(item).asdict()
         article.pop("body", None)
-        run_id = self.crawler.stats.get_value("wirewatch/crawl_run_id")
-        result = await asyncio.to_thread(self._store, article, run_id)
+        result = await self._store_with_retries(article)
         self.crawler.stats.inc_value(f"wirewatch/articles_{result.status}")
         return item
+
+    async def _store_with_retries(self, article: dict[str, Any]) -> StoreResult:
+        """Store, pausing and trying again while the failure is the database's absence."""
+        tries = len(self.delays) + 1
+        for attempt, delay in enumerate([*self.delays, None], start=1):
+            run_id = self.crawler.stats.get_value("wirewatch/crawl_run_id")
+            try:
+                return await asyncio.to_thread(self._store, article, run_id)
+            except Exception as exc:
+                if delay is None or not db.is_transient(exc):
+                    raise StoreFailed(article.get("url"), attempt, exc) from exc
+                log.warning(
+                    "could not store %s (try %d of %d), trying again in %.0f s: %s",
+                    article.get("url"),
+                    attempt,
+                    tries,
+                    delay,
+                    db.one_line(exc),
+                )
+                self.crawler.stats.inc_value("wirewatch/store_retries")
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _store(self, article: dict[str, Any], run_id: int | None) -> StoreResult:
         assert self.pool is not None
