@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -31,6 +31,7 @@ from pipelines.queries import Q
 log = logging.getLogger(__name__)
 
 _ATTRIBUTE = "_wirewatch_fetch_state"
+T = TypeVar("T")
 
 
 def body_hash(body: bytes) -> str:
@@ -117,7 +118,7 @@ class FetchState:
             if self._conn is None or self._conn.closed:
                 url = self.database_url or db.database_url()
                 db.ensure_migrated(url)
-                self._conn = db.connect(url, autocommit=True)
+                self._conn = db.connect(url, autocommit=True, connect_timeout=10)
             return self._conn
 
     def close(self) -> None:
@@ -126,8 +127,23 @@ class FetchState:
                 self._conn.close()
                 self._conn = None
 
+    def _using(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """``work`` on the connection; one the server dropped (a restart) is replaced once.
+
+        A dropped connection only shows when next used, and the database may be
+        back by then: without this, that use would fail for nothing.
+        """
+        try:
+            return work(self.connection())
+        except psycopg.Error as exc:
+            if not db.is_transient(exc):
+                raise
+            return work(self.connection())
+
     def load_listings(self, source: str) -> None:
-        conn = self.connection()
+        self._using(lambda conn: self._load_listings(conn, source))
+
+    def _load_listings(self, conn: psycopg.Connection, source: str) -> None:
         rows = conn.execute(Q.listing_states_of_source, {"source": source}).fetchall()
         self.listings = {
             row["url"]: ListingState(
@@ -159,8 +175,7 @@ class FetchState:
             for s in states
         ]
         if params:
-            with self.connection().cursor() as cur:
-                cur.executemany(Q.save_listing_state, params)
+            self._using(lambda conn: _executemany(conn, Q.save_listing_state, params))
         return len(params)
 
     def save_distrust(self, source: str, distrusted: dict[str, str]) -> None:
@@ -169,26 +184,26 @@ class FetchState:
             for url, reason in distrusted.items()
         ]
         if params:
-            with self.connection().cursor() as cur:
-                cur.executemany(Q.distrust_listing_validators, params)
+            self._using(lambda conn: _executemany(conn, Q.distrust_listing_validators, params))
 
     def known_url_keys(self, keys: list[str], recheck_after: float = 0.0) -> set[str]:
         """Which of ``keys`` are stored articles not due for a recheck (thread-safe)."""
-        rows = (
-            self.connection()
-            .execute(Q.settled_url_keys, {"url_keys": keys, "recheck_after": recheck_after})
-            .fetchall()
-        )
+        params = {"url_keys": keys, "recheck_after": recheck_after}
+        rows = self._using(lambda conn: conn.execute(Q.settled_url_keys, params).fetchall())
         return {row["url_key"] for row in rows}
 
     def host_backoffs(self) -> dict[str, tuple[datetime, str]]:
-        rows = self.connection().execute(Q.active_host_backoffs).fetchall()
+        rows = self._using(lambda conn: conn.execute(Q.active_host_backoffs).fetchall())
         return {row["host"]: (row["not_before"], row["reason"]) for row in rows}
 
     def save_host_backoff(self, host: str, not_before: datetime, reason: str) -> None:
-        self.connection().execute(
-            Q.save_host_backoff, {"host": host, "not_before": not_before, "reason": reason}
-        )
+        params = {"host": host, "not_before": not_before, "reason": reason}
+        self._using(lambda conn: conn.execute(Q.save_host_backoff, params))
+
+
+def _executemany(conn: psycopg.Connection, query: str, params: list[dict[str, Any]]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(query, params)
 
 
 def _own_ledger(ledger: Ledger, finished: bool) -> Ledger | None:
