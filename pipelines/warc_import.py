@@ -11,10 +11,13 @@ inboxes).  Everything else is skipped and counted by kind.
 Files are claimed in PostgreSQL (``warc_imports``): an importer holds a
 session advisory lock on each file it works on, which the server releases if
 the importer dies, so several importers given the same file list each take
-different files.  The file's checkpoint (the offset of the first record not
-handled yet, and the counts so far) is written in the transaction of each
-stored article, so an interrupted import resumes exactly where it stopped
-and no record is handled twice.
+different files.  Articles are stored by ``writers`` connections at once, so
+they commit out of order: each stored record is marked in the transaction
+that stores it (``warc_import_records``), and the file's checkpoint -- the
+offset of the first record not handled yet, and the counts before it --
+follows the handled prefix, deleting the marks it covers.  An interrupted
+import resumes at the checkpoint and skips the marked records: no record is
+handled twice.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import queue
 import re
 import socket
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, TimeoutError
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +99,8 @@ class ImportOptions:
     until: datetime | None = None
     alerts: bool = False
     jobs: int = 2
+    writers: int = 2  # storage connections: articles of a file commit concurrently
+    checkpoint_records: int = CHECKPOINT_RECORDS
     timeout: float = 30.0
     max_record_bytes: int = MAX_RECORD_BYTES
 
@@ -285,18 +292,24 @@ ProgressCallback = Callable[[str], None]
 
 @dataclass
 class _Pending:
+    """One record on its way: extracting, then storing, then counted (in file order)."""
+
     read: Read
     page: Captured | None = None
-    future: Future | None = None
+    extraction: Future | None = None
+    storing: Future | None = None  # -> the stored kind
+    kind: str | None = None  # the outcome, once known without storing
+    resumed: bool = False  # stored by an earlier run: counted for the file, not this run
 
 
 @dataclass
 class _FileState:
     location: str
     key: str | None
-    counts: Counter[str]
+    counts: Counter[str]  # every record before ``offset``, over all runs
     offset: int
     ordinal: int
+    marked: dict[int, str] = field(default_factory=dict)  # stored past the checkpoint
     since_checkpoint: int = 0
     checkpointed_at: float = field(default_factory=time.monotonic)
 
@@ -323,8 +336,10 @@ class Importer:
         self.summary = Summary()
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.learning: dict[str, PendingPages] = {}
-        self.pool: ProcessPool | None = None
-        self.conn: psycopg.Connection | None = None  # storage and checkpoints
+        self.pool: ProcessPool | None = None  # extraction workers
+        self.storing: ThreadPoolExecutor | None = None  # one thread per writer
+        self.writers: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
+        self.conn: psycopg.Connection | None = None  # checkpoints, site knowledge
         self.claims: psycopg.Connection | None = None  # holds the files' advisory locks
 
     def run(self, locations: Iterable[str]) -> Summary:
@@ -333,20 +348,29 @@ class Importer:
         db.ensure_migrated(url)
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["pipelines.warc_import"])
-        with (
-            db.connect(url, autocommit=True) as self.conn,
-            db.connect(url, autocommit=True) as self.claims,
-            ProcessPool(
-                max_workers=self.options.jobs, max_tasks=WORKER_MAX_TASKS, context=context
-            ) as self.pool,
-        ):
-            # Safe here, and several times faster: an article and its file's
-            # checkpoint commit together, so a commit the server loses in a crash
-            # loses both, and the resumed import stores that article again.
-            self.conn.execute("SET synchronous_commit = off")
+        with ExitStack() as stack:
+            self.conn = stack.enter_context(db.connect(url, autocommit=True))
+            self.claims = stack.enter_context(db.connect(url, autocommit=True))
+            for _ in range(self.options.writers):
+                writer = stack.enter_context(db.connect(url, autocommit=True))
+                # Safe, and several times faster: an article and its record's mark
+                # commit together, so a commit the server loses in a crash loses
+                # both, and the resumed import stores that article again.
+                writer.execute("SET synchronous_commit = off")
+                self.writers.put(writer)
+            self.storing = stack.enter_context(ThreadPoolExecutor(self.options.writers))
+            self.pool = stack.enter_context(
+                ProcessPool(
+                    max_workers=self.options.jobs, max_tasks=WORKER_MAX_TASKS, context=context
+                )
+            )
             self._ensure_source()
             try:
                 self._run_files(_distinct(locations))
+            except psycopg.OperationalError as exc:
+                raise db.DatabaseError(
+                    f"the database went away ({exc}); run the same import again to resume"
+                ) from None
             finally:
                 self._save_learning()
                 self.pool.stop()
@@ -399,9 +423,17 @@ class Importer:
             if row is None:
                 state = self.claims.execute(Q.warc_file_state, {"file_key": key}).fetchone()
                 return FileReport(location, "already_done", Counter(state["counts"]))
+            marked = self.claims.execute(
+                Q.marked_warc_records, {"file_key": key, "records_done": row["records_done"]}
+            ).fetchall()
             return self._import_file(
                 _FileState(
-                    location, key, Counter(row["counts"]), row["next_offset"], row["records_done"]
+                    location,
+                    key,
+                    Counter(row["counts"]),
+                    row["next_offset"],
+                    row["records_done"],
+                    {m["ordinal"]: m["kind"] for m in marked},
                 )
             )
         finally:
@@ -411,7 +443,8 @@ class Importer:
 
     def _import_file(self, state: _FileState) -> FileReport:
         self.on_file(state.location)
-        window: deque[_Pending] = deque()
+        extracting: deque[_Pending] = deque()
+        storing: deque[_Pending] = deque()
         limit = 4 * self.options.jobs
         try:
             reads = read_records(
@@ -421,26 +454,30 @@ class Importer:
                 ordinal=state.ordinal,
             )
             for read in reads:
-                window.append(self._submit(read))
-                while window and (len(window) > limit or _ready(window[0])):
-                    self._complete(window.popleft(), state)
-            while window:
-                self._complete(window.popleft(), state)
+                extracting.append(self._submit(read, state))
+                self._extracted(extracting, storing, state, wait=len(extracting) > limit)
+                self._settle(storing, state, wait=len(storing) > limit)
+            while extracting or storing:
+                self._extracted(extracting, storing, state, wait=True)
+                self._settle(storing, state, wait=not extracting)
             self._finish(state)
         except LostClaim as exc:
-            _cancel(window)
+            _cancel([*extracting, *storing])
             return FileReport(state.location, "lost", state.counts, state.ordinal, str(exc))
         except OSError as exc:
-            _cancel(window)
+            _cancel([*extracting, *storing])
+            self._settle_quietly(storing, state)
             return FileReport(state.location, "failed", state.counts, state.ordinal, str(exc))
         finally:
             self._save_learning()
         return FileReport(state.location, "imported", state.counts, state.ordinal)
 
-    def _submit(self, read: Read) -> _Pending:
+    def _submit(self, read: Read, state: _FileState) -> _Pending:
         page = read.outcome
+        if read.ordinal in state.marked:  # stored by an earlier run, after its checkpoint
+            return _Pending(read, kind=state.marked.pop(read.ordinal), resumed=True)
         if not isinstance(page, Captured):
-            return _Pending(read)
+            return _Pending(read, kind=page if isinstance(page, str) else CORRUPT)
         assert self.pool is not None
         future = self.pool.schedule(
             extract_for_import,
@@ -450,87 +487,94 @@ class Importer:
         # The bytes now live in the worker's queue; keep only what storing needs.
         return _Pending(read, Captured(page.url, b"", None, page.captured), future)
 
-    def _complete(self, pending: _Pending, state: _FileState) -> None:
-        read = pending.read
-        state.offset, state.ordinal = read.next_offset, read.ordinal
-        if pending.future is None:
-            kind = read.outcome if isinstance(read.outcome, str) else CORRUPT
-            self._count(state, kind)
-            if read.outcome == TRUNCATED or read.outcome == CORRUPT:
-                log.warning("%s: %s near byte %d", state.location, kind, read.next_offset)
-            self._maybe_checkpoint(state)
-            return
-        assert pending.page is not None
-        result = _result(pending.future, self.options.timeout)
-        outcome = article_from(result, pending.page, self.options)
-        if isinstance(outcome, str):
-            self._count(state, outcome)
-            self._maybe_checkpoint(state)
-            return
-        self._learn(pending.page.url, result.get("blocks") or [])
-        self._store(outcome, state)
+    def _extracted(
+        self, extracting: deque[_Pending], storing: deque[_Pending], state: _FileState, wait: bool
+    ) -> None:
+        """Move finished extractions, in file order, to storage (or straight to counting)."""
+        while extracting and (wait or _ready(extracting[0])):
+            wait = False
+            pending = extracting.popleft()
+            if pending.extraction is not None:
+                assert pending.page is not None
+                result = _result(pending.extraction, self.options.timeout)
+                outcome = article_from(result, pending.page, self.options)
+                if isinstance(outcome, str):
+                    pending.kind = outcome
+                else:
+                    self._learn(pending.page.url, result.get("blocks") or [])
+                    assert self.storing is not None
+                    pending.storing = self.storing.submit(
+                        self._store, outcome, state.key, pending.read.ordinal
+                    )
+            storing.append(pending)
 
-    def _store(self, article: dict[str, Any], state: _FileState) -> None:
-        """The article and the file's checkpoint, in one transaction."""
-        assert self.conn is not None
-        counts = state.counts.copy()
+    def _settle(self, storing: deque[_Pending], state: _FileState, wait: bool) -> None:
+        """Count finished records in file order; the checkpoint follows the counted prefix."""
+        while storing and (wait or storing[0].storing is None or storing[0].storing.done()):
+            wait = False
+            pending = storing.popleft()
+            kind = pending.kind if pending.storing is None else pending.storing.result()
+            state.offset, state.ordinal = pending.read.next_offset, pending.read.ordinal
+            state.counts[kind] += 1
+            state.since_checkpoint += 1
+            if not pending.resumed:
+                self.summary.counts[kind] += 1
+            self.on_record(kind)
+            if kind in (TRUNCATED, CORRUPT):
+                log.warning("%s: %s near byte %d", state.location, kind, state.offset)
+        self._maybe_checkpoint(state)
+
+    def _settle_quietly(self, storing: deque[_Pending], state: _FileState) -> None:
+        """After a read error: count what was stored, so the checkpoint stays exact."""
         try:
-            with self.conn.transaction():
-                stored = store_article(self.conn, article, alerts=self.options.alerts)
-                counts[STORED[stored.status]] += 1
-                self._write_checkpoint(state, counts)
+            while storing:
+                self._settle(storing, state, wait=True)
+        except Exception as exc:
+            log.warning("%s: %s", state.location, exc)
+
+    def _store(self, article: dict[str, Any], key: str | None, ordinal: int) -> str:
+        """In a writer thread: the article and its record's mark, in one transaction."""
+        conn = self.writers.get()
+        try:
+            with conn.transaction():
+                kind = STORED[store_article(conn, article, alerts=self.options.alerts).status]
+                if key is not None:
+                    mark = {"file_key": key, "ordinal": ordinal, "kind": kind, "importer": self.me}
+                    if conn.execute(Q.mark_warc_record, mark).fetchone() is None:
+                        raise LostClaim(f"{key}: taken over by another importer")
+            return kind
         except psycopg.DataError as exc:
             log.warning("%s: not stored: %s", article["url"], exc)
-            self._count(state, STORE_FAILED)
-            return
-        state.counts = counts
-        self.summary.counts[STORED[stored.status]] += 1
-        self.on_record(STORED[stored.status])
-        state.since_checkpoint, state.checkpointed_at = 0, time.monotonic()
-
-    def _count(self, state: _FileState, kind: str) -> None:
-        state.counts[kind] += 1
-        state.since_checkpoint += 1
-        self.summary.counts[kind] += 1
-        self.on_record(kind)
+            return STORE_FAILED
+        finally:
+            self.writers.put(conn)
 
     def _maybe_checkpoint(self, state: _FileState) -> None:
-        if state.key is None:
+        if state.key is None or not state.since_checkpoint:
             return
         due = time.monotonic() - state.checkpointed_at >= CHECKPOINT_SECONDS
-        if due or state.since_checkpoint >= CHECKPOINT_RECORDS:
-            assert self.conn is not None
-            with self.conn.transaction():
-                self._write_checkpoint(state, state.counts)
-            state.since_checkpoint, state.checkpointed_at = 0, time.monotonic()
-
-    def _write_checkpoint(self, state: _FileState, counts: Counter[str]) -> None:
-        if state.key is None:
-            return
-        assert self.conn is not None
-        row = self.conn.execute(Q.checkpoint_warc_file, self._progress(state, counts)).fetchone()
-        if row is None:
-            raise LostClaim(f"{state.location}: taken over by another importer")
+        if due or state.since_checkpoint >= self.options.checkpoint_records:
+            self._checkpoint(state, Q.checkpoint_warc_file)
 
     def _finish(self, state: _FileState) -> None:
-        if state.key is None:
-            return
-        assert self.conn is not None
-        with self.conn.transaction():
-            row = self.conn.execute(
-                Q.finish_warc_file, self._progress(state, state.counts)
-            ).fetchone()
-        if row is None:
-            raise LostClaim(f"{state.location}: taken over by another importer")
+        if state.key is not None:
+            self._checkpoint(state, Q.finish_warc_file)
 
-    def _progress(self, state: _FileState, counts: Counter[str]) -> dict[str, Any]:
-        return {
+    def _checkpoint(self, state: _FileState, query: str) -> None:
+        """The counted prefix, and the marks it now covers deleted, in one transaction."""
+        assert self.conn is not None
+        progress = {
             "file_key": state.key,
             "importer": self.me,
             "next_offset": state.offset,
             "records_done": state.ordinal,
-            "counts": Jsonb(dict(counts)),
+            "counts": Jsonb(dict(state.counts)),
         }
+        with self.conn.transaction():
+            if self.conn.execute(query, progress).fetchone() is None:
+                raise LostClaim(f"{state.location}: taken over by another importer")
+            self.conn.execute(Q.forget_warc_records, progress)
+        state.since_checkpoint, state.checkpointed_at = 0, time.monotonic()
 
     # -- site boilerplate, as the crawl learns it ---------------------------------
 
@@ -575,13 +619,13 @@ def _distinct(locations: Iterable[str]) -> list[str]:
 
 
 def _ready(pending: _Pending) -> bool:
-    return pending.future is None or pending.future.done()
+    return pending.extraction is None or pending.extraction.done()
 
 
 def _cancel(window: Iterable[_Pending]) -> None:
     for pending in window:
-        if pending.future is not None:
-            pending.future.cancel()
+        if pending.extraction is not None:
+            pending.extraction.cancel()
 
 
 def _result(future: Future, timeout: float) -> dict[str, Any]:

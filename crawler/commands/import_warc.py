@@ -20,6 +20,7 @@ from typing import IO, Any
 from crawler.config import load_config
 from crawler.errors import ConfigError, UsageError
 from pipelines.warc_import import (
+    CHECKPOINT_RECORDS,
     DEFAULT_SOURCE,
     MAX_RECORD_BYTES,
     STORED,
@@ -61,7 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs", type=int, default=2, metavar="N", help="extraction worker processes (2)"
     )
     parser.add_argument(
+        "--writers", type=int, default=2, metavar="N", help="database connections storing (2)"
+    )
+    parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds one page may take (30)"
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=CHECKPOINT_RECORDS,
+        metavar="N",
+        help=f"records between checkpoints of a file's progress ({CHECKPOINT_RECORDS})",
     )
     parser.add_argument(
         "--max-record-mb",
@@ -77,8 +88,10 @@ def options_from(args: argparse.Namespace) -> ImportOptions:
     """Checked options; a bad value is a usage error (exit 2) before anything is read."""
     if not _SOURCE_NAME.match(args.source):
         raise UsageError("--source must match [a-z0-9_-]+")
-    if args.jobs < 1 or args.timeout <= 0 or args.max_record_mb <= 0:
-        raise UsageError("--jobs must be at least 1, --timeout and --max-record-mb positive")
+    if min(args.jobs, args.writers, args.checkpoint_every) < 1:
+        raise UsageError("--jobs, --writers and --checkpoint-every must be at least 1")
+    if args.timeout <= 0 or args.max_record_mb <= 0:
+        raise UsageError("--timeout and --max-record-mb must be positive")
     try:
         url_filter = re.compile(args.url_filter) if args.url_filter else None
     except re.error as exc:
@@ -99,6 +112,8 @@ def options_from(args: argparse.Namespace) -> ImportOptions:
         until=until,
         alerts=args.alerts,
         jobs=args.jobs,
+        writers=args.writers,
+        checkpoint_records=args.checkpoint_every,
         timeout=args.timeout,
         max_record_bytes=int(args.max_record_mb * 1024 * 1024),
     )

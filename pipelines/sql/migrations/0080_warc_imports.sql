@@ -10,9 +10,9 @@ ALTER TABLE sources ADD CONSTRAINT sources_kind_check
 -- One row per WARC file: who works on it and how far it got.  An importer
 -- holds a session advisory lock on the file while it works (released by the
 -- server when the importer dies), so several importers given the same file
--- list each take different files; the checkpoint is written in the same
--- transaction as each stored article, so a resumed import starts at the
--- first record not yet handled and never handles a record twice.
+-- list each take different files; the checkpoint says where the first record
+-- not yet handled starts (records stored past it are marked, 0081), so a
+-- resumed import starts there and never handles a record twice.
 CREATE TABLE warc_imports (
     -- Which file: the URL, or a local file's name and size (the same file on
     -- several machines, whatever its directory).

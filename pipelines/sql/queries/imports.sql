@@ -26,7 +26,7 @@ WHERE file_key = %(file_key)s AND status <> 'done'
 RETURNING next_offset, records_done, counts;
 
 -- name: checkpoint_warc_file
--- In the transaction of the article just stored; no row when the claim was lost.
+-- Every record before next_offset is handled; no row when the claim was lost.
 UPDATE warc_imports
 SET next_offset = %(next_offset)s, records_done = %(records_done)s, counts = %(counts)s,
     checkpoint_at = now()
@@ -44,3 +44,19 @@ RETURNING file_key;
 SELECT file_key, location, source, status, claimed_by, next_offset, records_done, counts,
        started_at, finished_at
 FROM warc_imports WHERE file_key = %(file_key)s;
+
+-- name: mark_warc_record
+-- In the transaction of the stored article; no row when the claim was lost.
+INSERT INTO warc_import_records (file_key, ordinal, kind)
+SELECT %(file_key)s, %(ordinal)s, %(kind)s
+WHERE EXISTS (SELECT 1 FROM warc_imports
+              WHERE file_key = %(file_key)s AND claimed_by = %(importer)s AND status = 'working')
+RETURNING ordinal;
+
+-- name: marked_warc_records
+SELECT ordinal, kind FROM warc_import_records
+WHERE file_key = %(file_key)s AND ordinal > %(records_done)s;
+
+-- name: forget_warc_records
+-- The marks a checkpoint now covers.
+DELETE FROM warc_import_records WHERE file_key = %(file_key)s AND ordinal <= %(records_done)s;
