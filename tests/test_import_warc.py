@@ -373,3 +373,11 @@ def test_paths_file(tmp_path: Path) -> None:
     listing = tmp_path / "warc.paths.gz"
     listing.write_bytes(gzip.compress(b"a.warc.gz\n\n# comment\nhttps://x.example/b.warc.gz\n"))
     assert read_paths_file(str(listing)) == ["a.warc.gz", "https://x.example/b.warc.gz"]
+    from crawler.commands.import_warc import with_prefix
+
+    cc = "crawl-data/CC-NEWS/2026/11/CC-NEWS-20261101.warc.gz"
+    assert with_prefix(cc, "https://data.example/") == f"https://data.example/{cc}"
+    assert with_prefix("https://x.example/b.warc.gz", "https://data.example") == (
+        "https://x.example/b.warc.gz"
+    )
+    assert with_prefix(cc, None) == cc

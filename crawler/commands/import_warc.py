@@ -29,7 +29,7 @@ from pipelines.warc_import import (
     Summary,
     parse_when,
 )
-from pipelines.warc_reader import describe, read_paths_file
+from pipelines.warc_reader import describe, is_url, read_paths_file
 
 NAME = "import-warc"
 HELP = "import archived pages from WARC files (CC-NEWS) into stories"
@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--files-from",
         metavar="LIST",
         help="a file of WARC paths or URLs, one a line (CC-NEWS warc.paths.gz works)",
+    )
+    parser.add_argument(
+        "--prefix",
+        metavar="URL",
+        help="prepended to relative entries of --files-from (https://data.commoncrawl.org/)",
     )
     parser.add_argument(
         "--source", default=DEFAULT_SOURCE, help=f"source name for the articles ({DEFAULT_SOURCE})"
@@ -134,14 +139,22 @@ def locations_from(args: argparse.Namespace) -> list[str]:
     locations = list(args.files)
     if args.files_from:
         try:
-            locations += read_paths_file(args.files_from)
+            listed = read_paths_file(args.files_from)
         except OSError as exc:
             raise UsageError(str(exc)) from None
+        locations += [with_prefix(entry, args.prefix) for entry in listed]
     if not locations:
         raise UsageError("give WARC files or URLs (or --files-from LIST)")
     if locations.count("-") > 1 or ("-" in locations and args.files_from == "-"):
         raise UsageError("standard input can be read once")
     return locations
+
+
+def with_prefix(entry: str, prefix: str | None) -> str:
+    """A CC-NEWS paths entry (``crawl-data/CC-NEWS/...``) made a URL by ``--prefix``."""
+    if not prefix or is_url(entry) or entry.startswith("/"):
+        return entry
+    return prefix.rstrip("/") + "/" + entry.lstrip("/")
 
 
 def run(args: argparse.Namespace) -> int:
