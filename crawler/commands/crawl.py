@@ -2,7 +2,9 @@
 
 Prints progress while it runs and a summary per source at the end; exits
 with status 1 when a source failed entirely (none of its feeds, sitemaps or
-section pages could be read), 2 when the configuration is invalid.
+section pages could be read), when an article could not be stored (the
+database was away for longer than the retries last) or when a run's end could
+not be recorded, 2 when the configuration is invalid.
 
 ``--due`` is cron mode: only the sources whose schedule (or adaptive
 interval) says they are due since their last run are crawled, so one crontab
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from crawler.config import Source, load_config
-from crawler.runner import format_summaries, run_crawls
+from crawler.runner import format_summaries, run_crawls, run_problems
 from crawler.schedule_config import ScheduleOptions, schedule_options
 from crawler.schedule_state import due_sources, log_rejected, reap_interrupted_runs
 
@@ -75,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
         log.info("no source is due")
         return broken
     print(format_summaries(summaries))
+    problems = run_problems(summaries)
+    for problem in problems:
+        print(f"wirewatch: {problem}", file=sys.stderr)
     failed = [s.source for s in summaries if s.status == "failed"]
     if failed:
         print(f"wirewatch: failed entirely: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return broken
+    return 1 if failed or problems else broken

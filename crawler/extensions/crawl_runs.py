@@ -4,14 +4,27 @@ A run is "failed" when not one of the source's listing pages (feed, sitemap,
 section page) could be read, "partial" when some pages failed or the crawl
 was cut short, "ok" otherwise.  Every failure is also a ``crawl_errors`` row
 naming the URL, so an operator sees *which* page broke and why.
+
+The database may go away during a crawl (a restart, a failover).  Errors are
+kept in memory until they are written, the connection is made again (after
+1, 2, 4... up to 30 s) once the database is back, and at the end of the run
+the recorder waits up to ``WIREWATCH_RECORDER_CLOSE_WAIT`` for it.  A run
+whose end still cannot be written is logged loudly, with every error it
+held, and flagged in the crawler's stats for the summary and exit status;
+it stays 'running' until the next crawl of its source closes it as
+interrupted.
 """
 
 from __future__ import annotations
 
 import logging
 import statistics
-from collections import Counter
-from datetime import datetime
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -19,6 +32,8 @@ from psycopg.types.json import Jsonb
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 
 from crawler import locks
 from crawler import signals as ww_signals
@@ -26,10 +41,17 @@ from crawler.redact import redact_text, redact_url
 from pipelines import db
 from pipelines.outcomes import PageRejected
 from pipelines.queries import Q
+from pipelines.storage import StoreFailed
 
 log = logging.getLogger(__name__)
 
 RUN_ID_STAT = "wirewatch/crawl_run_id"
+# What this process judged, for the summary when the database cannot be read back.
+RUN_STATUS_STAT = "wirewatch/run_status"
+RUN_ERRORS_STAT = "wirewatch/run_errors"
+# Set when the run's end (and maybe some of its errors) could not be written.
+UNRECORDED_STAT = "wirewatch/run_unrecorded"
+STORE_FAILED_STAT = f"wirewatch/outcome/{StoreFailed.kind}"
 # Outcomes of pages that are not errors of the crawl: the page was fine but
 # not an article, or robots.txt asked us not to fetch it.
 NOT_ERRORS = frozenset({"not_article", "robots_disallowed"})
@@ -58,11 +80,31 @@ def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
     return "ok"
 
 
+def _write_error(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+    conn.execute(Q.record_crawl_error, row)
+
+
+def reconnect_delay(failures: int) -> float:
+    """Seconds before trying the database again after ``failures`` failed attempts in a row."""
+    return float(min(30, 2 ** max(0, failures - 1)))
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler: Crawler):
+        settings = crawler.settings
         self.crawler = crawler
-        self.database_url: str | None = crawler.settings.get("DATABASE_URL")
+        self.database_url: str | None = settings.get("DATABASE_URL")
+        self.close_wait = settings.getfloat("WIREWATCH_RECORDER_CLOSE_WAIT")
+        self.connect_timeout = settings.getint("WIREWATCH_DB_CONNECT_TIMEOUT")
         self.conn: psycopg.Connection | None = None
+        # The source's advisory lock, when this recorder took it (not run by crawler.runner).
+        self.lock_key: int | None = None
+        # crawl_errors rows not written yet (the database is away), oldest first.
+        self.pending: deque[dict[str, Any]] = deque()
+        self.failures = 0  # attempts to reach the database that failed in a row
+        self.retry_at = 0.0  # time.monotonic() before which it is not tried again
+        self.finished = False
+        self._writing = threading.Lock()  # one writer: the reactor thread or finish()
         self.run_id: int | None = None
         self.source: str | None = None
         self.outcomes: Counter[str] = Counter()
@@ -90,9 +132,9 @@ class CrawlRunRecorder:
         if source is None:
             return
         self.source = source.name
-        url = self.database_url or db.database_url()
+        url = self.database_url = self.database_url or db.database_url()
         db.ensure_migrated(url)
-        self.conn = db.connect(url, autocommit=True)
+        self.conn = db.connect(url, autocommit=True, connect_timeout=self.connect_timeout)
         self._lock_source(source.name)
         self.conn.execute(Q.upsert_source, source.as_row())
         row = self.conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
@@ -116,6 +158,7 @@ class CrawlRunRecorder:
             self.conn = None
             log.warning("source %s is being crawled by another process: not crawling it", name)
             raise CloseSpider("source_locked")
+        self.lock_key = locks.source_lock_key(name)
 
     def listing_read(self, url: str, spider: Spider) -> None:
         self.listings_read += 1
@@ -132,6 +175,8 @@ class CrawlRunRecorder:
     def item_scraped(self, item: Any, response: Any, spider: Spider) -> None:
         self.article_pages += 1
         self.body_lengths.append(len(item.get("text") or ""))
+        if self.pending:  # an article was just stored: the database may be back
+            self._flush(wait=False)
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
         self.article_pages += 1
@@ -141,6 +186,9 @@ class CrawlRunRecorder:
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
         self.article_pages += 1
+        if isinstance(failure.value, StoreFailed):
+            self._record(failure.value.url or item.get("url"), StoreFailed.kind, str(failure.value))
+            return
         self._record(item.get("url"), "pipeline_error", failure.getErrorMessage())
 
     def _record(self, url: str | None, kind: str, message: str) -> None:
@@ -149,36 +197,145 @@ class CrawlRunRecorder:
         if kind in NOT_ERRORS:
             return
         self.errors += 1
-        if self.conn is None:
+        if self.run_id is None or self.finished:
             return
-        try:
-            self.conn.execute(
-                Q.record_crawl_error,
-                {
-                    "run_id": self.run_id,
-                    "source": self.source,
-                    # Stored and shown to operators: no passwords or tokens.
-                    "url": redact_url(url) if url else url,
-                    "kind": kind,
-                    "message": redact_text(message)[:2000],
-                },
-            )
-        except psycopg.Error as exc:
-            log.error("could not record a crawl error (%s): %s", kind, exc)
+        self.pending.append(
+            {
+                "run_id": self.run_id,
+                "source": self.source,
+                # Stored and shown to operators: no passwords or tokens.
+                "url": redact_url(url) if url else url,
+                "kind": kind,
+                "message": redact_text(message)[:2000],
+                "at": datetime.now(UTC),
+            }
+        )
+        self._flush(wait=False)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.conn is None or self.run_id is None:
+    # -- writing across database outages ------------------------------------
+
+    def _connection(self) -> psycopg.Connection | None:
+        """A live connection, made again once the database is back; None while it is away."""
+        if self.conn is not None and not self.conn.closed:
+            return self.conn
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            conn = db.connect(
+                self.database_url, autocommit=True, connect_timeout=self.connect_timeout
+            )
+            if self.lock_key is not None and not locks.try_lock(conn, self.lock_key):
+                log.error(
+                    "source %s: another process took its lock while the database was away",
+                    self.source,
+                )
+        except (db.DatabaseError, psycopg.Error) as exc:
+            self.failures += 1
+            self.retry_at = time.monotonic() + reconnect_delay(self.failures)
+            if self.failures == 1:
+                log.warning(
+                    "crawl run %s of source %s: database unreachable, its errors are kept "
+                    "in memory until it is back: %s",
+                    self.run_id,
+                    self.source,
+                    db.one_line(exc),
+                )
+            return None
+        if self.failures:
+            log.info(
+                "crawl run %s of source %s: database reachable again", self.run_id, self.source
+            )
+        self.conn, self.failures = conn, 0
+        return conn
+
+    def _attempt(self, write: Callable[[psycopg.Connection], object]) -> bool:
+        """Run ``write``; False while the database is away.  Other errors are raised.
+
+        A connection the server dropped is replaced at once, once: the database
+        may be back already (it restarted between two writes).
+        """
+        for _ in range(2):
+            conn = self._connection()
+            if conn is None:
+                return False
+            try:
+                write(conn)
+                return True
+            except psycopg.Error as exc:
+                if not db.is_transient(exc):
+                    raise
+                conn.close()
+                self.conn = None
+        return False
+
+    def _flush(self, *, wait: bool) -> bool:
+        """Write the errors held in memory, oldest first; True once none is left.
+
+        From the reactor thread (``wait=False``) it gives way to a writer already
+        at work (``finish``, in its thread) rather than block the crawl.
+        """
+        if not self._writing.acquire(blocking=wait):
+            return False
+        try:
+            return self._write_pending()
+        finally:
+            self._writing.release()
+
+    def _write_pending(self) -> bool:
+        while self.pending:
+            row = self.pending[0]
+            try:
+                if not self._attempt(partial(_write_error, row=row)):
+                    return False
+            except psycopg.Error as exc:
+                log.error("could not record a crawl error (%s): %s", row["kind"], exc)
+            self.pending.popleft()
+        return True
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Record the run's end in a thread: it may wait for the database to come back."""
+        if self.run_id is None or self.finished:
             return
-        stats = self.crawler.stats
+        await maybe_deferred_to_future(threads.deferToThread(self.finish, reason))
+
+    def finish(self, reason: str) -> None:
+        """Write the errors still in memory and the run's end, waiting up to ``close_wait``."""
+        if self.run_id is None or self.finished:
+            return
+        self.finished = True
         # A scale-out worker that joined another worker's round reads no listings
         # of its own (crawler.redis_scale): judge it by its errors alone.
+        spider = self.crawler.spider
         joined = getattr(getattr(spider, "wirewatch_round", None), "seeder", True) is False
         status = run_status(max(self.listings_read, int(joined)), self.errors, reason)
-        try:
-            latency = self.conn.execute(
+        self.crawler.stats.set_value(RUN_STATUS_STAT, status)
+        self.crawler.stats.set_value(RUN_ERRORS_STAT, self.errors)
+        deadline = time.monotonic() + self.close_wait
+        with self._writing:
+            try:
+                while not (self._write_pending() and self._write_end(status, reason)):
+                    now = time.monotonic()
+                    if now >= deadline:
+                        self._give_up(status)
+                        return
+                    wake = min(max(self.retry_at, now + 0.5), deadline)
+                    self.retry_at = min(self.retry_at, wake)
+                    time.sleep(wake - now)
+            finally:
+                if self.conn is not None:
+                    self.conn.close()
+                    self.conn = None
+        log.info("crawl run %s of source %s: %s", self.run_id, self.source, status)
+
+    def _write_end(self, status: str, reason: str) -> bool:
+        """The run's row; False while the database is away."""
+        stats = self.crawler.stats
+
+        def write(conn: psycopg.Connection) -> None:
+            latency = conn.execute(
                 Q.run_latency, {"run_id": self.run_id, "started_at": self.started_at}
             ).fetchone()
-            self.conn.execute(
+            conn.execute(
                 Q.finish_crawl_run,
                 {
                     "id": self.run_id,
@@ -200,12 +357,37 @@ class CrawlRunRecorder:
                     ),
                 },
             )
+
+        try:
+            return self._attempt(write)
         except psycopg.Error as exc:
             log.error("could not record the end of crawl run %s: %s", self.run_id, exc)
-        finally:
-            self.conn.close()
-            self.conn = None
-        log.info("crawl run %s of source %s: %s", self.run_id, self.source, status)
+            self.crawler.stats.set_value(UNRECORDED_STAT, True)
+            return True  # the server refused it: waiting changes nothing
+
+    def _give_up(self, status: str) -> None:
+        """The database stayed away: say so loudly, with every error that was not written."""
+        self.crawler.stats.set_value(UNRECORDED_STAT, True)
+        for row in self.pending:
+            log.error(
+                "crawl run %s of source %s: not recorded: %s %s: %s",
+                self.run_id,
+                self.source,
+                row["kind"],
+                row["url"],
+                row["message"],
+            )
+        log.critical(
+            "crawl run %s of source %s (%s) could not be recorded: the database stayed "
+            "unreachable for %.0f s after the crawl; %d error(s) not written (listed above); "
+            "the next crawl of %s closes the run as interrupted",
+            self.run_id,
+            self.source,
+            status,
+            self.close_wait,
+            len(self.pending),
+            self.source,
+        )
 
 
 def close_unfinished_run(crawler: Crawler, reason: str = "shutdown") -> None:
@@ -216,5 +398,5 @@ def close_unfinished_run(crawler: Crawler, reason: str = "shutdown") -> None:
     ``spider_closed`` never fires and the run would stay 'running'.
     """
     for extension in crawler.extensions.middlewares if crawler.extensions else ():
-        if isinstance(extension, CrawlRunRecorder) and extension.conn is not None:
-            extension.spider_closed(crawler.spider, reason)
+        if isinstance(extension, CrawlRunRecorder):
+            extension.finish(reason)

@@ -22,11 +22,23 @@ SET finished_at = now(), status = %(status)s, finish_reason = %(finish_reason)s,
 WHERE id = %(id)s;
 
 -- name: record_crawl_error
-INSERT INTO crawl_errors (run_id, source, url, kind, message)
-VALUES (%(run_id)s, %(source)s, %(url)s, %(kind)s, %(message)s);
+-- at: when the page failed (the row may be written later, once the database is back).
+INSERT INTO crawl_errors (run_id, source, url, kind, message, at)
+VALUES (%(run_id)s, %(source)s, %(url)s, %(kind)s, %(message)s, %(at)s);
 
 -- name: crawl_run_by_id
 SELECT * FROM crawl_runs WHERE id = %(id)s;
 
 -- name: crawl_errors_of_run
 SELECT url, kind, message FROM crawl_errors WHERE run_id = %(run_id)s ORDER BY id;
+
+-- name: close_dead_runs_of_sources
+-- Runs still 'running' of sources whose locks the caller holds: a live crawl
+-- holds its source's lock, so the process that ran these died.
+UPDATE crawl_runs
+SET status = 'failed', finish_reason = 'interrupted', finished_at = now()
+WHERE source = ANY(%(sources)s) AND status = 'running'
+RETURNING id, source;
+
+-- name: ping
+SELECT 1 AS alive;
