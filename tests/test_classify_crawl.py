@@ -4,6 +4,7 @@ metered paywalls) are stored, the paywalled ones flagged."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -23,12 +24,23 @@ from tests.test_classify import (
 )
 from tests.test_crawl_incremental import article_html, feed_xml
 
+HEADLINES = (
+    "<html><head><title>World news</title></head><body><ul>"
+    + "".join(
+        f"<li><a href='/news/{n}.html'>Harbour council story number {n} today</a></li>"
+        for n in range(40)
+    )
+    + "</ul></body></html>"
+).encode()
+
 WALLS = {
     "/news/challenge.html": (raw(CLOUDFLARE_STYLE), "blocked"),
     "/news/forbidden.html": (raw(ACCESS_DENIED, status=403, validators=False), "blocked"),
     "/news/consent.html": (raw(CONSENT), "consent_wall"),
     "/news/paywall.html": (raw(PAYWALL_TEASER), "paywall"),
     "/news/teaser.html": (raw(LONG_TEASER), "paywall"),
+    # Not a wall, not an article either: listed all the same, so it can be found.
+    "/news/index.html": (raw(HEADLINES), "not_article"),
 }
 # path -> (page, paywalled)
 LOOKALIKES = {
@@ -66,3 +78,7 @@ def test_walls_are_rejected_by_kind_and_lookalike_articles_are_stored(
     }
     assert view == stored
     assert errors == {base + path: kind for path, (_, kind) in WALLS.items()}
+    listed = run_wirewatch("errors", "--kind", "not_article", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert row["url"] == f"{base}/news/index.html" and row["message"]

@@ -165,11 +165,11 @@ def test_nothing_found_says_so_and_exits_0(
     assert "no errors since" in captured.err
 
 
-def test_not_article_pages_point_to_status_because_they_are_counted_per_run(
+def test_robots_refusals_point_to_status_because_they_are_counted_per_run(
     conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed(conn)
-    assert main(["errors", "--kind", "not_article"]) == 0
+    assert main(["errors", "--kind", "robots_disallowed"]) == 0
     assert "counted per run" in capsys.readouterr().err
 
 

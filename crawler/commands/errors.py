@@ -4,8 +4,9 @@ Each row is one recorded failure of a page (``crawl_errors``): when, which
 source, its kind (``paywall``, ``blocked``, ``consent_wall``,
 ``extraction_failed``, ``http_404``, ``timeout``...), the URL, and the message
 that says what decided it.  ``--counts`` sums them per source and kind
-instead.  Pages that held no article (``not_article``) are counted per run,
-not kept one by one: ``wirewatch status --json`` shows their counts.
+instead.  Pages judged to hold no article (``not_article``) are listed too,
+so a real article turned away can be found; robots.txt refusals are only
+counted per run (``wirewatch status --json``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import psycopg
 from crawler.commands.feed import positive_int
 from crawler.config import config_path, load_config
 from crawler.errors import UsageError
-from crawler.extensions.crawl_runs import NOT_ERRORS
+from crawler.extensions.crawl_runs import NOT_LISTED
 from crawler.schedule_config import parse_duration
 from pipelines import db
 from pipelines.queries import Q
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             known = [r["name"] for r in conn.execute(Q.source_names)]
             check_sources(args.source, known, args.config)
         rows = fetch(conn, since, args.source, args.kind, counts=args.counts, limit=args.limit)
-    uncounted = sorted(set(args.kind or ()) & NOT_ERRORS)
+    uncounted = sorted(set(args.kind or ()) & NOT_LISTED)
     if uncounted:
         print(
             f"wirewatch: note: {', '.join(uncounted)} pages are counted per run, not kept "

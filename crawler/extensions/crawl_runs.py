@@ -55,6 +55,10 @@ STORE_FAILED_STAT = f"wirewatch/outcome/{StoreFailed.kind}"
 # Outcomes of pages that are not errors of the crawl: the page was fine but
 # not an article, or robots.txt asked us not to fetch it.
 NOT_ERRORS = frozenset({"not_article", "robots_disallowed"})
+# Outcomes not kept one by one in crawl_errors: a robots.txt refusal is the
+# site's wish, not a page lost.  not_article pages are kept (and listed by
+# ``wirewatch errors``): a real article judged not to be one must be findable.
+NOT_LISTED = frozenset({"robots_disallowed"})
 
 
 def run_metrics(article_pages: int, body_lengths: list[int]) -> dict[str, Any]:
@@ -104,7 +108,10 @@ class CrawlRunRecorder:
         self.failures = 0  # attempts to reach the database that failed in a row
         self.retry_at = 0.0  # time.monotonic() before which it is not tried again
         self.finished = False
-        self._writing = threading.Lock()  # one writer: the reactor thread or finish()
+        # Writes happen off the reactor thread (a database that does not answer
+        # must not stall the crawl): one flusher thread at a time, or finish().
+        self._writing = threading.Lock()
+        self._flusher: threading.Thread | None = None
         self.run_id: int | None = None
         self.source: str | None = None
         self.outcomes: Counter[str] = Counter()
@@ -176,7 +183,7 @@ class CrawlRunRecorder:
         self.article_pages += 1
         self.body_lengths.append(len(item.get("text") or ""))
         if self.pending:  # an article was just stored: the database may be back
-            self._flush(wait=False)
+            self._flush_soon()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
         self.article_pages += 1
@@ -194,10 +201,9 @@ class CrawlRunRecorder:
     def _record(self, url: str | None, kind: str, message: str) -> None:
         self.outcomes[kind] += 1
         self.crawler.stats.inc_value(f"wirewatch/outcome/{kind}")
-        if kind in NOT_ERRORS:
-            return
-        self.errors += 1
-        if self.run_id is None or self.finished:
+        if kind not in NOT_ERRORS:
+            self.errors += 1
+        if kind in NOT_LISTED or self.run_id is None or self.finished:
             return
         self.pending.append(
             {
@@ -210,7 +216,7 @@ class CrawlRunRecorder:
                 "at": datetime.now(UTC),
             }
         )
-        self._flush(wait=False)
+        self._flush_soon()
 
     # -- writing across database outages ------------------------------------
 
@@ -268,18 +274,19 @@ class CrawlRunRecorder:
                 self.conn = None
         return False
 
-    def _flush(self, *, wait: bool) -> bool:
-        """Write the errors held in memory, oldest first; True once none is left.
+    def _flush_soon(self) -> None:
+        """Write the errors held in memory in a thread, unless one is at it already."""
+        if self.finished or (self._flusher is not None and self._flusher.is_alive()):
+            return
+        self._flusher = threading.Thread(
+            target=self._flush, name="wirewatch-crawl-errors", daemon=True
+        )
+        self._flusher.start()
 
-        From the reactor thread (``wait=False``) it gives way to a writer already
-        at work (``finish``, in its thread) rather than block the crawl.
-        """
-        if not self._writing.acquire(blocking=wait):
-            return False
-        try:
+    def _flush(self) -> bool:
+        """Write the errors held in memory, oldest first; True once none is left."""
+        with self._writing:
             return self._write_pending()
-        finally:
-            self._writing.release()
 
     def _write_pending(self) -> bool:
         while self.pending:
