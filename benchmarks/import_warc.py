@@ -213,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             disjoint = took[0].isdisjoint(took[1])
             union = took[0] | took[1] == {str(f) for f in files}
             work = two.records == sum(
-                sum(f["counts"].values()) for s in two.summaries for f in s["files"]
+                sum(f["counts"].values())
+                for s in two.summaries
+                for f in s["files"]
+                if f["state"] == "imported"
             )
             checks.append(
                 f"two importers: files {len(took[0])} + {len(took[1])}, disjoint {disjoint}, "

@@ -181,7 +181,13 @@ class _Progress:
         if stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(unit=" pages", file=stream, dynamic_ncols=True, smoothing=0.1)
+            self.bar = tqdm(
+                unit=" pages",
+                file=stream,
+                dynamic_ncols=True,
+                smoothing=0.1,
+                bar_format="{desc}{n_fmt} pages [{elapsed}, {rate_noinv_fmt}{postfix}]",
+            )
         self.stored = 0
 
     def __enter__(self) -> _Progress:
@@ -219,16 +225,16 @@ def print_summary(summary: Summary, out: IO[str]) -> None:
     width = max([len("outcome"), *(len(k) for k, _ in rows)])
     out.write(f"{'outcome':<{width}}  {'records':>9}\n")
     for kind, count in rows:
-        out.write(f"{kind:<{width}}  {count:>9}\n")
-    out.write(f"{'total':<{width}}  {summary.records:>9}\n\n")
+        out.write(f"{kind:<{width}}  {count:>9,}\n")
+    out.write(f"{'total':<{width}}  {summary.records:>9,}\n\n")
     for report in summary.files:
         detail = f": {report.message}" if report.message else ""
         out.write(f"{report.state:<12} {report.location}{detail}\n")
     rate = summary.records / summary.seconds if summary.seconds else 0.0
     stored_rate = summary.stored / summary.seconds if summary.seconds else 0.0
     out.write(
-        f"\n{summary.records} records in {summary.seconds:.1f}s ({rate:.1f} pages/s), "
-        f"{summary.stored} articles stored ({stored_rate:.1f}/s)\n"
+        f"\n{summary.records:,} records in {summary.seconds:.1f}s ({rate:.1f} pages/s), "
+        f"{summary.stored:,} articles stored ({stored_rate:.1f}/s)\n"
     )
 
 
