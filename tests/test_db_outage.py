@@ -197,9 +197,12 @@ def test_errors_are_kept_while_the_database_is_away_and_written_when_it_is_back(
     recorder.database_url = "postgresql://nobody@127.0.0.1:9/none"  # nothing listens on port 9
     recorder._record("https://h.example/a", "store_failed", "could not store the article")
     recorder._record("https://h.example/b", "timeout", "took too long")
+    assert recorder._flusher is not None
+    recorder._flusher.join(10)  # written off the reactor thread, or tried to
     assert len(recorder.pending) == 2 and recorder.retry_at > 0
     recorder.database_url, recorder.retry_at = db_url, 0.0  # the database is back
     recorder.item_scraped({"text": "x"}, None, None)  # type: ignore[arg-type]
+    recorder._flusher.join(10)
     assert not recorder.pending
     with db.connect(db_url) as conn:
         rows = conn.execute(Q.crawl_errors_of_run, {"run_id": run_id}).fetchall()
