@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json-logs", action="store_true", help="one JSON object per log line on stderr"
     )
     parser.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="write log lines to FILE instead of stderr (reopened after logrotate)",
+    )
+    parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error, not just its message"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -92,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         debug = args.debug
-        configure_logging(args.log_level, json_lines=args.json_logs)
+        configure_logging(args.log_level, json_lines=args.json_logs, log_file=args.log_file)
         return int(args._run(args) or 0)
     except WirewatchError as exc:
         if debug:

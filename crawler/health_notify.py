@@ -24,19 +24,25 @@ from pipelines.queries import Q
 log = logging.getLogger(__name__)
 
 
-def sync_alarms(conn: psycopg.Connection, sources: Sequence[str], alarms: Sequence[Alarm]) -> None:
-    """Make ``health_alarms`` hold exactly ``alarms`` for ``sources``."""
+def sync_alarms(
+    conn: psycopg.Connection, sources: Sequence[str], alarms: Sequence[Alarm]
+) -> list[Alarm]:
+    """Make ``health_alarms`` hold exactly ``alarms`` for ``sources``; returns the new ones."""
     current = [f"{a.source}:{a.kind}" for a in alarms]
+    raised = []
     with conn.transaction():
         for row in conn.execute(
             Q.clear_health_alarms, {"sources": list(sources), "current": current}
         ):
             log.info("health alarm cleared: %s %s", row["source"], row["kind"])
         for alarm in alarms:
-            conn.execute(
+            row = conn.execute(
                 Q.raise_health_alarm,
                 {"source": alarm.source, "kind": alarm.kind, "message": alarm.message},
-            )
+            ).fetchone()
+            if row["raised"]:
+                raised.append(alarm)
+    return raised
 
 
 def alarm_message(alarms: Sequence[dict], from_addr: str, to_addr: str) -> EmailMessage:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import sys
 import time
 
+from crawler.errors import UsageError
 from crawler.redact import redact_text
 
 
@@ -68,8 +70,24 @@ class ContextFormatter(logging.Formatter):
         return line.replace(head, f"{record.name} {tag}:", 1)
 
 
-def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(
+    level: str = "INFO", *, json_lines: bool = False, log_file: str | None = None
+) -> None:
+    """Log lines (text or JSON) to stderr, or with ``log_file`` to that file instead.
+
+    The file is reopened when logrotate moves it away (WatchedFileHandler), so
+    no copytruncate is needed; stderr then carries only what a command prints
+    for its user (``crawl --quiet`` reports), which is what cron mails.
+    """
+    if log_file:
+        try:
+            handler: logging.Handler = logging.handlers.WatchedFileHandler(
+                log_file, encoding="utf-8"
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot write the log file {log_file}: {exc.strerror}") from None
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(add_crawl_context)
     if json_lines:
         handler.setFormatter(JsonLineFormatter())
@@ -82,6 +100,13 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def quiet_stderr() -> None:
+    """Only errors reach stderr from now on (a log file keeps its level)."""
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(max(handler.level, logging.ERROR))
 
 
 # Start-up dumps of every setting and component, and the embedded server's

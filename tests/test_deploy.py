@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import fnmatch
 import re
 import shlex
 import shutil
@@ -107,7 +108,14 @@ def test_every_crontab_line_is_a_valid_schedule_and_command() -> None:
         args = wirewatch_args(fields[5].split(">", 1)[0])
         assert_valid_cli(args)
         commands.append(args)
-    assert ["--json-logs", "crawl", "--due"] in commands
+    assert [
+        "--json-logs",
+        "--log-file",
+        "/var/log/wirewatch/crawl.log",
+        "crawl",
+        "--due",
+        "--quiet",
+    ] in commands
 
 
 def test_compose_runs_wirewatch_with_postgresql_and_an_smtp_relay() -> None:
@@ -235,3 +243,14 @@ def test_scrapyd_deploys_the_settings_and_finds_the_spiders() -> None:
 
     spiders = SpiderLoader.from_settings(project_settings()).list()
     assert {"feed", "sitemap", "section"} <= set(spiders)
+
+
+def test_logrotate_covers_every_log_file_the_crontab_writes() -> None:
+    rules = (DEPLOY / "logrotate.d" / "wirewatch").read_text(encoding="utf-8")
+    [pattern] = re.findall(r"^(/\S+)\s*\{", rules, re.M)
+    crontab = (DEPLOY / "crontab.example").read_text(encoding="utf-8")
+    files = re.findall(r"--log-file (\S+)", crontab)
+    assert files and all(fnmatch.fnmatch(f, pattern) for f in files)
+    # The handler reopens a moved file: truncating it in place would lose lines.
+    directives = [line.split()[0] for line in rules.splitlines() if line.startswith("    ")]
+    assert "copytruncate" not in directives

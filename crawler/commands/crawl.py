@@ -8,7 +8,10 @@ not be recorded, 2 when the configuration is invalid.
 
 ``--due`` is cron mode: only the sources whose schedule (or adaptive
 interval) says they are due since their last run are crawled, so one crontab
-line every few minutes drives every source at its own pace.
+line every few minutes drives every source at its own pace.  ``--quiet``
+makes it fit cron's mail: nothing is printed when all is well, and a short
+report when a source failed, lost articles or turned unhealthy (a drift
+alarm raised by this crawl).
 """
 
 from __future__ import annotations
@@ -21,10 +24,19 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from crawler.config import Source, load_config
+from crawler import health
+from crawler.config import Config, Source, load_config
+from crawler.health_notify import sync_alarms
+from crawler.logs import quiet_stderr
 from crawler.runner import format_summaries, run_crawls, run_problems
 from crawler.schedule_config import ScheduleOptions, schedule_options
-from crawler.schedule_state import due_sources, log_rejected, reap_interrupted_runs
+from crawler.schedule_state import (
+    due_sources,
+    load_histories,
+    log_rejected,
+    reap_interrupted_runs,
+)
+from pipelines import db
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="crawl only the sources whose schedule says they are due since their last "
         "run (cron mode: run this every few minutes)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing unless a source failed, lost articles or turned unhealthy "
+        "(for cron, which mails what a job prints)",
     )
 
 
@@ -72,15 +90,53 @@ def run(args: argparse.Namespace) -> int:
     only_if = None
     if args.due:
         only_if = _still_due(schedule_options(config))
+    if args.quiet:
+        quiet_stderr()
     summaries = run_crawls(config, sources, only_if=only_if)
     if args.due and not summaries:
         log.info("no source is due")
         return broken
-    print(format_summaries(summaries))
     problems = run_problems(summaries)
+    failed = [s.source for s in summaries if s.status == "failed"]
+    if not args.quiet:
+        print(format_summaries(summaries))
+        report(problems, failed, [])
+        return 1 if failed or problems else broken
+    raised = new_alarms(config, [s.source for s in summaries if s.run_id is not None])
+    if failed or problems or raised:
+        troubled = [s for s in summaries if s.status == "failed" or s.store_failed]
+        print(format_summaries(troubled or summaries))
+    report(problems, failed, raised)
+    return 1 if failed or problems or raised else broken
+
+
+def report(problems: list[str], failed: list[str], raised: list[health.Alarm]) -> None:
     for problem in problems:
         print(f"wirewatch: {problem}", file=sys.stderr)
-    failed = [s.source for s in summaries if s.status == "failed"]
     if failed:
         print(f"wirewatch: failed entirely: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed or problems else broken
+    for alarm in raised:
+        print(f"wirewatch: turned unhealthy: {alarm}", file=sys.stderr)
+
+
+def new_alarms(config: Config, names: list[str]) -> list[health.Alarm]:
+    """Drift alarms of the crawled sources that this crawl raised (not raised before).
+
+    They are kept in ``health_alarms`` like ``status`` keeps them, so each is
+    reported once here, and ``status --notify`` still mails it.
+    """
+    if not names:
+        return []
+    options = schedule_options(config)
+    try:
+        with db.session() as conn:
+            histories = load_histories(conn, names)
+            alarms = [
+                alarm
+                for name in names
+                for alarm in health.drift_alarms(name, histories[name], options.health)
+            ]
+            return sync_alarms(conn, names, alarms)
+    except psycopg.OperationalError as exc:  # the crawl's own report says what was lost
+        log.error("could not check the sources' health: %s", exc)
+        return []

@@ -31,8 +31,10 @@ WHERE started_at >= %(since)s AND source = ANY(%(sources)s)
 GROUP BY source;
 
 -- name: raise_health_alarm
+-- raised: the alarm is new (it was not raised already).
 INSERT INTO health_alarms (source, kind, message) VALUES (%(source)s, %(kind)s, %(message)s)
-ON CONFLICT (source, kind) DO UPDATE SET message = EXCLUDED.message;
+ON CONFLICT (source, kind) DO UPDATE SET message = EXCLUDED.message
+RETURNING (xmax = 0) AS raised;
 
 -- name: clear_health_alarms
 -- Alarms of the checked sources that are no longer raised.
