@@ -17,6 +17,11 @@ each scenario into a fresh database.
   union is the list, the same stories as one importer, combined articles/s.
 * **real**: the real pages of ``../shared/fixtures/real/`` (when present) in
   one WARC file: articles/s on pages of real-world size.
+* **discovery**: ``wirewatch sources discover`` on loopback outlets built like
+  real ones (``crawler.demo.outlets``: feeds linked from the head, a news
+  sitemap only in robots.txt, listings only at common paths, none at all, and
+  real feed and sitemap files): listings found of those that exist, and
+  listings suggested that do not (target: all, and none).
 
     .venv/bin/python benchmarks/import_warc.py                 # 10,000 pages, all scenarios
     .venv/bin/python benchmarks/import_warc.py --articles 2000 --only import
@@ -43,10 +48,11 @@ from crawl import MemoryWatch, fresh_database, mb  # benchmarks/crawl.py
 from warcio.warcwriter import WARCWriter
 
 from crawler.demo.generated import GeneratedNewsroom
+from crawler.demo.outlets import LAYOUTS, outlet, real_formats_available
 from crawler.demo.warcs import article_url, write_newsroom_warcs, write_response
 from pipelines import db
 
-SCENARIOS = ("import", "memory", "two", "real")
+SCENARIOS = ("import", "memory", "two", "real", "discovery")
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
 
 
@@ -132,6 +138,35 @@ def real_pages_warc(folder: Path) -> Path | None:
             body = (REAL / page["file"]).read_bytes()
             write_response(writer, page["url"], body, when=datetime.now(UTC))
     return path
+
+
+def discovery_checks() -> list[str]:
+    """Found vs existing listings on each outlet layout, in-process (no import involved)."""
+    from crawler.settings import USER_AGENT
+    from crawler.source_discovery import Fetcher, discover_site
+
+    layouts = [*LAYOUTS, *(["real_formats"] if real_formats_available() else [])]
+    lines = []
+    for layout in layouts:
+        with outlet(layout) as site:
+            started = time.monotonic()
+            fetcher = Fetcher(USER_AGENT, exempt=[site.homepage])
+            report = discover_site(site.homepage, fetcher)
+            seconds = time.monotonic() - started
+        found = {(f.kind, f.url.split("/", 3)[-1]) for f in report.found}
+        missed, invented = site.expected - found, found - site.expected
+        verdict = "ok" if not missed and not invented else "FAIL"
+        lines.append(
+            f"discovery {layout}: {len(found & site.expected)}/{len(site.expected)} found, "
+            f"{len(invented)} that do not exist, {len(fetcher.fetched)} requests, "
+            f"{seconds:.2f}s: {verdict}"
+            + (
+                f" (missed {sorted(missed)}, invented {sorted(invented)})"
+                if verdict != "ok"
+                else ""
+            )
+        )
+    return lines
 
 
 def report(runs: list[Run]) -> None:
@@ -231,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
                     runs.append(run_import("real pages", url, [real], args.jobs))
                 counts = runs[-1].summaries[0]["counts"]
                 checks.append(f"real pages: {json.dumps(counts, sort_keys=True)}")
-    report(runs)
+    if "discovery" in scenarios:
+        checks.extend(discovery_checks())
+    if runs:
+        report(runs)
     print()
     for line in checks:
         print(line)

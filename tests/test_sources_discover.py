@@ -7,13 +7,21 @@ import re
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from crawler.config import loads_config
-from crawler.demo.server import FixtureServer, raw, redirect
+from crawler.demo.outlets import (
+    LAYOUTS,
+    homepage,
+    news_sitemap,
+    outlet,
+    real_formats_available,
+    rss,
+    sitemap_index,
+)
+from crawler.demo.server import FixtureServer, raw
 from crawler.source_discovery import (
     Fetcher,
     Found,
@@ -30,148 +38,30 @@ from crawler.source_discovery import (
 from tests.conftest import run_wirewatch
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-XML = "application/xml; charset=utf-8"
-RSS = "application/rss+xml; charset=utf-8"
-
-
-def rss(base: str, n: int = 20, every: timedelta = timedelta(minutes=30), tag: str = "a") -> str:
-    items = "".join(
-        f"<item><title>Story {i}</title><link>{base}/{tag}/2026/story-{i}.html</link>"
-        f"<pubDate>{format_datetime(NOW - i * every)}</pubDate></item>"
-        for i in range(n)
-    )
-    return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
-    )
-
-
-def atom(base: str, n: int = 10) -> str:
-    entries = "".join(
-        f'<entry><title>E{i}</title><link href="{base}/b/2026/entry-{i}.html"/><id>e{i}</id>'
-        f"<updated>{(NOW - timedelta(hours=i)).isoformat()}</updated></entry>"
-        for i in range(n)
-    )
-    return f'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>{entries}</feed>'
-
-
-def news_sitemap(base: str, n: int = 30) -> str:
-    urls = "".join(
-        f"<url><loc>{base}/c/2026/n-{i}.html</loc><news:news><news:publication>"
-        f"<news:name>X</news:name><news:language>en</news:language></news:publication>"
-        f"<news:publication_date>{(NOW - timedelta(minutes=20 * i)).isoformat()}"
-        f"</news:publication_date><news:title>N{i}</news:title></news:news></url>"
-        for i in range(n)
-    )
-    return (
-        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>'
-    )
-
-
-def plain_sitemap(base: str, n: int = 40) -> str:
-    urls = "".join(
-        f"<url><loc>{base}/d/2025/p-{i}.html</loc>"
-        f"<lastmod>{(NOW - timedelta(days=i)).date()}</lastmod></url>"
-        for i in range(n)
-    )
-    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-
-
-def index(*children: str) -> str:
-    entries = "".join(f"<sitemap><loc>{c}</loc></sitemap>" for c in children)
-    return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
-
-
-def homepage(head: str = "", sections: tuple[str, ...] = ("world", "politics")) -> str:
-    nav = "".join(f'<a href="/{s}/">{s.title()}</a>' for s in sections)
-    teasers = "".join(
-        f'<li><a href="/world/2026/11/teaser-{i}">Teaser {i}</a></li>' for i in range(8)
-    )
-    return (
-        f"<!DOCTYPE html><html><head><title>Harbour Times</title>{head}</head><body>"
-        f'<header><nav>{nav}<a href="/about/">About us</a><a href="/login">Log in</a></nav>'
-        f"</header><main><h1>Latest</h1><ul>{teasers}</ul></main></body></html>"
-    )
-
-
-def section_page(name: str, n: int = 12) -> str:
-    links = "".join(
-        f'<li><a href="/{name}/2026/11/item-{i}">A {name} story number {i}</a></li>'
-        for i in range(n)
-    )
-    return f"<html><body><h1>{name}</h1><ul>{links}</ul></body></html>"
-
-
-def add_sections(server: FixtureServer, names: tuple[str, ...] = ("world", "politics")) -> None:
-    for name in names:
-        server.route(f"/{name}/", raw(section_page(name)))
 
 
 @pytest.fixture
 def linked_site() -> Iterator[FixtureServer]:
-    """Feeds linked from the head (RSS, Atom, a comments feed), a sitemap index in robots.txt."""
-    with FixtureServer() as server:
-        base = server.base_url
-        head = (
-            '<link rel="alternate" type="application/rss+xml" title="Latest" '
-            'href="/feeds/latest.xml">'
-            '<link rel="alternate" type="application/atom+xml" href="/feeds/world.atom">'
-            '<link rel="alternate" type="application/rss+xml" title="Comments" '
-            'href="/comments/feed/">'
-        )
-        server.route("/", raw(homepage(head)))
-        server.route("/feeds/latest.xml", raw(rss(base), RSS))
-        server.route("/feeds/world.atom", raw(atom(base), "application/atom+xml"))
-        server.route("/comments/feed/", raw(rss(base, 5, tag="comments"), RSS))
-        server.route(
-            "/robots.txt",
-            raw(
-                f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitemap-index.xml\n",
-                "text/plain",
-            ),
-        )
-        server.route(
-            "/sitemap-index.xml",
-            raw(index(f"{base}/sitemaps/archive-2025.xml", f"{base}/sitemaps/news.xml"), XML),
-        )
-        server.route("/sitemaps/news.xml", raw(news_sitemap(base), XML))
-        server.route("/sitemaps/archive-2025.xml", raw(plain_sitemap(base), XML))
-        add_sections(server)
-        yield server
+    with outlet("linked") as site:
+        yield site.server
 
 
 @pytest.fixture
 def robots_only_site() -> Iterator[FixtureServer]:
-    """No feed anywhere; the only way in is a news sitemap named in robots.txt."""
-    with FixtureServer() as server:
-        base = server.base_url
-        server.route("/", raw(homepage(sections=())))
-        server.route("/robots.txt", raw(f"Sitemap: {base}/gn/news.xml\n", "text/plain"))
-        server.route("/gn/news.xml", raw(news_sitemap(base), XML))
-        yield server
+    with outlet("robots_only") as site:
+        yield site.server
 
 
 @pytest.fixture
 def common_paths_site() -> Iterator[FixtureServer]:
-    """Nothing linked: a feed at /feed/ (and /rss redirecting to it), /sitemap.xml, soft 404s."""
-    with FixtureServer() as server:
-        base = server.base_url
-        server.route("/", raw(homepage(sections=())))
-        server.route("/feed/", raw(rss(base, 30, timedelta(hours=3)), RSS))
-        server.route("/rss", redirect("/feed/"))
-        server.route("/sitemap.xml", raw(plain_sitemap(base), XML))
-        server.route("/feed.json", raw("<html><body>Page not found</body></html>"))  # soft 404
-        server.route("/robots.txt", raw("User-agent: *\nDisallow:\n", "text/plain"))
-        yield server
+    with outlet("common_paths") as site:
+        yield site.server
 
 
 @pytest.fixture
 def bare_site() -> Iterator[FixtureServer]:
-    """No feed, no sitemap: section pages are all there is."""
-    with FixtureServer() as server:
-        server.route("/", raw(homepage()))
-        add_sections(server)
-        yield server
+    with outlet("bare") as site:
+        yield site.server
 
 
 def _discover(*urls: str, extra: tuple[str, ...] = ()) -> dict:
@@ -182,6 +72,15 @@ def _discover(*urls: str, extra: tuple[str, ...] = ()) -> dict:
 
 def _found(site: dict) -> set[tuple[str, str]]:
     return {(f["kind"], f["url"].split("/", 3)[-1]) for f in site["found"]}
+
+
+@pytest.mark.parametrize("layout", [*LAYOUTS, "real_formats"])
+def test_every_listing_that_exists_and_nothing_else(layout: str) -> None:
+    if layout == "real_formats" and not real_formats_available():
+        pytest.skip("../shared/fixtures/real is not present")
+    with outlet(layout) as site:
+        (found,) = _discover(site.homepage)["sites"]
+    assert _found(found) == site.expected
 
 
 def test_feeds_linked_from_the_head_and_sitemaps_in_robots(linked_site: FixtureServer) -> None:
@@ -342,7 +241,7 @@ def test_parse_listing_judges_by_content() -> None:
     base = "https://h.example"
     assert parse_listing(rss(base, 3).encode(), base + "/x").kind == "feed"
     assert parse_listing(news_sitemap(base, 2).encode(), base + "/y").news
-    assert parse_listing(index(base + "/a.xml").encode(), base + "/z").children == (
+    assert parse_listing(sitemap_index(base + "/a.xml").encode(), base + "/z").children == (
         base + "/a.xml",
     )
     assert parse_listing(b"<html><body>not found</body></html>", base) is None
