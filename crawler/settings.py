@@ -103,6 +103,9 @@ WIREWATCH_CONDITIONAL_GET = True
 # Every n-th fetch of a listing is a full one, to catch servers whose
 # validators stay the same while the content changes (0: never).
 WIREWATCH_VALIDATOR_VERIFY_EVERY = 12
+# crawl --full: ignore stored validators and stored articles (after a config
+# change or a fix): every listing and every listed article is fetched again.
+WIREWATCH_FULL_REFETCH = False
 # Never fetch an article URL (by url_key) that is stored already.
 WIREWATCH_SKIP_KNOWN_ARTICLES = True
 # Article URLs looked up in the database per query.

@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "run (cron mode: run this every few minutes)",
     )
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="ignore stored validators and stored articles: fetch every listing and every "
+        "listed article again (after a config change or a fix)",
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="print nothing unless a source failed, lost articles or turned unhealthy "
@@ -92,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         only_if = _still_due(schedule_options(config))
     if args.quiet:
         quiet_stderr()
-    summaries = run_crawls(config, sources, only_if=only_if)
+    overrides = {"WIREWATCH_FULL_REFETCH": True} if args.full else None
+    summaries = run_crawls(config, sources, only_if=only_if, overrides=overrides)
     if args.due and not summaries:
         log.info("no source is due")
         return broken

@@ -29,7 +29,14 @@ from scrapy.http import Response
 
 from crawler import signals as ww_signals
 from crawler.middlewares.backoff import HostBackingOff
-from crawler.middlewares.fetch_state import FetchState, ListingState, body_hash, host_of, source_of
+from crawler.middlewares.fetch_state import (
+    FetchState,
+    ListingState,
+    body_hash,
+    host_of,
+    listing_config,
+    source_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +131,10 @@ def _header(response: Response, name: str) -> str | None:
 class ConditionalGetMiddleware:
     """Downloader middleware: validators out, "not modified" in, lying servers caught."""
 
-    def __init__(self, crawler: Crawler, verify_every: int):
+    def __init__(self, crawler: Crawler, verify_every: int, full: bool = False):
         self.crawler = crawler
         self.verify_every = verify_every
+        self.full = full  # crawl --full: every listing fetched and parsed in full
         self.fetch_state = FetchState.of(crawler)
         self.source: str | None = None
         self.recheck_after: float | None = None
@@ -135,7 +143,11 @@ class ConditionalGetMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         if not crawler.settings.getbool("WIREWATCH_CONDITIONAL_GET"):
             raise NotConfigured
-        mw = cls(crawler, crawler.settings.getint("WIREWATCH_VALIDATOR_VERIFY_EVERY"))
+        mw = cls(
+            crawler,
+            crawler.settings.getint("WIREWATCH_VALIDATOR_VERIFY_EVERY"),
+            crawler.settings.getbool("WIREWATCH_FULL_REFETCH"),
+        )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.item_error, signal=signals.item_error)
@@ -145,14 +157,14 @@ class ConditionalGetMiddleware:
         self.source = source_of(spider)
         self.recheck_after = getattr(getattr(spider, "source", None), "recheck_after", None)
         if self.source is not None:
-            self.fetch_state.load_listings(self.source)
+            self.fetch_state.load_listings(self.source, listing_config(spider.source))
 
     def process_request(self, request: Request, spider: scrapy.Spider | None = None) -> None:
         if self.source is None or not request.meta.get("wirewatch_listing"):
             return
         state = self.fetch_state.listings.get(request.url)
         trusted_host = host_of(request.url) not in self.fetch_state.distrusted_hosts
-        if in_recheck_window(state, self.recheck_after, datetime.now(UTC)):
+        if self.full or in_recheck_window(state, self.recheck_after, datetime.now(UTC)):
             request.meta["wirewatch_recheck"] = True
             return
         headers = conditional_headers(state, trusted_host, self.verify_every)

@@ -96,6 +96,7 @@ class FetchState:
         self.ledger = Ledger()
         self.listings: dict[str, ListingState] = {}
         self.distrusted_hosts: set[str] = set()
+        self.source_config: str | None = None  # listing_config() of the crawled source
         self._conn: psycopg.Connection | None = None
         self._lock = threading.Lock()
         # What to write back when the spider closes: this run's ledger if the
@@ -140,11 +141,26 @@ class FetchState:
                 raise
             return work(self.connection())
 
-    def load_listings(self, source: str) -> None:
+    def load_listings(self, source: str, config: str | None = None) -> None:
+        """This source's listing states, as read with its current configuration ``config``.
+
+        States read with another configuration (``listing_config``) are deleted:
+        the next fetch of those listings is a full one.
+        """
+        self.source_config = config
         self._using(lambda conn: self._load_listings(conn, source))
 
     def _load_listings(self, conn: psycopg.Connection, source: str) -> None:
-        rows = conn.execute(Q.listing_states_of_source, {"source": source}).fetchall()
+        params = {"source": source, "source_config": self.source_config}
+        if self.source_config is not None:
+            forgotten = conn.execute(Q.forget_listings_of_old_config, params).fetchall()
+            if forgotten:
+                log.info(
+                    "source %s: its kind, URLs or follow changed; %d listing(s) read in full again",
+                    source,
+                    len(forgotten),
+                )
+        rows = conn.execute(Q.listing_states_of_source, params).fetchall()
         self.listings = {
             row["url"]: ListingState(
                 url=row["url"],
@@ -171,6 +187,7 @@ class FetchState:
                 "content_hash": s.content_hash,
                 "children": list(s.children),
                 "fetches_since_full": s.fetches_since_full,
+                "source_config": self.source_config,
             }
             for s in states
         ]
@@ -208,6 +225,21 @@ def _executemany(conn: psycopg.Connection, query: str, params: list[dict[str, An
 
 def _own_ledger(ledger: Ledger, finished: bool) -> Ledger | None:
     return ledger if finished else None
+
+
+def listing_config(source: Any) -> str:
+    """What a source's listings were read with: kind, URLs, ``follow``, ``discover``.
+
+    A change to any of these makes the stored listing states meaningless (a
+    304 for a section page would hide links a new ``follow`` accepts).
+    """
+    parts = [
+        source.kind,
+        *sorted(source.urls),
+        f"follow={source.follow or ''}",
+        f"discover={bool(getattr(source, 'discover', False))}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def source_of(spider: Any) -> str | None:

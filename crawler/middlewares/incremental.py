@@ -66,7 +66,8 @@ class KnownArticlesMiddleware:
         settings = crawler.settings
         mw = cls(
             crawler,
-            settings.getbool("WIREWATCH_SKIP_KNOWN_ARTICLES"),
+            settings.getbool("WIREWATCH_SKIP_KNOWN_ARTICLES")
+            and not settings.getbool("WIREWATCH_FULL_REFETCH"),
             settings.getint("WIREWATCH_KNOWN_LOOKUP_BATCH"),
         )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)

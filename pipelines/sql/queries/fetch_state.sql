@@ -3,7 +3,16 @@
 -- name: listing_states_of_source
 SELECT url, etag, last_modified, content_hash, children, validators_trusted,
        fetches_since_full, changed_at
-FROM listing_state WHERE source = %(source)s;
+FROM listing_state
+WHERE source = %(source)s
+  AND (source_config IS NULL OR source_config = %(source_config)s);
+
+-- name: forget_listings_of_old_config
+-- The source's listings as read with another configuration: fetched in full again.
+DELETE FROM listing_state
+WHERE source = %(source)s AND source_config IS DISTINCT FROM %(source_config)s
+  AND source_config IS NOT NULL
+RETURNING url;
 
 -- name: settled_url_keys
 -- Which of the given URL keys are stored articles first seen at least
@@ -20,12 +29,13 @@ SELECT DISTINCT host FROM listing_state WHERE NOT validators_trusted;
 -- name: save_listing_state
 INSERT INTO listing_state (
     url, host, source, etag, last_modified, content_hash, children, fetches_since_full,
-    checked_at, changed_at)
+    source_config, checked_at, changed_at)
 VALUES (
     %(url)s, %(host)s, %(source)s, %(etag)s, %(last_modified)s, %(content_hash)s, %(children)s,
-    %(fetches_since_full)s, now(), now())
+    %(fetches_since_full)s, %(source_config)s, now(), now())
 ON CONFLICT (url_md5) DO UPDATE
 SET host = EXCLUDED.host, source = EXCLUDED.source, etag = EXCLUDED.etag,
+    source_config = EXCLUDED.source_config,
     last_modified = EXCLUDED.last_modified, content_hash = EXCLUDED.content_hash,
     children = EXCLUDED.children, fetches_since_full = EXCLUDED.fetches_since_full,
     checked_at = now(),
