@@ -168,6 +168,40 @@ def test_status_json_carries_the_same_facts(
     assert by_name["paused"]["next_run"] is None
 
 
+def test_status_of_one_source_shows_its_recent_runs_and_errors_by_kind(
+    conn: psycopg.Connection, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_history(conn, config_path)
+    run_id = conn.execute(
+        "SELECT max(id) AS id FROM crawl_runs WHERE source = 'broken'"
+    ).fetchone()["id"]
+    for kind in ("http_503", "http_503", "timeout"):
+        conn.execute(
+            "INSERT INTO crawl_errors (run_id, source, url, kind, message)"
+            " VALUES (%s, 'broken', 'http://127.0.0.1:9/broken.xml', %s, 'm')",
+            (run_id, kind),
+        )
+    conn.commit()
+    assert main(["--config", str(config_path), "status", "broken"]) == 1
+    out = capsys.readouterr().out
+    runs = out.split("recent runs of broken:")[1].split("failed or rejected pages")[0]
+    rows = [line.split() for line in runs.strip().splitlines()[1:]]
+    assert len(rows) == 8
+    assert [row[2] for row in rows] == ["failed"] * 3 + ["ok"] * 5  # newest first
+    assert rows[0][3] == "5s"  # how long the run took
+    kinds = out.split("last day (wirewatch errors):")[1].strip().splitlines()
+    assert [line.split()[:2] for line in kinds[1:]] == [["http_503", "2"], ["timeout", "1"]]
+    assert "steady" not in out
+
+    assert main(["--config", str(config_path), "status", "broken", "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in document["runs"]][:4] == ["failed"] * 3 + ["ok"]
+    assert {r["kind"]: r["count"] for r in document["errors_by_kind"]} == {
+        "http_503": 2,
+        "timeout": 1,
+    }
+
+
 def test_an_unknown_source_is_a_usage_error(
     db_url: str, config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

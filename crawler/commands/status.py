@@ -196,14 +196,16 @@ def relative(when: datetime | None, now: datetime) -> str:
     seconds = (when - now).total_seconds()
     if abs(seconds) < 30:
         return "now"
+    return f"in {span(seconds)}" if seconds > 0 else f"{span(seconds)} ago"
+
+
+def span(seconds: float) -> str:
+    """A length of time in its largest whole unit: '45s', '3m', '2h', '1d'."""
     size = abs(seconds)
     for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
         if size >= length:
-            amount = f"{int(size // length)}{unit}"
-            break
-    else:
-        amount = f"{int(size)}s"
-    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+            return f"{int(size // length)}{unit}"
+    return f"{int(size)}s"
 
 
 def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
@@ -264,7 +266,7 @@ def _percent(share: float | None) -> str:
     return f"{share:.0%}" if share is not None else "-"
 
 
-def as_json(rows: Sequence[SourceStatus]) -> str:
+def as_json(rows: Sequence[SourceStatus], detail: dict[str, Any] | None = None) -> str:
     def encode(value: Any) -> Any:
         if isinstance(value, datetime):
             return value.isoformat()
@@ -275,10 +277,73 @@ def as_json(rows: Sequence[SourceStatus]) -> str:
         document = asdict(row)
         document["healthy"] = row.healthy
         documents.append(document)
-    return json.dumps({"sources": documents}, default=encode, indent=2)
+    body: dict[str, Any] = {"sources": documents}
+    if detail is not None:
+        body["runs"] = [{**asdict(run), "interrupted": run.interrupted} for run in detail["runs"]]
+        body["errors_by_kind"] = detail["errors_by_kind"]
+    return json.dumps(body, default=encode, indent=2)
+
+
+def format_runs(runs: Sequence[RunRecord], now: datetime) -> str:
+    """A source's recent runs, newest first: what happened each time."""
+    header = ("started", "result", "took", "pages", "new", "errors", "rejected")
+    lines = [header]
+    for run in runs:
+        took = span((run.finished_at - run.started_at).total_seconds()) if run.finished_at else "-"
+        lines.append(
+            (
+                f"{run.started_at:%Y-%m-%d %H:%M}",
+                _status_word(run) or "-",
+                took,
+                str(run.pages_fetched),
+                str(run.articles_new),
+                str(run.errors),
+                _percent(run.rejection_share),
+            )
+        )
+    return _columns(lines, right=(3, 4, 5, 6))
+
+
+def format_error_kinds(counts: Sequence[dict[str, Any]], now: datetime) -> str:
+    """Pages failed or turned away over the last day, per kind (what ``errors`` lists)."""
+    if not counts:
+        return "no failed or rejected pages in the last day"
+    lines = [("kind", "pages", "last")] + [
+        (row["kind"], str(row["count"]), relative(row["last_at"], now)) for row in counts
+    ]
+    return _columns(lines, right=(1,))
+
+
+def _columns(lines: Sequence[Sequence[str]], right: Sequence[int]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    )
+
+
+def source_detail(
+    conn: psycopg.Connection, name: str, now: datetime, runs: int = 10
+) -> dict[str, Any]:
+    """One source's recent runs and its errors by kind over the last day."""
+    history = load_histories(conn, [name], per_source=runs)[name]
+    counts = conn.execute(
+        Q.crawl_error_counts_since,
+        {"since": now - DAY, "sources": [name], "kinds": None},
+    ).fetchall()
+    return {"runs": history, "errors_by_kind": counts}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "name",
+        nargs="?",
+        metavar="SOURCE",
+        help="one source in detail: its recent runs and its errors by kind",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
@@ -292,6 +357,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, skip_bad_sources=True)
+    if args.name:
+        args.source = [*(args.source or []), args.name]
     if args.source:
         for name in args.source:
             if name not in config.rejected:
@@ -307,7 +374,16 @@ def run(args: argparse.Namespace) -> int:
             notify_operator(
                 conn, config, [r.source for r in rows], [a for r in rows for a in r.alarms]
             )
-    print(as_json(rows) if args.json else format_table(rows, now))
+        detail = source_detail(conn, args.name, now) if args.name else None
+    if args.json:
+        print(as_json(rows, detail))
+    else:
+        print(format_table(rows, now))
+        if detail is not None:
+            print(f"\nrecent runs of {args.name}:")
+            print(format_runs(detail["runs"], now))
+            print(f"\nfailed or rejected pages of {args.name}, last day (wirewatch errors):")
+            print(format_error_kinds(detail["errors_by_kind"], now))
     unhealthy = [r.source for r in rows if not r.healthy]
     if unhealthy:
         print(f"wirewatch: unhealthy: {', '.join(unhealthy)}", file=sys.stderr)
