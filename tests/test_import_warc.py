@@ -315,8 +315,8 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
 def test_two_importers_share_a_file_list(
     db_url: str, conn: psycopg.Connection, tmp_path: Path
 ) -> None:
-    room = GeneratedNewsroom(240, n_outlets=4, wire_share=0.45, seed=5)
-    paths = [str(p) for p in write_newsroom_warcs(room, tmp_path, files=8)]
+    room = GeneratedNewsroom(360, n_outlets=4, wire_share=0.45, seed=5)
+    paths = [str(p) for p in write_newsroom_warcs(room, tmp_path, files=12)]
     workers = [_spawn("import-warc", "--json", "--jobs", "1", *paths) for _ in range(2)]
     summaries = []
     for worker in workers:
