@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +32,8 @@ class DaemonMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        # The daemon's own memory and CPU (process_resident_memory_bytes, ...).
+        ProcessCollector(registry=r)
         self.crawls = Counter(
             "wirewatch_crawls",
             "Crawl runs finished, by source and status.",
@@ -116,16 +127,69 @@ class DaemonMetrics:
                 self.latency.labels(source, stage).set(value)
 
 
-class MetricsServer:
-    """The HTTP endpoint Prometheus scrapes; stopped with the daemon."""
+# A probe's answer: (healthy, one line saying why).
+Probe = Callable[[], tuple[bool, str]]
 
-    def __init__(self, metrics: DaemonMetrics, address: str, port: int):
-        self.server, self.thread = start_http_server(port, addr=address, registry=metrics.registry)
+
+def _always_ok() -> tuple[bool, str]:
+    return True, "ok"
+
+
+class MetricsServer:
+    """The daemon's HTTP endpoint: ``/metrics`` for Prometheus, ``/healthz``, ``/readyz``.
+
+    ``/healthz`` (liveness) says whether the daemon's loop still turns;
+    ``/readyz`` (readiness) whether it can reach its database.  Each answers
+    200 or 503 with one line of text, for systemd, Kubernetes or a load
+    balancer.  Every other path is a 404.
+    """
+
+    def __init__(
+        self,
+        metrics: DaemonMetrics,
+        address: str,
+        port: int,
+        *,
+        alive: Probe = _always_ok,
+        ready: Probe = _always_ok,
+    ):
+        routes: dict[str, Callable[[], tuple[int, str, bytes]]] = {
+            "/metrics": lambda: (200, CONTENT_TYPE_LATEST, generate_latest(metrics.registry)),
+            "/healthz": lambda: _probe_answer(alive),
+            "/readyz": lambda: _probe_answer(ready),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                route = routes.get(self.path.split("?", 1)[0])
+                status, kind, body = route() if route else (404, "text/plain", b"not found\n")
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # no access log
+                return
+
+        self.server = ThreadingHTTPServer((address, port), Handler)
+        self.server.daemon_threads = True
         self.port = self.server.server_port
-        log.info("metrics on http://%s:%s/metrics", address, self.port)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="wirewatch-metrics", daemon=True
+        )
+        self.thread.start()
+        log.info("metrics on http://%s:%s/metrics (and /healthz, /readyz)", address, self.port)
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-        if isinstance(self.thread, threading.Thread):
-            self.thread.join(timeout=5)
+        self.thread.join(timeout=5)
+
+
+def _probe_answer(probe: Probe) -> tuple[int, str, bytes]:
+    try:
+        healthy, why = probe()
+    except Exception as exc:  # a probe that breaks is an unhealthy answer, not a 500
+        healthy, why = False, f"probe failed: {type(exc).__name__}"
+    return (200 if healthy else 503), "text/plain; charset=utf-8", f"{why}\n".encode()

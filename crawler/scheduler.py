@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 ALERTS_JOB = "alerts"
 HOUSEKEEPING_JOB = "housekeeping"
+# /healthz fails when the main loop (a heartbeat every 5 s) has been silent this long.
+LIVENESS_GRACE = 60.0
 
 
 def crawl_job_id(source: str) -> str:
@@ -125,6 +127,7 @@ class Daemon:
         self.scheduler: BackgroundScheduler | None = None
         self.lock_conn: psycopg.Connection | None = None
         self.database_down = False
+        self.last_beat = time.monotonic()
         self.published: dict[str, datetime] = {}  # next run times written to scheduler_jobs
         self.metrics_server: MetricsServer | None = None
 
@@ -144,7 +147,11 @@ class Daemon:
             self._install_signal_handlers()
             if self.options.metrics_port:
                 self.metrics_server = MetricsServer(
-                    self.metrics, self.options.metrics_address, self.options.metrics_port
+                    self.metrics,
+                    self.options.metrics_address,
+                    self.options.metrics_port,
+                    alive=self._alive,
+                    ready=self._ready,
                 )
             self.scheduler = self._build_scheduler()
             self.scheduler.start()
@@ -164,6 +171,19 @@ class Daemon:
             if self.lock_conn is not None:
                 self.lock_conn.close()
 
+    def _alive(self) -> tuple[bool, str]:
+        """Liveness: the main loop turned recently (it turns every 5 s)."""
+        quiet = time.monotonic() - self.last_beat
+        if quiet > LIVENESS_GRACE:
+            return False, f"main loop silent for {quiet:.0f}s"
+        return True, "ok"
+
+    def _ready(self) -> tuple[bool, str]:
+        """Readiness: the database answered at the last heartbeat."""
+        if self.database_down:
+            return False, "database unreachable"
+        return True, "ok"
+
     def _heartbeat(self) -> None:
         """Publish next run times; keep the daemon lock across database outages.
 
@@ -172,6 +192,7 @@ class Daemon:
         schedule goes on.  The lock is taken again on reconnecting — unless
         another daemon took it meanwhile, in which case this one stops.
         """
+        self.last_beat = time.monotonic()
         for attempt in (1, 2):
             try:
                 self._ensure_lock_conn()

@@ -180,6 +180,10 @@ def test_daemon_crawls_skips_overlaps_serves_metrics_and_stops_cleanly(
         assert 'wirewatch_crawls_total{source="ferries",status="ok"}' in text
         assert 'wirewatch_crawls_skipped_total{reason="still_running",source="ferries"}' in text
         assert "wirewatch_crawl_duration_seconds_bucket" in text
+        assert "process_resident_memory_bytes" in text
+        for probe in ("healthz", "readyz"):
+            answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/{probe}", timeout=5)
+            assert (answer.status, answer.read()) == (200, b"ok\n")
         # Stop while a crawl is in flight: it finishes and is recorded, nothing stays running.
         wait_for(
             lambda: any(r["status"] == "running" for r in runs(db_url)), 20, "a crawl in flight"

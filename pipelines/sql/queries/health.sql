@@ -82,3 +82,6 @@ SELECT count(*) AS n FROM alert_outbox WHERE status = 'pending';
 
 -- name: forget_unconfigured_alarms
 DELETE FROM health_alarms WHERE NOT (source = ANY(%(sources)s));
+
+-- name: raised_alarm_counts
+SELECT source, count(*) AS n FROM health_alarms WHERE source = ANY(%(sources)s) GROUP BY source;
