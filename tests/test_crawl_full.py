@@ -1,4 +1,4 @@
-"""A config change or `crawl --full` reads listings and articles again; stored state never hides them.
+"""After a config change or with `crawl --full`, listings and articles are read again.
 
 A section page that has not changed answers 304, and stored articles are
 not fetched again: right for a steady source, wrong right after the operator
