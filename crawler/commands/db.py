@@ -1,9 +1,7 @@
 """Database administration for downstream access.
 
-``wirewatch db grant-reader ROLE`` creates ROLE (unless it exists) and lets
-it read the documented views of schema ``wirewatch_feed`` — nothing else.
-Add ``--login`` for a role that connects by itself, and ``--password-stdin``
-to set its password from standard input (hashed before it is sent).
+Its options, and the description `wirewatch db --help` prints, are in
+crawler/usage/db.py (imported without this module).
 """
 
 from __future__ import annotations
@@ -14,26 +12,6 @@ import sys
 from crawler.errors import UsageError
 from pipelines import db
 from pipelines.reader_role import grant_reader
-
-NAME = "db"
-HELP = "database administration: grant-reader ROLE"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="db_action", metavar="ACTION")
-    actions.required = True
-    grant = actions.add_parser(
-        "grant-reader",
-        help="create/grant a read-only role on the feed schema",
-        description=__doc__,
-    )
-    grant.add_argument("role", metavar="ROLE")
-    grant.add_argument("--login", action="store_true", help="the role may log in")
-    grant.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the role's password from the first line of standard input (implies --login)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

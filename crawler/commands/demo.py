@@ -1,10 +1,7 @@
 """Crawl the bundled fictional newsroom end to end, offline.
 
-Serves the fixture newsroom (a wire service and three outlets republishing
-its stories, with feeds, a news sitemap and section pages) on a free
-127.0.0.1 port, crawls it into a fresh ``wirewatch_demo`` database on the
-same PostgreSQL server wirewatch uses (the embedded one unless
-``DATABASE_URL`` is set), and prints what happened and how to look at it.
+Its options, and the description `wirewatch demo --help` prints, are in
+crawler/usage/demo.py (imported without this module).
 """
 
 from __future__ import annotations
@@ -23,18 +20,6 @@ from crawler.demo import site_dir, sources_toml
 from crawler.demo.server import FixtureServer
 from crawler.runner import format_summaries, run_crawls
 from pipelines import db
-
-NAME = "demo"
-HELP = "crawl the bundled offline newsroom into a demo database"
-DEMO_DATABASE = "wirewatch_demo"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database",
-        default=DEMO_DATABASE,
-        help=f"name of the demo database, recreated on each run (default: {DEMO_DATABASE})",
-    )
 
 
 def recreate_database(server_url: str, name: str) -> str:

@@ -1,12 +1,7 @@
 """List the pages crawls failed on or turned away, newest first, with the evidence.
 
-Each row is one recorded failure of a page (``crawl_errors``): when, which
-source, its kind (``paywall``, ``blocked``, ``consent_wall``,
-``extraction_failed``, ``http_404``, ``timeout``...), the URL, and the message
-that says what decided it.  ``--counts`` sums them per source and kind
-instead.  Pages judged to hold no article (``not_article``) are listed too,
-so a real article turned away can be found; robots.txt refusals are only
-counted per run (``wirewatch status --json``).
+Its options, and the description `wirewatch errors --help` prints, are in
+crawler/usage/errors.py (imported without this module).
 """
 
 from __future__ import annotations
@@ -16,62 +11,19 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from crawler.commands.feed import positive_int
 from crawler.config import config_path, load_config
 from crawler.errors import UsageError
 from crawler.extensions.crawl_runs import NOT_LISTED
-from crawler.schedule_config import parse_duration
 from pipelines import db
 from pipelines.queries import Q
 
-NAME = "errors"
-HELP = "pages crawls failed on or rejected (walls, not_article, HTTP errors...), newest first"
-
-DEFAULT_SINCE = "1d"
 MESSAGE_WIDTH = 80  # evidence is cut to this in the table; --json has it whole
 URL_WIDTH = 60  # longer URLs are shown whole and push their row's evidence right
-
-
-def since_duration(text: str) -> timedelta:
-    """``--since``: the project's durations (``90s``, ``15m``, ``6h``, ``1d``), positive."""
-    try:
-        value = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value <= timedelta(0):
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
-    )
-    parser.add_argument(
-        "--kind",
-        action="append",
-        metavar="KIND",
-        help="only this kind, e.g. paywall, blocked, http_404 (repeatable)",
-    )
-    parser.add_argument(
-        "--since",
-        metavar="AGE",
-        type=since_duration,
-        default=since_duration(DEFAULT_SINCE),
-        help=f"how far back, e.g. 30m, 6h, 7d (default: {DEFAULT_SINCE})",
-    )
-    parser.add_argument(
-        "--limit", metavar="N", type=positive_int, default=50, help="most rows (default: 50)"
-    )
-    parser.add_argument(
-        "--counts", action="store_true", help="counts per source and kind instead of rows"
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON document, messages whole")
 
 
 def check_sources(names: Sequence[str], known: Iterable[str], config_arg: str | None) -> None:

@@ -1,11 +1,7 @@
 """Print the feed's changes (new stories, new copies, canonical changes) after a cursor.
 
-Oldest first.  In JSON Lines each line is one change; resume with the
-``cursor`` of the last line you handled (``--since``), and nothing is missed
-or repeated, whatever writers were doing meanwhile.  ``--format atom`` writes
-an Atom 1.0 feed a reader can subscribe to (use ``--latest N --output FILE``
-from cron); ``--query`` keeps only stories matching an alert-syntax query.
-Malformed or unknown cursors, queries and formats exit with status 2.
+Its options, and the description `wirewatch feed --help` prints, are in
+crawler/usage/feed.py (imported without this module).
 """
 
 from __future__ import annotations
@@ -26,62 +22,6 @@ from pipelines import db, feed
 from pipelines.atom import feed_info, render_atom
 from pipelines.cursor import parse_cursor
 from pipelines.export import CsvWriter, jsonl_line
-
-NAME = "feed"
-HELP = "print changes after a cursor as JSON Lines, Atom or CSV (--follow to keep going)"
-FORMATS = ("jsonl", "atom", "csv")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
-    return value
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    start = parser.add_mutually_exclusive_group()
-    start.add_argument(
-        "--since", metavar="CURSOR", help="print the changes after this cursor (default: all)"
-    )
-    start.add_argument(
-        "--latest",
-        metavar="N",
-        type=positive_int,
-        help="start so that the last N (matching) changes follow; for Atom files",
-    )
-    parser.add_argument("--limit", metavar="N", type=positive_int, help="print at most N changes")
-    parser.add_argument("--format", choices=FORMATS, default="jsonl", help="default: jsonl")
-    parser.add_argument("--query", metavar="Q", help="only stories matching Q (alert syntax)")
-    parser.add_argument(
-        "--follow", action="store_true", help="keep printing changes as they are committed"
-    )
-    parser.add_argument(
-        "--poll",
-        metavar="SECONDS",
-        type=positive_float,
-        default=5.0,
-        help="with --follow: re-read at least this often even without a notification",
-    )
-    parser.add_argument(
-        "--output",
-        metavar="FILE",
-        help="write to FILE (replaced atomically, so a feed reader never sees half a file)",
-    )
-    parser.add_argument("--feed-url", metavar="URL", help="Atom: the URL FILE is served at")
 
 
 @contextmanager

@@ -1,17 +1,14 @@
-"""Bring the database schema up to date (also done automatically on first use)."""
+"""Bring the database schema up to date (also done automatically on first use).
+
+Its options, and the description `wirewatch migrate --help` prints, are in
+crawler/usage/migrate.py (imported without this module).
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from pipelines import db
-
-NAME = "migrate"
-HELP = "apply pending database migrations"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--list", action="store_true", help="list the migrations and exit")
 
 
 def run(args: argparse.Namespace) -> int:

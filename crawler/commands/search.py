@@ -1,11 +1,7 @@
 """Full-text search over stored stories, with the alert query language.
 
-Words, "exact phrases", AND / OR / NOT, parentheses, title:, source:, lang:
-and prefix* work as in alerts; matching uses PostgreSQL's full-text index
-(stemmed in the article's language, case and accents folded), not the
-alerts' spelling-variant matching.  Newest stories first; one row per story
-(its canonical copy is searched) unless --all-copies.  A malformed query
-exits with status 2.
+Its options, and the description `wirewatch search --help` prints, are in
+crawler/usage/search.py (imported without this module).
 """
 
 from __future__ import annotations
@@ -14,13 +10,9 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.commands.feed import positive_int
 from pipelines import db
 from pipelines.export import CsvWriter, jsonl_line
 from pipelines.search import search
-
-NAME = "search"
-HELP = "full-text search of stored stories (alert query syntax)"
 
 STORY_FIELDS = (
     "story_id",
@@ -47,15 +39,6 @@ ARTICLE_FIELDS = (
     "language",
     "summary",
 )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("query", metavar="QUERY", help="e.g. '\"Mansur\" AND taliban'")
-    parser.add_argument("--limit", metavar="N", type=positive_int, default=20, help="default: 20")
-    parser.add_argument(
-        "--all-copies", action="store_true", help="search every copy, one row per article"
-    )
-    parser.add_argument("--format", choices=("text", "jsonl", "csv"), default="text")
 
 
 def _text_line(row: dict[str, Any]) -> str:

@@ -1,0 +1,33 @@
+"""Drop article bodies (or, with --delete-rows, whole stories) older than a horizon.
+
+A story is pruned only when neither it nor any copy of it changed within the
+horizon.  Titles, URLs, outlets, dates and the story structure stay unless
+--delete-rows; feed cursors stay valid either way.  Safe to interrupt and to
+run from cron: work is committed in small batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from crawler.usage._types import positive_int
+
+NAME = "prune"
+HELP = "drop bodies (or whole stories) older than a horizon, e.g. --older-than 90d"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--older-than", metavar="AGE", required=True, help="e.g. 12h, 90d, 2w (at least 1h)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="only count what would be pruned; change nothing"
+    )
+    parser.add_argument(
+        "--delete-rows",
+        action="store_true",
+        help="delete the stories, their articles and change-log rows instead of just the bodies",
+    )
+    parser.add_argument(
+        "--batch-size", metavar="N", type=positive_int, default=500, help="stories per transaction"
+    )
