@@ -38,14 +38,14 @@ import numpy as np
 
 VERSION = 2
 SHINGLE_WORDS = 5
-BANDS = 18
+BANDS = 16
 # Lede anchors (:func:`anchor_keys`): own shingles of the first LEDE_SHINGLES
 # chosen by winnowing over windows of ANCHOR_WINDOW (about one in 8.5), at
 # most MAX_ANCHORS of them, the earliest.  Two ledes sharing 20 consecutive
 # own words share an anchor.
 LEDE_SHINGLES = 160
-ANCHOR_WINDOW = 16
-MAX_ANCHORS = 12
+ANCHOR_WINDOW = 16  # a power of 2 (see _sliding)
+MAX_ANCHORS = 10
 # Weight of a shingle inside quotation marks, against 1 for the reporter's own.
 QUOTE_WEIGHT = 0.25
 # Fewer words than this and a text is "tiny" (a headline, a caption): too
@@ -109,13 +109,19 @@ _CHAR_BASE = np.uint64(int(_constants(0x5EED_0005, 1)[0]) | 1)
 _CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
 
 
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_NEVER = np.uint64(_MASK64)  # ranks a quoted shingle last: never an anchor
+_LOW32 = np.uint64(0xFFFFFFFF)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser, vectorised: spreads every input bit over the output."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> _S30)
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    return x ^ (x >> _S31)
 
 
 # Character references with their semicolon only: html.unescape alone would
@@ -206,26 +212,39 @@ def _char_classes() -> tuple[np.ndarray, np.ndarray]:
     return word, no_space
 
 
-def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+def code_points(text: str) -> np.ndarray:
+    """The text's code points: one byte each for ASCII (most news), else four."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def word_spans(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the words of a normalised text, as code-point offsets.
 
     A word is a run of letters, digits and combining marks; each character of
     a script written without spaces is a word of its own.  Vectorised over
-    the code points; texts with characters beyond the BMP (rare) take the
-    equivalent regular expression.
+    the code points (``points``: :func:`code_points` of the text, if known);
+    texts with characters beyond the BMP (rare) take the equivalent regular
+    expression.
     """
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if not len(points) or points.max() > 0xFFFF:
+    if points is None:
+        points = code_points(text)
+    if not len(points) or (points.dtype != np.uint8 and points.max() > 0xFFFF):
         spans = [(m.start(), m.end()) for m in _WORD_OR_CHAR.finditer(text, 0, len(text))]
         starts = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
         ends = np.fromiter((b for _, b in spans), dtype=np.int64, count=len(spans))
         return starts[:MAX_WORDS], ends[:MAX_WORDS]
     word_table, no_space_table = _char_classes()
-    word, no_space = word_table[points], no_space_table[points]
+    word = word_table[points]
     # A word starts where a word character follows a non-word character or a
-    # no-space character, or is one; likewise for ends.
+    # no-space character, or is one; likewise for ends.  ASCII has no
+    # no-space characters.
     split = np.zeros(len(points) + 1, dtype=bool)
-    split[1:-1] = ~word[1:] | ~word[:-1] | no_space[1:] | no_space[:-1]
+    split[1:-1] = ~word[1:] | ~word[:-1]
+    if points.dtype != np.uint8:
+        no_space = no_space_table[points]
+        split[1:-1] |= no_space[1:] | no_space[:-1]
     split[0] = split[-1] = True
     starts = np.flatnonzero(word & split[:-1])
     ends = np.flatnonzero(word & split[1:]) + 1
@@ -254,15 +273,15 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _POWERS[0][:n], _POWERS[1][:n]
 
 
-def _hashes_of(normal: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """A 64-bit hash per word span of a normalised text, computed without a Python loop.
+def _hashes_of(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per word span of a text's code points, computed without a Python loop.
 
     Polynomial hash of each word's code points from prefix sums, shifted back
     to the word's start with the inverse power, then mixed with its length.
     """
     if not len(starts):
         return np.empty(0, dtype=np.uint64)
-    points = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[: ends[-1]]
+    points = points[: ends[-1]]
     powers, inverse = _powers(len(points))
     prefix = np.zeros(len(points) + 1, dtype=np.uint64)
     np.cumsum(points.astype(np.uint64) * powers, out=prefix[1:])
@@ -273,7 +292,8 @@ def _hashes_of(normal: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def word_hashes(text: str) -> np.ndarray:
     """A 64-bit hash per normalised word, in text order."""
     normal = normalise(text)
-    return _hashes_of(normal, *word_spans(normal))
+    points = code_points(normal)
+    return _hashes_of(points, *word_spans(normal, points))
 
 
 # Double quotation marks of any language.  Each one toggles between inside
@@ -292,7 +312,13 @@ def _mark_kinds() -> np.ndarray:
     return kinds
 
 
-def quoted_words(normal: str, starts: np.ndarray) -> np.ndarray:
+def _has_quote_mark(text: str) -> bool:
+    if text.isascii():
+        return '"' in text
+    return any(mark in text for mark in QUOTE_MARKS)
+
+
+def quoted_words(normal: str, starts: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
     """Whether each word (by start offset) is inside quotation marks.
 
     A paragraph end closes an open quotation: news style reopens a quotation
@@ -300,10 +326,11 @@ def quoted_words(normal: str, starts: np.ndarray) -> np.ndarray:
     the rest of the text into a quote.
     """
     flags = np.zeros(len(starts), dtype=bool)
-    if not len(starts) or not any(mark in normal for mark in QUOTE_MARKS):
+    if not len(starts) or not _has_quote_mark(normal):
         return flags
-    points = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    kinds = _mark_kinds()[np.minimum(points, 0xFFFF)]
+    if points is None:
+        points = code_points(normal)
+    kinds = _mark_kinds()[points if points.dtype == np.uint8 else np.minimum(points, 0xFFFF)]
     marks, breaks = np.flatnonzero(kinds == 1), np.flatnonzero(kinds == 2)
     before = np.searchsorted(marks, starts)
     if len(breaks):
@@ -331,6 +358,8 @@ def quoted_shingles(word_flags: np.ndarray) -> np.ndarray:
         return word_flags
     k = min(SHINGLE_WORDS, len(word_flags))
     n = len(word_flags) - k + 1
+    if not word_flags.any():
+        return np.zeros(n, dtype=bool)
     inside = np.zeros(len(word_flags) + 1, dtype=np.int64)
     np.cumsum(word_flags, out=inside[1:])
     return (inside[k : k + n] - inside[:n]) * 2 > k
@@ -338,7 +367,8 @@ def quoted_shingles(word_flags: np.ndarray) -> np.ndarray:
 
 def minhash(shingles: np.ndarray) -> np.ndarray:
     """``BANDS`` minima of independent hash permutations of the shingle set."""
-    permuted = _PERM_A[:, None] * shingles[None, :] + _PERM_B[:, None]
+    permuted = np.multiply.outer(_PERM_A, shingles)
+    permuted += _PERM_B[:, None]
     return permuted.min(axis=1)
 
 
@@ -347,30 +377,51 @@ def band_keys_of(signature: np.ndarray) -> np.ndarray:
     return _mix(signature ^ _BAND_SALT).view(np.int64)
 
 
-def anchor_keys(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
-    """Keys of the lede anchors: the lede's own shingles chosen by winnowing.
+def _sliding(values: np.ndarray, width: int, combine: np.ufunc) -> np.ndarray:
+    """``combine`` (minimum, maximum) over every window of ``width`` (a power of 2)."""
+    span = 1
+    while span < width:
+        values = combine(values[:-span], values[span:])
+        span *= 2
+    return values
+
+
+def anchors(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
+    """The lede anchors: the lede's own shingles chosen by winnowing.
 
     Of every ``ANCHOR_WINDOW`` consecutive shingles the one with the smallest
     hash is chosen (quoted ones never are).  Chosen by content, so a stretch
     of ``ANCHOR_WINDOW`` own shingles that two ledes share gives both the same
     anchor: an excerpt that keeps the lede has anchors of its long original
-    whatever their resemblance.  The earliest ``MAX_ANCHORS`` bound the cost.
+    whatever their resemblance.  The earliest ``MAX_ANCHORS`` bound the cost
+    (a phrase repeated in the lede may take two of them).
     """
     lede = shingles[:LEDE_SHINGLES]
     if len(lede) < ANCHOR_WINDOW:
-        return np.empty(0, dtype=np.int64)
-    ranked = np.where(quoted[:LEDE_SHINGLES], np.uint64(_MASK64), lede)
-    windows = np.lib.stride_tricks.sliding_window_view(ranked, ANCHOR_WINDOW)
-    at = np.arange(len(windows)) + windows.argmin(axis=1)
-    at = at[ranked[at] != np.uint64(_MASK64)]
-    picked = dict.fromkeys(lede[np.unique(at)].tolist())  # in text order, distinct
-    chosen = np.fromiter(picked, dtype=np.uint64, count=len(picked))[:MAX_ANCHORS]
-    return _mix(chosen ^ _ANCHOR_SALT).view(np.int64)
+        return lede[:0]
+    inside = quoted[:LEDE_SHINGLES]
+    has_quotes = inside.any()
+    ranked = np.where(inside, _NEVER, lede) if has_quotes else lede
+    minima = _sliding(ranked, ANCHOR_WINDOW, np.minimum)
+    # The minimum's position never moves back as the window slides, so the
+    # chosen shingles, in text order, are where the run of minima changes.
+    change = np.empty(len(minima), dtype=bool)
+    change[0] = True
+    np.not_equal(minima[1:], minima[:-1], out=change[1:])
+    chosen = minima[change]
+    if has_quotes:
+        chosen = chosen[chosen != _NEVER]
+    return chosen[:MAX_ANCHORS]
+
+
+def anchor_keys(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
+    """Keys of the lede anchors, salted apart from the band keys."""
+    return _mix(anchors(shingles, quoted) ^ _ANCHOR_SALT).view(np.int64)
 
 
 def exact_key(hashes: np.ndarray) -> int:
     """A signed 64-bit key of the whole normalised word sequence."""
-    digest = hashlib.blake2b(hashes.tobytes(), digest_size=8).digest()
+    digest = hashlib.blake2b(np.ascontiguousarray(hashes), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -393,14 +444,8 @@ class Sketch:
 
     words: int
     exact: int
-    own: frozenset[int]  # distinct low 32 bits of the shingles outside quotation marks
-    quoted: frozenset[int]  # ... of those found only inside quotation marks
-
-    @classmethod
-    def of(cls, words: int, exact: int, own: np.ndarray, quoted: np.ndarray) -> Sketch:
-        """From :meth:`Shingled.split32` arrays."""
-        mine = frozenset(own.tolist())
-        return cls(words, exact, mine, frozenset(quoted.tolist()) - mine)
+    own: np.ndarray  # distinct low 32 bits of the shingles outside quotation marks, sorted
+    quoted: np.ndarray  # ... of those found only inside quotation marks, sorted
 
 
 class Shingled:
@@ -414,12 +459,16 @@ class Shingled:
         return normalise(self.text)
 
     @cached_property
+    def _points(self) -> np.ndarray:
+        return code_points(self.normal)
+
+    @cached_property
     def _spans(self) -> tuple[np.ndarray, np.ndarray]:
-        return word_spans(self.normal)
+        return word_spans(self.normal, self._points)
 
     @cached_property
     def hashes(self) -> np.ndarray:
-        return _hashes_of(self.normal, *self._spans)
+        return _hashes_of(self._points, *self._spans)
 
     @property
     def words(self) -> int:
@@ -436,30 +485,27 @@ class Shingled:
     @cached_property
     def quoted_flags(self) -> np.ndarray:
         """Per shingle: inside quotation marks."""
-        return quoted_shingles(quoted_words(self.normal, self._spans[0]))
+        return quoted_shingles(quoted_words(self.normal, self._spans[0], self._points))
 
     @cached_property
     def low32(self) -> np.ndarray:
         """Low 32 bits of each shingle hash, in text order: what comparisons use."""
-        return (self.shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return (self.shingles & _LOW32).astype(np.uint32)
 
-    def split32(self) -> tuple[np.ndarray, np.ndarray]:
-        """(own, quoted) 32-bit shingles, repeats included, for a spool file."""
+    @cached_property
+    def own(self) -> np.ndarray:
+        """Distinct 32-bit shingles outside quotation marks, sorted."""
+        flags = self.quoted_flags
+        return _distinct(self.low32[~flags] if flags.any() else self.low32)
+
+    @cached_property
+    def quoted(self) -> np.ndarray:
+        """Distinct 32-bit shingles found only inside quotation marks, sorted."""
         flags = self.quoted_flags
         if not flags.any():
-            return self.low32, self.low32[:0]
-        return self.low32[~flags], self.low32[flags]
-
-    @cached_property
-    def own(self) -> frozenset[int]:
-        """Distinct 32-bit shingles outside quotation marks."""
-        return frozenset(self.split32()[0].tolist())
-
-    @cached_property
-    def quoted(self) -> frozenset[int]:
-        """Distinct 32-bit shingles found only inside quotation marks."""
-        inside = self.split32()[1]
-        return frozenset(inside.tolist()) - self.own if len(inside) else frozenset()
+            return self.low32[:0]
+        inside = _distinct(self.low32[flags])
+        return inside[_found_in(inside, self.own) == 0] if len(self.own) else inside
 
     @cached_property
     def exact(self) -> int:
@@ -472,6 +518,8 @@ class Shingled:
         Texts with equal keys have equal fingerprints and sketches, so
         sorting by it gives an order that does not depend on input order.
         """
+        if not self.quoted_flags.any():
+            return self.exact
         content = self.hashes.tobytes() + np.packbits(self.quoted_flags).tobytes()
         digest = hashlib.blake2b(content, digest_size=8, person=b"order").digest()
         return int.from_bytes(digest, "big", signed=True)
@@ -483,23 +531,52 @@ class Shingled:
         """Keys: the exact key always; bands and anchors unless the text is tiny or empty."""
         if not self.words:
             return Fingerprint(words=0, band_keys=())
-        keys = [self.exact]
-        if not self.tiny:
-            keys.extend(band_keys_of(minhash(self.shingles)).tolist())
-            keys.extend(anchor_keys(self.shingles, self.quoted_flags).tolist())
-        return Fingerprint(words=self.words, band_keys=tuple(keys))
+        if self.tiny:
+            return Fingerprint(words=self.words, band_keys=(self.exact,))
+        # band_keys_of and anchor_keys in one pass of the mixer.
+        salted = np.concatenate(
+            [
+                minhash(self.shingles) ^ _BAND_SALT,
+                anchors(self.shingles, self.quoted_flags) ^ _ANCHOR_SALT,
+            ]
+        )
+        keys = _mix(salted).view(np.int64).tolist()
+        # dict: a phrase repeated in the lede is one anchor key.
+        return Fingerprint(words=self.words, band_keys=tuple(dict.fromkeys((self.exact, *keys))))
 
 
 def fingerprint(text: str) -> Fingerprint:
     return Shingled(text).fingerprint()
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique, without its overhead on small arrays)."""
+    ordered = np.sort(values)
+    differs = ordered[1:] != ordered[:-1]
+    if differs.all():
+        return ordered
+    return ordered[np.concatenate(([True], differs))]
+
+
+def _found_in(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Per value: 1 if it is in ``sorted_values`` (sorted, non-empty), else 0."""
+    at = np.searchsorted(sorted_values, values)
+    at[at == len(sorted_values)] = 0
+    return (sorted_values[at] == values).view(np.uint8)
+
+
+def _count_in(values: np.ndarray, sorted_values: np.ndarray) -> int:
+    if not len(values) or not len(sorted_values):
+        return 0
+    return int(np.count_nonzero(_found_in(values, sorted_values)))
+
+
 def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Weighted share of ``a``'s distinct shingles found in ``b``."""
-    own = len(a.own & b.own) + (len(a.own & b.quoted) if b.quoted else 0)
-    if not a.quoted:
+    own = _count_in(a.own, b.own) + _count_in(a.own, b.quoted)
+    if not len(a.quoted):
         return own / len(a.own)
-    quoted = len(a.quoted & b.own) + len(a.quoted & b.quoted)
+    quoted = _count_in(a.quoted, b.own) + _count_in(a.quoted, b.quoted)
     return (own + QUOTE_WEIGHT * quoted) / (len(a.own) + QUOTE_WEIGHT * len(a.quoted))
 
 
@@ -524,10 +601,11 @@ def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
 
 def resemblance(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Jaccard resemblance of the two shingle sets (reported beside containment)."""
-    sa, sb = a.own | a.quoted, b.own | b.quoted
-    if not sa or not sb:
+    size_a, size_b = len(a.own) + len(a.quoted), len(b.own) + len(b.quoted)
+    if not size_a or not size_b:
         return 0.0
-    return len(sa & sb) / len(sa | sb)
+    both = sum(_count_in(x, y) for x in (a.own, a.quoted) for y in (b.own, b.quoted))
+    return both / (size_a + size_b - both)
 
 
 def is_copy(a: Shingled | Sketch, b: Shingled | Sketch) -> bool:

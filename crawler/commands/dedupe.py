@@ -75,9 +75,9 @@ class _FingerprintedChunk:
     words: np.ndarray
     exact: np.ndarray
     order: np.ndarray  # content keys (Shingled.order_key)
-    lengths: np.ndarray  # shingles per document
+    lengths: np.ndarray  # distinct shingles per document
     quoted: np.ndarray  # of which inside quotation marks (stored last)
-    shingles: bytes  # uint32 shingles of all documents, concatenated
+    shingles: bytes  # uint32 shingles of all documents (Sketch.own, .quoted), concatenated
 
 
 def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _FingerprintedChunk:
@@ -88,9 +88,8 @@ def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _Fingerprint
         prepared = Shingled(text)
         ids.append(doc_id)
         fingerprints.append(prepared.fingerprint())
-        own, inside = prepared.split32()
-        shingles.extend((own, inside))
-        quoted.append(len(inside))
+        shingles.extend((prepared.own, prepared.quoted))
+        quoted.append(len(prepared.quoted))
         order.append(prepared.order_key)
     key_counts, keys = flat_keys(fingerprints)
     return _FingerprintedChunk(
@@ -129,7 +128,7 @@ def _read_sketch(
         fd = _spool_fds[path] = os.open(path, os.O_RDONLY)
     shingles = np.frombuffer(os.pread(fd, length * 4, offset * 4), dtype=np.uint32)
     own = length - quoted
-    return Sketch.of(words, exact, shingles[:own], shingles[own:])
+    return Sketch(words, exact, shingles[:own], shingles[own:])
 
 
 def _close_spools() -> None:
