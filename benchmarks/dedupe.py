@@ -1,38 +1,60 @@
-"""Syndication dedupe: accuracy on a labelled set, and cost at scale.
+"""Syndication dedupe: accuracy on labelled sets, order independence, and cost at scale.
 
-(a) Accuracy.  A labelled set built here from the real pages in
+(a) Accuracy.  Two labelled sets built here from the real pages in
 ``../shared/fixtures/real/`` (their hand-checked bodies) and the seed pair in
-``../shared/seeds/``: every real article plus syndicated variants generated
-from it (trimmed to a third / a half, new headline line, dateline and byline
-changed, paragraph inserted and dropped, outlet boilerplate around, typos,
-a quote lifted from another article) -- one cluster per article -- and hard
-negatives: different articles from one site carrying the same site
-boilerplate, articles sharing a quote, the seed pair (two reports of one
-event quoting the same spokesman).  Prints pairwise precision, recall, F1,
-adjusted Rand index, recall per variant kind, and whether the seed pair
-merged.
+``../shared/seeds/``:
+
+* the *issue-4 set*: every real article plus syndicated variants generated
+  from it (trimmed to a third / a half, new headline line, dateline and
+  byline changed, paragraph inserted and dropped, outlet boilerplate around,
+  typos, a quote lifted from another article) -- one cluster per article --
+  and hard negatives: different articles from one site carrying the same
+  site boilerplate, articles sharing a quote, the seed pair (two reports of
+  one event quoting the same spokesman);
+* the *extended set* (issue 20), each hard kind: HTML entities and markup
+  left in a copy, reordered paragraphs, short copies half made of a long
+  quotation from another story (hard negatives), and, for every second long
+  article, an *excerpt family* with nothing to bridge it: a 170-word excerpt,
+  three trimmed copies, a copy that rewrote the top, an escaped excerpt, and
+  the original arriving after all of them (a late original).  Documents
+  arrive shuffled.
+
+Prints pairwise precision, recall, F1, adjusted Rand index, recall per
+variant kind, whether the seed pair merged, and the ARI between the
+partitions of five random orders of the extended set.
 
 (b) Scale.  Synthetic newsrooms (Zipf vocabulary; 40% of documents are
 edited copies of an earlier story).  ``wirewatch dedupe`` is run as a
 subprocess on ``--sizes`` documents: wall time, documents per second, ms per
-document and peak memory (largest process, RSS).  The PostgreSQL path is
-measured at ``--db-sizes`` stored articles: the archive is bulk-loaded
-(COPY, stories from the batch clustering), then ``--probe`` new articles go
-through ``store_article`` (upsert + story assignment, one transaction each)
-and their ms per article is printed -- the marginal cost at that archive size.
+document and peak memory (largest process, RSS).  ``orders`` runs it on the
+same ``--size`` documents (the extended set plus synthetic ones) in
+``--runs`` random orders and prints the ARI between every two partitions.
+The PostgreSQL path is measured at ``--db-sizes`` stored articles: the
+archive is bulk-loaded (COPY, stories from the batch clustering), then
+``--probe`` new articles go through ``store_article`` (upsert + story
+assignment, one transaction each) and their ms per article is printed -- the
+marginal cost at that archive size.
 
     .venv/bin/python benchmarks/dedupe.py accuracy
+    .venv/bin/python benchmarks/dedupe.py orders --size 10000 --runs 5
     .venv/bin/python benchmarks/dedupe.py batch --sizes 10000,100000,1000000
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/dedupe.py db --db-sizes 10000,100000
+
+``WIREWATCH_CODE=DIR`` measures the wirewatch code of another checkout (for
+instance ``git worktree add /tmp/dedupe-base HEAD`` before a change) on the
+same sets and corpora.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
+import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -51,7 +73,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code measured: this checkout, or another one (the "before" of a change).
+CODE = Path(os.environ.get("WIREWATCH_CODE") or ROOT).resolve()
+sys.path.insert(0, str(CODE))
 
 from bulk_load import build_indexes, drop_secondary_indexes  # noqa: E402
 
@@ -207,11 +231,150 @@ def labelled_set(seed: int = 7) -> tuple[list[str], list[str], list[str]]:
     return texts, truth, kinds
 
 
-def run_accuracy(_: argparse.Namespace) -> None:
-    if not SHARED.is_dir():
-        print(f"{SHARED} is absent: no labelled set")
-        return
-    texts, truth, kinds = labelled_set()
+# --- the extended set: the hard kinds of issue 20 ------------------------------------------
+
+ENTITIES = [("&", "&amp;"), ('"', "&quot;"), ("“", "&quot;"), ("”", "&quot;"), ("’", "&#39;"),
+            ("'", "&#39;"), ("—", "&mdash;"), ("–", "&#8211;")]  # fmt: skip
+REWRITTEN_TOPS = [
+    "Officials gave more details on Tuesday about the events described below, as reaction "
+    "continued to come in from across the region and from abroad.",
+    "Here is what we know so far, according to the people involved and the documents seen by "
+    "reporters, in a story that is still developing.",
+]
+# Long quotations of the real articles: curly or straight, 25+ words, one paragraph.
+LONG_QUOTE = re.compile(r"“([^“”\n]{150,600})”|\"([^\"\n]{150,600})\"")
+
+
+def escaped(text: str) -> str:
+    """The text as a CMS left it: entities for quotes, apostrophes and dashes, and
+    ``&nbsp;`` after sentences (a double space once)."""
+    for char, entity in ENTITIES:
+        text = text.replace(char, entity)
+    return text.replace(". ", ".&nbsp; ")
+
+
+def with_markup(paras: list[str]) -> str:
+    """Paragraphs with their HTML tags left in, one link and one emphasis."""
+    words = paras[0].split(" ")
+    if len(words) > 2:
+        words[1] = f'<a href="https://example.org/x">{words[1]}</a>'
+    tagged = [f"<p>{p}</p>" for p in [" ".join(words), *paras[1:]]]
+    if len(tagged) > 1:
+        tagged[1] = "<p><em>" + tagged[1][3:-4] + "</em></p>"
+    return "".join(tagged)
+
+
+def first_words(paras: list[str], count: int) -> list[str]:
+    """The first ``count`` words, cut mid-paragraph if need be, paragraphs kept."""
+    kept, total = [], 0
+    for para in paras:
+        words = para.split()
+        if total + len(words) >= count:
+            kept.append(" ".join(words[: count - total]))
+            break
+        kept.append(para)
+        total += len(words)
+    return kept
+
+
+def long_quotes(body: str) -> list[str]:
+    return [a or b for a, b in LONG_QUOTE.findall(body) if len((a or b).split()) >= 25]
+
+
+def extended_variants(
+    body: str, title: str, rng: random.Random, quote: str | None
+) -> Iterator[tuple[str, str]]:
+    """Hard kinds added to a standard cluster: entities, markup, reordering, a long quote."""
+    paras = paragraphs(body)
+    yield "escaped_entities", escaped("\n\n".join(paras))
+    # Escaped twice (a feed's description of a CMS export), tags left in.
+    yield (
+        "double_escaped_markup_half",
+        escaped(escaped(with_markup(leading(paras, 1 / 2)))),
+    )
+    yield "markup", with_markup(paras)
+    shuffled = paras[:]
+    rng.shuffle(shuffled)
+    yield "reordered_paragraphs", "\n\n".join(shuffled)
+    half = leading(paras, 1 / 2)
+    rng.shuffle(half)
+    yield "reordered_trimmed_half", "\n\n".join(half)
+    if quote:
+        # A short copy of this story, half of it a long quotation that
+        # another story carries: it belongs here, and must not pull that one in.
+        own = first_words(paras, int(len(quote.split()) * 0.8))
+        yield "half_shared_quote", "\n\n".join([*own, f"“{quote},” the statement said."])
+
+
+def excerpt_family(body: str, title: str, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Copies of a long article that only its full text links: excerpts, a rewritten top."""
+    paras = paragraphs(body)
+    head, foot = rng.choice(OUTLET_BOILERPLATE)
+    yield "excerpt_170", "\n\n".join(first_words(paras, 170))
+    yield "trimmed_150_headline", "\n\n".join([title, *first_words(paras, 150)])
+    yield "trimmed_210_byline", "\n\n".join([*first_words(paras, 210), rng.choice(BYLINES)])
+    yield "trimmed_260_boilerplate", "\n\n".join([head, *first_words(paras, 260), foot])
+    yield "escaped_excerpt", escaped("\n\n".join(first_words(paras, 190)))
+    rest = paras[len(paras) // 2 :]
+    yield "rewritten_top", "\n\n".join([rng.choice(REWRITTEN_TOPS), *rest])
+
+
+def extended_set(seed: int = 11) -> tuple[list[str], list[str], list[str]]:
+    """(texts, true cluster, kind) of the extended set, in arrival order.
+
+    Every second article of 700+ words gets an excerpt family instead of the
+    standard variants, its original arriving last; the others get the
+    standard variants plus the hard kinds.  A long quotation of article n+1
+    goes into a short copy of article n.
+    """
+    rng = random.Random(seed)
+    articles = real_articles()
+    quotes = [long_quotes(body) for _, _, body in articles]
+    docs: list[tuple[str, str, str]] = []
+    late: list[tuple[str, str, str]] = []
+    long_seen = 0
+    for n, (outlet, title, body) in enumerate(articles):
+        name = f"real-{n}"
+        if len(body.split()) >= 700:
+            long_seen += 1
+            if long_seen % 2 == 0:
+                docs.extend((text, name, kind) for kind, text in excerpt_family(body, title, rng))
+                late.append((body, name, "late_original"))
+                continue
+        docs.append((body, name, "original"))
+        other = articles[(n + 1) % len(articles)][2]
+        for kind, text in variants(body, title, rng, other):
+            docs.append((text, name, kind))
+        lifted = next((q for m in range(1, len(articles)) for q in quotes[(n + m) % len(articles)]),
+                      None)  # fmt: skip
+        for kind, text in extended_variants(body, title, rng, lifted):
+            docs.append((text, name, kind))
+        head, foot = OUTLET_BOILERPLATE[zlib.crc32(outlet.encode()) % 2]
+        docs.append(("\n\n".join([head, *paragraphs(body)[:3], foot]), name,
+                     "short_in_site_boilerplate"))  # fmt: skip
+    for path in sorted((SHARED / "seeds").glob("*.txt")):
+        text = path.read_text("utf-8")
+        docs.append((text, f"seed-{path.stem}", "seed"))
+        docs.append(("\n\n".join(paragraphs(text)[:6]), f"seed-{path.stem}", "seed_trimmed"))
+    rng.shuffle(docs)
+    docs.extend(late)
+    texts, truth, kinds = (list(column) for column in zip(*docs, strict=True))
+    return texts, truth, kinds
+
+
+# --- accuracy -----------------------------------------------------------------------------
+
+
+def cluster_in_order(texts: list[str], order: list[int]) -> list[int]:
+    """Cluster the texts taken in ``order``; each text's cluster (a member's index)."""
+    roots = cluster([texts[i] for i in order]).tolist()
+    found = [0] * len(texts)
+    for position, doc in enumerate(order):
+        found[doc] = order[roots[position]]
+    return found
+
+
+def report(name: str, texts: list[str], truth: list[str], kinds: list[str]) -> None:
     started = time.perf_counter()
     roots = cluster(texts).tolist()
     elapsed = time.perf_counter() - started
@@ -220,37 +383,69 @@ def run_accuracy(_: argparse.Namespace) -> None:
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     print(
-        f"labelled set: {len(texts)} documents, {len(set(truth))} true clusters, "
-        f"{len(set(roots))} predicted; {actual} same-story pairs"
+        f"{name}: {len(texts)} documents, {len(set(truth))} true clusters, "
+        f"{len(set(roots))} predicted; {actual} same-story pairs; clustered in "
+        f"{elapsed * 1000:.0f} ms"
     )
-    print(f"pairwise precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
-    print(f"adjusted Rand index {adjusted_rand_index(truth, roots):.4f}")
-    print(f"clustered in {elapsed * 1000:.0f} ms")
-    # Recall per variant kind: does each copy land with its original?
-    original_root = {
-        t: r for t, r, k in zip(truth, roots, kinds, strict=True) if k in ("original", "seed")
-    }
-    per_kind: dict[str, list[bool]] = defaultdict(list)
-    for t, r, k in zip(truth, roots, kinds, strict=True):
-        if k not in ("original", "seed"):
-            per_kind[k].append(r == original_root[t])
-    for kind, hits in sorted(per_kind.items()):
-        print(f"  {kind:24s} with its original: {sum(hits)}/{len(hits)}")
+    print(f"  pairwise precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
+    print(f"  adjusted Rand index {adjusted_rand_index(truth, roots):.4f}")
+    # Recall per variant kind: does each copy land with its original?  And its
+    # own containment in the original (what normalisation changes).
+    heads = ("original", "seed", "late_original")
+    original = {t: n for n, (t, k) in enumerate(zip(truth, kinds, strict=True)) if k in heads}
+    per_kind: dict[str, list[tuple[bool, float]]] = defaultdict(list)
+    for n, (t, r, k) in enumerate(zip(truth, roots, kinds, strict=True)):
+        if k not in heads:
+            direct = similarity(Shingled(texts[n]), Shingled(texts[original[t]]))
+            per_kind[k].append((r == roots[original[t]], direct))
+    for kind, rows in sorted(per_kind.items()):
+        joined = sum(j for j, _ in rows)
+        direct = [d for _, d in rows]
+        print(
+            f"    {kind:26s} with its original: {joined}/{len(rows)}; contained in it "
+            f"(>= 0.5): {sum(d >= 0.5 for d in direct)}/{len(rows)}, "
+            f"mean {statistics.mean(direct):.2f}"
+        )
     seeds = [r for r, k in zip(roots, kinds, strict=True) if k == "seed"]
     seed_clusters = {r for r, t in zip(roots, truth, strict=True) if t.startswith("seed-")}
     print(
-        f"seed pair merged: {'YES' if len(set(seeds)) < 2 else 'no'} "
+        f"  seed pair merged: {'YES' if len(set(seeds)) < 2 else 'no'} "
         f"(seed documents in {len(seed_clusters)} clusters)"
     )
-    false_pairs = Counter()
     by_root = defaultdict(set)
     for t, r in zip(truth, roots, strict=True):
         by_root[r].add(t)
-    for members in by_root.values():
-        if len(members) > 1:
-            false_pairs[tuple(sorted(members))] += 1
-    for members, _ in false_pairs.most_common(5):
-        print(f"  merged clusters: {members}")
+    merged = Counter(tuple(sorted(m)) for m in by_root.values() if len(m) > 1)
+    for members, _ in merged.most_common(5):
+        print(f"    merged clusters: {members}")
+
+
+def order_agreement(texts: list[str], runs: int, seed: int = 5) -> float:
+    """The lowest ARI between the partitions of ``runs`` random orders of the texts."""
+    rng = random.Random(seed)
+    partitions = []
+    for _ in range(runs):
+        order = list(range(len(texts)))
+        rng.shuffle(order)
+        partitions.append(cluster_in_order(texts, order))
+    return min(
+        adjusted_rand_index([str(x) for x in a], b)
+        for a, b in itertools.combinations(partitions, 2)
+    )
+
+
+def run_accuracy(args: argparse.Namespace) -> None:
+    if not SHARED.is_dir():
+        print(f"{SHARED} is absent: no labelled set")
+        return
+    print(f"code measured: {CODE}")
+    report("issue-4 set", *labelled_set())
+    texts, truth, kinds = extended_set()
+    report("extended set", texts, truth, kinds)
+    print(
+        f"extended set, {args.runs} random orders: lowest ARI between two partitions "
+        f"{order_agreement(texts, args.runs):.4f}"
+    )
     seed_texts = [Shingled(t) for t, k in zip(texts, kinds, strict=True) if k == "seed"]
     if len(seed_texts) == 2:
         print(f"seed pair containment {similarity(*seed_texts):.3f} (threshold 0.5)")
@@ -305,6 +500,33 @@ def child_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def dedupe_cli(path: Path, jobs: int) -> tuple[list[dict[str, str]], float, float]:
+    """Run ``wirewatch dedupe`` on a file: (output rows, wall seconds, CPU seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "--log-level", "WARNING", "dedupe", str(path),
+         "--jobs", str(jobs)],
+        cwd=CODE,
+        stdout=subprocess.PIPE,
+        check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return [json.loads(line) for line in done.stdout.splitlines()], wall, cpu
+
+
+def in_process_cpu(path: Path) -> float:
+    """CPU seconds of clustering the file in this process, one job: no start-up, no workers."""
+    from crawler.commands.dedupe import cluster_stream
+
+    with path.open("rb") as stream:
+        t0 = time.process_time()
+        cluster_stream(stream, path.name, 1)
+        return time.process_time() - t0
+
+
 def run_batch(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="ww-bench-dedupe-") as tmp:
@@ -313,28 +535,8 @@ def run_batch(args: argparse.Namespace) -> None:
             t0 = time.perf_counter()
             write_corpus(path, size)
             generated = time.perf_counter() - t0
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "crawler.cli",
-                    "--log-level",
-                    "WARNING",
-                    "dedupe",
-                    str(path),
-                    "--jobs",
-                    str(args.jobs),
-                ],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                check=True,
-            )
-            wall = time.perf_counter() - t0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            clusters = len({json.loads(line)["cluster"] for line in done.stdout.splitlines()})
-            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            rows, wall, cpu = dedupe_cli(path, args.jobs)
+            clusters = len({row["cluster"] for row in rows})
             print(
                 f"batch {size:>9,} docs ({path.stat().st_size / 1e6:.0f} MB, generated in "
                 f"{generated:.0f}s): {wall:.1f}s wall, {size / wall:,.0f} docs/s, "
@@ -343,7 +545,51 @@ def run_batch(args: argparse.Namespace) -> None:
                 f"{clusters:,} clusters",
                 flush=True,
             )
+            if args.in_process:
+                cpu = min(in_process_cpu(path) for _ in range(args.in_process))
+                print(
+                    f"  in this process, one job (best of {args.in_process}): "
+                    f"CPU {cpu * 1000 / size:.3f} ms/doc",
+                    flush=True,
+                )
             path.unlink()
+
+
+def run_orders(args: argparse.Namespace) -> None:
+    """The same documents in ``--runs`` random orders through the CLI: identical partitions?"""
+    texts, truth, _ = extended_set() if SHARED.is_dir() else ([], [], [])
+    docs = [{"id": f"labelled-{n}", "text": t} for n, t in enumerate(texts)]
+    room = Newsroom(seed=3)
+    filler = range(args.size - len(docs))
+    docs += [{"id": f"synthetic-{n}", "text": room.document()} for n in filler]
+    rng = random.Random(args.seed)
+    partitions: list[dict[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="ww-bench-orders-") as tmp:
+        for run in range(args.runs):
+            rng.shuffle(docs)
+            path = Path(tmp) / f"order-{run}.jsonl"
+            path.write_text("".join(json.dumps(d) + "\n" for d in docs), "utf-8")
+            rows, wall, _ = dedupe_cli(path, args.jobs)
+            partitions.append({row["id"]: row["cluster"] for row in rows})
+            print(f"order {run + 1}: {len(set(partitions[-1].values())):,} clusters, {wall:.1f}s")
+    ids = sorted(partitions[0])
+    scores = [
+        adjusted_rand_index([a[i] for i in ids], [b[i] for i in ids])  # type: ignore[arg-type]
+        for a, b in itertools.combinations(partitions, 2)
+    ]
+    print(
+        f"{len(docs):,} documents ({len(texts)} labelled), {args.runs} random orders: ARI "
+        f"between every two partitions min {min(scores):.4f}, max {max(scores):.4f}"
+    )
+    if texts:
+        labelled = [f"labelled-{n}" for n in range(len(texts))]
+        for n, partition in enumerate(partitions, start=1):
+            found = [partition[i] for i in labelled]
+            tp, pred, actual = pair_counts(truth, found)  # type: ignore[arg-type]
+            print(
+                f"  order {n}: labelled documents among the others: precision "
+                f"{tp / pred if pred else 1.0:.4f}, recall {tp / actual if actual else 1.0:.4f}"
+            )
 
 
 # --- (b) PostgreSQL path ------------------------------------------------------------------
@@ -354,8 +600,6 @@ ASSIGN_TIMINGS: list[float] = []
 
 
 def run_db(args: argparse.Namespace) -> None:
-    import os
-
     import psycopg
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
@@ -561,17 +805,28 @@ def probe_timings(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
-    sub.add_parser("accuracy", help="(a) labelled set from ../shared")
+    accuracy = sub.add_parser("accuracy", help="(a) labelled sets from ../shared")
+    accuracy.add_argument("--runs", type=int, default=5, help="random orders compared")
     batch = sub.add_parser("batch", help="(b) wirewatch dedupe at several sizes")
     batch.add_argument("--sizes", default="10000,100000")
     batch.add_argument("--jobs", type=int, default=2)
+    batch.add_argument(
+        "--in-process", type=int, default=0, metavar="N",
+        help="also time clustering in this process (best of N): no start-up, no workers",
+    )  # fmt: skip
+    orders = sub.add_parser("orders", help="(b) the same documents in random orders")
+    orders.add_argument("--size", type=int, default=10_000)
+    orders.add_argument("--runs", type=int, default=5)
+    orders.add_argument("--jobs", type=int, default=2)
+    orders.add_argument("--seed", type=int, default=20)
     dbp = sub.add_parser("db", help="(b) the PostgreSQL pipeline path at several archive sizes")
     dbp.add_argument("--db-sizes", default="10000,100000")
     dbp.add_argument("--probe", type=int, default=2000, help="new articles timed per size")
     dbp.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     dbp.add_argument("--database", help="probe again an archive kept by --keep (one size)")
     args = parser.parse_args()
-    {"accuracy": run_accuracy, "batch": run_batch, "db": run_db}[args.what](args)
+    commands = {"accuracy": run_accuracy, "batch": run_batch, "orders": run_orders, "db": run_db}
+    commands[args.what](args)
 
 
 if __name__ == "__main__":
