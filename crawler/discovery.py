@@ -7,8 +7,11 @@ parsing is here so it is tested without a network or a reactor.
 from __future__ import annotations
 
 import calendar
+import gzip
 import json
 import re
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -45,6 +48,41 @@ class SitemapContent:
 class DiscoveryError(ValueError):
     """A feed or sitemap that cannot be read at all."""
 
+    # The crawl_errors kind, when it says more than "bad_feed" / "bad_sitemap".
+    kind: str | None = None
+
+
+class UnsafeXml(DiscoveryError):
+    """A document declaring the entities XML bombs and external-entity reads are made of."""
+
+    kind = "unsafe_xml"
+
+
+class TooLarge(DiscoveryError):
+    """A compressed listing that inflates past the download size limit (a gzip bomb)."""
+
+    kind = "too_large"
+
+
+# Entity declarations a feed or sitemap may make: named characters, as HTML has
+# (``<!ENTITY nbsp "&#160;">``), or a few characters of text.  Every other kind
+# is what attacks are made of: entities built from entities or one long text
+# referenced over and over (billion laughs, quadratic blowup), external ones
+# (``SYSTEM "file:///etc/passwd"``) and parameter entities (error-based reads).
+# The parsers neither expand nor load them either (see parse_feed and
+# parse_sitemap); refusing the document says so instead of reading it half-way.
+MAX_ENTITY_TEXT = 8
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ENTITY_DECL = re.compile(
+    rb"""<!ENTITY\s+(?P<parameter>%\s+)?(?P<name>[^\s"'%>]+)\s+"""
+    rb"""(?:(?P<external>SYSTEM|PUBLIC)\b|"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""",
+    re.IGNORECASE,
+)
+_CHAR_REF = re.compile(rb"&#(?:[0-9]{1,7}|x[0-9a-fA-F]{1,6});")
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+_GUNZIP_CHUNK = 64 * 1024
+
 
 def _struct_to_datetime(value: object) -> datetime | None:
     if value is None:
@@ -59,10 +97,14 @@ def parse_feed(body: bytes, base_url: str) -> list[Listing]:
     """Entries of an RSS, Atom or JSON Feed; relative links resolved against ``base_url``.
 
     feedparser copes with wrong or missing charsets and mildly broken XML; a
-    body that holds no feed at all raises ``DiscoveryError``.
+    body that holds no feed at all raises ``DiscoveryError``, one declaring
+    unsafe entities ``UnsafeXml``.  (feedparser itself strips entity
+    declarations other than simple ones, never loads external entities, and
+    its expat refuses billion-laughs expansion.)
     """
     if body.lstrip()[:1] == b"{":
         return parse_json_feed(body, base_url)
+    reject_unsafe_entities(body)
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
@@ -128,11 +170,14 @@ def _parse_w3c_datetime(value: str | None) -> datetime | None:
 def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
     """A sitemap index, a plain sitemap or a Google News sitemap.
 
-    Parsed like Scrapy's own ``Sitemap``: no entities resolved, recovering
-    from broken markup; news sitemaps also give title and publication date.
+    Parsed like Scrapy's own ``Sitemap``: no entities resolved, nothing
+    loaded from the network or disk, recovering from broken markup; news
+    sitemaps also give title and publication date.  A sitemap declaring
+    unsafe entities raises ``UnsafeXml``.
     """
     if not body.strip():
         raise DiscoveryError("empty sitemap")
+    reject_unsafe_entities(body)
     try:
         events = lxml.etree.iterparse(
             BytesIO(body),
@@ -177,6 +222,75 @@ def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
         listings=tuple(listings),
         problems=problems,
     )
+
+
+def reject_unsafe_entities(body: bytes) -> None:
+    """Raise ``UnsafeXml`` when the document's DOCTYPE declares more than named characters.
+
+    Everything after the DOCTYPE is searched, not only its internal subset:
+    a ``]>`` hidden in a comment must not end the search early.
+    """
+    if body.startswith(_UTF16_STARTS):
+        body = body.decode("utf-16", errors="replace").encode("utf-8")
+    doctype = _DOCTYPE.search(body)
+    if doctype is None:
+        return
+    for start in _ENTITY.finditer(body, doctype.end()):
+        if reason := _entity_problem(body, start.start()):
+            raise UnsafeXml(
+                f"unsafe XML: {reason}; only named characters may be declared "
+                '(<!ENTITY nbsp "&#160;">), the rest is what XML bombs and '
+                "external-entity reads are made of: nothing in it is used"
+            )
+
+
+def _entity_problem(body: bytes, at: int) -> str | None:
+    """What is wrong with the entity declaration at ``at``, or None for a named character."""
+    decl = _ENTITY_DECL.match(body, at)
+    if decl is None:
+        snippet = body[at : at + 60].decode("utf-8", errors="replace")
+        return f"an entity declaration it cannot read: {snippet!r}"
+    name = decl["name"].decode("utf-8", errors="replace")
+    if decl["parameter"]:
+        return f"parameter entity {name!r}"
+    if decl["external"]:
+        return f"external entity {name!r} ({decl['external'].decode().upper()})"
+    value = decl["dq"] if decl["dq"] is not None else decl["sq"]
+    if _CHAR_REF.fullmatch(value):
+        return None
+    if b"&" in value or b"%" in value:
+        return f"entity {name!r} refers to other entities"
+    length = len(value.decode("utf-8", errors="replace"))
+    if length > MAX_ENTITY_TEXT:
+        return f"entity {name!r} stands for {length:,} characters"
+    return None
+
+
+def gunzip_listing(body: bytes, max_size: int) -> bytes:
+    """A gzipped listing inflated, but never past ``max_size`` bytes (0: no limit).
+
+    A gzip bomb (a megabyte that inflates to gigabytes) raises ``TooLarge``
+    once the limit is reached, with only that much ever in memory.  A
+    truncated or damaged file gives what could be read before the damage.
+    """
+    stream = gzip.GzipFile(fileobj=BytesIO(body))
+    out = BytesIO()
+    while True:
+        try:
+            chunk = stream.read1(_GUNZIP_CHUNK)
+        except (OSError, EOFError, zlib.error, struct.error) as exc:
+            if out.tell():
+                break
+            raise DiscoveryError(f"bad gzip: {exc}") from None
+        if not chunk:
+            return out.getvalue()
+        if max_size and out.tell() + len(chunk) > max_size:
+            raise TooLarge(
+                f"gzipped listing inflates to more than {max_size:,} bytes "
+                "(DOWNLOAD_MAXSIZE, [crawl] max_page_bytes): not read"
+            )
+        out.write(chunk)
+    return out.getvalue()
 
 
 def _news_listing(url: str, fields: dict) -> Listing:

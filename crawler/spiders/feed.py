@@ -30,6 +30,6 @@ class FeedSpider(SourceSpider):
         try:
             listings = parse_feed(response.body, response.url)
         except DiscoveryError as exc:
-            self.report_failure(response.url, "bad_feed", str(exc), listing=True)
+            self.report_failure(response.url, exc.kind or "bad_feed", str(exc), listing=True)
             return
         yield from self.article_requests(listings, response.url)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import scrapy
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.gz import gzip_magic_number
 
-from crawler.discovery import DiscoveryError, parse_sitemap
+from crawler.discovery import DiscoveryError, gunzip_listing, parse_sitemap
 from crawler.source_discovery import is_robots_url, robots_listings
 from crawler.spiders.base import SourceSpider
 
@@ -22,18 +22,14 @@ class SitemapSpider(SourceSpider):
             text = response.body.decode("utf-8", errors="replace")
             yield from self.discovered(response, robots_listings(text, response.url))
             return
-        body = response.body
-        if gzip_magic_number(response):
-            max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-            try:
-                body = gunzip(body, max_size=max_size)
-            except (OSError, ValueError) as exc:
-                self.report_failure(response.url, "bad_sitemap", f"bad gzip: {exc}", listing=True)
-                return
         try:
+            body = response.body
+            if gzip_magic_number(response):
+                body = gunzip_listing(body, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
             content = parse_sitemap(body, response.url)
         except DiscoveryError as exc:
-            self.report_failure(response.url, "bad_sitemap", str(exc), listing=True)
+            # too_large (a gzip bomb), unsafe_xml (an XML bomb, XXE) or bad_sitemap.
+            self.report_failure(response.url, exc.kind or "bad_sitemap", str(exc), listing=True)
             return
         if content.problems:
             message = f"damaged sitemap, kept what could be read: {content.problems[0]}"
