@@ -40,8 +40,20 @@ _KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
 ]
 
 
-def classify_failure(failure: Failure) -> tuple[str, str]:
-    """(kind, message) for a failed request, kind being a short stable label."""
+def cut_off_message(max_size: int = 0) -> str:
+    """Scrapy cancels an oversized download with a bare exception (the sizes go to its log)."""
+    limit = f" of {max_size:,} bytes" if max_size else ""
+    return (
+        f"response cut off: larger than the download limit{limit} "
+        "(DOWNLOAD_MAXSIZE, [crawl] max_page_bytes)"
+    )
+
+
+def classify_failure(failure: Failure, max_size: int = 0) -> tuple[str, str]:
+    """(kind, message) for a failed request, kind being a short stable label.
+
+    ``max_size`` is the download limit the request had, named when it was cut off.
+    """
     exc = failure.value
     message = str(exc) or type(exc).__name__
     if failure.check(HttpError):
@@ -52,8 +64,12 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return exc.kind, message
     for types, kind in _KINDS:
         if failure.check(*types):
+            if kind == "too_large" and message == type(exc).__name__:
+                message = cut_off_message(max_size)
             return kind, message
     if failure.check(IgnoreRequest):
+        if "DOWNLOAD_MAXSIZE" in message:  # a Content-Encoding bomb, stopped while inflating
+            return "too_large", message
         lowered = message.lower()
         if "redirect" in lowered:
             return "redirect_loop", message

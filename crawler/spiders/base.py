@@ -225,7 +225,10 @@ class SourceSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        kind, message = classify_failure(failure)
+        max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        if request is not None:
+            max_size = request.meta.get("download_maxsize", max_size)
+        kind, message = classify_failure(failure, max_size)
         listing = bool(request is not None and request.meta.get("wirewatch_listing"))
         self.report_failure(url, kind, message, listing=listing)
 
