@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
+# Scrapy's URLLENGTH_LIMIT: its UrlLengthMiddleware drops longer requests with
+# only an INFO line, so the spiders check first and record each one.
+DEFAULT_MAX_URL_LENGTH = 2083
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -37,7 +40,7 @@ _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00
 class Refusal:
     """Why a URL is not fetched: ``kind`` as recorded in ``crawl_errors``, and the detail."""
 
-    kind: str  # unsupported_scheme | bad_url | forbidden_address
+    kind: str  # unsupported_scheme | bad_url | forbidden_address | url_too_long
     message: str
 
 
@@ -73,6 +76,20 @@ def url_problem(url: str) -> Refusal | None:
     if port == 0:
         return Refusal("bad_url", f"malformed URL {url!r}: port 0")
     return None
+
+
+def length_problem(url: str, limit: int = DEFAULT_MAX_URL_LENGTH) -> Refusal | None:
+    """A ``url_too_long`` refusal when ``url``, as it would be requested, exceeds ``limit``.
+
+    Give it the request's own URL (after tracking parameters are dropped and
+    the URL is escaped), which is what Scrapy measures; 0 means no limit.
+    """
+    if not limit or len(url) <= limit:
+        return None
+    return Refusal(
+        "url_too_long",
+        f"URL of {len(url):,} characters, longer than {limit:,} (URLLENGTH_LIMIT): {url[:120]}...",
+    )
 
 
 def ip_literal(host: str) -> IPAddress | None:

@@ -22,7 +22,7 @@ from crawler.items import ArticleItem
 from crawler.middlewares.fetch_state import FetchState
 from crawler.redact import redact_text, redact_url
 from crawler.source_discovery import listing_change, start_urls
-from crawler.url_policy import url_problem
+from crawler.url_policy import DEFAULT_MAX_URL_LENGTH, length_problem, url_problem
 from crawler.urls import clean_url, outlet_of, url_key
 
 LISTING_DEPTH = "wirewatch_listing_depth"
@@ -56,6 +56,7 @@ class SourceSpider(scrapy.Spider):
         self.max_listings = 1000
         # Bounds on listings hit in this run ("depth", "count"): it did not see everything.
         self.listing_limits_hit: set[str] = set()
+        self.max_url_length = DEFAULT_MAX_URL_LENGTH
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -77,6 +78,7 @@ class SourceSpider(scrapy.Spider):
         spider.use_basic_auth(source)
         spider.max_listing_depth = crawler.settings.getint("WIREWATCH_MAX_LISTING_DEPTH")
         spider.max_listings = crawler.settings.getint("WIREWATCH_MAX_LISTINGS_PER_RUN")
+        spider.max_url_length = crawler.settings.getint("URLLENGTH_LIMIT")
         return spider
 
     def use_basic_auth(self, source: Source) -> None:
@@ -128,6 +130,11 @@ class SourceSpider(scrapy.Spider):
             if key in self.listings_seen:
                 self.crawler.stats.inc_value("wirewatch/listings_seen_again")
                 continue
+            request = self.listing_request(url, depth)
+            if refusal := length_problem(request.url, self.max_url_length):
+                self.listings_seen.add(key)  # recorded once per run, however often listed
+                self.report_failure(url, refusal.kind, refusal.message, listing=True)
+                continue
             if depth > self.max_listing_depth:
                 self._listing_limit(
                     "depth", url, f"listing depth limit ({self.max_listing_depth}) reached"
@@ -140,7 +147,7 @@ class SourceSpider(scrapy.Spider):
                 continue
             self.listings_seen.add(key)
             self.listings_requested += 1
-            yield self.listing_request(url, depth)
+            yield request
 
     def listing_request(self, url: str, depth: int = 0) -> scrapy.Request:
         """A feed/sitemap/section page: fetched on every run, never deduplicated away."""
@@ -183,8 +190,7 @@ class SourceSpider(scrapy.Spider):
                 # A javascript:, mailto: or file: entry is that entry's problem, not the feed's.
                 self.report_failure(listing.url, refusal.kind, refusal.message)
                 continue
-            self.articles_requested += 1
-            yield scrapy.Request(
+            request = scrapy.Request(
                 clean_url(listing.url),
                 callback=self.parse_article,
                 errback=self.failed,
@@ -195,6 +201,12 @@ class SourceSpider(scrapy.Spider):
                     "wirewatch_listed_published": listing.published,
                 },
             )
+            # Scrapy's UrlLengthMiddleware would drop it with an INFO line: record it instead.
+            if refusal := length_problem(request.url, self.max_url_length):
+                self.report_failure(listing.url, refusal.kind, refusal.message)
+                continue
+            self.articles_requested += 1
+            yield request
 
     def parse_article(self, response: Response) -> Iterable[ArticleItem]:
         assert self.source is not None
