@@ -16,7 +16,6 @@ hosts the operator named.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 import socket
@@ -34,6 +33,7 @@ from crawler.discovery import (
     NEWS_NS,
     DiscoveryError,
     Listing,
+    gunzip_listing,
     parse_feed,
     parse_json_feed,
     parse_sitemap,
@@ -180,8 +180,8 @@ def parse_listing(body: bytes, url: str) -> Parsed | None:
     """A feed or a sitemap (plain, index or news), judged by its content; None otherwise."""
     if body[:2] == b"\x1f\x8b":
         try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
+            body = gunzip_listing(body, MAX_BYTES)  # a gzip bomb stops at the limit
+        except DiscoveryError:
             return None
     head = body[:4096].lstrip().lower()
     if head.startswith(b"{"):

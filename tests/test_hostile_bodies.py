@@ -16,6 +16,7 @@ import random
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import pytest
 
 from crawler.demo.server import FixtureServer, Request, Response, raw
 from crawler.discovery import DiscoveryError, UnsafeXml, gunzip_listing, parse_feed, parse_sitemap
+from crawler.source_discovery import MAX_BYTES, parse_listing
 from tests.test_crawl_incremental import article_html, feed_xml, urlset
 from tests.test_hostile_feeds import errors, reports, run_statuses, titles
 
@@ -259,6 +261,20 @@ def test_gunzip_listing_stops_at_the_limit(gzip_bomb: bytes) -> None:
     assert gunzip_listing(truncated, 0).startswith(b"<urlset>")  # what could be read
     with pytest.raises(DiscoveryError, match="bad gzip"):
         gunzip_listing(b"\x1f\x8b\x08" + b"\x00" * 20, 100)
+
+
+def test_sources_discover_does_not_inflate_a_gzip_bomb(gzip_bomb: bytes) -> None:
+    """``wirewatch sources discover`` judges candidates by content: never a whole bomb."""
+    tracemalloc.start()
+    try:
+        assert parse_listing(gzip_bomb, "http://a.example/sitemap.xml.gz") is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_BYTES, f"{peak:,} bytes allocated"
+    sitemap = gzip.compress(urlset("http://a.example", [1]).encode())
+    parsed = parse_listing(sitemap, "http://a.example/sitemap.xml.gz")
+    assert parsed is not None and parsed.kind == "sitemap"
 
 
 def test_gzip_bombs_are_cut_at_the_size_limit(
