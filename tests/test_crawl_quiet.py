@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from crawler.demo.server import FixtureServer, raw, status
 from tests.conftest import run_wirewatch
@@ -37,6 +38,30 @@ def test_a_healthy_crawl_prints_nothing(tmp_path: Path) -> None:
         )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert "crawl run 1 of source good: ok" in log.read_text()  # the log keeps its level
+
+
+@pytest.mark.usefixtures("db_url")
+def test_a_metrics_file_holds_every_configured_source_for_node_exporter(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        server.route("/news/1.html", raw(article_html(1)))
+        server.route("/feed.xml", raw(feed_xml(server.base_url, [1]), "application/rss+xml"))
+        config = config_for(tmp_path, server.base_url)
+        path = tmp_path / "wirewatch.prom"
+        result = run_wirewatch(
+            "--config", str(config), "crawl", "--source", "good", "--metrics-file", str(path)
+        )
+    assert result.returncode == 0, result.stderr
+    samples = {
+        (sample.name, sample.labels.get("source")): sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+    }
+    assert samples[("wirewatch_last_run_ok", "good")] == 1
+    assert samples[("wirewatch_last_run_articles_new", "good")] == 1
+    assert samples[("wirewatch_source_alarms", "gone")] == 0  # configured, never crawled
+    assert ("wirewatch_last_run_ok", "gone") not in samples
+    assert samples[("wirewatch_alerts_pending", None)] == 0
+    assert list(tmp_path.glob("wirewatch.prom*")) == [path]  # written whole, no leftovers
 
 
 def test_an_unwritable_log_file_is_a_usage_error(tmp_path: Path) -> None:

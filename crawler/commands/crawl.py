@@ -18,6 +18,7 @@ from crawler import health
 from crawler.config import Config, Source, load_config
 from crawler.health_notify import sync_alarms
 from crawler.logs import quiet_stderr
+from crawler.metrics_file import write_metrics_file
 from crawler.runner import format_summaries, run_crawls, run_problems
 from crawler.schedule_config import ScheduleOptions, schedule_options
 from crawler.schedule_state import (
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         return broken
     problems = run_problems(summaries)
     failed = [s.source for s in summaries if s.status == "failed"]
+    if args.metrics_file:
+        metrics_file(args.metrics_file, [s.name for s in config.sources])
     if not args.quiet:
         print(format_summaries(summaries))
         report(problems, failed, [])
@@ -84,6 +87,15 @@ def report(problems: list[str], failed: list[str], raised: list[health.Alarm]) -
         print(f"wirewatch: failed entirely: {', '.join(failed)}", file=sys.stderr)
     for alarm in raised:
         print(f"wirewatch: turned unhealthy: {alarm}", file=sys.stderr)
+
+
+def metrics_file(path: str, names: list[str]) -> None:
+    """Write the sources' figures for node-exporter; a failure is logged, not fatal."""
+    try:
+        with db.session() as conn:
+            write_metrics_file(conn, names, path, datetime.now(UTC))
+    except (OSError, psycopg.Error) as exc:
+        log.error("could not write the metrics file %s: %s", path, exc)
 
 
 def new_alarms(config: Config, names: list[str]) -> list[health.Alarm]:
