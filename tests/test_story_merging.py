@@ -23,7 +23,7 @@ from pipelines import db, stories
 from pipelines.clustering import cluster
 from pipelines.fingerprint import VERSION, fingerprint
 from pipelines.queries import Q
-from pipelines.storage import store_article
+from pipelines.storage import article_params, store_article
 from tests.alert_support import outbox, subscribe
 from tests.dedupe_texts import (
     article,
@@ -270,6 +270,25 @@ def test_a_copy_waiting_on_a_merge_joins_the_surviving_story(db_url):
             " WHERE c.story_id = s.id) AS actual FROM stories s"
         ).fetchall()
         assert all(r["copy_count"] == r["actual"] for r in counts)
+
+
+def test_a_copy_of_a_story_merged_after_its_lookup_joins_the_live_story(conn, monkeypatch):
+    """The lookup named a story that a merge (committed while this copy waited) folded away."""
+    lede = store(conn, "herald", "lede", first_words(WIRE, 170))
+    top = store(conn, "gazette", "top", rewritten_top(WIRE), minutes=5)
+    copy = item("post", "top-copy", rewritten_top(WIRE), minutes=20)
+    with conn.transaction():
+        article_id = conn.execute(Q.upsert_article, article_params(copy, None)).fetchone()["id"]
+        stale = stories._lookup(conn, article_id, list(fingerprint(copy["text"]).band_keys))
+        conn.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+    assert {row["story_id"] for row in stale[1]} == {top.story_id}
+    store(conn, "wire", "original", WIRE, minutes=10)  # merges top into lede
+    monkeypatch.setattr(stories, "_lookup", lambda *args: stale)
+    result = store_article(conn, copy)
+    conn.commit()
+    assert result.story_id == lede.story_id
+    assert story(conn, lede.story_id)["copy_count"] == 4
+    assert story(conn, top.story_id)["copy_count"] == 0
 
 
 def _waiting(conn: psycopg.Connection, pid: int) -> bool:
