@@ -42,7 +42,7 @@ BANDS = 16
 # Lede anchors (:func:`anchor_keys`): own shingles of the first LEDE_SHINGLES
 # chosen by winnowing over windows of ANCHOR_WINDOW (about one in 8.5), at
 # most MAX_ANCHORS of them, the earliest.  Two ledes sharing 20 consecutive
-# own words share an anchor.
+# own words among their first ~85 share an anchor.
 LEDE_SHINGLES = 160
 ANCHOR_WINDOW = 16  # a power of 2 (see _sliding)
 MAX_ANCHORS = 10
