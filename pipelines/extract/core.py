@@ -24,10 +24,12 @@ from lxml import html as lxml_html
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
-from pipelines.extract.junk import clean_lines
+from pipelines.extract.junk import clean_lines, junk_rule
 from pipelines.extract.language import detect_language
 from pipelines.extract.metadata import page_metadata, parse_date
+from pipelines.extract.opinion import merge, readability_lines
 from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
+from pipelines.extract.structure import prune_page
 from pipelines.extract.wire import wire_credit
 from pipelines.outcomes import NOT_ARTICLE, NOT_HTML, TOO_LARGE
 from pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
@@ -210,12 +212,15 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     title = meta.title
     headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
+    pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
+    second_tree = copy.deepcopy(tree)
     text = _main_text(source, tree, url, is_article)
+    lines, changes = merge(text.splitlines(), readability_lines(second_tree, url), _is_junk)
 
-    lines = text.splitlines()
     if lines and _fold(lines[0]) in headlines:
         lines = lines[1:]  # the headline repeated as the first paragraph
     blocks, dropped = clean_lines(lines)
+    dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped
     return Extracted(
         title=title,
         published=published,
@@ -230,6 +235,10 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         looks_like_article=is_article,
         evidence=evidence,
     )
+
+
+def _is_junk(line: str) -> bool:
+    return junk_rule(line) is not None
 
 
 def declares_article(tree: lxml_html.HtmlElement) -> bool:

@@ -1,0 +1,194 @@
+"""A second opinion on the article text: readability-lxml, merged with trafilatura by agreement.
+
+Extractors fail differently: trafilatura drops text that is not in ``<p>``
+(a ``div`` of text, a translation box) and sometimes keeps a stray prompt;
+readability keeps one container whole, so it keeps such text but also the
+container's clutter, and sometimes picks the wrong container.  Combined per
+page, each checks the other:
+
+- the span where both agree (from the first line both have to the last) is
+  the article; trafilatura's lines outside it that readability does not have
+  are dropped when they are not prose (``outside_agreement``);
+- readability's lines inside the span that trafilatura lacks are added when
+  they are prose and no junk rule objects (``gap_fill``);
+- when the two barely agree, one of them failed: trafilatura is kept as it is.
+
+Lines are matched by word 4-grams, so two extractors that split a paragraph
+differently still agree on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from lxml import html as lxml_html
+
+log = logging.getLogger(__name__)
+
+# Share of a line's 4-grams the other text must hold for the line to be agreed on.
+AGREE_SHARE = 0.6
+# Share of trafilatura's text readability must agree with for its opinion to count.
+TRUST_SHARE = 0.5
+# A gap line must be prose of at least this many words.
+GAP_MIN_WORDS = 12
+
+_INLINE = {"a", "b", "i", "em", "strong", "span", "font", "br", "small", "sup", "sub", "u", "q"}
+_WORD = re.compile(r"\w+")
+# Items of lists and tables: a box's feature list or links, not paragraphs a gap may take.
+_LIST_TAGS = {"li", "dt", "dd", "td", "th"}
+
+
+class Line(NamedTuple):
+    tag: str
+    text: str
+
+
+def readability_lines(tree: lxml_html.HtmlElement, url: str | None = None) -> list[Line]:
+    """readability-lxml's main content of ``tree`` (which it consumes), a line per text block."""
+    from readability import Document
+
+    try:
+        summary = Document(tree, url=url).summary(html_partial=True)
+        content = lxml_html.fromstring(summary)
+    except Exception:  # readability raises on pages it cannot score; no opinion then
+        log.debug("readability failed", exc_info=True)
+        return []
+    return text_blocks(content)
+
+
+def text_blocks(root: lxml_html.HtmlElement) -> list[Line]:
+    """Lines of text as a reader sees them, with the tag they are in: each innermost block
+    (split at ``<br>``), and the loose text between blocks."""
+    lines: list[Line] = []
+    for node in root.iter():
+        if not _is_block(node):
+            continue
+        if any(_is_block(d) for d in node.iterdescendants()):
+            pieces = [node.text or ""] + [child.tail or "" for child in node]
+        else:
+            pieces = _leaf_text(node).split("\n")
+        lines.extend(Line(node.tag, " ".join(p.split())) for p in pieces if p.strip())
+    return lines
+
+
+def _leaf_text(node: lxml_html.HtmlElement) -> str:
+    """The text of an element with inline content only, a ``\n`` at each ``<br>``."""
+    parts = [(node.text or "").replace("\n", " ")]
+    for child in node:
+        if child.tag == "br":
+            parts.append("\n")
+        elif isinstance(child.tag, str):
+            parts.append(_leaf_text(child))
+        parts.append((child.tail or "").replace("\n", " "))
+    return "".join(parts)
+
+
+def _is_block(node: lxml_html.HtmlElement) -> bool:
+    return isinstance(node.tag, str) and node.tag not in _INLINE
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def shingles(text: str, n: int = 4) -> Counter:
+    found = words(text)
+    if len(found) < n:
+        return Counter([tuple(found)]) if found else Counter()
+    return Counter(tuple(found[i : i + n]) for i in range(len(found) - n + 1))
+
+
+def agreed(line: str, other: Counter, other_text: str) -> bool:
+    """The other extractor has this line (most of its 4-grams; a short line whole)."""
+    own = shingles(line)
+    if not own:
+        return False
+    if len(words(line)) < 4:
+        return " ".join(words(line)) in other_text
+    return sum((own & other).values()) >= AGREE_SHARE * sum(own.values())
+
+
+def is_prose(line: str) -> bool:
+    """A sentence of some length: what article text is made of, unlike labels and links."""
+    count = len(line.split())
+    return count >= 15 or (count >= 6 and line.rstrip("\"'”’»)").endswith((".", "!", "?", ":")))
+
+
+def merge(
+    primary: Sequence[str], second: Sequence[Line], is_junk: Callable[[str], bool]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """trafilatura's lines corrected by readability's: (lines, (rule, line) of each change).
+
+    ``is_junk(line)`` tells a line no gap may be filled with.  Dropped lines
+    come back as ``("outside_agreement", line)``, added ones as
+    ``("gap_fill", line)``.
+    """
+    if not primary or not second:
+        return list(primary), []
+    second_counts = shingles("\n".join(line.text for line in second))
+    second_text = " ".join(words(" ".join(line.text for line in second)))
+    support = [agreed(line, second_counts, second_text) for line in primary]
+    agreed_words = sum(len(line.split()) for line, ok in zip(primary, support, strict=True) if ok)
+    if agreed_words < TRUST_SHARE * sum(len(line.split()) for line in primary):
+        return list(primary), []  # readability found another block: no opinion
+    first = support.index(True)
+    last = len(support) - 1 - support[::-1].index(True)
+    changes: list[tuple[str, str]] = []
+    kept: list[str] = []
+    for index, line in enumerate(primary):
+        if not support[index] and (index < first or index > last) and not is_prose(line):
+            changes.append(("outside_agreement", line))
+        else:
+            kept.append(line)
+    return fill_gaps(kept, second, is_junk, changes)
+
+
+def fill_gaps(
+    primary: list[str],
+    second: Sequence[Line],
+    is_junk: Callable[[str], bool],
+    changes: list[tuple[str, str]],
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Add readability's prose lines that sit between two lines both extractors have.
+
+    Only paragraphs and loose text qualify, not list items (a box's feature
+    list is prose too), and a line only once.
+    """
+    primary_counts = shingles("\n".join(primary))
+    primary_text = " ".join(words(" ".join(primary)))
+    # Where each of readability's lines sits in trafilatura's: index of the line it matches.
+    position: list[int | None] = []
+    for _, line in second:
+        found = agreed(line, primary_counts, primary_text)
+        position.append(_match(line, primary) if found else None)
+    known = [i for i, p in enumerate(position) if p is not None]
+    if len(known) < 2:
+        return primary, changes
+    inserts: dict[int, list[str]] = {}
+    added: set[str] = set()
+    for index in range(known[0] + 1, known[-1]):
+        tag, line = second[index]
+        if position[index] is not None or len(line.split()) < GAP_MIN_WORDS:
+            continue
+        if tag in _LIST_TAGS or line in added or not is_prose(line) or is_junk(line):
+            continue
+        added.add(line)
+        before = max(position[i] for i in known if i < index)
+        inserts.setdefault(before, []).append(line)
+        changes.append(("gap_fill", line))
+    merged: list[str] = []
+    for index, line in enumerate(primary):
+        merged.append(line)
+        merged.extend(inserts.get(index, []))
+    return merged, changes
+
+
+def _match(line: str, lines: Sequence[str]) -> int:
+    """Index of the line in ``lines`` sharing most 4-grams with ``line``."""
+    own = shingles(line)
+    scores = [sum((own & shingles(candidate)).values()) for candidate in lines]
+    return max(range(len(lines)), key=scores.__getitem__)

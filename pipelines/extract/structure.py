@@ -1,0 +1,208 @@
+"""Single-page boilerplate removal from the page's structure, before text extraction.
+
+A site seen once gives no repetition to learn from, but its markup still
+says what a block is: a ``<footer>``, an element whose class names say
+``related``, ``newsletter``, ``comments`` or ``share``, a list whose every
+item is a link to another story, a table used for page layout.  Each rule is
+a small pure function over an lxml tree, named so the ``dropped`` list can
+say which one removed a block.  No rule may remove the article itself: an
+element holding a large share of the page's paragraph text, or the element
+the page marks as its article body, is never removed, whatever its name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from lxml import html as lxml_html
+
+# Words of class/id names (split on - _ and case) that name a non-article block.
+BOILERPLATE_NAMES = frozenset(
+    {
+        "footer", "ftr", "foot", "colophon", "nav", "navbar", "navigation", "menu", "breadcrumb",
+        "breadcrumbs", "sidebar", "aside", "widget", "related", "relatedposts", "recommended",
+        "recommendations", "newsletter", "newsletters", "signup", "subscribe", "subscription",
+        "comments", "comment", "commentlist", "disqus", "respond", "share", "sharing",
+        "sharedaddy", "social", "follow", "copyright", "legal", "bio", "promo", "trending",
+        "popular", "mostread", "tags", "tools", "pager", "ad", "ads", "advert", "advertisement",
+        "outbrain", "taboola", "masthead", "byline", "dateline",
+    }
+)  # fmt: skip
+# Last words of names that say "the layout around" or "the content of", not what a block is.
+LAYOUT_WORDS = frozenset(
+    {"grid", "layout", "container", "row", "col", "column", "content", "body", "main", "text",
+     "article", "inner", "holder"}
+)  # fmt: skip
+# First words of names that describe a state, not a block ("has-sidebar").
+STATE_WORDS = frozenset({"has", "is", "no", "with", "without", "show", "hide", "js"})
+# Tags whose role in the page is never the article text.
+BOILERPLATE_TAGS = ("footer", "nav", "aside", "form")
+BOILERPLATE_ROLES = frozenset({"contentinfo", "navigation", "complementary", "banner", "search"})
+# A block holding this share of the page's paragraph text is the article, whatever its name.
+ARTICLE_SHARE = 0.4
+# A list whose items are links: at least this many items, this share of its text in links.
+LINK_LIST_ITEMS = 3
+LINK_LIST_SHARE = 0.8
+# A table cell with this many words of text, or block content, makes its table a layout.
+LAYOUT_CELL_WORDS = 50
+_BLOCK_TAGS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "blockquote")
+_NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+_ARTICLE_BODY = "//*[@itemprop='articleBody']"
+
+
+def names_boilerplate(element: lxml_html.HtmlElement) -> bool:
+    """One of the element's class names (or its id) names a non-article block.
+
+    A name is read as words ("related-posts" → related, posts); it does not
+    count when its last word is a layout or content word ("sidebar-grid",
+    "article__content": the grid and the content, not the sidebar) or its
+    first a state ("has-comments", "no-sidebar").
+    """
+    for name in [*(element.get("class") or "").split(), element.get("id") or ""]:
+        words = [word.lower() for word in _NAME_SPLIT.split(name) if word]
+        if not words or words[0] in STATE_WORDS or words[-1] in LAYOUT_WORDS:
+            continue
+        if BOILERPLATE_NAMES.intersection(words):
+            return True
+    return False
+
+
+def _words(element: lxml_html.HtmlElement) -> int:
+    return len(element.text_content().split())
+
+
+def paragraph_words(tree: lxml_html.HtmlElement) -> int:
+    """Words in the page's ``<p>`` elements: the measure of "a large share of the article"."""
+    return sum(len((p.text_content() or "").split()) for p in tree.iter("p"))
+
+
+def main_blocks(tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """The elements the page marks as its article: ``articleBody``, its largest ``<article>``."""
+    marked = tree.xpath(_ARTICLE_BODY)
+    articles = sorted(tree.iter("article"), key=paragraph_words, reverse=True)
+    return marked + articles[:1] + list(tree.iter("main"))
+
+
+def _holds_article(
+    element: lxml_html.HtmlElement, protected: set[lxml_html.HtmlElement], total: int
+) -> bool:
+    """Removing this element would remove the article (or most of it)."""
+    if element.tag in ("body", "html") or element in protected:
+        return True
+    if any(element in block.iterancestors() for block in protected):
+        return True
+    return total > 0 and paragraph_words(element) >= ARTICLE_SHARE * total
+
+
+def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Elements the page itself names as not-article: footer/nav/aside tags, roles, class names."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if (
+            element.tag in BOILERPLATE_TAGS
+            or (element.get("role") or "").lower() in BOILERPLATE_ROLES
+            or names_boilerplate(element)
+        ):
+            yield element
+
+
+def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Lists of links to other stories: most of the text in links, item after item.
+
+    A ``ul``/``ol``, or a ``div`` whose children are each one link: the shape
+    of "related", "most read" and "latest headlines" boxes on any site.
+    """
+    for element in tree.iter("ul", "ol", "div"):
+        items = [child for child in element if isinstance(child.tag, str)]
+        if len(items) < LINK_LIST_ITEMS:
+            continue
+        if element.tag == "div" and any(item.tag not in ("div", "a", "h3", "h4") for item in items):
+            continue
+        text = _words(element)
+        linked = sum(len(a.text_content().split()) for a in element.iter("a"))
+        if text and linked >= LINK_LIST_SHARE * text and all(_words(i) <= 25 for i in items):
+            yield element
+
+
+def captions_and_prompts(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Photo captions and credits, and small boxes named as prompts (``core.PRUNE_XPATH``)."""
+    from pipelines.extract.core import PRUNE_XPATH
+
+    for xpath in PRUNE_XPATH:
+        yield from tree.xpath(xpath)
+
+
+def layout_tables(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Tables that lay out a page (a cell holding prose or blocks), not tables of data."""
+    for table in tree.iter("table"):
+        for cell in table.iter("td", "th"):
+            if _words(cell) >= LAYOUT_CELL_WORDS and (
+                cell.find(".//br") is not None
+                or next(cell.iterdescendants(*_BLOCK_TAGS), None) is not None
+                or _words(cell) >= 2 * LAYOUT_CELL_WORDS
+            ):
+                yield table
+                break
+
+
+def unwrap_table(table: lxml_html.HtmlElement) -> None:
+    """Turn a layout table into ``div``s so its cells read as page regions, not table rows."""
+    for element in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
+        element.tag = "div"
+        for attribute in ("width", "colspan", "rowspan", "valign", "align", "bgcolor"):
+            element.attrib.pop(attribute, None)
+
+
+def _remove(element: lxml_html.HtmlElement) -> None:
+    """Remove an element, keeping the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    parent.remove(element)
+    if tail and tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def _snippet(element: lxml_html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())[:200]
+
+
+Finder = Callable[[lxml_html.HtmlElement], Iterator[lxml_html.HtmlElement]]
+RULES: tuple[tuple[str, Finder], ...] = (
+    ("named_boilerplate", named_boilerplate),
+    ("link_list", link_lists),
+    ("caption_or_prompt", captions_and_prompts),
+)
+
+
+def prune_page(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
+    """Unwrap layout tables and remove boilerplate blocks, in place; (rule, text) of each removed.
+
+    Elements are judged on the page as it was (the article's share is taken
+    once), and the outermost of nested candidates is removed.
+    """
+    for table in list(layout_tables(tree)):
+        unwrap_table(table)
+    total = paragraph_words(tree)
+    protected = set(main_blocks(tree))
+    removed: list[tuple[str, str]] = []
+    doomed: dict[lxml_html.HtmlElement, str] = {}
+    for name, rule in RULES:
+        for element in rule(tree):
+            if element not in doomed and not _holds_article(element, protected, total):
+                doomed[element] = name
+    for element, name in doomed.items():
+        if any(ancestor in doomed for ancestor in element.iterancestors()):
+            continue
+        text = _snippet(element)
+        _remove(element)
+        if text:
+            removed.append((name, text))
+    return removed
