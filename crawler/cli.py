@@ -168,11 +168,14 @@ def stdout_closed() -> bool:
     readers, POLLHUP on a hung-up socket or terminal).
     """
     try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
-    except (AttributeError, OSError, ValueError):  # no poll() here, or no stdout at all
-        return True
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False  # no file descriptor behind stdout: the pipe was another one
+    if not hasattr(select, "poll"):
+        return True  # cannot tell (Windows): take it for stdout, as Python's own recipe does
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def discard_stdout() -> None:
