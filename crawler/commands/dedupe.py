@@ -26,6 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 from crawler.errors import UsageError
+from crawler.progress import Bar, stream_size
 from pipelines.clustering import (
     Candidates,
     KeyTable,
@@ -236,10 +237,14 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
         table = KeyTable()
         offsets, lengths, quoted, words, exact, order = [], [], [], [], [], []
         written = 0
+        size = stream_size(stream)
+        reading = stack.enter_context(Bar("dedupe: reading", total=size, unit="B", unit_scale=True))
         with open(path, "wb") as spool:
-            for chunk in pool.imap(_fingerprint_chunk, _chunks(_read_lines(stream), name)):
+            lines = reading.track(_read_lines(stream), weight=lambda line: len(line[1]))
+            for chunk in pool.imap(_fingerprint_chunk, _chunks(lines, name)):
                 table.add_flat(len(ids), chunk.key_counts, chunk.keys)
                 ids.extend(chunk.ids)
+                reading.postfix(documents=len(ids))
                 spool.write(chunk.shingles)
                 offsets.append(written + np.cumsum(chunk.lengths) - chunk.lengths)
                 written += int(chunk.lengths.sum())
@@ -248,6 +253,7 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
                 words.append(chunk.words)
                 exact.append(chunk.exact)
                 order.append(chunk.order)
+        reading.close()
         index = _SketchIndex(
             path,
             *(
@@ -265,8 +271,14 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
         ranks = ranks_of(np.concatenate([np.empty(0, np.int64), *order]))
         candidates = candidate_pairs(table, ranks)
         del table, ranks
-        parts = pool.imap(_similarity_chunk, _pair_chunks(index, candidates))
+        comparing = stack.enter_context(
+            Bar("dedupe: comparing", total=len(candidates), unit=" pairs", unit_scale=True)
+        )
+        parts = comparing.track(
+            pool.imap(_similarity_chunk, _pair_chunks(index, candidates)), weight=len
+        )
         sims = np.concatenate([np.empty(0), *parts])
+        comparing.close()
         _close_spools()
         roots = choose_clusters(len(ids), candidates, sims)
         log.info(
