@@ -4,9 +4,13 @@ Twisted's reactor cannot be restarted, so one process runs one batch of
 crawls (``run_crawls``); the scheduler starts a child process per batch.
 
 The sources' advisory locks are held on one connection for the whole batch;
-``LockKeeper`` takes them again when a database restart dropped it.  The
-summary is read back from ``crawl_runs``, or, when the database stayed away
-after the crawl, built from what this process knows.
+``LockKeeper`` takes them again when a database restart dropped it.  Every
+other connection comes from the process's one pool, and pages are extracted
+by the process's one set of workers (``pipelines.resources``), both held here
+for the whole batch and shared by all its crawlers: 50 sources use the same
+few connections and processes as one.  The summary is read back from
+``crawl_runs``, or, when the database stayed away after the crawl, built from
+what this process knows.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
@@ -37,7 +42,7 @@ from crawler.extensions.crawl_runs import (
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.section import SectionSpider
 from crawler.spiders.sitemap import SitemapSpider
-from pipelines import db
+from pipelines import db, resources
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -258,20 +263,32 @@ def _crawl(
         crawler = process.create_crawler(SPIDERS[source.kind])
         process.crawl(crawler, source=source.name)
         crawlers.append((source, crawler))
-    process.start()
-    for _, crawler in crawlers:
-        close_unfinished_run(crawler)
-    stats = [
-        (source, crawler.stats.get_stats() if crawler.stats else {}) for source, crawler in crawlers
-    ]
-    rows = _read_runs(url, [s[RUN_ID_STAT] for _, s in stats if s.get(RUN_ID_STAT)])
+    timeout = settings.getfloat("WIREWATCH_DB_CONNECT_TIMEOUT")
+    with (
+        resources.borrowed_pool(
+            url, max_size=settings.getint("WIREWATCH_DB_POOL_SIZE"), timeout=timeout
+        ) as pool,
+        resources.borrowed_workers(
+            settings.getint("EXTRACTION_WORKERS"),
+            max_tasks=settings.getint("EXTRACTION_WORKER_MAX_TASKS"),
+            timeout=settings.getfloat("EXTRACTION_TIMEOUT"),
+        ),
+    ):
+        process.start()
+        for _, crawler in crawlers:
+            close_unfinished_run(crawler)
+        stats = [
+            (source, crawler.stats.get_stats() if crawler.stats else {})
+            for source, crawler in crawlers
+        ]
+        rows = _read_runs(pool, [s[RUN_ID_STAT] for _, s in stats if s.get(RUN_ID_STAT)])
     return [summarise(source.name, s, rows) for source, s in stats]
 
 
-def _read_runs(url: str, run_ids: list[int]) -> dict[int, dict[str, Any]] | None:
+def _read_runs(pool: ConnectionPool, run_ids: list[int]) -> dict[int, dict[str, Any]] | None:
     """The runs' rows by id; None when the database cannot be read."""
     try:
-        with db.connect(url, connect_timeout=10) as conn:
+        with pool.connection(timeout=10) as conn:
             return {
                 run_id: conn.execute(Q.crawl_run_by_id, {"id": run_id}).fetchone()
                 for run_id in run_ids

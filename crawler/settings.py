@@ -86,8 +86,11 @@ WIREWATCH_CONFIG = None
 # True when the process running the crawl already holds the source's advisory
 # lock (crawler.runner does); otherwise the crawl-run recorder takes it.
 WIREWATCH_SOURCE_LOCKED = False
-# Connections the storage pipeline keeps open per crawl.
-WIREWATCH_DB_POOL_SIZE = 4
+# Connections of the process's one database pool (pipelines.resources), shared
+# by every source's crawler and component: storage, the crawl-run recorder,
+# fetch state, boilerplate learning.  A ``wirewatch crawl`` holds this many plus
+# one for the sources' locks, whatever the number of sources.
+WIREWATCH_DB_POOL_SIZE = 6
 # Database outages (a restart, a failover): an article that cannot be stored
 # is tried this many times, pausing 4, 8, 16, 32 s (the delay doubles), then
 # recorded as store_failed and fetched again by the next run.
@@ -123,7 +126,8 @@ WIREWATCH_MAX_LISTINGS_PER_RUN = 1000
 # Fetch from hosts that are, or resolve to, loopback/private/link-local/...
 # addresses even when they are not the source's own ([crawl] allow_private_addresses).
 WIREWATCH_ALLOW_PRIVATE_ADDRESSES = False
-# Extraction (pipelines.extraction): worker processes, so the reactor thread never parses HTML.
+# Extraction (pipelines.extraction): worker processes, so the reactor thread never parses
+# HTML; one set per process, shared by every source's crawler.
 EXTRACTION_WORKERS = 2
 # A page whose extraction takes longer is rejected as extraction_failed; its worker is replaced.
 EXTRACTION_TIMEOUT = 30.0

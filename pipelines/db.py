@@ -126,13 +126,19 @@ def connect(
 
 
 def open_pool(
-    url: str | None = None, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0
+    url: str | None = None,
+    *,
+    min_size: int = 1,
+    max_size: int = 4,
+    timeout: float = 30.0,
+    wait: bool = True,
 ) -> ConnectionPool:
     """A psycopg pool whose connections see the wirewatch schema.
 
     Each connection is checked as it leaves the pool, so one the server
     dropped (a restart) is replaced rather than handed out; ``timeout`` is how
     long ``pool.connection()`` waits for one before raising ``PoolTimeout``.
+    ``wait=False`` returns at once, without finding out whether the server answers.
     """
     url = url or database_url()
     pool = ConnectionPool(
@@ -146,7 +152,7 @@ def open_pool(
         timeout=timeout,
     )
     try:
-        pool.open(wait=True, timeout=30)
+        pool.open(wait=wait, timeout=30)
     except Exception as exc:
         pool.close()
         raise DatabaseError(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc

@@ -1,34 +1,36 @@
 """``ExtractionPipeline``: raw page bytes in, article fields out, in worker processes.
 
 Extraction is CPU-bound and trafilatura is not safe to call from several
-threads at once, so pages go to a pool of worker processes (pebble), never
-the reactor thread.  A page that takes longer than ``EXTRACTION_TIMEOUT`` or
-kills its worker is rejected as ``extraction_failed``; pebble replaces the
-worker and the crawl goes on.
+threads at once, so pages go to worker processes (pebble), never the
+reactor thread: the process's one pool of ``EXTRACTION_WORKERS``, shared by
+every source's crawler (``pipelines.resources``).  A page that takes longer
+than ``EXTRACTION_TIMEOUT`` or kills its worker is rejected as
+``extraction_failed``; pebble replaces the worker and the crawl goes on.
 
 Site boilerplate: the first page of a domain loads what earlier crawls
 learned about it from PostgreSQL; every extracted page's blocks are counted
 in memory and saved every ``EXTRACTION_LEARN_FLUSH_PAGES`` pages and when the
-spider closes.  The database is a help, not a requirement: when it cannot be
-reached, extraction goes on with what this crawl learns.
+spider closes, through the process's database pool.  The database is a help,
+not a requirement: when it cannot be reached, extraction goes on with what
+this crawl learns.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, TimeoutError
+from concurrent.futures import Future
 from typing import Any
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessPool
+from psycopg_pool import ConnectionPool
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 
 from crawler.items import ArticleItem
-from pipelines import db
+from pipelines import db, resources, workers
 from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from pipelines.extract import SiteKnowledge, extract_article
 from pipelines.extract.sitelearn import MIN_PAGES, site_domain
@@ -73,6 +75,8 @@ class ExtractionPipeline:
         flush_pages: int = 200,
         stats: Any = None,
         worker: Callable[..., dict[str, Any]] = extract_in_worker,
+        pool_size: int = 6,
+        connect_timeout: float = 10.0,
     ):
         self.workers = max(1, workers)
         self.timeout = timeout
@@ -82,7 +86,10 @@ class ExtractionPipeline:
         self.flush_pages = flush_pages
         self.stats = stats
         self.worker = worker
+        self.pool_size = pool_size
+        self.connect_timeout = connect_timeout
         self.pool: ProcessPool | None = None
+        self._db_pool: ConnectionPool | None = None
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.pending: dict[str, PendingPages] = {}
         self._loading: dict[str, defer.Deferred] = {}
@@ -101,6 +108,8 @@ class ExtractionPipeline:
             learn=settings.getbool("EXTRACTION_LEARN_BOILERPLATE", True),
             flush_pages=settings.getint("EXTRACTION_LEARN_FLUSH_PAGES", 200),
             stats=crawler.stats,
+            pool_size=settings.getint("WIREWATCH_DB_POOL_SIZE", 6),
+            connect_timeout=settings.getfloat("WIREWATCH_DB_CONNECT_TIMEOUT", 10.0),
         )
 
     # -- lifecycle -------------------------------------------------------------
@@ -112,24 +121,19 @@ class ExtractionPipeline:
         try:
             await self._flush(list(self.pending.values()), forget=True)
         finally:
+            if self._db_pool is not None:
+                db_pool, self._db_pool = self._db_pool, None
+                resources.release_pool(db_pool)
             if self.pool is not None:
                 pool, self.pool = self.pool, None
-                pool.close()
-                try:
-                    await maybe_deferred_to_future(threads.deferToThread(pool.join, self.timeout))
-                except TimeoutError:
-                    log.warning("extraction workers still busy at close; stopping them")
-                finally:
-                    pool.stop()
+                if resources.release_workers(pool):  # the last crawler of the process
+                    await maybe_deferred_to_future(
+                        threads.deferToThread(resources.shutdown_workers, pool, self.timeout)
+                    )
 
     def _ensure_pool(self) -> ProcessPool:
         if self.pool is None:
-            # forkserver: forking the reactor's process (with its threads) is unsafe.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipelines.extract"])
-            self.pool = ProcessPool(
-                max_workers=self.workers, max_tasks=self.max_tasks, context=context
-            )
+            self.pool = resources.acquire_workers(self.workers, max_tasks=self.max_tasks)
         return self.pool
 
     # -- items -----------------------------------------------------------------
@@ -150,7 +154,7 @@ class ExtractionPipeline:
         item.pop("body", None)
         if isinstance(result, BaseException):
             self._count("extraction/failed")
-            raise PageRejected(EXTRACTION_FAILED, _describe_failure(result, self.timeout))
+            raise PageRejected(EXTRACTION_FAILED, workers.failure_detail(result, self.timeout))
         if result["reason"]:
             self._count(f"extraction/rejected/{result['reason']}")
             raise PageRejected(result["reason"], result["detail"] or result["reason"])
@@ -186,7 +190,7 @@ class ExtractionPipeline:
         if not self._db_ok:
             return SiteKnowledge(domain)
         try:
-            with db.session(self._resolved_url()) as conn:
+            with self._database().connection() as conn:
                 return load_knowledge(conn, domain)
         except Exception as exc:
             self._db_ok = False
@@ -214,7 +218,7 @@ class ExtractionPipeline:
     def _save(self, batches: list[PendingPages], forget: bool) -> None:
         """Runs in a thread; a failure costs this crawl's learning, never its articles."""
         try:
-            with db.session(self._resolved_url()) as conn:
+            with self._database().connection() as conn:
                 for batch in batches:
                     save_pending(conn, batch)
                 if forget:
@@ -222,11 +226,18 @@ class ExtractionPipeline:
         except Exception as exc:
             log.warning("could not save boilerplate knowledge: %s", exc)
 
-    def _resolved_url(self) -> str:
+    def _database(self) -> ConnectionPool:
+        """The process's database pool, borrowed on first use (in a thread: it may start
+        the embedded server) and given back at close."""
         with self._db_lock:
-            if self.database_url is None:
-                self.database_url = db.database_url()
-            return self.database_url
+            if self._db_pool is None:
+                if self.database_url is None:
+                    self.database_url = db.database_url()
+                db.ensure_migrated(self.database_url)
+                self._db_pool = resources.acquire_pool(
+                    self.database_url, max_size=self.pool_size, timeout=self.connect_timeout
+                )
+            return self._db_pool
 
     def _count(self, key: str, n: int = 1) -> None:
         if self.stats is not None and n:
@@ -248,11 +259,3 @@ def _deferred_from(future: Future) -> defer.Deferred:
 
     future.add_done_callback(done)
     return deferred
-
-
-def _describe_failure(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"extraction took longer than {timeout:g}s"
-    if isinstance(exc, ProcessExpired):
-        return f"extraction worker died (exit code {exc.exitcode})"
-    return f"extraction crashed: {type(exc).__name__}: {exc}"

@@ -28,7 +28,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
 from crawler.urls import url_key
-from pipelines import db, stories
+from pipelines import db, resources, stories
 from pipelines.alerts.outbox import enqueue
 from pipelines.queries import Q
 
@@ -116,7 +116,8 @@ def retry_delays(tries: int, first_delay: float) -> list[float]:
 
 
 class StoragePipeline:
-    """Stores each item through a small psycopg pool, off the reactor thread."""
+    """Stores each item off the reactor thread, through the process's one database pool
+    (``pipelines.resources``: every source's crawler borrows the same connections)."""
 
     def __init__(
         self,
@@ -150,14 +151,14 @@ class StoragePipeline:
     def open_spider(self, spider: Any = None) -> None:
         url = self.database_url or db.database_url()
         db.ensure_migrated(url)
-        self.pool = db.open_pool(
-            url, min_size=1, max_size=self.pool_size, timeout=self.connect_timeout
+        self.pool = resources.acquire_pool(
+            url, max_size=self.pool_size, timeout=self.connect_timeout
         )
 
     def close_spider(self, spider: Any = None) -> None:
         if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+            pool, self.pool = self.pool, None
+            resources.release_pool(pool)
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         article = ItemAdapter(item).asdict()

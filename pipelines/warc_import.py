@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import queue
 import re
@@ -33,20 +32,20 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessPool
 from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
 from crawler.url_policy import url_problem
 from crawler.urls import outlet_of
-from pipelines import db
+from pipelines import db, workers
 from pipelines.boilerplate import PendingPages, load_knowledge, save_pending
 from pipelines.extract import SiteKnowledge, extract_article
 from pipelines.extract.metadata import parse_date
@@ -346,8 +345,6 @@ class Importer:
         started = time.monotonic()
         url = self.database_url or db.database_url()
         db.ensure_migrated(url)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipelines.warc_import"])
         with ExitStack() as stack:
             self.conn = stack.enter_context(db.connect(url, autocommit=True))
             self.claims = stack.enter_context(db.connect(url, autocommit=True))
@@ -360,8 +357,8 @@ class Importer:
                 self.writers.put(writer)
             self.storing = stack.enter_context(ThreadPoolExecutor(self.options.writers))
             self.pool = stack.enter_context(
-                ProcessPool(
-                    max_workers=self.options.jobs, max_tasks=WORKER_MAX_TASKS, context=context
+                workers.start_pool(
+                    self.options.jobs, max_tasks=WORKER_MAX_TASKS, preload=["pipelines.warc_import"]
                 )
             )
             self._ensure_source()
@@ -630,12 +627,5 @@ def _cancel(window: Iterable[_Pending]) -> None:
 
 def _result(future: Future, timeout: float) -> dict[str, Any]:
     """The worker's result, or a failed extraction saying why."""
-    try:
-        return future.result()
-    except TimeoutError:
-        detail = f"extraction took longer than {timeout:g}s"
-    except ProcessExpired as exc:
-        detail = f"extraction worker died (exit code {exc.exitcode})"
-    except Exception as exc:
-        detail = f"extraction crashed: {type(exc).__name__}: {exc}"
-    return {"reason": EXTRACTION_FAILED, "detail": detail}
+    result, detail = workers.outcome(future, timeout)
+    return result if detail is None else {"reason": EXTRACTION_FAILED, "detail": detail}

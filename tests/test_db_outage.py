@@ -50,7 +50,7 @@ from crawler.extensions.crawl_runs import (
     reconnect_delay,
 )
 from crawler.runner import RunSummary, run_problems, summarise
-from pipelines import db
+from pipelines import db, resources
 from pipelines.queries import Q
 from pipelines.storage import StoragePipeline, StoreFailed, StoreResult, retry_delays
 from tests.conftest import run_wirewatch
@@ -200,7 +200,11 @@ def test_errors_are_kept_while_the_database_is_away_and_written_when_it_is_back(
     assert recorder._flusher is not None
     recorder._flusher.join(10)  # written off the reactor thread, or tried to
     assert len(recorder.pending) == 2 and recorder.retry_at > 0
-    recorder.database_url, recorder.retry_at = db_url, 0.0  # the database is back
+    # The database is back: the recorder's next pool is the real database's.
+    assert recorder.pool is not None
+    resources.release_pool(recorder.pool)
+    recorder.pool = None
+    recorder.database_url, recorder.retry_at = db_url, 0.0
     recorder.item_scraped({"text": "x"}, None, None)  # type: ignore[arg-type]
     recorder._flusher.join(10)
     assert not recorder.pending

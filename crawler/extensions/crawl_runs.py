@@ -5,10 +5,12 @@ section page) could be read, "partial" when some pages failed or the crawl
 was cut short, "ok" otherwise.  Every failure is also a ``crawl_errors`` row
 naming the URL, so an operator sees *which* page broke and why.
 
-The database may go away during a crawl (a restart, a failover).  Errors are
-kept in memory until they are written, the connection is made again (after
-1, 2, 4... up to 30 s) once the database is back, and at the end of the run
-the recorder waits up to ``WIREWATCH_RECORDER_CLOSE_WAIT`` for it.  A run
+The recorder writes through the process's one database pool
+(``pipelines.resources``), shared with every other source's crawler.  The
+database may go away during a crawl (a restart, a failover).  Errors are
+kept in memory until they are written, the database is tried again (after
+1, 2, 4... up to 30 s) until it is back, and at the end of the run the
+recorder waits up to ``WIREWATCH_RECORDER_CLOSE_WAIT`` for it.  A run
 whose end still cannot be written is logged loudly, with every error it
 held, and flagged in the crawler's stats for the summary and exit status;
 it stays 'running' until the next crawl of its source closes it as
@@ -29,6 +31,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
@@ -38,7 +41,7 @@ from twisted.internet import threads
 from crawler import locks
 from crawler import signals as ww_signals
 from crawler.redact import redact_text, redact_url
-from pipelines import db
+from pipelines import db, resources
 from pipelines.outcomes import PageRejected
 from pipelines.queries import Q
 from pipelines.storage import StoreFailed
@@ -100,9 +103,12 @@ class CrawlRunRecorder:
         self.database_url: str | None = settings.get("DATABASE_URL")
         self.close_wait = settings.getfloat("WIREWATCH_RECORDER_CLOSE_WAIT")
         self.connect_timeout = settings.getint("WIREWATCH_DB_CONNECT_TIMEOUT")
-        self.conn: psycopg.Connection | None = None
-        # The source's advisory lock, when this recorder took it (not run by crawler.runner).
+        self.pool_size = settings.getint("WIREWATCH_DB_POOL_SIZE")
+        self.pool: ConnectionPool | None = None  # the process's, borrowed for the run
+        # The source's advisory lock, when this recorder took it (not run by
+        # crawler.runner), and the connection holding it for the whole run.
         self.lock_key: int | None = None
+        self.lock_conn: psycopg.Connection | None = None
         # crawl_errors rows not written yet (the database is away), oldest first.
         self.pending: deque[dict[str, Any]] = deque()
         self.failures = 0  # attempts to reach the database that failed in a row
@@ -141,10 +147,10 @@ class CrawlRunRecorder:
         self.source = source.name
         url = self.database_url = self.database_url or db.database_url()
         db.ensure_migrated(url)
-        self.conn = db.connect(url, autocommit=True, connect_timeout=self.connect_timeout)
         self._lock_source(source.name)
-        self.conn.execute(Q.upsert_source, source.as_row())
-        row = self.conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
+        with self._database().connection(timeout=self.connect_timeout) as conn:
+            conn.execute(Q.upsert_source, source.as_row())
+            row = conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
         self.run_id = row["id"]
         self.started_at = row["started_at"]
         self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
@@ -155,17 +161,17 @@ class CrawlRunRecorder:
 
         ``wirewatch crawl`` and the daemon lock in ``crawler.runner``; a crawl
         started any other way (``scrapy crawl``, a scrapyd node) takes it here,
-        on the connection it keeps until the spider closes, or does not run.
+        on a connection of its own kept until the spider closes (a session lock
+        cannot live on a pooled connection), or does not run.
         """
-        assert self.conn is not None
         if self.crawler.settings.getbool("WIREWATCH_SOURCE_LOCKED"):
             return
-        if not locks.try_lock(self.conn, locks.source_lock_key(name)):
-            self.conn.close()
-            self.conn = None
+        conn = db.connect(self.database_url, autocommit=True, connect_timeout=self.connect_timeout)
+        if not locks.try_lock(conn, locks.source_lock_key(name)):
+            conn.close()
             log.warning("source %s is being crawled by another process: not crawling it", name)
             raise CloseSpider("source_locked")
-        self.lock_key = locks.source_lock_key(name)
+        self.lock_key, self.lock_conn = locks.source_lock_key(name), conn
 
     def listing_read(self, url: str, spider: Spider) -> None:
         self.listings_read += 1
@@ -220,59 +226,81 @@ class CrawlRunRecorder:
 
     # -- writing across database outages ------------------------------------
 
-    def _connection(self) -> psycopg.Connection | None:
-        """A live connection, made again once the database is back; None while it is away."""
-        if self.conn is not None and not self.conn.closed:
-            return self.conn
-        if time.monotonic() < self.retry_at:
-            return None
-        try:
-            conn = db.connect(
-                self.database_url, autocommit=True, connect_timeout=self.connect_timeout
+    def _database(self) -> ConnectionPool:
+        if self.pool is None:
+            self.pool = resources.acquire_pool(
+                self.database_url or db.database_url(),
+                max_size=self.pool_size,
+                timeout=self.connect_timeout,
             )
-            if self.lock_key is not None and not locks.try_lock(conn, self.lock_key):
-                log.error(
-                    "source %s: another process took its lock while the database was away",
-                    self.source,
-                )
-        except (db.DatabaseError, psycopg.Error) as exc:
-            self.failures += 1
-            self.retry_at = time.monotonic() + reconnect_delay(self.failures)
-            if self.failures == 1:
-                log.warning(
-                    "crawl run %s of source %s: database unreachable, its errors are kept "
-                    "in memory until it is back: %s",
-                    self.run_id,
-                    self.source,
-                    db.one_line(exc),
-                )
-            return None
+        return self.pool
+
+    def _attempt(self, write: Callable[[psycopg.Connection], object]) -> bool:
+        """Run ``write`` in a transaction; False while the database is away.  Other
+        errors are raised.
+
+        A connection the server dropped fails once and is replaced at once: the
+        database may be back already (it restarted between two writes).  While
+        it is away, it is tried again after 1, 2, 4... up to 30 s.
+        """
+        if time.monotonic() < self.retry_at:
+            return False
+        for attempt in range(2):
+            try:
+                with self._database().connection(timeout=self.connect_timeout) as conn:
+                    write(conn)
+                break
+            except psycopg.Error as exc:  # PoolTimeout is one: no connection could be made
+                if not db.is_transient(exc):
+                    raise
+                if attempt:
+                    self._away(exc)
+                    return False
         if self.failures:
             log.info(
                 "crawl run %s of source %s: database reachable again", self.run_id, self.source
             )
-        self.conn, self.failures = conn, 0
-        return conn
+        self.failures = 0
+        return True
 
-    def _attempt(self, write: Callable[[psycopg.Connection], object]) -> bool:
-        """Run ``write``; False while the database is away.  Other errors are raised.
+    def _away(self, exc: BaseException) -> None:
+        self.failures += 1
+        self.retry_at = time.monotonic() + reconnect_delay(self.failures)
+        if self.failures == 1:
+            log.warning(
+                "crawl run %s of source %s: database unreachable, its errors are kept "
+                "in memory until it is back: %s",
+                self.run_id,
+                self.source,
+                db.one_line(exc),
+            )
 
-        A connection the server dropped is replaced at once, once: the database
-        may be back already (it restarted between two writes).
-        """
-        for _ in range(2):
-            conn = self._connection()
-            if conn is None:
-                return False
-            try:
-                write(conn)
-                return True
-            except psycopg.Error as exc:
-                if not db.is_transient(exc):
-                    raise
-                conn.close()
-                self.conn = None
-        return False
+    def _keep_lock(self) -> None:
+        """Take the source's lock again when a database restart dropped its connection."""
+        if self.lock_key is None:
+            return
+        try:
+            if self.lock_conn is not None and not self.lock_conn.closed:
+                self.lock_conn.execute(Q.ping)
+                return
+        except psycopg.Error as exc:
+            if not db.is_transient(exc):
+                raise
+        if self.lock_conn is not None:
+            self.lock_conn.close()
+            self.lock_conn = None
+        try:
+            conn = db.connect(
+                self.database_url, autocommit=True, connect_timeout=self.connect_timeout
+            )
+        except db.DatabaseError:
+            return  # away: the writes find out too, and this is tried again with them
+        if not locks.try_lock(conn, self.lock_key):
+            log.error(
+                "source %s: another process took its lock while the database was away",
+                self.source,
+            )
+        self.lock_conn = conn
 
     def _flush_soon(self) -> None:
         """Write the errors held in memory in a thread, unless one is at it already."""
@@ -286,6 +314,7 @@ class CrawlRunRecorder:
     def _flush(self) -> bool:
         """Write the errors held in memory, oldest first; True once none is left."""
         with self._writing:
+            self._keep_lock()
             return self._write_pending()
 
     def _write_pending(self) -> bool:
@@ -301,6 +330,8 @@ class CrawlRunRecorder:
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         """Record the run's end in a thread: it may wait for the database to come back."""
+        if self.run_id is None:  # never started: give back what opening borrowed
+            self._give_back()
         if self.run_id is None or self.finished:
             return
         await maybe_deferred_to_future(threads.deferToThread(self.finish, reason))
@@ -320,6 +351,7 @@ class CrawlRunRecorder:
         deadline = time.monotonic() + self.close_wait
         with self._writing:
             try:
+                self._keep_lock()
                 while not (self._write_pending() and self._write_end(status, reason)):
                     now = time.monotonic()
                     if now >= deadline:
@@ -329,10 +361,17 @@ class CrawlRunRecorder:
                     self.retry_at = min(self.retry_at, wake)
                     time.sleep(wake - now)
             finally:
-                if self.conn is not None:
-                    self.conn.close()
-                    self.conn = None
+                self._give_back()
         log.info("crawl run %s of source %s: %s", self.run_id, self.source, status)
+
+    def _give_back(self) -> None:
+        """Release the pool and the source's lock (its connection) at the run's end."""
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            resources.release_pool(pool)
+        if self.lock_conn is not None:
+            self.lock_conn.close()
+            self.lock_conn = None
 
     def _write_end(self, status: str, reason: str) -> bool:
         """The run's row; False while the database is away."""

@@ -1,8 +1,9 @@
 """What the incremental-fetch middlewares remember, in PostgreSQL and for the current run.
 
 ``FetchState`` is shared by the middlewares of one crawler (one source): it
-holds the database connection, the listing states loaded when the spider
-opens, and the run's *ledger*, which decides what may be written back.
+borrows the process's database pool (``pipelines.resources``, shared with
+every other source's crawler), holds the listing states loaded when the
+spider opens, and the run's *ledger*, which decides what may be written back.
 
 A listing's new validators are written only when the run finished and every
 article the listing led to was handled.  Otherwise the next run would get a
@@ -22,10 +23,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg_pool import ConnectionPool
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipelines import db
+from pipelines import db, resources
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -91,13 +93,15 @@ class Ledger:
 class FetchState:
     """Per-crawler database access and ledger for the incremental-fetch middlewares."""
 
-    def __init__(self, database_url: str | None):
+    def __init__(self, database_url: str | None, pool_size: int = 6, timeout: float = 10.0):
         self.database_url = database_url
+        self.pool_size = pool_size
+        self.timeout = timeout  # seconds to wait for a connection of the pool
         self.ledger = Ledger()
         self.listings: dict[str, ListingState] = {}
         self.distrusted_hosts: set[str] = set()
         self.source_config: str | None = None  # listing_config() of the crawled source
-        self._conn: psycopg.Connection | None = None
+        self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
         # What to write back when the spider closes: this run's ledger if the
         # run finished, else nothing.  Scale-out replaces it with a merge of
@@ -109,37 +113,46 @@ class FetchState:
         """The crawler's instance, created (and closed with the engine) on first use."""
         state = getattr(crawler, _ATTRIBUTE, None)
         if state is None:
-            state = cls(crawler.settings.get("DATABASE_URL"))
+            settings = crawler.settings
+            state = cls(
+                settings.get("DATABASE_URL"),
+                settings.getint("WIREWATCH_DB_POOL_SIZE"),
+                settings.getfloat("WIREWATCH_DB_CONNECT_TIMEOUT"),
+            )
             setattr(crawler, _ATTRIBUTE, state)
             crawler.signals.connect(state.close, signal=signals.engine_stopped)
         return state
 
-    def connection(self) -> psycopg.Connection:
+    def pool(self) -> ConnectionPool:
+        """The process's pool, borrowed on first use and given back by ``close``."""
         with self._lock:
-            if self._conn is None or self._conn.closed:
+            if self._pool is None:
                 url = self.database_url or db.database_url()
                 db.ensure_migrated(url)
-                self._conn = db.connect(url, autocommit=True, connect_timeout=10)
-            return self._conn
+                self._pool = resources.acquire_pool(
+                    url, max_size=self.pool_size, timeout=self.timeout
+                )
+            return self._pool
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._pool is not None:
+                pool, self._pool = self._pool, None
+                resources.release_pool(pool)
 
     def _using(self, work: Callable[[psycopg.Connection], T]) -> T:
-        """``work`` on the connection; one the server dropped (a restart) is replaced once.
-
-        A dropped connection only shows when next used, and the database may be
-        back by then: without this, that use would fail for nothing.
-        """
+        """``work`` in one transaction of a pooled connection, tried again once when
+        the connection broke under it (a restart: the database may be back already)."""
         try:
-            return work(self.connection())
+            return self._once(work)
         except psycopg.Error as exc:
             if not db.is_transient(exc):
                 raise
-            return work(self.connection())
+            return self._once(work)
+
+    def _once(self, work: Callable[[psycopg.Connection], T]) -> T:
+        with self.pool().connection() as conn:
+            return work(conn)
 
     def load_listings(self, source: str, config: str | None = None) -> None:
         """This source's listing states, as read with its current configuration ``config``.
