@@ -17,11 +17,19 @@ never overlap.
 * SIGTERM (or Ctrl-C): no new jobs; running crawls get one SIGTERM, which
   makes Scrapy finish the requests and items in flight and record the run;
   the daemon exits 0 once they are done (a second signal kills them).
+* A daemon killed outright (``kill -9``, the OOM killer) cannot ask anything:
+  on Linux its children get that same single SIGTERM from the kernel when it
+  dies (``PR_SET_PDEATHSIG``), so no crawl goes on unsupervised: each finishes
+  what is in flight, records its run and releases its source, which the next
+  daemon runs again at once (at its next turn if the crawl is still ending).
+  Children killed with it leave runs 'running' that the next daemon closes
+  as 'interrupted' before running those sources again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -61,12 +69,38 @@ log = logging.getLogger(__name__)
 
 ALERTS_JOB = "alerts"
 HOUSEKEEPING_JOB = "housekeeping"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # /healthz fails when the main loop (a heartbeat every 5 s) has been silent this long.
 LIVENESS_GRACE = 60.0
 
 
 def crawl_job_id(source: str) -> str:
     return f"crawl:{source}"
+
+
+def stop_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send ``signum`` to the child when we die.
+
+    Linux only (None elsewhere: children then finish on their own).  The
+    signal fires when the thread that started the child ends; ours waits for
+    the child, so in practice that is when the daemon dies.  The C function
+    is looked up before the fork: between fork and exec the child only calls
+    it and ``getppid``, and exits at once if the daemon died before it asked.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signum), 0, 0, 0)
+        if os.getppid() != parent:  # orphaned already: the kernel will not tell us
+            os._exit(1)
+
+    return preexec
 
 
 class PlanTrigger(BaseTrigger):
@@ -603,13 +637,15 @@ class Daemon:
         # The daemon already logged any broken source: the children skip them too.
         env = dict(os.environ, DATABASE_URL=self.database_url, **{SKIP_BAD_SOURCES_ENV: "1"})
         # A session of its own: Ctrl-C in a terminal reaches only the daemon,
-        # which then asks each child exactly once to finish.
+        # which then asks each child exactly once to finish.  If the daemon is
+        # killed outright, the kernel asks instead (stop_with_parent).
         child = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
+            preexec_fn=stop_with_parent(),
         )
         with self.state_lock:
             self.children[job] = child
