@@ -40,7 +40,8 @@ class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 that keeps what it accepts.
 
     ``refuse`` maps a recipient to the reply it gets at RCPT (e.g. a 550);
-    ``data_reply`` answers every DATA with that reply instead of accepting.
+    ``data_reply`` answers every DATA with that reply instead of accepting;
+    ``mail_reply`` answers every MAIL FROM with that reply (a relay refusing us).
     """
 
     def __init__(
@@ -57,7 +58,17 @@ class SmtpSink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: dict[str, str] = {}
         self.data_reply: str | None = None
+        self.mail_reply: str | None = None
+        self.mail_commands = 0
         self._controller: Controller | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mail_commands += 1
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

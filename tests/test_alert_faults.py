@@ -414,3 +414,95 @@ def test_a_crash_after_the_attempt_is_counted_still_respects_the_bound(
         assert slow["status"] == "failed" and "the last left no outcome" in slow["last_error"]
     finally:
         sink.stop()
+
+
+def smtp_config(tmp_path: Path, port: int) -> str:
+    path = tmp_path / "wirewatch.toml"
+    path.write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'from = "alerts@wirewatch.example"\ntimeout = {TIMEOUT}\nconnect_retries = 0\n'
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "reply", ["550 5.7.1 Sender address rejected: not owned by user", "451 4.7.1 Try later"]
+)
+def test_a_relay_refusing_the_sender_is_a_channel_failure_that_costs_no_alert_anything(
+    reply: str,
+    conn: psycopg.Connection,
+    subscribers: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    """A refused MAIL FROM concerns the session: alerts stay pending and uncharged, the run
+    exits 1, no subscription is disabled however often it happens; a fixed relay sends each."""
+    sink = SlowSink().start()
+    sink.mail_reply = reply
+    config = smtp_config(tmp_path, sink.port)
+    try:
+        for _ in range(4):  # more runs than the 3 failures that disable a subscription
+            result = run_wirewatch("--config", config, "alerts", "send")
+            assert result.returncode == 1, result.stderr
+            assert "Traceback" not in result.stderr
+            assert "email alerts left pending" in result.stderr
+            assert f"refused the sender alerts@wirewatch.example at MAIL FROM: {reply[:3]}" in (
+                result.stderr
+            )
+        assert sink.mail_commands == 4  # each run stops at the first refusal
+        assert [(r["status"], r["attempts"]) for r in outbox(conn)] == [("pending", 0)] * 3
+        subs = conn.execute("SELECT active, failures, last_error FROM alert_subscriptions")
+        assert [(s["active"], s["failures"], s["last_error"]) for s in subs] == [
+            (True, 0, None)
+        ] * 3
+        conn.commit()
+
+        sink.mail_reply = None  # the relay is fixed
+        assert run_wirewatch("--config", config, "alerts", "send").returncode == 0
+        assert run_wirewatch("--config", config, "alerts", "send").returncode == 0
+        assert [len(sink.received(a)) for a in (SLOW, ONE, TWO)] == [1, 1, 1]
+        assert {r["status"] for r in outbox(conn)} == {"sent"}
+    finally:
+        sink.stop()
+
+
+def test_a_refusal_after_data_fails_those_alerts_but_disables_no_subscription(
+    conn: psycopg.Connection, sender_conn: psycopg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a refused recipient says the address is bad; a refused message does not."""
+    add_source(conn, "wire", wire=True)
+    subscription = subscribe(conn, "Zelensky", ONE)
+    for i in range(4):
+        store(conn, "wire", f"Zelensky, take {i}", f"Zelensky spoke again, take {i}. " * 30)
+    sink = SlowSink().start()
+    sink.data_reply = "554 5.7.1 Message rejected by policy"
+    try:
+        with caplog.at_level("INFO", logger="pipelines.alerts.sender"):
+            assert run(sender_conn, quick(sink.settings())).failed == 4
+    finally:
+        sink.stop()
+    row = conn.execute(
+        "SELECT active, failures, last_error FROM alert_subscriptions WHERE id = %s",
+        (subscription,),
+    ).fetchone()
+    conn.commit()
+    assert row["active"] and row["failures"] == 0 and "554" in row["last_error"]
+    failures = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert len(failures) == 4 and {r.levelname for r in failures} == {"WARNING"}
+
+
+def test_permanent_failures_are_logged_as_warnings(
+    conn: psycopg.Connection,
+    sender_conn: psycopg.Connection,
+    subscribers: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sink = SlowSink().start()
+    sink.refuse[SLOW] = "550 5.1.1 No such user"
+    try:
+        with caplog.at_level("INFO", logger="pipelines.alerts.sender"):
+            assert run(sender_conn, quick(sink.settings())).failed == 1
+    finally:
+        sink.stop()
+    levels = {r.getMessage().split(":")[0]: r.levelname for r in caplog.records}
+    assert levels[f"alert {subscribers[SLOW]} (email) failed"] == "WARNING"
+    assert levels[f"alert {subscribers[ONE]} (email) sent"] == "INFO"

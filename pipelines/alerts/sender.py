@@ -15,8 +15,12 @@ PostgreSQL releases by itself if the holder dies.
 
 Retries: a temporary failure (4xx, timeout, webhook 5xx) is retried with
 exponential backoff up to ``max_attempts``; a permanent one (5xx, refused
-address) is recorded against the subscription at once and never retried,
-and ``max_failures`` of those in a row disable the subscription.
+address) is recorded against the subscription at once and never retried.
+Only failures that say the target is bad (a refused recipient, a webhook
+4xx) count towards disabling: ``max_failures`` of those in a row disable the
+subscription.  A channel that cannot be used (SMTP server unreachable,
+session, login or sender refused) is no alert's failure: the run stops for
+that channel, the attempt is given back, and every alert waits, untouched.
 
 Bounded repeats: an attempt is counted (committed) *before* the message is
 handed to its channel, so a message that timed out after DATA, or whose
@@ -195,6 +199,11 @@ def claim_attempt(conn: psycopg.Connection, group: Sequence[Mapping[str, Any]]) 
     conn.execute(Q.claim_outbox_attempt, {"ids": [row["id"] for row in group]})
 
 
+def release_attempt(conn: psycopg.Connection, group: Sequence[Mapping[str, Any]]) -> None:
+    """Give a claimed attempt back: the channel refused before the message was handed over."""
+    conn.execute(Q.release_outbox_attempt, {"ids": [row["id"] for row in group]})
+
+
 def give_up(
     conn: psycopg.Connection,
     sub: Mapping[str, Any],
@@ -205,7 +214,7 @@ def give_up(
 ) -> None:
     """Rows whose attempts are used up (the last ones left no outcome): failed, not sent again."""
     detail = f"gave up after {policy.max_attempts} attempts (the last left no outcome)"
-    record(conn, sub, group, prepared, Outcome(FAILED, detail), policy, report)
+    record(conn, sub, group, prepared, Outcome(FAILED, detail, disables=False), policy, report)
 
 
 def _mark_sent(conn: psycopg.Connection, ids: list[int], msg_id: str) -> None:
@@ -223,9 +232,11 @@ def record(
 ) -> None:
     ids = [row["id"] for row in group]
     attempts = max(row["attempts"] for row in group) + 1  # this one, counted by claim_attempt
-    kind, detail = outcome.kind, outcome.detail
+    kind, detail, disables = outcome.kind, outcome.detail, outcome.disables
     if kind == RETRY and attempts >= policy.max_attempts:
+        # Temporary trouble that lasted: this alert's failure, not proof of a bad address.
         kind, detail = FAILED, f"{detail} (gave up after {attempts} attempts)"
+        disables = False
     with conn.transaction():
         if kind == SENT:
             _mark_sent(conn, ids, prepared.message_id)
@@ -237,9 +248,9 @@ def record(
             report.retried += 1
         else:
             conn.execute(Q.mark_outbox_failed, {"ids": ids, "error": detail})
+            counted = Q.subscription_failed if disables else Q.subscription_error
             still_active = conn.execute(
-                Q.subscription_failed,
-                {"id": sub["id"], "error": detail, "max_failures": policy.max_failures},
+                counted, {"id": sub["id"], "error": detail, "max_failures": policy.max_failures}
             ).fetchone()["active"]
             report.failed += 1
             if not still_active:
@@ -251,7 +262,8 @@ def record(
             Q.record_alert_attempt,
             {"subscription_id": sub["id"], "ids": ids, "outcome": kind, "detail": detail},
         )
-    log.info(
+    log.log(
+        logging.WARNING if kind == FAILED else logging.INFO,
         "alert %s (%s) %s: %s [%s]",
         sub["id"], sub["channel"], kind, prepared.rendered.subject, detail,
     )  # fmt: skip
@@ -314,7 +326,11 @@ def _send_subscription(
             try:
                 channels.ready(sub["channel"])
                 claim_attempt(conn, group)
-                outcome = deliver(prepared, sub, smtp, channels)
+                try:
+                    outcome = deliver(prepared, sub, smtp, channels)
+                except ChannelDown:
+                    release_attempt(conn, group)  # refused before the message left
+                    raise
             except ChannelDown as exc:
                 report.down[sub["channel"]] = str(exc)
                 log.error("%s alerts not sent this run: %s", sub["channel"], exc)

@@ -1,8 +1,14 @@
 """Delivering e-mail over SMTP: one connection per run, replies sorted into sent/retry/failed.
 
-A server that cannot be reached at all makes the channel *down* for the run
+A server that cannot be used at all makes the channel *down* for the run
 (:class:`ChannelDown`: nothing is marked, every alert waits for the next
-run).  Once connected, whatever goes wrong with one message — no answer
+run).  That covers every reply about the session rather than one alert: a
+connection refused, a greeting or EHLO/HELO refused, a login refused, and a
+refused sender (any error reply to MAIL FROM) — a misconfigured relay would
+give every message the same answer, so none of them is charged for it.  Only
+a refused recipient (RCPT 5xx) is a permanent failure of the alert and
+counts towards disabling its subscription; a message refused after DATA
+(5xx) fails that alert alone.  Once connected, whatever goes wrong with one message — no answer
 within ``timeout``, a connection dropped, an exchange that outlasts the
 per-message deadline — is that message's failed attempt (retried later, with
 the same Message-ID), and the next message gets a fresh connection: one slow
@@ -107,6 +113,16 @@ def _timed_out(exc: BaseException | None) -> bool:
     return False
 
 
+def _greet(smtp: smtplib.SMTP) -> None:
+    """EHLO, else HELO; SMTPHeloError when the server refuses both (smtplib would go on)."""
+    code, reply = smtp.ehlo()
+    if 200 <= code < 300:
+        return
+    code, reply = smtp.helo()
+    if not 200 <= code < 300:
+        raise smtplib.SMTPHeloError(code, reply)
+
+
 def _reply_text(value: bytes | str) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return " ".join(text.split())[:300]
@@ -152,10 +168,10 @@ class SmtpChannel:
         else:
             smtp = _SMTP(s.host, s.port, timeout=s.timeout)
         try:
-            smtp.ehlo()
+            _greet(smtp)
             if s.security == "starttls":
                 smtp.starttls(context=context)
-                smtp.ehlo()
+                _greet(smtp)
             if s.username:
                 if s.security == "none" and s.host not in _LOOPBACK:
                     log.warning("SMTP %s: logging in without TLS", s.describe())
@@ -187,6 +203,16 @@ class SmtpChannel:
                     f"{self.settings.describe()} refused the login: "
                     f"{exc.smtp_code} {_reply_text(exc.smtp_error)}"
                 ) from None
+            except smtplib.SMTPResponseException as exc:
+                last = exc
+                if 500 <= exc.smtp_code < 600:
+                    break  # refused for good (greeting, EHLO, STARTTLS): no point retrying now
+                log.warning(
+                    "SMTP %s: connection attempt %d failed: %s",
+                    self.settings.describe(),
+                    attempt + 1,
+                    exc,
+                )
             except (OSError, smtplib.SMTPException) as exc:
                 last = exc
                 log.warning(
@@ -195,10 +221,16 @@ class SmtpChannel:
                     attempt + 1,
                     exc,
                 )
+        if isinstance(last, smtplib.SMTPResponseException):
+            raise ChannelDown(
+                f"{self.settings.describe()} refused the session: "
+                f"{last.smtp_code} {_reply_text(last.smtp_error)}"
+            )
         raise ChannelDown(f"cannot reach {self.settings.describe()}: {last}")
 
     def send(self, message: EmailMessage, to_addr: str) -> Outcome:
-        """Deliver one message; ChannelDown only when no connection can be had at all."""
+        """Deliver one message; ChannelDown when no connection can be had or the sender is
+        refused (nothing was handed over: the caller gives the attempt back)."""
         self.connect()
         smtp = self._smtp
         assert smtp is not None
@@ -209,10 +241,18 @@ class SmtpChannel:
             code, reply = next(iter(exc.recipients.values()))
             self._answered()
             return classify_code(code, f"recipient refused: {_reply_text(reply)}")
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPSenderRefused as exc:
+            # About the relay and our From, not this alert: every message would get it.
+            self._answered()
+            self.close()
+            raise ChannelDown(
+                f"{self.settings.describe()} refused the sender {self.settings.from_addr} "
+                f"at MAIL FROM: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
+            ) from None
+        except smtplib.SMTPResponseException as exc:  # after DATA: this message was refused
             self._answered()
             self._reset()
-            return classify_code(exc.smtp_code, _reply_text(exc.smtp_error))
+            return classify_code(exc.smtp_code, _reply_text(exc.smtp_error), disables=False)
         except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address without SMTPUTF8
             self._answered()
             self._reset()

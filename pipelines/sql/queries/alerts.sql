@@ -139,6 +139,12 @@ ORDER BY sc.first_seen, a.id;
 UPDATE alert_outbox SET attempts = attempts + 1
 WHERE id = ANY(%(ids)s) AND status = 'pending';
 
+-- name: release_outbox_attempt
+-- The channel refused before the message was handed over (MAIL FROM refused, no
+-- connection): the attempt claimed for it is given back, nothing else changes.
+UPDATE alert_outbox SET attempts = greatest(attempts - 1, 0)
+WHERE id = ANY(%(ids)s) AND status = 'pending';
+
 -- name: mark_outbox_sent
 UPDATE alert_outbox
 SET status = 'sent', sent_at = now(), message_id = %(message_id)s, last_error = NULL
@@ -168,6 +174,14 @@ SET failures = failures + 1, last_error = %(error)s, last_error_at = now(),
     active = CASE WHEN failures + 1 >= %(max_failures)s THEN false ELSE active END,
     disabled_reason = CASE WHEN failures + 1 >= %(max_failures)s
                            THEN %(error)s ELSE disabled_reason END
+WHERE id = %(id)s
+RETURNING active;
+
+-- name: subscription_error
+-- A permanent failure of one message that says nothing about the address (refused
+-- after DATA, attempts used up): shown by `alerts list`, not counted towards disabling.
+UPDATE alert_subscriptions
+SET last_error = %(error)s, last_error_at = now()
 WHERE id = %(id)s
 RETURNING active;
 
