@@ -376,6 +376,12 @@ def _alert_section(tables: Any, problems: Problems) -> Any:
     return parse_alert_tables(tables, problems)
 
 
+def _alerts_section(table: Any, problems: Problems) -> Any:
+    from pipelines.alerts.settings import parse_alerts_table
+
+    return parse_alerts_table(table, problems)
+
+
 def _scale_section(table: Any, problems: Problems) -> Any:
     from crawler.redis_scale import parse_scale
 
@@ -393,6 +399,7 @@ SECTIONS: dict[str, Validator] = {
     "schedule": _schedule_section,
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
+    "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages
     "scale": _scale_section,  # ScaleOptions: shared frontier in Redis
     "web": _web_section,  # WebSettings: `wirewatch web`
 }

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import psycopg
@@ -218,3 +221,48 @@ def test_check_tries_a_query_on_a_text_without_a_database(
     assert capsys.readouterr().out == "query: =mansur\nno match\n"
     assert wirewatch("alerts", "check", "--query", "Mansur AND") == 2
     assert "position 11" in capsys.readouterr().err
+
+
+def test_alert_times_are_shown_in_the_configured_timezone(
+    conn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[alerts] timezone: the body's times in that zone (offset spelled out); Date stays UTC."""
+    add_source(conn, "wire", wire=True)
+    path = config_file(tmp_path, '[alerts]\ntimezone = "Europe/Kyiv"\n')
+    assert wirewatch("alerts", "add", "--query", "Zelensky", "--email", "desk@example.org") == 0
+    store(conn, "wire", "Zelenskyy says drones downed", WIRE_TEXT, wire=True)  # 08:00 UTC
+    sink = SmtpSink().start()
+    try:
+        monkeypatch.setenv("WIREWATCH_SMTP_URL", sink.url())
+        capsys.readouterr()
+        assert wirewatch("--config", path, "alerts", "preview", "1") == 0
+        assert "2026-03-02 10:00 EET (UTC+02:00)" in capsys.readouterr().out
+        assert wirewatch("--config", path, "alerts", "send") == 0
+    finally:
+        sink.stop()
+    [message] = sink.messages
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "2026-03-02 10:00 EET (UTC+02:00)" in text and "10:00 EET (UTC+02:00)" in html
+    assert "08:00 UTC" not in text
+    assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", message["Date"])
+    sent = parsedate_to_datetime(message["Date"])
+    assert abs((sent - datetime.now(UTC)).total_seconds()) < 120
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('timezone = "Mars/Olympus_Mons"', "unknown time zone 'Mars/Olympus_Mons'"),
+        ('timezone = "../../etc/passwd"', "is not an IANA time zone name"),
+        ("timezone = 2", "expected str"),
+        ('zone = "UTC"', "field 'zone': unknown key"),
+    ],
+)
+def test_a_bad_alerts_timezone_is_a_config_error(
+    conn, tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, message: str
+) -> None:
+    path = config_file(tmp_path, f"[alerts]\n{table}\n")
+    assert wirewatch("--config", path, "alerts", "list") == 2
+    err = capsys.readouterr().err
+    assert f"{path}: [alerts]: field " in err and message in err

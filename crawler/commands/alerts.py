@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ def _smtp(config: Config | None) -> SmtpSettings | None:
     return smtp_settings(config.sections.get("smtp") if config else None)
 
 
+def _zone(config: Config | None) -> tzinfo | None:
+    """``[alerts] timezone``: the zone of the times messages show (None: UTC)."""
+    options = config.sections.get("alerts") if config is not None else None
+    return options.zone if options is not None else None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.alerts_command == "check":
         return _check(args)
@@ -83,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if action == "send":
             web = config.sections.get("web") if config is not None else None
-            return _send(conn, smtp, args, links_for(conn, web))
-        return _preview(conn, smtp, args)
+            return _send(conn, smtp, args, links_for(conn, web), _zone(config))
+        return _preview(conn, smtp, args, _zone(config))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -179,8 +186,9 @@ def _send(
     smtp: SmtpSettings | None,
     args: argparse.Namespace,
     unsubscribe: Callable[[int, str], str] | None = None,
+    zone: tzinfo | None = None,
 ) -> int:
-    report = send_due(conn, smtp, unsubscribe=unsubscribe)
+    report = send_due(conn, smtp, unsubscribe=unsubscribe, timezone=zone)
     if report.sent or report.retried or report.failed or report.down or not args.quiet:
         print(
             f"alerts: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
@@ -191,9 +199,14 @@ def _send(
     return 0 if report.ok else 1
 
 
-def _preview(conn: psycopg.Connection, smtp: SmtpSettings | None, args: argparse.Namespace) -> int:
+def _preview(
+    conn: psycopg.Connection,
+    smtp: SmtpSettings | None,
+    args: argparse.Namespace,
+    zone: tzinfo | None = None,
+) -> int:
     row = find_subscription(conn, args.subscription)
-    messages = preview(conn, row, smtp, limit=args.limit)
+    messages = preview(conn, row, smtp, limit=args.limit, timezone=zone)
     if not messages:
         print(f"nothing pending for subscription {row['id']}")
         return 0

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -183,10 +183,25 @@ def message_id(subscription_id: int, key: str, salt: str, domain: str) -> str:
     return f"<wirewatch.{subscription_id}.{key}.{digest}@{domain}>"
 
 
-def format_time(value: datetime | None) -> str:
+def format_time(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A story's time for readers in ``zone`` (``[alerts] timezone``), UTC by default.
+
+    Outside UTC the offset is spelled out beside the zone's abbreviation, since
+    abbreviations are ambiguous (CST) or mere numbers (+03) in many zones.
+    """
     if value is None:
         return "time unknown"
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    zone = zone or UTC
+    local = value.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is None or (offset.total_seconds() == 0 and local.tzname() in ("UTC", "GMT")):
+        return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    utc = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    name = local.tzname() or ""
+    label = f"{name} ({utc})" if name.isalpha() else utc
+    return f"{local:%Y-%m-%d %H:%M} {label}"
 
 
 _env.filters["time"] = format_time
@@ -198,8 +213,10 @@ def render(
     *,
     period_end: datetime | None = None,
     manage_hint: str = "wirewatch alerts list / wirewatch alerts remove",
+    timezone: tzinfo | None = None,
 ) -> Rendered:
-    """Subject, text and HTML of one alert (one story, or a digest of several)."""
+    """Subject, text and HTML of one alert (one story, or a digest of several);
+    times shown in ``timezone`` (UTC when None)."""
     digest = subscription.digest != "immediate"
     if digest:
         count = len(stories)
@@ -216,6 +233,7 @@ def render(
         "digest": digest,
         "period_end": period_end,
         "manage_hint": manage_hint,
+        "timezone": timezone,
     }
     return Rendered(
         subject=clean_line(subject, SUBJECT_LIMIT),

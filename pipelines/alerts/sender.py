@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from itertools import groupby
 from typing import Any
 
@@ -156,12 +156,13 @@ def prepare(
     sub: Mapping[str, Any],
     group: Sequence[Mapping[str, Any]],
     smtp: SmtpSettings | None,
+    timezone: tzinfo | None = None,
 ) -> Prepared | None:
     view = subscription_view(sub)
     stories = load_stories(conn, group)
     if not stories:
         return None
-    rendered = render(view, stories, period_end=group[0]["due_at"])
+    rendered = render(view, stories, period_end=group[0]["due_at"], timezone=timezone)
     msg_id = message_id(sub["id"], _message_key(sub, group), sub["created_at"].isoformat(),
                         _domain(smtp))  # fmt: skip
     return Prepared(view, stories, rendered, msg_id)
@@ -277,10 +278,12 @@ def send_due(
     channels: Channels | None = None,
     now: datetime | None = None,
     unsubscribe: Callable[[int, str], str] | None = None,
+    timezone: tzinfo | None = None,
 ) -> SendReport:
     """Deliver every due outbox row. ``conn`` must be in autocommit mode.
 
-    ``unsubscribe`` makes the one-click link of e-mails (``[web] public_url``)."""
+    ``unsubscribe`` makes the one-click link of e-mails (``[web] public_url``);
+    ``timezone`` (``[alerts] timezone``) is the zone of the times messages show."""
     if not conn.autocommit:
         raise ValueError("send_due needs an autocommit connection (it commits per message)")
     policy = policy or SendPolicy()
@@ -290,7 +293,7 @@ def send_due(
     report = SendReport()
     try:
         for due in conn.execute(Q.due_subscriptions).fetchall():
-            _send_subscription(conn, due["id"], smtp, policy, channels, report)
+            _send_subscription(conn, due["id"], smtp, policy, channels, report, timezone)
     finally:
         if own_channels:
             channels.close()
@@ -304,6 +307,7 @@ def _send_subscription(
     policy: SendPolicy,
     channels: Channels,
     report: SendReport,
+    timezone: tzinfo | None = None,
 ) -> None:
     lock = LOCK_CLASS | subscription_id
     if not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock,)).fetchone()["ok"]:
@@ -317,7 +321,7 @@ def _send_subscription(
             Q.due_outbox_of_subscription, {"subscription_id": sub["id"], "limit": policy.batch}
         ).fetchall()
         for group in _groups(sub, rows):
-            prepared = prepare(conn, sub, group, smtp)
+            prepared = prepare(conn, sub, group, smtp, timezone)
             if prepared is None:
                 continue
             if max(row["attempts"] for row in group) >= policy.max_attempts:
@@ -341,11 +345,15 @@ def _send_subscription(
 
 
 def preview(
-    conn: psycopg.Connection, sub: Mapping[str, Any], smtp: SmtpSettings | None, limit: int = 20
+    conn: psycopg.Connection,
+    sub: Mapping[str, Any],
+    smtp: SmtpSettings | None,
+    limit: int = 20,
+    timezone: tzinfo | None = None,
 ) -> list[Prepared]:
     """What would be sent for ``sub`` (pending rows, due or not), rendered, nothing marked."""
     rows = conn.execute(
         Q.pending_outbox_of_subscription, {"subscription_id": sub["id"], "limit": limit}
     ).fetchall()
-    prepared = (prepare(conn, sub, group, smtp) for group in _groups(sub, rows))
+    prepared = (prepare(conn, sub, group, smtp, timezone) for group in _groups(sub, rows))
     return [p for p in prepared if p is not None]

@@ -1,4 +1,5 @@
-"""The ``[smtp]`` and ``[[alert]]`` tables of ``wirewatch.toml``, and ``WIREWATCH_SMTP_URL``.
+"""The ``[smtp]``, ``[alerts]`` and ``[[alert]]`` tables of ``wirewatch.toml``, and
+``WIREWATCH_SMTP_URL``.
 
 The SMTP password is never in the file: ``password_env`` names the variable
 that holds it (or it travels in ``WIREWATCH_SMTP_URL``), and
@@ -12,8 +13,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, tzinfo
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.config import Problems, check_keys, check_type
 from crawler.errors import ConfigError
@@ -194,6 +197,48 @@ def smtp_settings(
     if url:
         return parse_smtp_url(url, table)
     return replace(table) if table else None
+
+
+# An IANA key such as Europe/Kyiv or UTC: never a path, however ZoneInfo would read it.
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+
+
+@dataclass(frozen=True)
+class AlertOptions:
+    """The ``[alerts]`` table: how alert messages present what they carry."""
+
+    timezone: str = "UTC"  # IANA name of the zone the times in messages are shown in
+
+    @property
+    def zone(self) -> tzinfo:
+        return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not a time zone this system knows, or None when it is."""
+    if not _ZONE_NAME.match(name) or len(name) > 64:
+        return f"{name!r} is not an IANA time zone name (e.g. 'Europe/Kyiv', 'UTC')"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown time zone {name!r} (use an IANA name such as 'Europe/Kyiv' or 'UTC')"
+    return None
+
+
+def parse_alerts_table(table: Any, problems: Problems) -> AlertOptions | None:
+    """Validate ``[alerts]`` (``timezone``); problems name the table and the field."""
+    if not isinstance(table, dict):
+        problems.add("[alerts]", "must be a table")
+        return None
+    before = len(problems.messages)
+    check_keys(table, {"timezone"}, set(), "[alerts]", problems)
+    zone = table.get("timezone", "UTC")
+    if check_type(zone, str, "[alerts]: field 'timezone'", problems):
+        if reason := timezone_problem(zone):
+            problems.add("[alerts]: field 'timezone'", reason)
+    if len(problems.messages) > before:
+        return None
+    return AlertOptions(timezone=zone)
 
 
 _ALERT_FIELDS = {"name", "query", "email", "webhook", "apprise", "secret_env", "digest", "exact"}
