@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from crawler.cli import main
 from pipelines import db
 from pipelines.alerts import sender
 from pipelines.alerts.sender import SendPolicy, send_due
@@ -506,3 +507,40 @@ def test_permanent_failures_are_logged_as_warnings(
     levels = {r.getMessage().split(":")[0]: r.levelname for r in caplog.records}
     assert levels[f"alert {subscribers[SLOW]} (email) failed"] == "WARNING"
     assert levels[f"alert {subscribers[ONE]} (email) sent"] == "INFO"
+
+
+def test_retry_requeues_failed_alerts_and_with_no_flag_those_waiting_to_retry(
+    conn: psycopg.Connection,
+    sender_conn: psycopg.Connection,
+    subscribers: dict[str, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sink = SlowSink().start()
+    settings = quick(sink.settings())
+    try:
+        sink.refuse[SLOW] = "550 5.1.1 No such user"  # failed for good
+        sink.refuse[ONE] = "452 4.2.2 Mailbox full"  # retried in a minute, then backing off
+        report = run(sender_conn, settings)
+        assert (report.sent, report.retried, report.failed) == (1, 1, 1)
+        sink.refuse.clear()  # the mailbox was created, the other one emptied
+        assert run(sender_conn, settings).sent == 0  # failed is final, the other not due yet
+
+        assert main(["alerts", "retry", str(subscribers[SLOW]), "--failed"]) == 0
+        assert "requeued 1 alert(s): 1 failed" in capsys.readouterr().out
+        assert row_of(conn, subscribers[SLOW])["attempts"] == 0
+        assert main(["alerts", "retry", "--failed"]) == 0  # the waiting one is not failed
+        assert "requeued 0 alert(s)" in capsys.readouterr().out
+        assert run(sender_conn, settings).sent == 1
+
+        assert main(["alerts", "retry"]) == 0
+        assert "requeued 1 alert(s): 0 failed, 1 waiting to retry" in capsys.readouterr().out
+        one = row_of(conn, subscribers[ONE])
+        assert (one["status"], one["attempts"]) == ("pending", 0)
+        assert run(sender_conn, settings).sent == 1
+        assert main(["alerts", "retry"]) == 0
+        assert "requeued 0 alert(s)" in capsys.readouterr().out
+        assert run(sender_conn, settings).sent == 0
+        assert [len(sink.received(a)) for a in (SLOW, ONE, TWO)] == [1, 1, 1]
+        assert {r["status"] for r in outbox(conn)} == {"sent"}
+    finally:
+        sink.stop()

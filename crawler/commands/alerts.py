@@ -22,6 +22,7 @@ from pipelines import db
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.matching import Matcher, StoryDoc, exact_only
 from pipelines.alerts.query import format_query, parse
+from pipelines.alerts.retry import requeue
 from pipelines.alerts.sender import preview, send_due
 from pipelines.alerts.settings import SmtpSettings, smtp_settings
 from pipelines.alerts.subscriptions import (
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         if action == "send":
             web = config.sections.get("web") if config is not None else None
             return _send(conn, smtp, args, links_for(conn, web), _zone(config))
+        if action == "retry":
+            return _retry(conn, args)
         return _preview(conn, smtp, args, _zone(config))
 
 
@@ -133,6 +136,18 @@ def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     row = add_subscription(conn, spec)
     label = f"{row['id']} ({row['name']})" if row["name"] else str(row["id"])
     print(f"added subscription {label}: {row['query']} -> {channel} {mask_target(row)}")
+    return 0
+
+
+def _retry(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+    row = find_subscription(conn, args.subscription) if args.subscription else None
+    report = requeue(conn, row["id"] if row else None, stuck=not args.failed)
+    what = f"{report.failed} failed" + ("" if args.failed else f", {report.stuck} waiting to retry")
+    print(f"requeued {report.total} alert(s): {what}" + (
+        "; `wirewatch alerts send` delivers them" if report.total else ""))  # fmt: skip
+    for sub_id in report.inactive:
+        print(f"subscription {sub_id} is disabled: its alerts wait until "
+              f"`wirewatch alerts enable {sub_id}`")  # fmt: skip
     return 0
 
 

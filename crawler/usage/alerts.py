@@ -9,6 +9,7 @@ terms are ANDed), parentheses, title:/source:/lang: fields, prefix* and
   wirewatch alerts add --query 'source:tass sanction*' --webhook https://hooks.example.org/ww \\
       --secret-env WW_HOOK_KEY
   wirewatch alerts send            # from cron: deliver what is due
+  wirewatch alerts retry kyiv      # requeue failed alerts, and those waiting to be retried
   wirewatch alerts check --query 'Mansur AND Taliban' story.txt   # try a query
 """
 
@@ -19,7 +20,7 @@ import argparse
 from pipelines.alerts.addresses import DIGESTS
 
 NAME = "alerts"
-HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, check"
+HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, retry, check"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,3 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("subscription", metavar="N", help="id or name")
     show.add_argument("--limit", type=int, default=20, metavar="K", help="at most K messages")
     show.add_argument("--html", action="store_true", help="print the HTML part, not the text")
+
+    retry = sub.add_parser(
+        "retry", help="requeue failed alerts, and pending ones waiting to be retried"
+    )
+    retry.add_argument("subscription", metavar="N", nargs="?", help="id or name (default: all)")
+    retry.add_argument(
+        "--failed", action="store_true", help="only failed alerts, not those waiting for a retry"
+    )

@@ -188,3 +188,26 @@ RETURNING active;
 -- name: alert_attempts_of_subscription
 SELECT outbox_ids, outcome, detail, at FROM alert_attempts
 WHERE subscription_id = %(subscription_id)s ORDER BY id;
+
+-- `alerts retry`: failed alerts (and, with stuck, pending ones already tried and
+-- waiting for their next attempt) get a fresh set of attempts, due now.
+
+-- name: requeue_subscriptions
+SELECT DISTINCT o.subscription_id AS id
+FROM alert_outbox o
+WHERE (%(subscription_id)s::bigint IS NULL OR o.subscription_id = %(subscription_id)s)
+  AND (o.status = 'failed' OR (%(stuck)s AND o.status = 'pending' AND o.attempts > 0))
+ORDER BY 1;
+
+-- name: requeue_outbox
+WITH chosen AS (
+    SELECT id, status AS was FROM alert_outbox
+    WHERE subscription_id = %(subscription_id)s
+      AND (status = 'failed' OR (%(stuck)s AND status = 'pending' AND attempts > 0))
+    FOR UPDATE
+)
+UPDATE alert_outbox o
+SET status = 'pending', attempts = 0, next_attempt_at = now()
+FROM chosen
+WHERE o.id = chosen.id
+RETURNING chosen.was;
