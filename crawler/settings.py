@@ -76,6 +76,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.extensions.crawl_runs.CrawlRunRecorder": 500,
+    "crawler.extensions.progress.CrawlProgress": 510,
 }
 
 # wirewatch settings.
@@ -109,6 +110,9 @@ WIREWATCH_VALIDATOR_VERIFY_EVERY = 12
 # crawl --full: ignore stored validators and stored articles (after a config
 # change or a fix): every listing and every listed article is fetched again.
 WIREWATCH_FULL_REFETCH = False
+# A progress bar per source on stderr (crawler.extensions.progress); `wirewatch crawl`
+# sets it when stderr is its terminal and it is not --quiet.
+WIREWATCH_PROGRESS = False
 # Never fetch an article URL (by url_key) that is stored already.
 WIREWATCH_SKIP_KNOWN_ARTICLES = True
 # Article URLs looked up in the database per query.

@@ -13,6 +13,7 @@ so an interrupted prune loses nothing and the next run carries on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,11 +58,14 @@ def prune(
     batch_size: int = 500,
     now: datetime | None = None,
     dry_run: bool = False,
+    on_batch: Callable[[PruneReport, int], None] | None = None,
 ) -> PruneReport:
     """Prune stories (and stray articles) untouched for ``older_than``.
 
     ``dry_run`` counts what would be pruned, batch by batch as a real run
-    would find it, and changes nothing.
+    would find it, and changes nothing.  Stories are walked in id order;
+    ``on_batch(report, story_id)`` hears after each batch how far the walk
+    went (the command's progress bar, whose end is ``last_story_id``).
     """
     horizon = (now or datetime.now(UTC)) - older_than
     report = PruneReport(horizon, delete_rows, dry_run)
@@ -85,6 +89,8 @@ def prune(
         after = stories[-1]
         if not dry_run:
             log.info("pruned %d stories so far (up to story %d)", report.stories, after)
+        if on_batch is not None:
+            on_batch(report, after)
 
     after = 0
     while True:
@@ -99,6 +105,11 @@ def prune(
         report.articles += len(orphans)
         after = orphans[-1]
     return report
+
+
+def last_story_id(conn: psycopg.Connection) -> int:
+    """Where ``prune``'s walk through the stories ends."""
+    return conn.execute(Q.prune_last_story).fetchone()["id"]
 
 
 def _prune_batch(

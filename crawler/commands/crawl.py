@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from crawler import health
+from crawler import health, progress
 from crawler.config import Config, Source, load_config
 from crawler.health_notify import sync_alarms
 from crawler.logs import quiet_stderr
@@ -59,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
         only_if = _still_due(schedule_options(config))
     if args.quiet:
         quiet_stderr()
-    overrides = {"WIREWATCH_FULL_REFETCH": True} if args.full else None
+    overrides = {
+        "WIREWATCH_FULL_REFETCH": args.full,
+        "WIREWATCH_PROGRESS": progress.shown() and not args.quiet,
+    }
     summaries = run_crawls(config, sources, only_if=only_if, overrides=overrides)
     if args.due and not summaries:
         log.info("no source is due")

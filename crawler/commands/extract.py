@@ -21,6 +21,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from crawler import __version__
 from crawler.errors import UsageError, WirewatchError
+from crawler.progress import Bar
 from pipelines import db
 from pipelines.boilerplate import load_knowledge
 from pipelines.extract import Extracted, SiteKnowledge, apply_site
@@ -173,12 +174,13 @@ def run_jsonl(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             page_id, url, html = parsed
             future = pool.schedule(safe_extract_page, args=(html, url), timeout=args.timeout)
             entries.append((page_id, url, future))
-        pages = [
-            entry
-            if isinstance(entry, dict)
-            else (entry[0], entry[1], _wait(entry[2], args.timeout))
-            for entry in entries
-        ]
+        with Bar("extract", total=len(entries), unit=" pages") as bar:
+            pages = [
+                entry
+                if isinstance(entry, dict)
+                else (entry[0], entry[1], _wait(entry[2], args.timeout))
+                for entry in bar.track(entries)
+            ]
     extracted = [(p[1], p[2]) for p in pages if not isinstance(p, dict)]
     known = learned_knowledge([url for url, _ in extracted]) if args.learned else {}
     knowledge = learn(extracted, known)

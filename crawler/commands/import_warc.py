@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from crawler.config import load_config
 from crawler.errors import ConfigError, UsageError
+from crawler.progress import Bar
 from pipelines.warc_import import (
     DEFAULT_SOURCE,
     STORED,
@@ -112,40 +113,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """A tqdm bar (pages/s, stored) on a terminal; nothing otherwise."""
+    """Pages read (rate) and articles stored, on a terminal only (``crawler.progress``)."""
 
     def __init__(self, stream: IO[str]):
-        self.bar: Any = None
-        if stream.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                unit=" pages",
-                file=stream,
-                dynamic_ncols=True,
-                smoothing=0.1,
-                bar_format="{desc}{n_fmt} pages [{elapsed}, {rate_noinv_fmt}{postfix}]",
-            )
+        self.bar = Bar(
+            unit=" pages",
+            stream=stream,
+            smoothing=0.1,
+            bar_format="{desc}{n_fmt} pages [{elapsed}, {rate_noinv_fmt}{postfix}]",
+        )
         self.stored = 0
 
     def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
     def record(self, kind: str) -> None:
-        if self.bar is None:
-            return
         if kind in (STORED["new"], STORED["updated"]):
             self.stored += 1
-            self.bar.set_postfix(stored=self.stored, refresh=False)
+            self.bar.postfix(stored=self.stored)
         self.bar.update(1)
 
     def file(self, location: str) -> None:
-        if self.bar is not None:
-            self.bar.set_description(describe(location)[:40])
+        self.bar.describe(describe(location)[:40])
 
 
 _STORED_ORDER = (STORED["new"], STORED["updated"], STORED["unchanged"])

@@ -127,6 +127,10 @@ WHERE s.id > %(after)s
 ORDER BY s.id
 LIMIT %(batch)s;
 
+-- name: prune_last_story
+-- The highest story id: where prune's walk in id order ends (its progress bar's end).
+SELECT coalesce(max(id), 0) AS id FROM stories;
+
 -- name: prune_candidate_orphans
 -- Articles that never became part of a story (dedupe not run on them).
 SELECT a.id
