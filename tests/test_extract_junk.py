@@ -41,6 +41,9 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "every Monday.",
         "- Want Weekly Recs on What to Watch, Read, and More? Sign Up for Worth Your Time",
         "Sign up (it's quick and free) or sign in now.",
+        "Get daily Canada news delivered to your inbox so you'll never miss the day's top stories.",
+        "Get local news delivered to your inbox!",
+        "The next issue of NP Posted will soon be in your inbox.",
     ],
     "own_newsletter_pitch": [
         "Our website is the place for the latest breaking news, exclusive scoops, longreads and "
@@ -52,9 +55,24 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "Join thought-provoking conversations, follow other Independent readers and see their "
         "replies",
         "Show new comments (0)",
+        "Join the conversation",
+        "Have your say...",
+        "Share your thoughts and join the conversation in the comments.",
     ],
     "advertisement": ["- Advertisement embed-more-topicStory continues below"],
     "share_prompt": ["Comments", "1 comment", "Share this article"],
+    # Composed: the sharing tools of real pages ("Email", malaymail; "Print", voanews) in a row.
+    "share_row": ["Email | Print", "Print · Email · Share"],
+    "follow_prompt": ["Follow BBC on:", "Follow Us"],
+    "news_tip": ["News Tip"],
+    "tag_line": ["Related topics", "Related Topics"],
+    "legal_line": [
+        "Terms of Use & Privacy Notice",
+        "Terms of Use / Privacy Policy / Manage Newsletters",
+        "Terms of Service | Privacy Policy",
+        "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service "
+        "apply.",
+    ],
     "login_prompt": ["Already have an account?"],
     "read_more": [
         "Read moreAccessibility links",
@@ -89,6 +107,12 @@ REAL_PROSE = [
     "Write to your representative at once, the campaign urged its supporters.",
     "The report was published on 5 May 2024.",
     "Updated figures show 12 deaths.",
+    # Sentences near the new rules' words: a tip, a follow-up, terms, topics.
+    "Police followed up on a tip from a neighbour and found the van abandoned near the border.",
+    "Follow-up talks on the terms of the ceasefire are due next week, diplomats said.",
+    "Topics discussed at the summit included energy prices and migration.",
+    "The privacy policy of the app was changed twice last year, the regulator found.",
+    "Readers can email the newsroom with corrections.",
 ]
 
 

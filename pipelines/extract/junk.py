@@ -94,6 +94,47 @@ def _timestamp(line: str) -> bool:
     )
 
 
+# Link labels of a site's legal footer; a line made of them is that footer.
+_LEGAL_LABEL = re.compile(
+    r"^(terms( of (use|service)| (and|&) conditions)?|privacy( policy| notice| statement)?"
+    r"|cookie( policy| settings)?|accessibility|sitemap|site map|contact( us)?|about( us)?"
+    r"|advertise( with us)?|careers|rss|archives?|newsletters?|help)$",
+    re.IGNORECASE,
+)
+_LEGAL_SENTENCE = re.compile(
+    r"\b(this material|the material on this site) may not be (published|reproduced)"
+    r"|\buse of this (web)?site constitutes (acceptance|agreement)"
+    r"|\blearn more about our privacy policy"
+    r"|\bregistered (in england|office)\b"
+    r"|\b(terms of (use|service)|privacy policy)( and| &| /)? (apply|terms of|privacy)",
+    re.IGNORECASE,
+)
+
+
+_SHARE_LABEL = re.compile(
+    r"^(e-?mail( this( story| article)?)?|print( this( story| article)?)?|printer[- ]friendly"
+    r"( version)?|share( this)?|tweet|facebook|twitter|x|whatsapp|linkedin|reddit|copy link"
+    r"|comments?( \(\d+\))?|\d+ comments?|save|reprints?)$",
+    re.IGNORECASE,
+)
+
+
+def _share_row(line: str) -> bool:
+    """A row of sharing tools: "E-mail this story | Printer-friendly version", "Email · Print"."""
+    labels = [part.strip() for part in re.split(r"\s*[|·•]\s*", line) if part.strip()]
+    return len(labels) >= 2 and all(_SHARE_LABEL.match(label) for label in labels)
+
+
+def _legal_line(line: str) -> bool:
+    """A legal footer: a row of links (Terms | Privacy | Cookies) or one of its sentences."""
+    if len(line.split()) > 60:
+        return False
+    if _LEGAL_SENTENCE.search(line):
+        return True
+    labels = [part.strip() for part in re.split(r"\s*[|·•/]\s*", line) if part.strip()]
+    return len(labels) >= 2 and sum(bool(_LEGAL_LABEL.match(x)) for x in labels) >= 2
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "skip_link",
@@ -170,6 +211,8 @@ RULES: tuple[Rule, ...] = (
             r"\b(sign up|subscribe|register)\b.{0,80}\b(newsletter|inbox|updates|alerts|briefing)\b"
             r"|^(get|receive) (the|our) .{0,60}\b(newsletter|in your inbox)\b"
             r"|^newsletter\b|(^|[?!.]\s+)sign up\b"
+            r"|\b(delivered|sent)( straight)? to your inbox\b|\bin your inbox\b"
+            r"|\bsubscribe to our (free )?(daily |weekly )?(e-?mail|newsletter)"
         ),
     ),
     Rule(
@@ -181,6 +224,9 @@ RULES: tuple[Rule, ...] = (
         _pattern(
             r"^(please )?(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
             r"\b(comments?|commenting|conversations?|discussion)\b"
+            r"|^have your say\b|\bjoin the (conversation|discussion)\b"
+            r"|^comments are (closed|moderated|reviewed)\b|^(leave|post) a (reply|comment)\b"
+            r"|^load (more|all) comments\b|^sort by (best|newest|oldest|top)\b"
         ),
     ),
     Rule(
@@ -193,7 +239,32 @@ RULES: tuple[Rule, ...] = (
             r"^(share|share this( article| story| page)?|share on \w+|copy link( copied)?|"
             r"tweet|email|print|comments?|\d+ comments?)\s*[!:.]?$"
             r"|^(follow|like) us on\b|^share (this|on|via)\b"
+            r"|^(e-?mail|print) this (story|article|page)$|^printer[- ]friendly( version)?$"
         ),
+    ),
+    Rule("share_row", _share_row),
+    Rule(
+        "follow_prompt",
+        _pattern(
+            r"^follow (us|[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,4})( on)?\b.{0,20}"
+            r"\b(facebook|twitter|x|instagram|youtube|linkedin|tiktok|threads|bluesky)\b"
+            r"|^follow( us| [A-Z][\w.'’-]*)?( on)?:?$",
+        ),
+    ),
+    Rule(
+        "news_tip",
+        _pattern(r"^(have|got) a (news )?tip\b|^send us your (news )?tips\b|^news tip$"),
+    ),
+    Rule(
+        "tag_line",
+        _pattern(
+            r"^(related )?(topics|tags|labels|filed under|categories|keywords)\s*:\s*\S.{0,150}$"
+            r"|^related topics$"
+        ),
+    ),
+    Rule(
+        "legal_line",
+        _legal_line,
     ),
     Rule(
         "login_prompt",
@@ -237,6 +308,7 @@ TRAILER_HEADING = re.compile(
     r"|more (stories|news|from [\w ]{1,30})|recommended( for you| stories| reading)?"
     r"|must[- ]reads?( from [\w ]{1,30})?|editors'? picks"
     r"|you (may|might) also like|most (read|popular|viewed)|trending( now)?|top stories"
+    r"|(other|latest|top) (stories|headlines|news)|in other news|see also|elsewhere"
     r"|read (more|next)|what to read next|latest news|more in [\w ]{1,30})\s*:?$",
     re.IGNORECASE,
 )
@@ -245,7 +317,8 @@ _FIRST_PERSON_PLURAL = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
 _ABOUT_US_WORDS = re.compile(
     r"\b(journalis(ts?|m)|newsroom|news (organi[sz]ation|outlet|service)|free press|"
     r"independent (media|news|journalism)|uncensored|our mission|languages|reporters?|"
-    r"(latest|breaking) news|scoops|commentary|bookmark)\b",
+    r"(latest|breaking) news|scoops|commentary|bookmark|reader[- ](funded|supported)|"
+    r"voice of|since \d{4}|without fear or favou?r|news that matters)\b",
     re.IGNORECASE,
 )
 _QUOTES = re.compile(r"[\"“”«»„]")
@@ -285,7 +358,8 @@ def clean_lines(lines: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
                     kept.append(rest)
             break
         rule = junk_rule(line)
-        if rule is None and index >= len(lines) - 2 and is_about_us(line):
+        at_end = index >= len(lines) - 2 or line.lower().startswith("about ")
+        if rule is None and at_end and is_about_us(line):
             rule = "about_us"
         if rule:
             dropped.append((rule, line))
