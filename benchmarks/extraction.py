@@ -31,9 +31,11 @@ from datetime import datetime
 from pathlib import Path
 
 import trafilatura
+from lxml import html as lxml_html
 
 from pipelines.extract import extract_batch
 from pipelines.extract.metadata import parse_date
+from pipelines.extract.opinion import text_blocks
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,6 +79,7 @@ class Page:
     date: str | None = None
     authors: list[str] | None = None
     seed: bool = False
+    boilerplate: list[str] | None = None  # blocks put on the page that must not come out
 
 
 def load_pages(shared: Path) -> list[Page]:
@@ -122,6 +125,25 @@ def seed_page(path: Path) -> Page:
     )
 
 
+def single_pages() -> list[Page]:
+    """The single-page set (``tests/fixtures/singlepage``): each page a site seen once."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # the fixtures live in the repository's tests/
+    from tests.fixtures.singlepage.pages import build_pages
+
+    return [
+        Page(
+            source=p.template,
+            url=p.url,
+            html=p.html.encode("utf-8"),
+            body=p.body,
+            title=p.title,
+            boilerplate=p.boilerplate,
+        )
+        for p in build_pages()
+    ]
+
+
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     return re.findall(r"\w+", text)
@@ -164,6 +186,58 @@ def residue(text: str, truth: str | None = None) -> list[str]:
     """Boilerplate phrases in the text that the true body does not contain itself."""
     lowered, expected = text.lower(), (truth or "").lower()
     return [p for p in BOILERPLATE_PHRASES if p.lower() in lowered and p.lower() not in expected]
+
+
+def blocks_left(text: str, page: Page) -> list[str]:
+    """The page's boilerplate blocks found in ``text`` (none the true body holds itself).
+
+    A block of four words or more is left when half its word 4-grams are in
+    the text; a shorter one (a "Share" button, "Reply") when a line of the
+    text is that block, give or take a few words.
+    """
+    out_shingles = shingles(text)
+    lines = [_words(line) for line in text.splitlines()]
+    truth = " ".join(_words(page.body or ""))
+    left = []
+    for block in page.boilerplate or []:
+        words = _words(block)
+        if not words or " ".join(words) in truth:
+            continue
+        if len(words) >= 4:
+            wanted = shingles(block)
+            if sum((wanted & out_shingles).values()) >= 0.5 * sum(wanted.values()):
+                left.append(block)
+        elif any(_contains(line, words) and len(line) <= len(words) + 3 for line in lines):
+            left.append(block)
+    return left
+
+
+def _contains(line: list[str], words: list[str]) -> bool:
+    n = len(words)
+    return any(line[i : i + n] == words for i in range(len(line) - n + 1))
+
+
+def _text_only(text: str) -> dict:
+    return {"text": text, "title": None, "published": None, "authors": []}
+
+
+def readability_one(page: Page) -> dict:
+    """Bare readability-lxml: its main content, a line per text block."""
+    from readability import Document
+
+    try:
+        summary = Document(page.html, url=page.url).summary(html_partial=True)
+        lines = text_blocks(lxml_html.fromstring(summary))
+    except Exception:  # readability raises on pages it cannot score
+        return _text_only("")
+    return _text_only("\n".join(line.text for line in lines))
+
+
+def trafilatura_precision_one(page: Page) -> dict:
+    doc = trafilatura.bare_extraction(
+        page.html, url=page.url, with_metadata=False, favor_precision=True
+    )
+    return _text_only((doc.text or "") if doc else "")
 
 
 def trafilatura_one(page: Page) -> dict:
@@ -246,10 +320,103 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--per-page", action="store_true", help="print F1 of every page")
     parser.add_argument("--rounds", type=int, default=4, help="timing rounds (default: 4)")
+    parser.add_argument(
+        "--set",
+        choices=("real", "single", "both"),
+        default="both",
+        help="the real pages, the single-page set, or both (default)",
+    )
     args = parser.parse_args(argv)
-    if not (args.shared / "fixtures" / "real" / "manifest.json").exists():
-        print(f"no real fixtures under {args.shared}; nothing to measure", file=sys.stderr)
-        return 0
+    if args.set in ("real", "both"):
+        if (args.shared / "fixtures" / "real" / "manifest.json").exists():
+            real_report(args)
+        else:
+            print(f"no real fixtures under {args.shared}; real pages skipped", file=sys.stderr)
+    if args.set in ("single", "both"):
+        single_report(args)
+    return 0
+
+
+def mean_f1(pages: list[Page], results: list[dict]) -> float:
+    return statistics.mean(prf(r["text"], p.body)[2] for p, r in zip(pages, results, strict=True))
+
+
+def others(pages: list[Page]) -> dict[str, list[dict]]:
+    """The other open extractors' text of every page."""
+    return {
+        "trafilatura": [trafilatura_one(page) for page in pages],
+        "traf. precision": [trafilatura_precision_one(page) for page in pages],
+        "readability-lxml": [readability_one(page) for page in pages],
+    }
+
+
+def costs(pages: list[Page]) -> dict[str, float]:
+    """ms/page of the parts of wirewatch's extraction that bare trafilatura does not have."""
+    import copy
+
+    from pipelines.extract.core import _parse, decode_html
+    from pipelines.extract.metadata import page_metadata
+    from pipelines.extract.opinion import readability_lines
+    from pipelines.extract.structure import prune_page
+    from pipelines.walls import page_evidence
+
+    spent: dict[str, float] = defaultdict(float)
+    for page in pages:
+        source = decode_html(page.html)
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for name, work, arguments in (
+            ("metadata", page_metadata, (tree, page.url)),
+            ("wall evidence (pipelines/walls.py)", page_evidence, (source, tree)),
+            ("structure rules", prune_page, (tree,)),
+            ("second opinion (readability-lxml)", readability_lines, (copy.deepcopy(tree),)),
+        ):
+            start = time.perf_counter()
+            work(*arguments)
+            spent[name] += time.perf_counter() - start
+    return {name: seconds * 1000 / len(pages) for name, seconds in spent.items()}
+
+
+def single_report(args: argparse.Namespace) -> None:
+    """The single-page set: every open extractor and wirewatch, per template, side by side."""
+    pages = single_pages()
+    results = others(pages)
+    results["wirewatch"] = wirewatch_batch(pages)
+    base_ms, ours_ms = timed(args.rounds, pages)
+    names = list(results)
+    print(
+        f"\nsingle-page set: {len(pages)} pages, each a site seen once "
+        "(tests/fixtures/singlepage)\n"
+    )
+    print(f"{'template':<18}" + "".join(f"{n:>20}" for n in names))
+    print(f"{'':<18}" + "".join(f"{'F1  left':>20}" for _ in names))
+    for template in [*sorted({p.source for p in pages}), "OVERALL"]:
+        chosen = [i for i, p in enumerate(pages) if template in ("OVERALL", p.source)]
+        cells = []
+        for name in names:
+            f1 = statistics.mean(prf(results[name][i]["text"], pages[i].body)[2] for i in chosen)
+            left = sum(bool(blocks_left(results[name][i]["text"], pages[i])) for i in chosen)
+            cells.append(f"{f1:.3f} {left:3d}/{len(chosen):<3d}")
+        print(f"{template:<18}" + "".join(f"{c:>20}" for c in cells))
+    titles = sum(
+        same_title(r["title"], p.title) for p, r in zip(pages, results["wirewatch"], strict=True)
+    )
+    print(
+        f"\n'left': pages with some of their boilerplate in the text. wirewatch titles exact: "
+        f"{titles}/{len(pages)}; ms/page: trafilatura {base_ms:.1f}, wirewatch {ours_ms:.1f} "
+        f"({ours_ms / base_ms:.2f}x)"
+    )
+    if args.per_page:
+        for page, result in zip(pages, results["wirewatch"], strict=True):
+            left = blocks_left(result["text"], page)
+            if left or prf(result["text"], page.body)[2] < 0.95:
+                f1 = prf(result["text"], page.body)[2]
+                print(f"   {f1:.3f} {page.url} left: {left}")
+
+
+def real_report(args: argparse.Namespace) -> None:
+    """The real pages (and seeds): bare trafilatura and wirewatch, per source."""
     pages = load_pages(args.shared)
     # Warm both up (imports, lazy caches) so neither pays it inside the timing.
     trafilatura.extract(pages[0].html)
@@ -290,6 +457,16 @@ def main(argv: list[str] | None = None) -> int:
     row("seed boilerplate phrases left", str(len(b["seed_left"])), str(len(w["seed_left"])))
     row("ms / page", f"{base_ms:.1f}", f"{ours_ms:.1f}")
     print(f"\nworst per-source F1 difference: {worst:+.3f}; time ratio {ours_ms / base_ms:.2f}x")
+    scored = [p for p in pages if p.body]
+    other = others(scored)
+    print(
+        "other extractors, overall F1 on the same pages: "
+        + ", ".join(f"{name} {mean_f1(scored, found):.3f}" for name, found in other.items())
+    )
+    print(
+        "where wirewatch's time goes beyond trafilatura's (ms/page): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in costs(pages).items())
+    )
     if w["seed_left"]:
         print("seed boilerplate left by wirewatch:", "; ".join(w["seed_left"]))
     if args.per_page:
@@ -300,7 +477,6 @@ def main(argv: list[str] | None = None) -> int:
             left = residue(rw["text"], page.body)
             if left:
                 print(f"   residue {page.source} {page.url}: {left}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -112,6 +112,10 @@ def record(page_id: Any, url: str | None, result: Extracted) -> dict[str, Any]:
         "language": result.language,
     }
     out.update({name: getattr(result, name) for name in EXTRA_FIELDS})
+    if result.title_candidates:  # the page's headlines disagree: which said what
+        out["title_candidates"] = [
+            {"source": source, "title": title} for source, title in result.title_candidates
+        ]
     if result.reason:
         out["rejected"] = result.reason
         out["detail"] = result.detail

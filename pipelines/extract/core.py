@@ -79,6 +79,8 @@ class Extracted:
     # Traces of walls on the page (challenge scripts, consent, paywall), judged with the text.
     evidence: Evidence = NO_EVIDENCE
     paywalled: bool = False  # marked for subscribers, yet the article text is there
+    # (where, text) of the page's headlines when they disagree (og:title, JSON-LD, <h1>...).
+    title_candidates: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -215,11 +217,17 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
     second_tree = copy.deepcopy(tree)
     text = _main_text(source, tree, url, is_article)
-    lines, changes = merge(text.splitlines(), readability_lines(second_tree, url), _is_junk)
-
-    if lines and _fold(lines[0]) in headlines:
-        lines = lines[1:]  # the headline repeated as the first paragraph
-    blocks, dropped = clean_lines(lines)
+    second = readability_lines(second_tree, url)
+    lines, changes = merge(text.splitlines(), second, _is_junk)
+    blocks, dropped = clean_lines(_without_headline(lines, headlines))
+    if _chars(blocks) < MIN_ARTICLE_CHARS and second:
+        # trafilatura found no article text (only a footer, say); readability found prose.
+        alternative, alt_dropped = clean_lines(
+            _without_headline([line.text for line in second], headlines)
+        )
+        if _chars(alternative) >= MIN_ARTICLE_CHARS and not _is_headline_list(alternative):
+            changes = [("trafilatura_failed", line) for line in blocks]
+            blocks, dropped = alternative, alt_dropped
     dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped
     return Extracted(
         title=title,
@@ -230,11 +238,21 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         top_image=meta.top_image,
         section=meta.section,
         summary=meta.summary,
+        title_candidates=meta.title_candidates,
         blocks=blocks,
         dropped=dropped,
         looks_like_article=is_article,
         evidence=evidence,
     )
+
+
+def _without_headline(lines: list[str], headlines: set[str]) -> list[str]:
+    """The text without the headline repeated as its first paragraph."""
+    return lines[1:] if lines and _fold(lines[0]) in headlines else lines
+
+
+def _chars(blocks: list[str]) -> int:
+    return len("\n".join(blocks))
 
 
 def _is_junk(line: str) -> bool:

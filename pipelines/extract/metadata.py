@@ -61,6 +61,8 @@ class PageMeta:
     section: str | None = None
     summary: str | None = None
     site_name: str | None = None
+    # (where, text) of every headline the page states, when they disagree: for inspection.
+    title_candidates: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -240,7 +242,12 @@ def is_site_name(part: str, site_name: str | None, host: str | None) -> bool:
 
 
 def strip_site_name(title: str, site_name: str | None, host: str | None = None) -> str:
-    """Drop a leading or trailing ' | Outlet' that page and social-card titles carry."""
+    """Drop a leading or trailing ' | Outlet' that page and social-card titles carry
+    (and the "Outlet: Headline" of blog platforms)."""
+    head, colon, rest = title.partition(": ")
+    if colon and rest.strip() and not _TITLE_SEPARATORS.search(head):
+        if is_site_name(head, site_name, host):
+            return rest.strip()
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
     if len(parts) < 2:
         return title
@@ -261,12 +268,18 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
         meta.site_name = clean_text(publisher.get("name"))
 
     host = urlsplit(url).hostname if url else None
+    stated = [
+        ("json-ld headline", clean_text(ld.get("headline"))),
+        ("og:title", meta_content(tree, "og:title")),
+        ("twitter:title", meta_content(tree, "twitter:title")),
+    ]
+    shown = headlines(tree, meta.site_name, host)
     meta.title = choose_title(
-        [clean_text(ld.get("headline")), meta_content(tree, "og:title", "twitter:title")],
-        headlines(tree, meta.site_name, host),
-        meta.site_name,
-        host,
+        [stated[0][1], stated[1][1] or stated[2][1]], shown, meta.site_name, host
     ) or document_title(tree, meta.site_name, host)
+    meta.title_candidates = title_candidates(
+        [*stated, *(("h1", h) for h in shown), ("title", clean_text(tree.findtext(".//title")))]
+    )
 
     meta.published = parse_date(clean_value(ld.get("datePublished"))) or parse_date(
         meta_content(
@@ -357,16 +370,46 @@ def _same(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
+def title_candidates(found: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """The stated headlines, one per distinct text; none when they all agree."""
+    distinct: dict[str, tuple[str, str]] = {}
+    for where, text in found:
+        if text and _fold(text) not in distinct:
+            distinct[_fold(text)] = (where, text)
+    return list(distinct.values()) if len(distinct) > 1 else []
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def shown_within(candidate: str, shown: list[str]) -> str | None:
+    """The shown headline a structured title wraps in a few extra words: "Local: <h1>",
+    "<h1> - Opinion".  Readers see the ``<h1>``; the rest is a section or a label."""
+    folded = _fold(candidate)
+    for headline in shown:
+        inner = _fold(headline)
+        if inner and inner != folded and inner in folded:
+            rest = folded.replace(inner, " ", 1).strip(" |–—-:»·,")
+            if len(rest.split()) <= 6:
+                return headline
+    return None
+
+
 def choose_title(
     structured: list[str | None], shown: list[str], site_name: str | None, host: str | None
 ) -> str | None:
     """The structured headline (JSON-LD, then Open Graph) the page shows as its ``<h1>``;
-    when none is shown, the first one.  Pages often carry an SEO and a social variant;
-    the one readers see is the headline."""
+    the ``<h1>`` when a structured one wraps it in a section or label; when none is
+    shown, the first one.  Pages often carry an SEO and a social variant; the one
+    readers see is the headline."""
     candidates = [strip_site_name(c, site_name, host) for c in structured if c]
     for candidate in candidates:
         if any(_same(candidate, h) for h in shown):
             return candidate
+    for candidate in candidates:
+        if headline := shown_within(candidate, shown):
+            return headline
     return candidates[0] if candidates else None
 
 

@@ -61,18 +61,37 @@ def readability_lines(tree: lxml_html.HtmlElement, url: str | None = None) -> li
 
 
 def text_blocks(root: lxml_html.HtmlElement) -> list[Line]:
-    """Lines of text as a reader sees them, with the tag they are in: each innermost block
-    (split at ``<br>``), and the loose text between blocks."""
+    """Lines of text as a reader sees them, in page order, with the tag they are in: each
+    innermost block (split at ``<br>``), and the loose text between blocks."""
     lines: list[Line] = []
-    for node in root.iter():
-        if not _is_block(node):
-            continue
-        if any(_is_block(d) for d in node.iterdescendants()):
-            pieces = [node.text or ""] + [child.tail or "" for child in node]
-        else:
-            pieces = _leaf_text(node).split("\n")
-        lines.extend(Line(node.tag, " ".join(p.split())) for p in pieces if p.strip())
+    _walk(root, lines)
     return lines
+
+
+def _walk(node: lxml_html.HtmlElement, lines: list[Line]) -> None:
+    if not _has_blocks(node):
+        lines.extend(_lines(node.tag, _leaf_text(node)))
+        return
+    loose = [(node.text or "").replace("\n", " ")]
+    for child in node:
+        if child.tag == "br":
+            loose.append("\n")
+        elif _is_block(child) or _has_blocks(child):
+            lines.extend(_lines(node.tag, "".join(loose)))
+            loose = []
+            _walk(child, lines)
+        elif isinstance(child.tag, str):
+            loose.append(_leaf_text(child))
+        loose.append((child.tail or "").replace("\n", " "))
+    lines.extend(_lines(node.tag, "".join(loose)))
+
+
+def _has_blocks(node: lxml_html.HtmlElement) -> bool:
+    return any(_is_block(d) for d in node.iterdescendants())
+
+
+def _lines(tag: str, text: str) -> list[Line]:
+    return [Line(tag, " ".join(p.split())) for p in text.split("\n") if p.strip()]
 
 
 def _leaf_text(node: lxml_html.HtmlElement) -> str:

@@ -47,6 +47,8 @@ LINK_LIST_SHARE = 0.8
 # A table cell with this many words of text, or block content, makes its table a layout.
 LAYOUT_CELL_WORDS = 50
 _BLOCK_TAGS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "blockquote")
+# What a box of links holds besides links: its heading, and the boxes of its items.
+_LINK_BOX_ITEMS = frozenset({"a", "div", "li", "h2", "h3", "h4", "h5", "b", "strong", "span"})
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _ARTICLE_BODY = "//*[@itemprop='articleBody']"
 
@@ -57,10 +59,12 @@ def names_boilerplate(element: lxml_html.HtmlElement) -> bool:
     A name is read as words ("related-posts" → related, posts); it does not
     count when its last word is a layout or content word ("sidebar-grid",
     "article__content": the grid and the content, not the sidebar) or its
-    first a state ("has-comments", "no-sidebar").
+    first a state ("has-comments", "no-sidebar"); BEM modifiers ("--is-narrow")
+    are left out.
     """
     for name in [*(element.get("class") or "").split(), element.get("id") or ""]:
-        words = [word.lower() for word in _NAME_SPLIT.split(name) if word]
+        block = name.split("--")[0]  # a BEM modifier says how it looks, not what it is
+        words = [word.lower() for word in _NAME_SPLIT.split(block) if word]
         if not words or words[0] in STATE_WORDS or words[-1] in LAYOUT_WORDS:
             continue
         if BOILERPLATE_NAMES.intersection(words):
@@ -111,14 +115,18 @@ def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlEle
 def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
     """Lists of links to other stories: most of the text in links, item after item.
 
-    A ``ul``/``ol``, or a ``div`` whose children are each one link: the shape
-    of "related", "most read" and "latest headlines" boxes on any site.
+    A ``ul``/``ol``, or any block whose children are links, short headings and
+    boxes of links (line breaks between them): the shape of "related", "most
+    read" and "latest headlines" boxes on any site, old or new.
     """
-    for element in tree.iter("ul", "ol", "div"):
-        items = [child for child in element if isinstance(child.tag, str)]
-        if len(items) < LINK_LIST_ITEMS:
-            continue
-        if element.tag == "div" and any(item.tag not in ("div", "a", "h3", "h4") for item in items):
+    for element in tree.iter("ul", "ol", "div", "p", "font", "span", "td", "section"):
+        items = [child for child in element if isinstance(child.tag, str) and child.tag != "br"]
+        if element.tag in ("ul", "ol"):
+            if len(items) < LINK_LIST_ITEMS:
+                continue
+        elif any(item.tag not in _LINK_BOX_ITEMS for item in items) or (
+            sum(1 for _ in element.iter("a")) < LINK_LIST_ITEMS
+        ):
             continue
         text = _words(element)
         linked = sum(len(a.text_content().split()) for a in element.iter("a"))
