@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from datetime import tzinfo
+from collections.abc import Callable, Mapping
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from crawler.config import Config, config_path, load_config
 from crawler.errors import UsageError
 from pipelines import db
 from pipelines.alerts.addresses import SubscriptionSpec
+from pipelines.alerts.backfill import BackfillReport, backfill
 from pipelines.alerts.matching import Matcher, StoryDoc, exact_only
 from pipelines.alerts.query import format_query, parse
 from pipelines.alerts.retry import requeue
@@ -92,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         if action == "send":
             web = config.sections.get("web") if config is not None else None
             return _send(conn, smtp, args, links_for(conn, web), _zone(config))
+        if action == "backfill":
+            return _backfill(conn, args)
         if action == "retry":
             return _retry(conn, args)
         return _preview(conn, smtp, args, _zone(config))
@@ -136,6 +139,46 @@ def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     row = add_subscription(conn, spec)
     label = f"{row['id']} ({row['name']})" if row["name"] else str(row["id"])
     print(f"added subscription {label}: {row['query']} -> {channel} {mask_target(row)}")
+    if args.backfill:
+        print(_backfilled(row, args.backfill, backfill(conn, row, args.backfill)))
+    return 0
+
+
+def format_duration(value: timedelta) -> str:
+    """A window as the duration syntax writes it (7d, 36h, 90m)."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _ref(row: Mapping[str, Any]) -> str:
+    """How commands refer to a subscription: its name, else its id."""
+    return row["name"] or str(row["id"])
+
+
+def _backfilled(row: Mapping[str, Any], window: timedelta, report: BackfillReport) -> str:
+    stories = "story" if report.matched == 1 else "stories"
+    line = (
+        f"backfill of the last {format_duration(window)}: {report.matched} stored {stories} "
+        f"matched, {report.queued} queued"
+    )
+    if not row["active"]:
+        return line + f" (the subscription is disabled: `wirewatch alerts enable {_ref(row)}`)"
+    if report.queued:
+        return line + f" (see `wirewatch alerts preview {_ref(row)}`)"
+    return line
+
+
+def _backfill(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+    row = find_subscription(conn, args.subscription)
+    if not row["active"]:
+        raise UsageError(
+            f"subscription {_ref(row)} is disabled, so nothing would be queued: "
+            f"`wirewatch alerts enable {_ref(row)}` first"
+        )
+    print(_backfilled(row, args.since, backfill(conn, row, args.since)))
     return 0
 
 
@@ -149,6 +192,28 @@ def _retry(conn: psycopg.Connection, args: argparse.Namespace) -> int:
         print(f"subscription {sub_id} is disabled: its alerts wait until "
               f"`wirewatch alerts enable {sub_id}`")  # fmt: skip
     return 0
+
+
+def _nothing_pending(conn: psycopg.Connection, row: Mapping[str, Any], window: timedelta) -> str:
+    """Why a preview is empty, and what would change it."""
+    head = f"nothing pending for subscription {row['id']}"
+    if not row["active"]:
+        reason = f": {row['disabled_reason']}" if row["disabled_reason"] else ""
+        return f"{head}; it is disabled{reason} (`wirewatch alerts enable {_ref(row)}`)"
+    report = backfill(conn, row, window, dry_run=True)
+    since = format_duration(window)
+    if report.matched:
+        one = report.matched == 1
+        return (
+            f"{head}, but {report.matched} {'story' if one else 'stories'} stored in the last "
+            f"{since} {'matches' if one else 'match'} it and {'was' if one else 'were'} never "
+            "queued (a subscription sees only the stories stored after it was added): "
+            f"run `wirewatch alerts backfill {_ref(row)} --since {since}`"
+        )
+    return (
+        f"{head}; no story stored in the last {since} matches it that was not already "
+        "queued; new stories are matched as they are stored"
+    )
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -223,7 +288,7 @@ def _preview(
     row = find_subscription(conn, args.subscription)
     messages = preview(conn, row, smtp, limit=args.limit, timezone=zone)
     if not messages:
-        print(f"nothing pending for subscription {row['id']}")
+        print(_nothing_pending(conn, row, args.since))
         return 0
     for i, prepared in enumerate(messages):
         if i:

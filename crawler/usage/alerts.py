@@ -8,6 +8,8 @@ terms are ANDed), parentheses, title:/source:/lang: fields, prefix* and
   wirewatch alerts add --query 'Wagner NOT music' --email me@example.org --digest daily
   wirewatch alerts add --query 'source:tass sanction*' --webhook https://hooks.example.org/ww \\
       --secret-env WW_HOOK_KEY
+  wirewatch alerts add --query Zelensky --email desk@example.org --name kyiv --backfill 7d
+  wirewatch alerts backfill kyiv --since 7d   # queue stories stored before it existed
   wirewatch alerts send            # from cron: deliver what is due
   wirewatch alerts retry kyiv      # requeue failed alerts, and those waiting to be retried
   wirewatch alerts check --query 'Mansur AND Taliban' story.txt   # try a query
@@ -17,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 
+from crawler.usage._types import since_duration
 from pipelines.alerts.addresses import DIGESTS
 
 NAME = "alerts"
-HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, retry, check"
+HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, backfill, retry, check"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--name", metavar="N", help="a name to refer to it by (else its id)")
     add.add_argument(
         "--exact", action="store_true", help="match words exactly (no spelling variants)"
+    )
+    add.add_argument(
+        "--backfill",
+        metavar="DURATION",
+        type=since_duration,
+        help="also queue the stored stories first seen this far back that match (e.g. 7d)",
     )
 
     listing = sub.add_parser("list", help="list subscriptions with their delivery counts")
@@ -79,6 +88,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("subscription", metavar="N", help="id or name")
     show.add_argument("--limit", type=int, default=20, metavar="K", help="at most K messages")
     show.add_argument("--html", action="store_true", help="print the HTML part, not the text")
+    show.add_argument(
+        "--since",
+        metavar="DURATION",
+        type=since_duration,
+        default="7d",
+        help="with nothing pending: count the stored stories this far back that match "
+        "(default: 7d)",
+    )
+
+    backfill = sub.add_parser(
+        "backfill", help="queue the stored stories of a window that a subscription matches"
+    )
+    backfill.add_argument("subscription", metavar="N", help="id or name")
+    backfill.add_argument(
+        "--since",
+        metavar="DURATION",
+        type=since_duration,
+        required=True,
+        help="stories first seen this far back (e.g. 7d, 2w)",
+    )
 
     retry = sub.add_parser(
         "retry", help="requeue failed alerts, and pending ones waiting to be retried"

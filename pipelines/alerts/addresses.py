@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pipelines.alerts.query import QuerySyntaxError, parse
 
@@ -31,6 +32,9 @@ class SubscriptionSpec:
     digest: str = "immediate"
     exact: bool = False
     secret_env: str | None = None  # webhook: variable holding the HMAC key
+    # [[alert]] backfill: match the stories stored this far back when the
+    # subscription is created or its query changes (not a column of the row).
+    backfill: timedelta | None = None
 
     def as_row(self, origin: str = "cli") -> dict[str, object]:
         return {

@@ -27,6 +27,7 @@ from pipelines.alerts.addresses import (
     email_problem,
     validate_spec,
 )
+from pipelines.durations import parse_duration
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -241,7 +242,17 @@ def parse_alerts_table(table: Any, problems: Problems) -> AlertOptions | None:
     return AlertOptions(timezone=zone)
 
 
-_ALERT_FIELDS = {"name", "query", "email", "webhook", "apprise", "secret_env", "digest", "exact"}
+_ALERT_FIELDS = {
+    "name",
+    "query",
+    "email",
+    "webhook",
+    "apprise",
+    "secret_env",
+    "digest",
+    "exact",
+    "backfill",
+}
 
 
 def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpec, ...]:
@@ -265,6 +276,15 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
                 check_type(table[key], str, f"{label}: field {key!r}", problems)
         if "exact" in table:
             check_type(table["exact"], bool, f"{label}: field 'exact'", problems)
+        backfill = None
+        if "backfill" in table:
+            try:
+                backfill = parse_duration(table["backfill"])
+            except ValueError as exc:
+                problems.add(f"{label}: field 'backfill'", str(exc))
+            else:
+                if not backfill:
+                    problems.add(f"{label}: field 'backfill'", "must be longer than 0")
         channels = [c for c in CHANNELS if c in table]
         if len(channels) != 1:
             problems.add(
@@ -292,6 +312,7 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
             digest=digest,
             exact=table.get("exact", False),
             secret_env=table.get("secret_env"),
+            backfill=backfill or None,
         )
         for field_name, reason in validate_spec(spec):
             problems.add(f"{label}: field {field_name!r}", reason)

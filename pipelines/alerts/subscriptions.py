@@ -10,6 +10,7 @@ import psycopg
 
 from crawler.errors import ConfigError, UsageError
 from pipelines.alerts.addresses import SubscriptionSpec, validate_spec
+from pipelines.alerts.backfill import backfill_declared
 from pipelines.alerts.query import parse
 from pipelines.queries import Q
 
@@ -80,7 +81,10 @@ def list_subscriptions(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 
 def sync_config_alerts(conn: psycopg.Connection, specs: Sequence[SubscriptionSpec]) -> int:
-    """Make the 'config' subscriptions equal to ``specs`` (one transaction); returns changes."""
+    """Make the 'config' subscriptions equal to ``specs`` (one transaction); returns changes.
+
+    Then the tables' ``backfill`` runs where the current query has not had it
+    yet (each in transactions of its own, after the sync committed)."""
     changed = 0
     with conn.transaction():
         for spec in specs:
@@ -100,6 +104,7 @@ def sync_config_alerts(conn: psycopg.Connection, specs: Sequence[SubscriptionSpe
         changed += len(removed)
     if changed:
         log.info("alerts from the config file synced: %d change(s)", changed)
+    backfill_declared(conn, specs)
     return changed
 
 

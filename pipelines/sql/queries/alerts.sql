@@ -189,6 +189,71 @@ RETURNING active;
 SELECT outbox_ids, outcome, detail, at FROM alert_attempts
 WHERE subscription_id = %(subscription_id)s ORDER BY id;
 
+-- Backfills (pipelines.alerts.backfill): stories stored before a subscription
+-- existed, matched after the fact and queued with enqueue_alert like live matches.
+
+-- name: backfill_window_start
+-- The database's clock, the one that stamped stories.first_seen.
+SELECT now() - %(window)s::interval AS since;
+
+-- name: backfill_vocabulary
+-- Every word indexed for the canonical copies of the window's stories (search_vector
+-- lexemes: folded, stemmed per language), once each: where spelling variants are sought.
+SELECT DISTINCT u.lexeme
+FROM stories s
+JOIN articles a ON a.id = s.canonical_article_id
+CROSS JOIN LATERAL unnest(a.search_vector) AS u
+WHERE s.first_seen >= %(since)s AND s.merged_into IS NULL AND length(u.lexeme) >= 3
+ORDER BY 1;
+
+-- name: unindexed_words
+-- Query words a stored language leaves out of its index (stop words): an article in
+-- that language has no entry for them, so full-text search cannot require them.
+SELECT w AS word
+FROM unnest(%(words)s::text[]) AS w
+WHERE EXISTS (SELECT FROM unnest(wirewatch_feed.indexed_configs()) AS cfg
+              WHERE to_tsvector(cfg, wirewatch_feed.fold(w)) = ''::tsvector);
+
+-- name: backfill_candidates
+-- Stories first seen since %(since)s, not merged away and not queued for the
+-- subscription yet, whose canonical copy satisfies {match}: a full-text condition
+-- over the articles row "a", composed from bound parameters by pipelines.search.
+SELECT s.id AS story_id
+FROM stories s
+JOIN articles a ON a.id = s.canonical_article_id
+WHERE s.first_seen >= %(since)s AND s.merged_into IS NULL
+  AND NOT EXISTS (SELECT FROM alert_outbox o
+                  WHERE o.subscription_id = %(subscription_id)s AND o.story_id = s.id)
+  AND {match}
+ORDER BY s.first_seen, s.id;
+
+-- name: stories_for_matching
+-- story_for_matching for a batch of stories.
+SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language, a.paywalled,
+       array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
+FROM stories s
+JOIN articles a ON a.id = s.canonical_article_id
+JOIN story_copies sc ON sc.story_id = s.id
+JOIN articles c ON c.id = sc.article_id
+WHERE s.id = ANY(%(ids)s)
+GROUP BY s.id, a.id
+ORDER BY s.id;
+
+-- name: record_backfill
+INSERT INTO alert_backfills (subscription_id, query, exact, since, candidates, matched, queued)
+VALUES (%(subscription_id)s, %(query)s, %(exact)s, %(since)s, %(candidates)s, %(matched)s,
+        %(queued)s);
+
+-- name: backfill_covered
+-- Whether the subscription's current query was backfilled back to now() - %(window)s
+-- (later stories were matched live): an [[alert]] table's backfill then runs no more.
+SELECT EXISTS (
+    SELECT FROM alert_backfills b
+    JOIN alert_subscriptions s ON s.id = b.subscription_id
+    WHERE b.subscription_id = %(id)s AND b.query = s.query AND b.exact = s.exact
+      AND b.since <= now() - %(window)s::interval
+) AS covered;
+
 -- `alerts retry`: failed alerts (and, with stuck, pending ones already tried and
 -- waiting for their next attempt) get a fresh set of attempts, due now.
 
