@@ -105,6 +105,73 @@ WHERE {match}
 ORDER BY a.first_seen DESC, a.article_id DESC
 LIMIT %(limit)s;
 
+-- name: search_stories_ranked
+-- Stories whose canonical copy matches, by publication time (never later than
+-- first seen: pipelines.search.publication_time) or by {rank} first: every
+-- match is collected through the full-text index, then only the top sorted.
+WITH hits AS MATERIALIZED (
+    SELECT s.story_id, least(coalesce(s.published, s.first_seen), s.first_seen) AS at,
+           {rank} AS rank
+    FROM wirewatch_feed.articles a
+    JOIN wirewatch_feed.stories s ON s.canonical_article_id = a.article_id
+    WHERE s.merged_into IS NULL AND {match}
+)
+SELECT s.story_id, s.title, s.url, s.outlet, s.source, s.published, s.first_seen,
+       s.language, s.copies, s.outlets, coalesce(s.summary, left(s.text, 400)) AS summary,
+       top.rank
+FROM (SELECT story_id, at, rank FROM hits ORDER BY {order} LIMIT %(limit)s) AS top
+JOIN wirewatch_feed.stories s ON s.story_id = top.story_id
+ORDER BY {top_order};
+
+-- name: search_articles_ranked
+WITH hits AS MATERIALIZED (
+    SELECT a.article_id, least(coalesce(a.published, a.first_seen), a.first_seen) AS at,
+           {rank} AS rank
+    FROM wirewatch_feed.articles a WHERE {match}
+)
+SELECT a.article_id, a.story_id, a.title, a.url, a.outlet, a.source, a.published,
+       a.first_seen, a.language, coalesce(a.summary, left(a.text, 400)) AS summary, top.rank
+FROM (SELECT article_id, at, rank FROM hits ORDER BY {order} LIMIT %(limit)s) AS top
+JOIN wirewatch_feed.articles a ON a.article_id = top.article_id
+ORDER BY {top_order};
+
+-- name: search_count_stories
+-- Matching stories, counted up to %(bound)s (pipelines.search.count_matches).
+SELECT count(*) AS n FROM (
+    SELECT 1 FROM wirewatch_feed.articles a
+    JOIN wirewatch_feed.stories s ON s.canonical_article_id = a.article_id
+    WHERE s.merged_into IS NULL AND {match}
+    LIMIT %(bound)s
+) AS found;
+
+-- name: search_count_articles
+SELECT count(*) AS n FROM (
+    SELECT 1 FROM wirewatch_feed.articles a WHERE {match} LIMIT %(bound)s
+) AS found;
+
+-- name: search_story_snippets
+-- The canonical text of these stories (as indexed: its first 100,000
+-- characters) and ts_headline of its folded form, as the index folds it, so
+-- accents and case never hide a match; pipelines.search.snippet_of puts the
+-- text's own characters back.  Pruned stories fall back to their summary.
+SELECT s.story_id AS id, left(coalesce(a.text, a.summary), 100000) AS text,
+       ts_headline(wirewatch_feed.ts_config(a.language),
+                   translate(wirewatch_feed.fold(left(coalesce(a.text, a.summary), 100000)),
+                             %(markers)s, ''),
+                   {query}, %(options)s) AS headline
+FROM wirewatch_feed.stories s
+JOIN wirewatch_feed.articles a ON a.article_id = s.canonical_article_id
+WHERE s.story_id = ANY(%(ids)s);
+
+-- name: search_article_snippets
+SELECT a.article_id AS id, left(coalesce(a.text, a.summary), 100000) AS text,
+       ts_headline(wirewatch_feed.ts_config(a.language),
+                   translate(wirewatch_feed.fold(left(coalesce(a.text, a.summary), 100000)),
+                             %(markers)s, ''),
+                   {query}, %(options)s) AS headline
+FROM wirewatch_feed.articles a
+WHERE a.article_id = ANY(%(ids)s);
+
 -- name: indexed_configs
 SELECT wirewatch_feed.indexed_configs()::text[] AS configs;
 
