@@ -140,7 +140,10 @@ def _parse(text: str) -> lxml_html.HtmlElement | None:
         return None
 
 
-def _trafilatura_text(tree: lxml_html.HtmlElement, url: str | None, **options: object) -> str:
+def _trafilatura_text(
+    tree: lxml_html.HtmlElement, url: str | None, *, pruned: bool = False, **options: object
+) -> str:
+    """trafilatura's text; ``pruned``: ``structure.prune_page`` already removed PRUNE_XPATH."""
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -148,7 +151,7 @@ def _trafilatura_text(tree: lxml_html.HtmlElement, url: str | None, **options: o
             include_comments=False,
             include_tables=True,
             with_metadata=False,
-            prune_xpath=PRUNE_XPATH,
+            prune_xpath=None if pruned else PRUNE_XPATH,
             **options,
         )
     except Exception:  # trafilatura is robust, but a crawl must not depend on it
@@ -166,8 +169,9 @@ def _baseline_text(text: str) -> str:
 
 
 def _main_text(source: str, tree: lxml_html.HtmlElement, url: str | None, is_article: bool) -> str:
-    """trafilatura; relaxed for recall when it finds too little; then the baseline."""
-    text = _trafilatura_text(tree, url)
+    """trafilatura (on the pruned tree); relaxed for recall on the whole page when it finds
+    too little; then the baseline."""
+    text = _trafilatura_text(tree, url, pruned=True)
     if len(text) >= MIN_ARTICLE_CHARS:
         return text
     relaxed_tree = _parse(source)

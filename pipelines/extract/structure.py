@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from lxml import html as lxml_html
 
@@ -51,6 +52,12 @@ _BLOCK_TAGS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "blockquote")
 _LINK_BOX_ITEMS = frozenset({"a", "div", "li", "h2", "h3", "h4", "h5", "b", "strong", "span"})
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _ARTICLE_BODY = "//*[@itemprop='articleBody']"
+_NAMED_XPATH = (
+    "//body//*[@class or @id or @role or self::footer or self::nav or self::aside or self::form]"
+)
+# A box of links holds its links this deep at most (ul > li > h3 > a).
+_LINK_BOX_DEPTH = 3
+_LINK_BOX_TAGS = frozenset({"ul", "ol", "div", "p", "font", "span", "td", "section"})
 
 
 def names_boilerplate(element: lxml_html.HtmlElement) -> bool:
@@ -62,7 +69,12 @@ def names_boilerplate(element: lxml_html.HtmlElement) -> bool:
     first a state ("has-comments", "no-sidebar"); BEM modifiers ("--is-narrow")
     are left out.
     """
-    for name in [*(element.get("class") or "").split(), element.get("id") or ""]:
+    return _names_say_boilerplate(element.get("class") or "", element.get("id") or "")
+
+
+@lru_cache(maxsize=4096)
+def _names_say_boilerplate(classes: str, identifier: str) -> bool:
+    for name in [*classes.split(), identifier]:
         block = name.split("--")[0]  # a BEM modifier says how it looks, not what it is
         words = [word.lower() for word in _NAME_SPLIT.split(block) if word]
         if not words or words[0] in STATE_WORDS or words[-1] in LAYOUT_WORDS:
@@ -101,9 +113,7 @@ def _holds_article(
 
 def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
     """Elements the page itself names as not-article: footer/nav/aside tags, roles, class names."""
-    for element in tree.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in tree.xpath(_NAMED_XPATH):
         if (
             element.tag in BOILERPLATE_TAGS
             or (element.get("role") or "").lower() in BOILERPLATE_ROLES
@@ -119,17 +129,22 @@ def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
     boxes of links (line breaks between them): the shape of "related", "most
     read" and "latest headlines" boxes on any site, old or new.
     """
-    for element in tree.iter("ul", "ol", "div", "p", "font", "span", "td", "section"):
+    links: dict[lxml_html.HtmlElement, int] = {}
+    for link in tree.iter("a"):
+        for level, ancestor in enumerate(link.iterancestors()):
+            if level == _LINK_BOX_DEPTH:
+                break
+            links[ancestor] = links.get(ancestor, 0) + 1
+    boxes = (e for e, n in links.items() if n >= LINK_LIST_ITEMS and e.tag in _LINK_BOX_TAGS)
+    for element in boxes:
         items = [child for child in element if isinstance(child.tag, str) and child.tag != "br"]
         if element.tag in ("ul", "ol"):
             if len(items) < LINK_LIST_ITEMS:
                 continue
-        elif any(item.tag not in _LINK_BOX_ITEMS for item in items) or (
-            sum(1 for _ in element.iter("a")) < LINK_LIST_ITEMS
-        ):
+        elif any(item.tag not in _LINK_BOX_ITEMS for item in items):
             continue
-        text = _words(element)
-        linked = sum(len(a.text_content().split()) for a in element.iter("a"))
+        text = len(element.text_content().split())
+        linked = len(" ".join(element.xpath(".//a//text()")).split())
         if text and linked >= LINK_LIST_SHARE * text and all(_words(i) <= 25 for i in items):
             yield element
 
