@@ -15,9 +15,20 @@ runs it, each scenario against a fresh database.
 * **redis**: the cold and warm runs again with ``--workers`` crawl processes
   sharing one frontier in Redis (``[scale]``): combined pages/s, and whether
   any URL was fetched twice.
+* **compare** (issue 21): the same newsroom, each site on its own loopback
+  address (127.0.0.2, 127.0.0.3, ...), crawled cold by ``wirewatch crawl``
+  and by a bare Scrapy ``SitemapSpider`` + ``trafilatura.extract`` + one
+  psycopg INSERT per article (``benchmarks/bare_spider.py``, same politeness
+  settings, one crawler per site), ``--rounds`` interleaved rounds, each on a
+  fresh database: articles/s, CPU per article of the whole process tree
+  (every process sampled from /proc: a forkserver's children are not in
+  ``wait4`` rusage), peak RSS of the tree, medians and ratios to the bare
+  spider.  ``--tree DIR`` adds ``wirewatch crawl`` from another checkout.
 
     .venv/bin/python benchmarks/crawl.py                  # 10,000 articles, all scenarios
     .venv/bin/python benchmarks/crawl.py --articles 2000 --only cold
+    .venv/bin/python benchmarks/crawl.py --articles 2100 --only compare --rounds 3 \
+        --tree /tmp/res-base
 
 Needs ``DATABASE_URL`` naming a server where it may create and drop
 databases (else the embedded PostgreSQL), and for ``redis`` a Redis server
@@ -29,6 +40,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +49,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +57,15 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.resources import ResourceWatch
 from crawler.demo.generated import GeneratedNewsroom
 from crawler.demo.server import FixtureServer
 from pipelines import db
 
-SCENARIOS = ("cold", "warm", "memory", "redis")
+SCENARIOS = ("cold", "warm", "memory", "redis", "compare")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -262,6 +278,152 @@ def forget_redis_keys(redis_url: str, prefix: str) -> None:
     client.close()
 
 
+# ---------------------------------------------------------------- compare (issue 21)
+
+
+@dataclass
+class Round:
+    tool: str
+    seconds: float
+    articles: int  # stored
+    cpu_seconds: float  # the whole process tree
+    root_cpu_seconds: float  # the crawl process alone (not its workers)
+    peak_tree_rss: int
+    peak_processes: int  # the crawl's descendants
+    returncode: int
+
+    @property
+    def articles_per_second(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_article(self) -> float:
+        return 1000 * self.cpu_seconds / self.articles if self.articles else float("inf")
+
+
+def serve_sites(stack: ExitStack, room: GeneratedNewsroom) -> list[FixtureServer]:
+    """One server per site of the newsroom, on 127.0.0.2, 127.0.0.3, ...: per-domain
+    limits (concurrency, AutoThrottle) then behave as on the web."""
+    return [
+        stack.enter_context(FixtureServer(room, host=f"127.0.0.{2 + i}", keep_log=False))
+        for i in range(len(room.sites))
+    ]
+
+
+def sitemap_urls(room: GeneratedNewsroom, servers: list[FixtureServer]) -> list[str]:
+    return [
+        f"{server.base_url}/{slug}/sitemap.xml"
+        for slug, server in zip(room.sites, servers, strict=True)
+    ]
+
+
+def sites_config(room: GeneratedNewsroom, servers: list[FixtureServer]) -> str:
+    return "".join(
+        f'[[source]]\nname = "gen-{slug}"\nkind = "sitemap"\nurl = "{url}"\n'
+        f"wire = {'true' if i == 0 else 'false'}\n\n"
+        for i, (slug, url) in enumerate(zip(room.sites, sitemap_urls(room, servers), strict=True))
+    )
+
+
+def measured_run(tool: str, command: list[str], cwd: Path, env: dict[str, str]) -> Round:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    with ResourceWatch(child.pid) as watch:
+        output = child.communicate()[0]
+    seconds = time.perf_counter() - started
+    if child.returncode:
+        print(f"  [{tool}] exited {child.returncode}:\n{output[-3000:]}", file=sys.stderr)
+    return Round(
+        tool,
+        seconds,
+        0,
+        watch.cpu_seconds,
+        watch.root_cpu_seconds,
+        watch.peak_tree_rss,
+        watch.peak_children,
+        child.returncode,
+    )
+
+
+def compare_round(
+    tool: str, tree: Path | None, config: Path, sitemaps: list[str], server_url: str
+) -> Round:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with fresh_database(server_url) as url:
+        env["DATABASE_URL"] = url
+        if tree is None:
+            command = [sys.executable, str(ROOT / "benchmarks" / "bare_spider.py"), url, *sitemaps]
+            run = measured_run(tool, command, ROOT, env)
+            table = "public.articles"
+        else:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
+            command = [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"]
+            run = measured_run(tool, command, tree, env)
+            table = "wirewatch.articles"
+        with psycopg.connect(url) as conn:
+            run.articles = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return run
+
+
+def compare(room: GeneratedNewsroom, rounds: int, trees: list[Path], server_url: str) -> None:
+    tools: dict[str, Path | None] = {"wirewatch": ROOT}
+    for tree in trees:
+        tools[f"wirewatch@{tree.name}"] = tree
+    tools["bare spider"] = None
+    results: dict[str, list[Round]] = {name: [] for name in tools}
+    with ExitStack() as stack:
+        servers = serve_sites(stack, room)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wwcompare")))
+        config = folder / "wirewatch.toml"
+        config.write_text(sites_config(room, servers))
+        sitemaps = sitemap_urls(room, servers)
+        for number in range(1, rounds + 1):
+            for name, tree in tools.items():
+                run = compare_round(name, tree, config, sitemaps, server_url)
+                results[name].append(run)
+                print(
+                    f"  round {number}, {name}: {run.articles:,} articles in {run.seconds:.1f} s, "
+                    f"{run.articles_per_second:.1f}/s, {run.cpu_ms_per_article:.1f} ms CPU each "
+                    f"({1000 * run.root_cpu_seconds / max(1, run.articles):.1f} in the crawl "
+                    "process), "
+                    f"tree {mb(run.peak_tree_rss)}, {run.peak_processes} processes",
+                    flush=True,
+                )
+    print()
+    report_compare(results, room.n_articles)
+
+
+def report_compare(results: dict[str, list[Round]], expected: int) -> None:
+    header = (
+        f"{'tool (median of rounds)':<26}{'stored':>9}{'articles/s':>12}{'CPU ms/art':>12}"
+        f"{'tree peak':>11}{'procs':>7}{'x speed':>9}{'x CPU':>7}{'x mem':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    med = {
+        name: (
+            min(r.articles for r in runs),
+            statistics.median(r.articles_per_second for r in runs),
+            statistics.median(r.cpu_ms_per_article for r in runs),
+            statistics.median(r.peak_tree_rss for r in runs),
+            max(r.peak_processes for r in runs),
+        )
+        for name, runs in results.items()
+    }
+    bare = med["bare spider"]
+    for name, (stored, speed, cpu, rss, procs) in med.items():
+        print(
+            f"{name:<26}{stored:>9,}{speed:>12.1f}{cpu:>12.2f}{mb(int(rss)):>11}{procs:>7}"
+            f"{speed / bare[1]:>9.2f}{cpu / bare[2]:>7.2f}{rss / bare[3]:>7.2f}"
+        )
+    print(
+        f"\n{expected:,} article pages published; targets for wirewatch: >= 0.9x the bare "
+        "spider's articles/s, <= 1.5x its CPU per article, tree peak <= 400 MB"
+    )
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -300,6 +462,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", choices=SCENARIOS, help="run only these (repeatable)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="compare: interleaved rounds")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        type=Path,
+        default=[],
+        help="compare: also crawl with wirewatch from this checkout (repeatable)",
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -314,6 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(args.only or SCENARIOS)
     server_url = os.environ.get("DATABASE_URL") or db.database_url()
     room = GeneratedNewsroom(args.articles, n_outlets=args.outlets, seed=1)
+    if wanted == {"compare"}:
+        print(
+            f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + "
+            f"wire, one loopback address each; {args.rounds} interleaved rounds\n"
+        )
+        compare(room, args.rounds, args.tree, server_url)
+        return 0
     print(
         f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + wire, "
         f"{len(room.sites)} sitemap sources; cold run sees 99%, warm run 100%\n"

@@ -105,6 +105,11 @@ class ResourceWatch:
     def cpu_seconds(self) -> float:
         return sum(self._cpu.values())
 
+    @property
+    def root_cpu_seconds(self) -> float:
+        """CPU of the watched process alone (the crawl's reactor, storage threads...)."""
+        return self._cpu.get(self.pid, 0.0)
+
     def __enter__(self) -> ResourceWatch:
         self._thread.start()
         return self
