@@ -47,6 +47,10 @@ DEPTH_PRIORITY = 0
 # 250 kB keeps a crawl's memory flat from 1,000 to 10,000 articles at the
 # same speed (benchmarks/crawl.py).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
+# Items of one response processed at once.  An article page yields one item, a
+# listing yields requests (scheduled at once, not processed): Scrapy's 100
+# started 101 asyncio tasks per page for nothing (issue 21's task churn).
+CONCURRENT_ITEMS = 1
 
 # Polite, incremental fetching (crawler/middlewares): Retry-After and per-domain
 # backoff extend RetryMiddleware; listings are fetched conditionally (580 sits

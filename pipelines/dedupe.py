@@ -3,7 +3,9 @@
 Runs between extraction and storage and touches no database: the storage
 transaction looks the fingerprint up and files the article under its story
 (:func:`pipelines.stories.assign`), so alerts and the feed work per story.
-Computing it here keeps that transaction short.
+Computing it before storing keeps that transaction short.  The extraction
+workers compute it already (off the reactor thread); this pipeline does for
+items that come without one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class DedupePipeline:
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         text = item.get("text")
         if text:
-            fp = fingerprint(text)
+            fp = item.get("fingerprint") or fingerprint(text)
             item["fingerprint"] = fp
             if fp.tiny:
                 self.stats.inc_value("wirewatch/dedupe_tiny_texts")

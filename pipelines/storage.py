@@ -97,6 +97,18 @@ def store_article(
         return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
+def article_of(item: Any) -> dict[str, Any]:
+    """The fields to store, as they are: a shallow copy without the raw page.
+
+    Not ``ItemAdapter.asdict()``: it turns the ``Fingerprint`` the workers
+    computed into a plain dict (so storing computed it again) and walks every
+    value of every field, ~1 ms an article on the reactor thread.
+    """
+    article = dict(ItemAdapter(item))
+    article.pop("body", None)
+    return article
+
+
 class StoreFailed(Exception):
     """An article that could not be stored, after every try the settings allow."""
 
@@ -161,9 +173,7 @@ class StoragePipeline:
             resources.release_pool(pool)
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        article = ItemAdapter(item).asdict()
-        article.pop("body", None)
-        result = await self._store_with_retries(article)
+        result = await self._store_with_retries(article_of(item))
         self.crawler.stats.inc_value(f"wirewatch/articles_{result.status}")
         return item
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-# What every worker imports before it forks: trafilatura, lxml, the extractor.
-PRELOAD = ("pipelines.extract",)
+# What every worker imports before it forks: trafilatura, lxml, the extractor, the
+# dedupe fingerprint (numpy).
+PRELOAD = ("pipelines.extract", "pipelines.fingerprint")
 
 
 def start_pool(

@@ -40,3 +40,20 @@ def test_tiny_texts_are_counted_and_items_without_text_pass_through() -> None:
     untouched = dedupe.process_item(ArticleItem(url="https://a.example/y"))
     assert "fingerprint" not in untouched
     assert crawler.stats.get_value("wirewatch/dedupe_tiny_texts") == 1
+
+
+def test_a_fingerprint_from_the_extraction_workers_is_kept_and_reaches_storage_whole() -> None:
+    """Workers fingerprint the text; neither this pipeline nor storage computes it again
+    (storing used to receive it flattened to a dict by ItemAdapter.asdict())."""
+    from pipelines.extraction import extract_in_worker
+    from pipelines.storage import article_of
+
+    html = f"<html><body><article><h1>Ferry</h1><p>{article(1)}</p></article></body></html>"
+    result = extract_in_worker(html.encode(), "https://a.example/x", "utf-8", None)
+    assert result["fingerprint"] == fingerprint(result["text"])
+    dedupe, _ = pipeline()
+    item = ArticleItem(url="https://a.example/x", text=result["text"], body=b"<html>")
+    item["fingerprint"] = result["fingerprint"]
+    assert dedupe.process_item(item)["fingerprint"] is result["fingerprint"]
+    stored = article_of(item)
+    assert stored["fingerprint"] is result["fingerprint"] and "body" not in stored

@@ -51,6 +51,7 @@ def test_fills_the_article_fields_and_drops_the_body(db_url: str) -> None:
     html = (FIXTURES / "article.html").read_text(encoding="utf-8")
     [item] = drive({"pages": [{"url": "https://www.gazette.example/news/ferry", "html": html}]})
     assert item["has_body"] is False
+    assert item["has_fingerprint"] is True  # computed in the worker, for dedupe
     assert item["title"] == "Ferry line to link the islands again"
     assert item["published"] == "2025-03-04T07:30:00+01:00"
     assert item["authors"] == ["Ana Ribeiro", "Tom Field"]
