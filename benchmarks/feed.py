@@ -11,7 +11,8 @@ Then it times, warm, ``--repeat`` runs each (median, p95, max):
   - latest stories (wirewatch_feed.stories, newest 50),
   - stories of one outlet (newest 50),
   - search (pipelines.search.search) for a rare, a medium and a common term,
-    a two-word AND and a phrase,
+    a two-word AND and a phrase, in each order (--sort seen, published,
+    relevance), with snippets, and the bounded count of the matches,
   - a cursor page of 1,000 changes (pipelines.feed.read_page) at the start,
     middle and end of the change log, and one through --query,
 and prints the on-disk size per article (table, TOAST, indexes, whole DB).
@@ -44,7 +45,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from pipelines import db, feed
-from pipelines.search import search
+from pipelines.search import COUNT_BOUND, SORTS, count_matches, search
 
 DB_NAME = "ww_bench_feed"
 SYLLABLES = [
@@ -367,10 +368,26 @@ def report(url: str, args: argparse.Namespace) -> None:
                 ).fetchall(),
             ),
         ]
-        for label, term in terms.items():
-            checks.append((f"search {label}: {term}", lambda t=term: search(conn, t, limit=20)))
-        checks.append((f"search {medium} AND {rare}", lambda: search(conn, f"{medium} AND {rare}")))
-        checks.append((f'search phrase "{phrase}"', lambda: search(conn, f'"{phrase}"')))
+        queries = [(f"{label}: {term}", term) for label, term in terms.items()]
+        queries += [
+            (f"{medium} AND {rare}", f"{medium} AND {rare}"),
+            (f'phrase "{phrase}"', f'"{phrase}"'),
+        ]
+        for sort in SORTS:
+            for label, query in queries:
+                checks.append(
+                    (
+                        f"search --sort {sort} {label}",
+                        lambda q=query, s=sort: search(conn, q, sort=s),
+                    )
+                )
+        for label, query in queries:
+            checks.append(
+                (f"search {label} + snippets", lambda q=query: search(conn, q, snippets=True))
+            )
+            checks.append(
+                (f"count (up to {COUNT_BOUND:,}) {label}", lambda q=query: count_matches(conn, q))
+            )
 
         with feed.reader_connection(url) as reader:
             with reader.transaction():
