@@ -1,7 +1,7 @@
 """Feed changes as an Atom 1.0 document (RFC 4287), for feed readers.
 
 Pure: changes in, bytes out.  Entry ids are stable per change subject (a
-story, one copy of it, one canonical change), so a reader polling a file
+story, one copy of it, one canonical change, one edit), so a reader polling a file
 that cron rewrites shows each entry once.  Text that XML 1.0 cannot carry
 (control characters from a badly encoded page) is dropped, never allowed to
 make the whole feed unparsable.
@@ -57,6 +57,8 @@ def entry_id(change: Mapping[str, Any]) -> str:
         return f"{story}/copy/{change['article_id']}"
     if change["kind"] == "update":
         return f"{story}/update/{change['cursor']}"
+    if change["kind"] == "revision":
+        return f"{story}/revision/{change['cursor']}"
     return story
 
 
@@ -66,6 +68,8 @@ def entry_title(change: Mapping[str, Any]) -> str:
         return f"{title} (also in {xml_text(change.get('outlet'))})"
     if change["kind"] == "update":
         return f"{title} (updated)"
+    if change["kind"] == "revision":
+        return f"{xml_text(change.get('article_title') or title)} (edited)"
     return title
 
 

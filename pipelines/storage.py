@@ -28,7 +28,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
 from crawler.urls import url_key
-from pipelines import db, resources, stories
+from pipelines import db, resources, revisions, stories
 from pipelines.alerts.outbox import enqueue
 from pipelines.queries import Q
 
@@ -82,8 +82,10 @@ def store_article(
     """Upsert one article and file it under its story, atomically.
 
     Unchanged text (same content hash and title) is a no-op: re-crawling
-    never duplicates or rewrites an article.  ``alerts=False`` files the
-    story without matching subscriptions (a backfill must not flood inboxes).
+    never duplicates or rewrites an article.  A new or changed title or text
+    is also kept as the article's next revision (``pipelines.revisions``).
+    ``alerts=False`` files the story without matching subscriptions (a
+    backfill must not flood inboxes).
     """
     with conn.transaction():
         row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
@@ -91,6 +93,8 @@ def store_article(
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED
         assignment = stories.assign(conn, row["id"], article)
+        # After the story: a revision's feed change names the article's story.
+        revisions.record(conn, row["id"], article, new=status == NEW)
         # Matches new stories and changed canonical texts only, not every copy.
         edited = row["id"] if status == UPDATED else None
         queued = enqueue(conn, assignment, edited_article_id=edited) if alerts else 0

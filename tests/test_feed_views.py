@@ -125,6 +125,17 @@ PINNED = {
         ("changed_at", "timestamp with time zone"),
         ("seq", "bigint"),
     ],
+    "revisions": [  # migration 0100
+        ("article_id", "bigint"),
+        ("story_id", "bigint"),
+        ("revision", "integer"),
+        ("fetched_at", "timestamp with time zone"),
+        ("title", "text"),
+        ("text", "text"),
+        ("words_added", "integer"),
+        ("words_removed", "integer"),
+        ("headline_changed", "boolean"),
+    ],
 }
 
 

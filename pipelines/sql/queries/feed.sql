@@ -220,6 +220,11 @@ WHERE c.article_id = ANY(%(articles)s)
   AND b.band_key = ANY(c.band_keys) AND b.article_id = c.article_id;
 
 -- name: prune_drop_bodies
+-- Every revision's text goes with the body (titles stay, as the article's do).
+WITH revisions AS (
+    UPDATE article_revisions SET text = ''
+    WHERE article_id = ANY(%(articles)s) AND text <> ''
+)
 UPDATE articles
 SET text = '', pruned_at = now()
 WHERE id = ANY(%(articles)s) AND pruned_at IS NULL;

@@ -1,0 +1,81 @@
+"""Article revisions: every version of an article's title and text (issue 17).
+
+``store_article`` calls :func:`record` in its transaction, after the upsert
+stored a new or changed article, so an article and its revision commit (or
+roll back) together.  Each revision keeps its full text: any version reads
+back with one row, and the edit size is a pair of word counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from pipelines.queries import Q
+
+
+@dataclass(frozen=True)
+class Revision:
+    article_id: int
+    revision: int
+    fetched_at: datetime
+    title: str | None
+    text: str
+    words_added: int
+    words_removed: int
+    headline_changed: bool
+
+
+def word_changes(old: str, new: str) -> tuple[int, int]:
+    """(added, removed) words, compared as multisets: linear in the text, unlike a
+    sequence diff, and a moved paragraph counts as no change."""
+    before, after = Counter(old.split()), Counter(new.split())
+    return sum((after - before).values()), sum((before - after).values())
+
+
+def next_revision(
+    previous: Mapping[str, Any] | None,
+    article_id: int,
+    article: Mapping[str, Any],
+) -> Revision | None:
+    """The revision ``article`` makes after ``previous`` (None: it is the first),
+    or None when its title and text are the ones already recorded."""
+    title, text = article.get("title"), article["text"]
+    if previous is None:
+        added, removed = word_changes("", text)
+        return Revision(article_id, 1, article["fetched_at"], title, text, added, removed, False)
+    if previous["title"] == title and previous["text"] == text:
+        return None
+    added, removed = word_changes(previous["text"], text)
+    return Revision(
+        article_id,
+        previous["revision"] + 1,
+        article["fetched_at"],
+        title,
+        text,
+        added,
+        removed,
+        previous["title"] != title,
+    )
+
+
+def record(
+    conn: psycopg.Connection, article_id: int, article: Mapping[str, Any], *, new: bool
+) -> Revision | None:
+    """Store the revision a freshly upserted article makes, if it makes one.
+
+    ``new``: the article was just inserted, so there is nothing to compare with.
+    An article stored before revisions existed and not backfilled starts at 1.
+    """
+    previous = (
+        None if new else conn.execute(Q.latest_revision, {"article_id": article_id}).fetchone()
+    )
+    revision = next_revision(previous, article_id, article)
+    if revision is not None:
+        conn.execute(Q.insert_revision, asdict(revision))
+    return revision
