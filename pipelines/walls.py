@@ -47,7 +47,7 @@ _CHALLENGE_TECH = re.compile(
     r"/cdn-cgi/challenge-platform/|cf-browser-verification|cf_chl_opt|"
     r"_incapsula_resource|px-captcha|captcha-delivery\.com|"
     r"id=[\"']challenge-(?:form|running|stage)[\"']",
-    re.I,
+
 )
 # Phrases of challenge pages.
 _CHALLENGE_PHRASES = re.compile(
@@ -55,18 +55,18 @@ _CHALLENGE_PHRASES = re.compile(
     r"attention required!|access denied|verify (?:that )?you are (?:a )?human|"
     r"are you a robot|pardon our interruption|unusual traffic from your|"
     r"please enable (?:javascript and )?cookies to continue|request unsuccessful",
-    re.I,
+
 )
-_CAPTCHA_WIDGET = re.compile(r"class=[\"'][^\"']*\b(?:g-recaptcha|h-captcha|cf-turnstile)\b", re.I)
+_CAPTCHA_WIDGET = re.compile(r"class=[\"'][^\"']*\b(?:g-recaptcha|h-captcha|cf-turnstile)\b")
 
 # Consent-platform interstitials that replace the page (not banners on it).
-_CONSENT_HOSTS = re.compile(r"^(?:consent\.|guce\.|privacy-gate\.|cmp\.)", re.I)
+_CONSENT_HOSTS = re.compile(r"^(?:consent\.|guce\.|privacy-gate\.|cmp\.)")
 _CONSENT_PHRASES = re.compile(
     r"we value your privacy|cookie(?:s)? (?:consent|settings|preferences|policy)|"
     r"(?:accept|reject) all|manage (?:your )?(?:cookie )?(?:choices|preferences|options)|"
     r"before you continue|we and our (?:\d+ )?partners|consent to (?:the use of )?cookies|"
     r"store and/or access information on a device",
-    re.I,
+
 )
 
 _PAYWALL_PHRASES = re.compile(
@@ -75,13 +75,16 @@ _PAYWALL_PHRASES = re.compile(
     r"(?:for|to) (?:subscribers|members)|already a subscriber\??|subscribers only|"
     r"become a (?:subscriber|member) to read|unlock (?:this|the full) (?:article|story)|"
     r"you have reached your (?:free )?(?:article )?limit",
-    re.I,
+
 )
 _PAYWALL_TECH = re.compile(
     r"[\"']isaccessibleforfree[\"']\s*:\s*(?:false|[\"']false[\"'])|"
     r"class=[\"'][^\"']*\b(?:paywall|piano-(?:offer|paywall)|tp-modal|meteredcontent)\b",
-    re.I,
+
 )
+# Every pattern is written in lower case and matched against lowered text: a
+# case-insensitive alternation of this size cost ~100 ms on a large page, the
+# same search on the lowered page a tenth of that.
 # One pass over the page finds whether there is anything to look at closely.
 _ANY_MARKER = re.compile(
     "|".join(
@@ -95,7 +98,7 @@ _ANY_MARKER = re.compile(
             _PAYWALL_PHRASES,
         )
     ),
-    re.I,
+
 )
 _INVISIBLE = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
 
@@ -130,7 +133,7 @@ def gate(status: int, final_url: str | None = None) -> Wall | None:
     """Walls known before reading the page: forbidding statuses, consent-host redirects."""
     if status in BLOCKED_STATUSES:
         return Wall(BLOCKED, f"HTTP {status}")
-    host = (urlsplit(final_url).hostname or "").lower() if final_url else ""
+    host = (urlsplit(final_url).hostname or "") if final_url else ""  # lowered by urlsplit
     if host and _CONSENT_HOSTS.match(host):
         return Wall(CONSENT_WALL, f"redirected to the consent page {host}")
     return None
@@ -138,16 +141,17 @@ def gate(status: int, final_url: str | None = None) -> Wall | None:
 
 def page_evidence(source: str, tree: lxml_html.HtmlElement | None) -> Evidence:
     """Every trace of a wall on the whole page (``source``: its HTML; ``tree``: parsed)."""
-    if not _ANY_MARKER.search(source):
+    page = source.lower()
+    if not _ANY_MARKER.search(page):
         return NO_EVIDENCE
     title = " ".join(tree.xpath("string(//title)").split()) if tree is not None else ""
-    text = _visible_text(tree)
+    text = _visible_text(tree).lower()
     challenge = None
-    if match := _CHALLENGE_TECH.search(source):
+    if match := _CHALLENGE_TECH.search(page):
         challenge = f"bot challenge script ({match.group(0)})"
-    elif match := _CHALLENGE_PHRASES.search(title):
+    elif match := _CHALLENGE_PHRASES.search(title.lower()):
         challenge = f"challenge page titled {title!r}"
-    elif match := _CAPTCHA_WIDGET.search(source) or _CHALLENGE_PHRASES.search(text):
+    elif match := _CAPTCHA_WIDGET.search(page) or _CHALLENGE_PHRASES.search(text):
         challenge = f"captcha page ({match.group(0)})"
     consent_phrases = _distinct(_CONSENT_PHRASES.finditer(text))
     consent = (
@@ -159,7 +163,7 @@ def page_evidence(source: str, tree: lxml_html.HtmlElement | None) -> Evidence:
     marker = None
     if tree is not None and _declared_not_free(tree):
         marker = "marked not accessible for free"
-    elif match := _PAYWALL_TECH.search(source):
+    elif match := _PAYWALL_TECH.search(page):
         marker = f"paywall marker ({match.group(0)})"
     return Evidence(challenge, consent, prompt.group(0) if prompt else None, marker)
 
@@ -200,7 +204,7 @@ def _visible_text(tree: lxml_html.HtmlElement | None) -> str:
 
 
 def _distinct(matches: Iterable[re.Match[str]]) -> list[str]:
-    return list(dict.fromkeys(m.group(0).lower() for m in matches))
+    return list(dict.fromkeys(m.group(0) for m in matches))
 
 
 def _declared_not_free(tree: lxml_html.HtmlElement) -> bool:
