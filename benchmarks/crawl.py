@@ -367,8 +367,10 @@ def compare_round(
     return run
 
 
-def compare(room: GeneratedNewsroom, rounds: int, trees: list[Path], server_url: str) -> None:
-    tools: dict[str, Path | None] = {"wirewatch": ROOT}
+def compare(
+    room: GeneratedNewsroom, rounds: int, trees: list[Path], server_url: str, own: bool = True
+) -> None:
+    tools: dict[str, Path | None] = {"wirewatch": ROOT} if own else {}
     for tree in trees:
         tools[f"wirewatch@{tree.name}"] = tree
     tools["bare spider"] = None
@@ -471,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         help="compare: also crawl with wirewatch from this checkout (repeatable)",
     )
     parser.add_argument(
+        "--only-trees", action="store_true", help="compare: not this checkout, only --tree ones"
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -489,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + "
             f"wire, one loopback address each; {args.rounds} interleaved rounds\n"
         )
-        compare(room, args.rounds, args.tree, server_url)
+        compare(room, args.rounds, args.tree, server_url, own=not args.only_trees)
         return 0
     print(
         f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + wire, "
