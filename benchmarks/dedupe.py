@@ -665,10 +665,10 @@ def run_db(args: argparse.Namespace) -> None:
 def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float, float]:
     """Bulk-load ``size`` documents as an archive already deduplicated (batch clustering)."""
 
-    from crawler.urls import url_key
     from pipelines import db
     from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
     from pipelines.fingerprint import VERSION
+    from pipelines.urls import url_key
 
     t0 = time.perf_counter()
     texts = [room.document() for _ in range(size)]

@@ -67,8 +67,8 @@ from crawler.demo.real_site import (
     sources_toml,
 )
 from crawler.demo.server import FixtureServer
-from crawler.urls import url_key
 from pipelines import db
+from pipelines.urls import url_key
 
 REPO = Path(__file__).resolve().parent.parent
 # Two F1 scores of one page further apart than this are a difference worth listing.

@@ -1,3 +1,5 @@
 """wirewatch: a news monitoring crawler (Scrapy project, CLI and scheduling)."""
 
-__version__ = "0.1.0"
+from pipelines import __version__
+
+__all__ = ["__version__"]

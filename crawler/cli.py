@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from crawler import __version__, usage
-from crawler.errors import WirewatchError
+from pipelines.errors import WirewatchError
 
 # The exit status of a process killed by SIGPIPE (128 + 13), which is what a
 # shell reports for `grep ... | head` too: the reader left, nothing failed here.

@@ -12,14 +12,23 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.errors import ConfigError
-from crawler.redact import has_userinfo, redact_url
+from pipelines.errors import ConfigError
+from pipelines.redact import redact_url
+from pipelines.validation import (
+    Problems,
+    Validator,
+    check_keys,
+    check_type,
+    valid_http_url,
+)
+
+__all__ = ["Problems", "Validator", "check_keys", "check_type", "valid_http_url"]
 
 SOURCE_KINDS = ("feed", "sitemap", "section")
 _NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -85,7 +94,7 @@ class CrawlOptions:
     max_listings_per_run: int = 1000
     max_listing_depth: int = 5
     # Fetch from non-public addresses (loopback, RFC 1918, link-local...) that
-    # are not a source's own host; off by default (crawler.url_policy).
+    # are not a source's own host; off by default (pipelines.url_policy).
     allow_private_addresses: bool = False
 
 
@@ -109,70 +118,6 @@ class Config:
         if not names:
             return [s for s in self.sources if s.enabled]
         return [self.source(n) for n in names]
-
-
-class Problems:
-    """Collects validation errors, each prefixed with where it was found."""
-
-    def __init__(self, path: Path | str):
-        self.path = path
-        self.messages: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.messages.append(f"{self.path}: {where}: {message}")
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise ConfigError("invalid configuration\n  " + "\n  ".join(self.messages))
-
-
-Validator = Callable[[Any, Problems], Any]
-
-
-def check_keys(
-    table: Mapping[str, Any], allowed: set[str], required: set[str], where: str, problems: Problems
-) -> None:
-    for key in sorted(set(table) - allowed):
-        problems.add(f"{where}: field {key!r}", "unknown key")
-    for key in sorted(required - set(table)):
-        problems.add(f"{where}: field {key!r}", "missing required field")
-
-
-def check_type(
-    value: Any, expected: type | tuple[type, ...], where: str, problems: Problems
-) -> bool:
-    # bool is an int in Python; a TOML `port = true` must not pass as a number.
-    if isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
-        ok = False
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        names = " or ".join(t.__name__ for t in _as_tuple(expected))
-        problems.add(where, f"expected {names}, got {type(value).__name__} {value!r}")
-    return ok
-
-
-def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
-    return expected if isinstance(expected, tuple) else (expected,)
-
-
-def valid_http_url(url: str) -> str | None:
-    """Why ``url`` is not a fetchable http(s) URL, or None when it is."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        return f"bad URL {redact_url(url)!r}: {exc}"
-    if has_userinfo(url):
-        # Named without the URL: it holds a password.
-        return "credentials in the URL are not allowed; use username and password_env"
-    if parts.scheme not in ("http", "https"):
-        return f"bad URL {redact_url(url)!r}: scheme must be http or https"
-    if not parts.hostname:
-        return f"bad URL {redact_url(url)!r}: no host"
-    if any(ch.isspace() for ch in url):
-        return f"bad URL {redact_url(url)!r}: contains white space"
-    return None
 
 
 def cron_problem(expression: str) -> str | None:

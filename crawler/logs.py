@@ -8,15 +8,15 @@ import logging.handlers
 import sys
 import time
 
-from crawler.errors import UsageError
-from crawler.redact import redact_text
+from pipelines.errors import UsageError
+from pipelines.redact import redact_text
 
 
 class JsonLineFormatter(logging.Formatter):
     """One JSON object per line, so log shippers need no parsing rules.
 
     URLs in the message, fields and traceback lose their passwords and tokens
-    (``crawler.redact``): a safety net for lines from Scrapy and Twisted.
+    (``pipelines.redact``): a safety net for lines from Scrapy and Twisted.
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -49,7 +49,8 @@ def add_crawl_context(record: logging.LogRecord) -> bool:
     if source is not None and getattr(record, "source", None) is None:
         record.source = source
         stats = getattr(getattr(spider, "crawler", None), "stats", None)
-        record.run_id = stats.get_value("wirewatch/crawl_run_id") if stats else None
+        get_value = getattr(stats, "get_value", None)  # a log filter must never raise
+        record.run_id = get_value("wirewatch/crawl_run_id") if callable(get_value) else None
     return True
 
 

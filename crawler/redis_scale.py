@@ -55,7 +55,7 @@ from twisted.internet import task
 
 from crawler import signals as ww_signals
 from crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
-from crawler.redact import redact_url
+from pipelines.redact import redact_url
 
 log = logging.getLogger(__name__)
 

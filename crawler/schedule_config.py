@@ -40,8 +40,8 @@ from datetime import timedelta
 from typing import Any
 
 from crawler.config import Config, Problems, check_keys, check_type, cron_problem
-from crawler.errors import ConfigError
 from pipelines.durations import parse_duration
+from pipelines.errors import ConfigError
 
 __all__ = ["parse_duration"]  # re-exported: config tables and commands import it here
 

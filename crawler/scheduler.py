@@ -50,7 +50,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from crawler import health, locks, polling
 from crawler.config import SKIP_BAD_SOURCES_ENV, Config
-from crawler.errors import WirewatchError
 from crawler.health_notify import notify_operator
 from crawler.metrics import DaemonMetrics, MetricsServer
 from crawler.run_history import RunRecord, last_started
@@ -63,6 +62,7 @@ from crawler.schedule_state import (
 )
 from pipelines import db
 from pipelines.db import DatabaseError
+from pipelines.errors import WirewatchError
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)

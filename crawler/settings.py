@@ -32,7 +32,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
-# Only http(s) is ever fetched (crawler/url_policy.py): no local files, data:
+# Only http(s) is ever fetched (pipelines/url_policy.py): no local files, data:
 # URLs, FTP or S3 buckets named by a feed.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # Refuses DNS answers that are not public addresses at connection time, unless

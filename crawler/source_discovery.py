@@ -10,7 +10,7 @@ what it claims, so nothing that does not exist is suggested.
 
 The parsing and the suggestions are pure functions; ``Fetcher`` is the one
 place that touches the network, and it obeys robots.txt and the URL policy
-(``crawler.url_policy``): only http(s), and no private addresses except the
+(``pipelines.url_policy``): only http(s), and no private addresses except the
 hosts the operator named.
 """
 
@@ -39,8 +39,8 @@ from crawler.discovery import (
     parse_sitemap,
     section_links,
 )
-from crawler.url_policy import address_refusal, exempt_hosts, ip_literal, url_problem
-from crawler.urls import url_key
+from pipelines.url_policy import address_refusal, exempt_hosts, ip_literal, url_problem
+from pipelines.urls import url_key
 
 FEED_TYPES = frozenset(
     {

@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from crawler.errors import ConfigError, WirewatchError
+from pipelines.errors import ConfigError, WirewatchError
 
 log = logging.getLogger(__name__)
 

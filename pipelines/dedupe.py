@@ -14,8 +14,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticleItem
 from pipelines.fingerprint import fingerprint
+from pipelines.items import ArticleItem
 
 
 class DedupePipeline:

@@ -29,12 +29,12 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 
-from crawler.items import ArticleItem
 from pipelines import db, resources, workers
 from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from pipelines.extract import SiteKnowledge, extract_article
 from pipelines.extract.sitelearn import MIN_PAGES, site_domain
 from pipelines.fingerprint import fingerprint
+from pipelines.items import ArticleItem
 from pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.items import ArticleItem
+from pipelines.items import ArticleItem
 from pipelines.outcomes import PageRejected
 from pipelines.walls import gate
 

@@ -19,7 +19,7 @@ import re
 import psycopg
 from psycopg import sql
 
-from crawler.errors import UsageError
+from pipelines.errors import UsageError
 
 FEED_SCHEMA = "wirewatch_feed"
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

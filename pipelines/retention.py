@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from crawler.errors import UsageError
 from pipelines.durations import parse_duration
+from pipelines.errors import UsageError
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import psycopg
 
-from crawler.errors import UsageError
+from pipelines.errors import UsageError
 from pipelines.queries import Q
 
 KEY_NAME = "signing"

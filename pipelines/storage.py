@@ -26,11 +26,11 @@ from itemadapter import ItemAdapter
 from psycopg_pool import ConnectionPool
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticleItem
-from crawler.urls import url_key
 from pipelines import db, resources, revisions, stories
 from pipelines.alerts.outbox import enqueue
+from pipelines.items import ArticleItem
 from pipelines.queries import Q
+from pipelines.urls import url_key
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,6 @@ from pebble import ProcessPool
 from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
-from crawler.url_policy import url_problem
-from crawler.urls import outlet_of
 from pipelines import db, workers
 from pipelines.boilerplate import PendingPages, load_knowledge, save_pending
 from pipelines.extract import SiteKnowledge, extract_article
@@ -55,6 +53,8 @@ from pipelines.fingerprint import fingerprint
 from pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
 from pipelines.queries import Q
 from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
+from pipelines.url_policy import url_problem
+from pipelines.urls import outlet_of
 from pipelines.walls import gate
 from pipelines.warc_reader import CORRUPT, TRUNCATED, Read, file_key, read_records
 

@@ -26,8 +26,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
-from crawler import __version__
-from crawler.url_policy import url_problem
+from pipelines import __version__
+from pipelines.url_policy import url_problem
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.errors import UsageError
 from pipelines.alerts.query import (
     And,
     Filter,
@@ -17,6 +16,7 @@ from pipelines.alerts.query import (
     leaves,
     parse,
 )
+from pipelines.errors import UsageError
 
 
 def strip_positions(node):

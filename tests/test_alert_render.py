@@ -8,7 +8,6 @@ from email.policy import default
 
 import pytest
 
-from crawler.errors import ConfigError
 from pipelines.alerts.render import (
     SubscriptionView,
     clean_line,
@@ -20,6 +19,7 @@ from pipelines.alerts.render import (
     unsubscribe_header,
 )
 from pipelines.alerts.settings import SmtpSettings, parse_smtp_url, smtp_settings
+from pipelines.errors import ConfigError
 
 WHEN = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SUB = SubscriptionView(3, "kyiv", "Zelensky", "desk@example.org")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.items import ArticleItem
 from pipelines.extract import extract_article
+from pipelines.items import ArticleItem
 from pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
 from pipelines.page_gate import PageGatePipeline
 from pipelines.walls import ARTICLE_WORDS, Evidence, gate, judge

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.cli import main
 from crawler.config import config_path, load_config, loads_config
-from crawler.errors import ConfigError
+from pipelines.errors import ConfigError
 
 GOOD = """
 [[source]]

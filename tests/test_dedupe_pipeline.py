@@ -5,9 +5,9 @@ from __future__ import annotations
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.items import ArticleItem
 from pipelines.dedupe import DedupePipeline
 from pipelines.fingerprint import Fingerprint, fingerprint
+from pipelines.items import ArticleItem
 from tests.dedupe_texts import article
 
 

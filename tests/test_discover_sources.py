@@ -9,8 +9,8 @@ import pytest
 
 from crawler.config import loads_config
 from crawler.demo.server import FixtureServer, raw
-from crawler.errors import ConfigError
 from crawler.source_discovery import listing_change, robots_listings, start_urls
+from pipelines.errors import ConfigError
 from tests.conftest import run_wirewatch
 from tests.test_crawl import article, feed
 

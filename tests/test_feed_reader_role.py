@@ -12,8 +12,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from crawler.cli import main
-from crawler.errors import UsageError
 from pipelines import db
+from pipelines.errors import UsageError
 from pipelines.reader_role import grant_reader
 from tests.feed_rows import add_source, story_with_copies
 

@@ -11,7 +11,7 @@ from crawler.middlewares.backoff import backoff_delay, retry_after_seconds
 from crawler.middlewares.conditional import conditional_headers, in_recheck_window, judge_listing
 from crawler.middlewares.fetch_state import Ledger, ListingState
 from crawler.middlewares.incremental import unknown_requests
-from crawler.urls import url_key
+from pipelines.urls import url_key
 
 URL = "http://127.0.0.1:8000/feed.xml"
 STORED = ListingState(

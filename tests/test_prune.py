@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from crawler.cli import main
-from crawler.errors import UsageError
 from pipelines import db, feed
+from pipelines.errors import UsageError
 from pipelines.retention import parse_age, prune
 from pipelines.search import search
 from tests.feed_rows import add_article, add_copy, add_source, story_with_copies

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from crawler.config import SKIP_BAD_SOURCES_ENV, load_config, loads_config
-from crawler.errors import ConfigError
 from crawler.schedule_config import ScheduleOptions, parse_duration, schedule_options
+from pipelines.errors import ConfigError
 
 SOURCES = """
 [[source]]

@@ -16,8 +16,8 @@ import pytest
 
 from crawler.config import loads_config
 from crawler.demo.server import FixtureServer, Handler, Request, Response, raw, status
-from crawler.errors import ConfigError
-from crawler.redact import redact_text, redact_url
+from pipelines.errors import ConfigError
+from pipelines.redact import redact_text, redact_url
 from tests.conftest import run_wirewatch
 from tests.test_crawl import article, feed
 

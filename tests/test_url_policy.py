@@ -22,7 +22,7 @@ from crawler.middlewares.url_guard import (
     proxy_hosts,
 )
 from crawler.spiders.sitemap import SitemapSpider
-from crawler.url_policy import (
+from pipelines.url_policy import (
     Refusal,
     UrlRefused,
     address_class,

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from crawler.config import loads_config
-from crawler.errors import ConfigError
 from crawler.web.chart import day_bars
 from crawler.web.data import (
     BadRequest,
@@ -29,6 +28,7 @@ from crawler.web.security import (
     password_matches,
 )
 from crawler.web.settings import WebSettings, bind_problem, is_loopback
+from pipelines.errors import ConfigError
 
 KEY = b"0123456789abcdef0123456789abcdef"
 

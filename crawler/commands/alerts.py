@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 
 from crawler.config import Config, config_path, load_config
-from crawler.errors import UsageError
 from pipelines import db
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.backfill import BackfillReport, backfill
@@ -37,6 +36,7 @@ from pipelines.alerts.subscriptions import (
     sync_config_alerts,
 )
 from pipelines.alerts.unsubscribe import links_for
+from pipelines.errors import UsageError
 
 
 def _config(args: argparse.Namespace) -> Config | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.errors import UsageError
 from pipelines import db
+from pipelines.errors import UsageError
 from pipelines.reader_role import grant_reader
 
 

@@ -25,7 +25,6 @@ from typing import IO, Any
 
 import numpy as np
 
-from crawler.errors import UsageError
 from crawler.progress import Bar, stream_size
 from pipelines.clustering import (
     Candidates,
@@ -37,6 +36,7 @@ from pipelines.clustering import (
     pair_similarities,
     ranks_of,
 )
+from pipelines.errors import UsageError
 from pipelines.fingerprint import Shingled, Sketch
 
 log = logging.getLogger(__name__)

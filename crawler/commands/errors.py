@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 
 from crawler.config import config_path, load_config
-from crawler.errors import UsageError
 from crawler.extensions.crawl_runs import NOT_LISTED
 from pipelines import db
+from pipelines.errors import UsageError
 from pipelines.queries import Q
 
 MESSAGE_WIDTH = 80  # evidence is cut to this in the table; --json has it whole

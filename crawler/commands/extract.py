@@ -20,10 +20,10 @@ from typing import IO, Any
 from pebble import ProcessExpired, ProcessPool
 
 from crawler import __version__
-from crawler.errors import UsageError, WirewatchError
 from crawler.progress import Bar
 from pipelines import db
 from pipelines.boilerplate import load_knowledge
+from pipelines.errors import UsageError, WirewatchError
 from pipelines.extract import Extracted, SiteKnowledge, apply_site
 from pipelines.extract.batch import learn, safe_extract_page
 from pipelines.extract.sitelearn import site_domain

@@ -17,10 +17,10 @@ from typing import Any, TextIO
 
 import psycopg
 
-from crawler.errors import UsageError
 from pipelines import db, feed
 from pipelines.atom import feed_info, render_atom
 from pipelines.cursor import parse_cursor
+from pipelines.errors import UsageError
 from pipelines.export import CsvWriter, jsonl_line
 
 

@@ -13,8 +13,8 @@ import sys
 from typing import IO, Any
 
 from crawler.config import load_config
-from crawler.errors import ConfigError, UsageError
 from crawler.progress import Bar
+from pipelines.errors import ConfigError, UsageError
 from pipelines.warc_import import (
     DEFAULT_SOURCE,
     STORED,

@@ -11,13 +11,13 @@ import logging
 from dataclasses import replace
 
 from crawler.config import load_config
-from crawler.errors import UsageError
 from crawler.metrics import DaemonMetrics
 from crawler.schedule_config import schedule_options
 from crawler.schedule_state import log_rejected
 from crawler.scheduler import Daemon, child_arguments
 from crawler.web.launch import web_beside_daemon
 from pipelines import db
+from pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 

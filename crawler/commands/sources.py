@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from crawler.config import Problems, config_path, parse_source
-from crawler.errors import ConfigError, UsageError
 from crawler.settings import USER_AGENT
 from crawler.source_discovery import (
     Fetcher,
@@ -28,8 +27,9 @@ from crawler.source_discovery import (
     source_name,
     source_table,
 )
-from crawler.url_policy import url_problem
-from crawler.urls import url_key
+from pipelines.errors import ConfigError, UsageError
+from pipelines.url_policy import url_problem
+from pipelines.urls import url_key
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,9 +11,9 @@ import logging
 import sys
 
 from crawler.config import Config, config_path, load_config
-from crawler.errors import UsageError
 from crawler.web.settings import WebSettings, bind_problem, web_settings
 from pipelines import db
+from pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ import psycopg
 
 from crawler.demo import sources_toml as demo_sources_toml
 from crawler.demo.server import FixtureServer, content_type_for, raw
-from crawler.urls import url_key
 from pipelines.extract.core import decode_html
 from pipelines.extract.metadata import parse_date
+from pipelines.urls import url_key
 
 __all__ = [
     "LANGUAGE_MIN_WORDS",

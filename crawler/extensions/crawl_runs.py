@@ -40,10 +40,10 @@ from twisted.internet import threads
 
 from crawler import locks
 from crawler import signals as ww_signals
-from crawler.redact import redact_text, redact_url
 from pipelines import db, resources
 from pipelines.outcomes import PageRejected
 from pipelines.queries import Q
+from pipelines.redact import redact_text, redact_url
 from pipelines.storage import StoreFailed
 
 log = logging.getLogger(__name__)

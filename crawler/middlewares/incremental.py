@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.middlewares.fetch_state import FetchState
-from crawler.urls import url_key
+from pipelines.urls import url_key
 from pipelines.walls import BLOCKED_STATUSES
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The URL policy (``crawler.url_policy``) applied to every request and every DNS answer.
+"""The URL policy (``pipelines.url_policy``) applied to every request and every DNS answer.
 
 ``UrlGuardMiddleware`` is the first downloader middleware, so it sees every
 request before anything is sent: start URLs, listing entries, each redirect
@@ -32,7 +32,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from crawler.url_policy import (
+from pipelines.url_policy import (
     Refusal,
     UrlRefused,
     address_refusal,

@@ -16,14 +16,14 @@ from twisted.python.failure import Failure
 from crawler import signals
 from crawler.config import Source, auth_domain, load_config
 from crawler.discovery import Listing
-from crawler.errors import ConfigError, UsageError
 from crawler.failures import classify_failure
-from crawler.items import ArticleItem
 from crawler.middlewares.fetch_state import FetchState
-from crawler.redact import redact_text, redact_url
 from crawler.source_discovery import listing_change, start_urls
-from crawler.url_policy import DEFAULT_MAX_URL_LENGTH, length_problem, url_problem
-from crawler.urls import clean_url, outlet_of, url_key
+from pipelines.errors import ConfigError, UsageError
+from pipelines.items import ArticleItem
+from pipelines.redact import redact_text, redact_url
+from pipelines.url_policy import DEFAULT_MAX_URL_LENGTH, length_problem, url_problem
+from pipelines.urls import clean_url, outlet_of, url_key
 
 LISTING_DEPTH = "wirewatch_listing_depth"
 

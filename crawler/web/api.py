@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from crawler.errors import UsageError
 from crawler.web import data
 from crawler.web.app import json_response
 from crawler.web.context import caller_of, context_of
@@ -33,6 +32,7 @@ from pipelines.alerts.subscriptions import (
     remove_subscription,
 )
 from pipelines.cursor import parse_cursor
+from pipelines.errors import UsageError
 from pipelines.feed import FIELDS as CHANGE_FIELDS
 
 router = APIRouter(prefix="/api/v1", tags=["wirewatch"])

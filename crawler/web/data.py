@@ -19,12 +19,12 @@ from psycopg import sql
 from crawler.commands.errors import fetch as fetch_errors
 from crawler.commands.status import SourceStatus, gather
 from crawler.config import Config
-from crawler.errors import UsageError
 from crawler.run_history import RunRecord
 from crawler.schedule_state import load_histories
 from crawler.web.chart import Chart, day_bars, series
 from crawler.web.diff import WordDiff, word_diff
 from pipelines import feed
+from pipelines.errors import UsageError
 from pipelines.queries import Q
 from pipelines.search import Condition, search
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from crawler.config import Config
-from crawler.errors import UsageError
 from crawler.web.settings import bind_problem, web_settings
+from pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 

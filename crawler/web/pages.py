@@ -16,7 +16,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from crawler.errors import UsageError
 from crawler.web import data
 from crawler.web.app import page
 from crawler.web.context import Caller, caller_of, context_of
@@ -34,6 +33,7 @@ from pipelines.alerts.subscriptions import (
     mask_target,
     remove_subscription,
 )
+from pipelines.errors import UsageError
 from pipelines.search import search
 
 router = APIRouter(include_in_schema=False)

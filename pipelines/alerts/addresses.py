@@ -87,7 +87,7 @@ def normalise_target(channel: str, target: str) -> str:
 
 
 def webhook_problem(url: str) -> str | None:
-    from crawler.config import valid_http_url
+    from pipelines.validation import valid_http_url
 
     if _has_control(url):
         return "a URL must not contain line breaks or control characters"

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from crawler.errors import UsageError
 from pipelines.alerts.text import fold, words
+from pipelines.errors import UsageError
 
 TEXT_FIELDS = ("title",)  # fields matched against words of the story
 FILTER_FIELDS = ("source", "lang", "paywalled")  # fields compared with a story attribute

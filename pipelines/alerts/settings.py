@@ -18,8 +18,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.config import Problems, check_keys, check_type
-from crawler.errors import ConfigError
 from pipelines.alerts.addresses import (
     CHANNELS,
     DIGESTS,
@@ -28,6 +26,8 @@ from pipelines.alerts.addresses import (
     validate_spec,
 )
 from pipelines.durations import parse_duration
+from pipelines.errors import ConfigError
+from pipelines.validation import Problems, check_keys, check_type
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}

@@ -8,10 +8,10 @@ from typing import Any
 
 import psycopg
 
-from crawler.errors import ConfigError, UsageError
 from pipelines.alerts.addresses import SubscriptionSpec, validate_spec
 from pipelines.alerts.backfill import backfill_declared
 from pipelines.alerts.query import parse
+from pipelines.errors import ConfigError, UsageError
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from crawler import __version__
+from pipelines import __version__
 from pipelines.alerts.outcome import FAILED, RETRY, SENT, Outcome
 
 TEMPORARY_STATUSES = {408, 425, 429}
