@@ -42,7 +42,7 @@ CREATE INDEX crawl_errors_run ON crawl_errors (run_id);
 CREATE TABLE articles (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     url            text NOT NULL,
-    -- pipelines.urls.url_key(url): the identity of a page across tracking
+    -- crawler.urls.url_key(url): the identity of a page across tracking
     -- parameters, fragments, www. and trailing slashes.
     url_key        text NOT NULL UNIQUE,
     canonical_url  text,
