@@ -67,6 +67,24 @@ def embedded_database_url(home: Path | None = None) -> str:
     return server.get_uri()
 
 
+def stop_embedded(home: Path | None = None) -> str:
+    """Stop the embedded PostgreSQL of ``home`` (it outlives the commands that use it).
+
+    Returns what happened, for the user: stopped, or not running.  The next
+    command that needs the database starts it again.
+    """
+    datadir = (home or wirewatch_home()) / "pgdata"
+    if not (datadir / "postmaster.pid").exists():
+        return f"the embedded PostgreSQL in {datadir} is not running"
+    import pgserver
+
+    try:
+        pgserver.get_server(datadir, cleanup_mode="stop").cleanup()
+    except Exception as exc:
+        raise DatabaseError(f"could not stop the embedded PostgreSQL in {datadir}: {exc}") from exc
+    return f"stopped the embedded PostgreSQL in {datadir}"
+
+
 def database_url() -> str:
     """``$DATABASE_URL`` when set, else the embedded server's URL."""
     return os.environ.get("DATABASE_URL") or embedded_database_url()

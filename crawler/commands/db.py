@@ -7,6 +7,7 @@ crawler/usage/db.py (imported without this module).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pipelines import db
@@ -15,6 +16,8 @@ from pipelines.reader_role import grant_reader
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.db_action == "stop":
+        return stop()
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -24,4 +27,11 @@ def run(args: argparse.Namespace) -> int:
         conn.autocommit = True
         for line in grant_reader(conn, args.role, login=args.login, password=password):
             print(line)
+    return 0
+
+
+def stop() -> int:
+    if os.environ.get("DATABASE_URL"):
+        raise UsageError("DATABASE_URL is set: wirewatch uses that server, not an embedded one")
+    print(db.stop_embedded())
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 NAME = "db"
-HELP = "database administration: grant-reader ROLE"
+HELP = "database administration: grant-reader ROLE, stop (the embedded server)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description=__doc__,
     )
     grant.add_argument("role", metavar="ROLE")
+    actions.add_parser(
+        "stop",
+        help="stop the embedded PostgreSQL (in $WIREWATCH_HOME/pgdata); it starts again on use",
+        description="The embedded PostgreSQL keeps running after a command ends, so the next "
+        "one starts fast. This stops it; the next command that needs it starts it again.",
+    )
     grant.add_argument("--login", action="store_true", help="the role may log in")
     grant.add_argument(
         "--password-stdin",
