@@ -9,6 +9,7 @@ each other's rows.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -91,6 +92,18 @@ def db_url(pg_server_url: str, template_db: str, monkeypatch: pytest.MonkeyPatch
 def conn(db_url: str) -> Iterator[psycopg.Connection]:
     with db.connect(db_url) as connection:
         yield connection
+
+
+@pytest.fixture(autouse=True)
+def _own_log_handlers() -> Iterator[None]:
+    """A test that runs ``main()`` in-process installs a handler on the stream pytest
+    captured for it; put the previous handlers back, so later log lines (from
+    servers' threads still winding down) never go to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
