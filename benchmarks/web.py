@@ -160,7 +160,7 @@ def main() -> int:
         cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_for_port(port, web, timeout=60)
+        wait_for_port(port, web, timeout=300)  # a loaded machine starts slowly
         with (
             db.connect(url) as conn,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client,
