@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from crawler.config import Config
+from crawler.scheduler import stop_with_parent
 from crawler.web.settings import bind_problem, web_settings
 from pipelines.errors import UsageError
 
@@ -47,6 +48,9 @@ def web_beside_daemon(
         stdin=subprocess.DEVNULL,
         env=dict(os.environ, DATABASE_URL=database_url),
         start_new_session=True,  # Ctrl-C reaches the daemon, which stops it once
+        # A daemon killed with SIGKILL takes the app with it, so the restarted
+        # daemon's app can bind the port again.
+        preexec_fn=stop_with_parent(),
     )
     log.info("web interface started on %s:%s (pid %s)", settings.host, settings.port, child.pid)
     try:
