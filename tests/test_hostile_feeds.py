@@ -262,7 +262,8 @@ def test_listing_depth_and_count_limits_are_recorded_once(
     assert message.startswith("listing depth limit (2) reached")
     # The index and five of its ten sitemaps, and one record for the five left out.
     assert site.hits["/maps/wide.xml"] == 1
-    assert sum(site.hits.get(f"/maps/w{k}.xml", 0) for k in range(10)) == 5
+    # Counted as listings, not requests: under load a request may be retried.
+    assert sum(1 for k in range(10) if site.hits.get(f"/maps/w{k}.xml")) == 5
     assert titles(db_url, "wide") == reports(20, 21, 22, 23, 24)
     [(url, (kind, message))] = errors(db_url, "wide").items()
     assert (url, kind) == (f"{base}/maps/w5.xml", "listing_limit")
