@@ -15,6 +15,7 @@ from pipelines import db, stories
 from pipelines.fingerprint import fingerprint
 from pipelines.queries import Q
 from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
+from tests.alert_support import add_source
 from tests.dedupe_texts import article, trimmed, with_quote
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -23,18 +24,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _sources(conn: psycopg.Connection) -> None:
     for name, wire in [("wire", True), ("herald", False), ("gazette", False), ("post", False)]:
-        conn.execute(
-            Q.upsert_source,
-            {
-                "name": name,
-                "kind": "feed",
-                "urls": [f"https://{name}.example/feed"],
-                "wire": wire,
-                "schedule": None,
-                "settings": "{}",
-            },
-        )
-    conn.commit()
+        add_source(conn, name, wire)
 
 
 def item(source: str, slug: str, text: str, *, minutes: int = 0, **extra: Any) -> dict[str, Any]:

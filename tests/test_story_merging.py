@@ -24,7 +24,7 @@ from pipelines.clustering import cluster
 from pipelines.fingerprint import VERSION, fingerprint
 from pipelines.queries import Q
 from pipelines.storage import article_params, store_article
-from tests.alert_support import outbox, subscribe
+from tests.alert_support import add_source, outbox, subscribe
 from tests.dedupe_texts import (
     article,
     escaped,
@@ -44,18 +44,7 @@ SOURCES = [("wire", True), ("herald", False), ("gazette", False), ("post", False
 @pytest.fixture(autouse=True)
 def _sources(conn: psycopg.Connection) -> None:
     for name, wire in SOURCES:
-        conn.execute(
-            Q.upsert_source,
-            {
-                "name": name,
-                "kind": "feed",
-                "urls": [f"https://{name}.example/feed"],
-                "wire": wire,
-                "schedule": None,
-                "settings": "{}",
-            },
-        )
-    conn.commit()
+        add_source(conn, name, wire)
 
 
 def item(source: str, slug: str, text: str, *, minutes: int = 0) -> dict[str, Any]:
