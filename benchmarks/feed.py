@@ -426,6 +426,24 @@ def report(url: str, args: argparse.Namespace) -> None:
         )
 
 
+def bench_database(server_url: str, name: str, *, keep: bool) -> str:
+    """URL of the benchmark database ``name``: kept from the last run with ``keep``
+    (a large archive takes long to load), else created afresh."""
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and not keep:
+            drop_database(server_url, name)
+            exists = None
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(server_url, dbname=name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
@@ -439,20 +457,9 @@ def main() -> int:
     args = parser.parse_args()
 
     server_url = start_server(args)
-    drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
-        ).fetchone()
-        if exists and not args.keep:
-            admin.execute(drop)
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    report(make_conninfo(server_url, dbname=DB_NAME), args)
+    report(bench_database(server_url, DB_NAME, keep=args.keep), args)
     if not args.keep:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(drop)
+        drop_database(server_url, DB_NAME)
     return 0
 
 

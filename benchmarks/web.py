@@ -39,8 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import feed as feed_bench  # benchmarks/feed.py: the bulk loader
 import httpx
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from pipelines import db
 
@@ -129,17 +127,7 @@ def main() -> int:
     args = parser.parse_args()
 
     server_url = feed_bench.start_server(args)
-    drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
-        ).fetchone()
-        if exists and not args.keep:
-            admin.execute(drop)
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    url = make_conninfo(server_url, dbname=DB_NAME)
+    url = feed_bench.bench_database(server_url, DB_NAME, keep=args.keep)
     with db.connect(url) as conn:
         db.migrate(conn)
         conn.commit()
@@ -175,8 +163,7 @@ def main() -> int:
         web.terminate()
         web.wait(timeout=15)
     if not args.keep:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(drop)
+        feed_bench.drop_database(server_url, DB_NAME)
     return 0
 
 
