@@ -42,6 +42,8 @@ class RunRecord:
     extraction_yield: float | None = None  # share of article pages with a real body
     median_body_chars: float | None = None
     article_pages: int = 0  # article pages the run fetched (items), from its stats
+    # Discovery: "<homepage>: now also ...; no longer ..." when a site moved its listings.
+    listing_changes: tuple[str, ...] = ()
 
     @property
     def interrupted(self) -> bool:
@@ -88,6 +90,7 @@ def from_row(row: Mapping[str, Any]) -> RunRecord:
         extraction_yield=_float(stats.get("extraction_yield")),
         median_body_chars=_float(stats.get("median_body_chars")),
         article_pages=_int(stats.get("article_pages")),
+        listing_changes=_strings(stats.get("listing_changes")),
     )
 
 
@@ -110,6 +113,12 @@ def _int(value: Any) -> int:
         return 0 if value is None else int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value)
 
 
 def _float(value: Any) -> float | None:

@@ -568,6 +568,11 @@ def append_tables(config_text: str, tables: Sequence[dict[str, object]]) -> str:
 # -- discover = true sources, at crawl time ------------------------------------------------
 
 
+# The run's listing changes ("<homepage>: now also ...; no longer ..."), kept in
+# its crawl_runs stats as ``listing_changes`` for ``wirewatch status SOURCE``.
+DISCOVERY_CHANGES_STAT = "wirewatch/discovery_changes"
+
+
 def start_urls(kind: str, urls: Sequence[str], discover: bool) -> list[str]:
     """Where a crawl of a source starts: its URLs, or for a discovering sitemap source the
     robots.txt of each homepage's site (its ``Sitemap:`` lines are the sitemaps)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -89,6 +90,33 @@ def test_discover_follows_a_feed_that_moved(
         "SELECT children FROM listing_state WHERE source = 'alder' AND url = %s", (f"{base}/",)
     ).fetchone()
     assert state["children"] == [f"{base}/feeds/new.xml"]
+    # The move is part of the run's record: status shows it.
+    status = run_wirewatch("--config", str(config), "status", "alder")
+    assert "listing changes found by discovery" in status.stdout, status.stdout
+    moved = [line for line in status.stdout.splitlines() if "no longer" in line]
+    assert len(moved) == 1 and f"now also {base}/feeds/new.xml" in moved[0]
+    assert f"no longer {base}/feeds/old.xml" in moved[0]
+    as_json = run_wirewatch("--config", str(config), "status", "alder", "--json")
+    runs = json.loads(as_json.stdout)["runs"]
+    assert [len(run["listing_changes"]) for run in runs] == [1, 0]
+
+
+def test_a_discovering_site_without_robots_txt_is_read_from_its_sitemap_xml(
+    db_url: str, conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    with FixtureServer() as server:
+        base = server.base_url  # no /robots.txt route: the server answers 404
+        server.route("/sitemap.xml", raw(sitemap(base, ["/n/tide.html"]), "application/xml"))
+        server.route("/n/tide.html", raw(article("Spring tide floods the quay", "tide")))
+        config = _config(
+            tmp_path,
+            f'[[source]]\nname = "quay"\nkind = "sitemap"\nurl = "{base}/"\ndiscover = true\n',
+        )
+        result = run_wirewatch("--config", str(config), "crawl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _urls(conn) == {"n/tide.html"}
+    run = conn.execute("SELECT status, errors FROM crawl_runs WHERE source = 'quay'").fetchone()
+    assert (run["status"], run["errors"]) == ("ok", 0)
 
 
 def test_discover_config_and_start_urls() -> None:

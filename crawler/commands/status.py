@@ -294,6 +294,17 @@ def format_runs(runs: Sequence[RunRecord], now: datetime) -> str:
     return _columns(lines, right=(3, 4, 5, 6))
 
 
+def format_listing_changes(runs: Sequence[RunRecord]) -> str | None:
+    """The listings discovery found moved (``discover = true``), by run, newest first;
+    None when no recent run saw a change."""
+    lines = [
+        f"{run.started_at:%Y-%m-%d %H:%M}  {change}"
+        for run in runs
+        for change in run.listing_changes
+    ]
+    return "\n".join(lines) if lines else None
+
+
 def format_error_kinds(counts: Sequence[dict[str, Any]], now: datetime) -> str:
     """Pages failed or turned away over the last day, per kind (what ``errors`` lists)."""
     if not counts:
@@ -354,6 +365,9 @@ def run(args: argparse.Namespace) -> int:
         if detail is not None:
             print(f"\nrecent runs of {args.name}:")
             print(format_runs(detail["runs"], now))
+            if changes := format_listing_changes(detail["runs"]):
+                print(f"\nlisting changes found by discovery (discover = true) of {args.name}:")
+                print(changes)
             print(f"\nfailed or rejected pages of {args.name}, last day (wirewatch errors):")
             print(format_error_kinds(detail["errors_by_kind"], now))
     unhealthy = [r.source for r in rows if not r.healthy]

@@ -40,6 +40,7 @@ from twisted.internet import threads
 
 from crawler import locks
 from crawler import signals as ww_signals
+from crawler.source_discovery import DISCOVERY_CHANGES_STAT
 from pipelines import db, resources
 from pipelines.outcomes import PageRejected
 from pipelines.queries import Q
@@ -396,6 +397,7 @@ class CrawlRunRecorder:
                         {
                             "outcomes": dict(self.outcomes),
                             "listings_read": self.listings_read,
+                            "listing_changes": stats.get_value(DISCOVERY_CHANGES_STAT) or [],
                             **run_metrics(self.article_pages, self.body_lengths),
                             # Medians over the run's new articles, in seconds.
                             "latency_s": dict(latency or {}),

@@ -18,7 +18,7 @@ from crawler.config import Source, auth_domain, load_config
 from crawler.discovery import Listing
 from crawler.failures import classify_failure
 from crawler.middlewares.fetch_state import FetchState
-from crawler.source_discovery import listing_change, start_urls
+from crawler.source_discovery import DISCOVERY_CHANGES_STAT, listing_change, start_urls
 from pipelines.errors import ConfigError, UsageError
 from pipelines.items import ArticleItem
 from pipelines.redact import redact_text, redact_url
@@ -103,8 +103,12 @@ class SourceSpider(scrapy.Spider):
         they are not the ones it led to last time (a site that moved its feed)."""
         previous = FetchState.of(self.crawler).listings.get(response.url)
         if change := listing_change(previous.children if previous else None, urls):
-            self.logger.warning("discovery: %s %s", redact_url(response.url), change)
+            note = f"{redact_url(response.url)}: {redact_text(change)}"
+            self.logger.warning("discovery: %s", note)
             self.crawler.stats.inc_value("wirewatch/discovery_changed")
+            # Kept in the run's record, so `wirewatch status SOURCE` shows the move.
+            notes = self.crawler.stats.get_value(DISCOVERY_CHANGES_STAT) or []
+            self.crawler.stats.set_value(DISCOVERY_CHANGES_STAT, [*notes, note])
         yield from self.listing_requests(urls, response)
 
     def listing_requests(

@@ -12,14 +12,28 @@ from crawler.discovery import DiscoveryError, gunzip_listing, parse_sitemap
 from crawler.source_discovery import is_robots_url, robots_listings
 from crawler.spiders.base import SourceSpider
 
+# A robots.txt that does not exist: its site's sitemaps are at /sitemap.xml.
+NO_ROBOTS_STATUSES = frozenset({404, 410})
+
 
 class SitemapSpider(SourceSpider):
     name = "sitemap"
     kind = "sitemap"
 
+    def listing_request(self, url: str, depth: int = 0) -> scrapy.Request:
+        request = super().listing_request(url, depth)
+        if is_robots_url(url):
+            # A site without robots.txt still has its sitemaps where sites keep them.
+            request.meta["handle_httpstatus_list"] = list(NO_ROBOTS_STATUSES)
+        return request
+
     def parse(self, response: Response) -> Iterable[scrapy.Request]:
         if is_robots_url(response.url):  # a robots.txt URL, or discover = true
-            text = response.body.decode("utf-8", errors="replace")
+            text = ""
+            if response.status in NO_ROBOTS_STATUSES:
+                self.logger.info("no robots.txt at %s: trying /sitemap.xml", response.url)
+            else:
+                text = response.body.decode("utf-8", errors="replace")
             yield from self.discovered(response, robots_listings(text, response.url))
             return
         try:
