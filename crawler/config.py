@@ -339,6 +339,12 @@ def _web_section(table: Any, problems: Problems) -> Any:
     return parse_web(table, problems)
 
 
+def _archive_section(table: Any, problems: Problems) -> Any:
+    from pipelines.archive.settings import parse
+
+    return parse(table, problems)
+
+
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
     "schedule": _schedule_section,
@@ -347,6 +353,7 @@ SECTIONS: dict[str, Validator] = {
     "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages
     "scale": _scale_section,  # ScaleOptions: shared frontier in Redis
     "web": _web_section,  # WebSettings: `wirewatch web`
+    "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
 }
 
 
