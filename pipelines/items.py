@@ -44,3 +44,9 @@ class ArticleItem(scrapy.Item):
 
     # Set by dedupe.
     fingerprint = scrapy.Field()
+
+    # Set by the archive (crawler.middlewares.archive) when [archive] is enabled:
+    # where the page's WARC response record is (pipelines.archive).
+    warc_file = scrapy.Field()  # relative to the archive directory
+    warc_offset = scrapy.Field()  # byte offset of the record's gzip member
+    warc_length = scrapy.Field()  # bytes of that member

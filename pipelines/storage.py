@@ -69,6 +69,10 @@ def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, 
         "discovered_at": article.get("discovered_at"),
         "fetched_at": article["fetched_at"],
         "crawl_run_id": run_id,
+        # The archived page the text comes from (None: not archived).
+        "warc_file": article.get("warc_file"),
+        "warc_offset": article.get("warc_offset"),
+        "warc_length": article.get("warc_length"),
     }
 
 

@@ -5,11 +5,12 @@
 INSERT INTO articles (
     url, url_key, canonical_url, source, outlet, title, text, published, authors, language,
     top_image, section, summary, wire_credit, dateline, content_hash, paywalled,
-    discovered_at, fetched_at, crawl_run_id)
+    discovered_at, fetched_at, crawl_run_id, warc_file, warc_offset, warc_length)
 VALUES (
     %(url)s, %(url_key)s, %(canonical_url)s, %(source)s, %(outlet)s, %(title)s, %(text)s, %(published)s,
     %(authors)s, %(language)s, %(top_image)s, %(section)s, %(summary)s, %(wire_credit)s,
-    %(dateline)s, %(content_hash)s, %(paywalled)s, %(discovered_at)s, %(fetched_at)s, %(crawl_run_id)s)
+    %(dateline)s, %(content_hash)s, %(paywalled)s, %(discovered_at)s, %(fetched_at)s, %(crawl_run_id)s,
+    %(warc_file)s, %(warc_offset)s, %(warc_length)s)
 ON CONFLICT (url_key) DO UPDATE
 SET url = EXCLUDED.url, canonical_url = EXCLUDED.canonical_url, title = EXCLUDED.title, text = EXCLUDED.text,
     published = COALESCE(EXCLUDED.published, articles.published),
@@ -18,7 +19,9 @@ SET url = EXCLUDED.url, canonical_url = EXCLUDED.canonical_url, title = EXCLUDED
     wire_credit = EXCLUDED.wire_credit, dateline = EXCLUDED.dateline,
     content_hash = EXCLUDED.content_hash, paywalled = EXCLUDED.paywalled,
     fetched_at = EXCLUDED.fetched_at,
-    crawl_run_id = EXCLUDED.crawl_run_id, updated_at = now()
+    crawl_run_id = EXCLUDED.crawl_run_id, updated_at = now(),
+    warc_file = EXCLUDED.warc_file, warc_offset = EXCLUDED.warc_offset,
+    warc_length = EXCLUDED.warc_length
 WHERE articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash
    OR articles.title IS DISTINCT FROM EXCLUDED.title
    OR articles.paywalled IS DISTINCT FROM EXCLUDED.paywalled
