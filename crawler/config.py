@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.scale_config import ScaleOptions, parse_scale
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
 from pipelines.validation import (
@@ -103,6 +104,8 @@ class Config:
     path: Path | None
     sources: tuple[Source, ...] = ()
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
+    # [scale]: when present, every crawl shares its frontier in Redis.
+    scale: ScaleOptions | None = None
     sections: Mapping[str, Any] = field(default_factory=dict)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -327,12 +330,6 @@ def _alerts_section(table: Any, problems: Problems) -> Any:
     return parse_alerts_table(table, problems)
 
 
-def _scale_section(table: Any, problems: Problems) -> Any:
-    from crawler.redis_scale import parse_scale
-
-    return parse_scale(table, problems)
-
-
 def _web_section(table: Any, problems: Problems) -> Any:
     from crawler.web.settings import parse_web
 
@@ -345,13 +342,17 @@ def _archive_section(table: Any, problems: Problems) -> Any:
     return parse(table, problems)
 
 
+# Typed top-level tables: TOML name -> (attribute of Config, parser).
+TABLES: dict[str, tuple[str, Validator]] = {
+    "scale": ("scale", parse_scale),
+}
+
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
     "schedule": _schedule_section,
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
     "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages
-    "scale": _scale_section,  # ScaleOptions: shared frontier in Redis
     "web": _web_section,  # WebSettings: `wirewatch web`
     "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
 }
@@ -367,7 +368,7 @@ def parse_config(
     the others keep running; any other problem is still an error.
     """
     problems = Problems(path)
-    known = {"source", "crawl", *SECTIONS}
+    known = {"source", "crawl", *TABLES, *SECTIONS}
     for key in sorted(set(data) - known):
         problems.add(f"[{key}]", "unknown table or key")
     sources: list[Source] = []
@@ -398,9 +399,19 @@ def parse_config(
         for name, validator in SECTIONS.items()
         if name in data
     }
+    tables = {
+        attribute: parse(data[name], problems)
+        for name, (attribute, parse) in TABLES.items()
+        if name in data
+    }
     problems.raise_if_any()
     return Config(
-        path=Path(path), sources=tuple(sources), crawl=crawl, sections=sections, rejected=rejected
+        path=Path(path),
+        sources=tuple(sources),
+        crawl=crawl,
+        sections=sections,
+        rejected=rejected,
+        **tables,
     )
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import socket
 import time
 import uuid
@@ -55,11 +54,11 @@ from twisted.internet import task
 
 from crawler import signals as ww_signals
 from crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
+from crawler.scale_config import ScaleOptions
 from pipelines.redact import redact_url
 
 log = logging.getLogger(__name__)
 
-_PREFIX = re.compile(r"^[A-Za-z0-9_.:-]+$")
 # How long a round outlives its seeder's last heartbeat.
 ROUND_TTL = 60
 # Seconds between looks at an empty shared queue while the round goes on.
@@ -68,47 +67,6 @@ IDLE_POLL = 0.5
 ROUND_KEYS_TTL = 3600
 # Finish reason of the run and kind of its crawl error when Redis is down.
 REDIS_UNAVAILABLE = "redis_unavailable"
-
-
-@dataclass(frozen=True)
-class ScaleOptions:
-    """The ``[scale]`` table."""
-
-    redis_url: str
-    key_prefix: str = "wirewatch"
-    idle_timeout: float = 30.0
-
-
-def parse_scale(table: Any, problems: Any) -> ScaleOptions | None:
-    """Validator of the ``[scale]`` table (registered in ``crawler.config.SECTIONS``)."""
-    from crawler.config import check_keys, check_type
-    from crawler.schedule_config import parse_duration
-
-    if not isinstance(table, dict):
-        problems.add("[scale]", "must be a table")
-        return None
-    before = len(problems.messages)
-    check_keys(
-        table, {"redis_url", "key_prefix", "idle_timeout"}, {"redis_url"}, "[scale]", problems
-    )
-    url = table.get("redis_url")
-    if "redis_url" in table and check_type(url, str, "[scale]: field 'redis_url'", problems):
-        if not re.match(r"^(redis|rediss|unix)://", url):
-            problems.add("[scale]: field 'redis_url'", f"not a Redis URL: {url!r}")
-    prefix = table.get("key_prefix", "wirewatch")
-    if check_type(prefix, str, "[scale]: field 'key_prefix'", problems) and not _PREFIX.match(
-        prefix
-    ):
-        problems.add("[scale]: field 'key_prefix'", "must match [A-Za-z0-9_.:-]+")
-    idle = 30.0
-    if "idle_timeout" in table:
-        try:
-            idle = parse_duration(table["idle_timeout"]).total_seconds()
-        except ValueError as exc:
-            problems.add("[scale]: field 'idle_timeout'", str(exc))
-    if len(problems.messages) > before:
-        return None
-    return ScaleOptions(redis_url=url, key_prefix=prefix, idle_timeout=idle)
 
 
 def redis_settings(options: ScaleOptions) -> dict[str, Any]:

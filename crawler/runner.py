@@ -99,7 +99,7 @@ def settings_for(
     }
     if options.user_agent:
         values["USER_AGENT"] = options.user_agent
-    if scale := config.sections.get("scale"):
+    if scale := config.scale:
         from crawler.redis_scale import redis_settings
 
         values.update(redis_settings(scale))
@@ -129,7 +129,7 @@ def run_crawls(
     db.ensure_migrated(url)
     # Scale-out workers of one source share its crawl round in Redis
     # (crawler.redis_scale) instead of excluding each other.
-    shared = config.sections.get("scale") is not None
+    shared = config.scale is not None
     with db.connect(url, autocommit=True) as lock_conn:
         locked = [
             s for s in sources if shared or locks.try_lock(lock_conn, locks.source_lock_key(s.name))

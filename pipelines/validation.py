@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipelines.durations import parse_duration
 from pipelines.errors import ConfigError
 from pipelines.redact import has_userinfo, redact_url
 
@@ -219,6 +220,11 @@ def one_of(choices: Iterable[str]) -> Rule:
 def matches(pattern: str, message: str) -> Rule:
     compiled = re.compile(pattern)
     return refuse(lambda v: None if compiled.match(v) else message)
+
+
+def seconds(value: Any) -> float:
+    """A duration (``30``, ``"90s"``, ``"15m"``...) as seconds."""
+    return parse_duration(value).total_seconds()
 
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
