@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.scale_config import ScaleOptions, parse_scale
+from crawler.web.settings import WebSettings, parse_web
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
 from pipelines.validation import (
@@ -106,6 +107,7 @@ class Config:
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
     # [scale]: when present, every crawl shares its frontier in Redis.
     scale: ScaleOptions | None = None
+    web: WebSettings = field(default_factory=WebSettings)
     sections: Mapping[str, Any] = field(default_factory=dict)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -330,12 +332,6 @@ def _alerts_section(table: Any, problems: Problems) -> Any:
     return parse_alerts_table(table, problems)
 
 
-def _web_section(table: Any, problems: Problems) -> Any:
-    from crawler.web.settings import parse_web
-
-    return parse_web(table, problems)
-
-
 def _archive_section(table: Any, problems: Problems) -> Any:
     from pipelines.archive.settings import parse
 
@@ -345,6 +341,7 @@ def _archive_section(table: Any, problems: Problems) -> Any:
 # Typed top-level tables: TOML name -> (attribute of Config, parser).
 TABLES: dict[str, tuple[str, Validator]] = {
     "scale": ("scale", parse_scale),
+    "web": ("web", parse_web),
 }
 
 # Extra top-level tables: name -> validator returning the parsed value.
@@ -353,7 +350,6 @@ SECTIONS: dict[str, Validator] = {
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
     "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages
-    "web": _web_section,  # WebSettings: `wirewatch web`
     "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
 }
 

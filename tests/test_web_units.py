@@ -153,7 +153,7 @@ def test_web_settings_and_binding() -> None:
     assert bind_problem(WebSettings(host="0.0.0.0")) is not None
     assert bind_problem(WebSettings(host="0.0.0.0", password_env="PW")) is None
     config = loads_config('[web]\nhost = "0.0.0.0"\ntokens_env = "TOKENS"\npublic_read = true\n')
-    assert config.sections["web"].needs_login and config.sections["web"].public_read
+    assert config.web.needs_login and config.web.public_read
     with pytest.raises(ConfigError) as problem:
         loads_config('[web]\nport = "80"\npassword_env = "not a name"\npublic_url = "ftp://x"\n')
     message = str(problem.value)

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"disabled subscription {row['id']} (`alerts enable {row['id']}` undoes it)")
             return 0
         if action == "send":
-            web = config.sections.get("web") if config is not None else None
+            web = config.web if config is not None else None
             return _send(conn, smtp, args, links_for(conn, web), _zone(config))
         if action == "backfill":
             return _backfill(conn, args)

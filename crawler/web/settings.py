@@ -21,35 +21,51 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.errors import UsageError
+from pipelines.validation import (
+    Problems,
+    between,
+    env_name,
+    parse_table,
+    refuse,
+    setting,
+    valid_http_url,
+)
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEYS = {
-    "enabled",
-    "host",
-    "port",
-    "public_url",
-    "password_env",
-    "tokens_env",
-    "public_read",
-    "secret_env",
-}
+if TYPE_CHECKING:
+    from crawler.config import Config
+
+_ENV = "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)"
+
+
+def _host_problem(host: str) -> str | None:
+    if host and not any(ch.isspace() for ch in host):
+        return None
+    return "must be an address or host name"
+
+
+def _public_url_problem(url: str) -> str | None:
+    if reason := valid_http_url(url):
+        return reason
+    return "must not have a query or fragment" if "?" in url or "#" in url else None
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = 8080
-    public_url: str | None = None
-    password_env: str | None = None
-    tokens_env: str | None = None
-    public_read: bool = False
-    secret_env: str | None = None
+    enabled: bool = setting(bool, default=False)
+    host: str = setting(str, refuse(_host_problem), default="127.0.0.1")
+    port: int = setting(int, between(1, 65535, "must be a TCP port (1-65535)"), default=8080)
+    public_url: str | None = setting(
+        str, refuse(_public_url_problem), lambda url: url.rstrip("/"), default=None
+    )
+    password_env: str | None = setting(str, env_name(_ENV), default=None)
+    tokens_env: str | None = setting(str, env_name(_ENV), default=None)
+    public_read: bool = setting(bool, default=False)
+    secret_env: str | None = setting(str, env_name(_ENV), default=None)
 
     @property
     def needs_login(self) -> bool:
@@ -96,54 +112,19 @@ def bind_problem(settings: WebSettings) -> str | None:
     )
 
 
-def parse_web(table: Any, problems: Any) -> WebSettings:
-    """Validator of the ``[web]`` table (registered in ``crawler.config.SECTIONS``)."""
-    from crawler.config import check_keys, check_type, valid_http_url
-
-    if not isinstance(table, dict):
-        problems.add("[web]", "must be a table")
-        return WebSettings()
-    check_keys(table, _KEYS, set(), "[web]", problems)
-    values: dict[str, Any] = {}
-    for key in sorted(_KEYS & set(table)):
-        where, value = f"[web]: field {key!r}", table[key]
-        if key in ("enabled", "public_read"):
-            if check_type(value, bool, where, problems):
-                values[key] = value
-        elif key == "port":
-            if check_type(value, int, where, problems):
-                if 1 <= value <= 65535:
-                    values[key] = value
-                else:
-                    problems.add(where, "must be a TCP port (1-65535)")
-        elif key == "host":
-            if check_type(value, str, where, problems):
-                if value and not any(ch.isspace() for ch in value):
-                    values[key] = value
-                else:
-                    problems.add(where, "must be an address or host name")
-        elif key == "public_url":
-            if check_type(value, str, where, problems):
-                if reason := valid_http_url(value):
-                    problems.add(where, reason)
-                elif "?" in value or "#" in value:
-                    problems.add(where, "must not have a query or fragment")
-                else:
-                    values[key] = value.rstrip("/")
-        elif check_type(value, str, where, problems):  # the *_env keys
-            if _ENV_NAME.match(value):
-                values[key] = value
-            else:
-                problems.add(where, "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)")
-    settings = WebSettings(**values)
-    if "host" in values and (reason := bind_problem(settings)):
-        problems.add("[web]: field 'host'", reason)
-    return settings
+def _reachable(values: Mapping[str, Any], table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A ``host`` other than loopback needs a password or tokens."""
+    if "host" in table and "host" in values:
+        if reason := bind_problem(WebSettings(**values)):
+            yield "host", reason
 
 
-def web_settings(config: Any | None, **overrides: Any) -> WebSettings:
+def parse_web(table: Any, problems: Problems) -> WebSettings | None:
+    return parse_table(WebSettings, table, "[web]", problems, checks=(_reachable,))
+
+
+def web_settings(config: Config | None, **overrides: Any) -> WebSettings:
     """The ``[web]`` table of ``config`` (defaults without one), with CLI ``overrides``."""
-    settings = config.sections.get("web") if config is not None else None
-    settings = settings or WebSettings()
+    settings = config.web if config is not None else WebSettings()
     given = {k: v for k, v in overrides.items() if v is not None}
     return replace(settings, **given) if given else settings
