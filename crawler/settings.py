@@ -64,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
+    # The raw-page archive ([archive]): article pages kept as WARC before they become items.
+    "crawler.middlewares.archive.ArchiveMiddleware": 900,
     "crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
     # Scale-out ([scale] in wirewatch.toml): one worker seeds a round's listings.
     "crawler.redis_scale.SeedOnceMiddleware": 960,
@@ -134,6 +136,12 @@ WIREWATCH_MAX_LISTINGS_PER_RUN = 1000
 # Fetch from hosts that are, or resolve to, loopback/private/link-local/...
 # addresses even when they are not the source's own ([crawl] allow_private_addresses).
 WIREWATCH_ALLOW_PRIVATE_ADDRESSES = False
+# The raw-page archive ([archive] in wirewatch.toml, crawler.middlewares.archive): off
+# unless configured; the directory defaults to $WIREWATCH_HOME/archive.
+WIREWATCH_ARCHIVE_ENABLED = False
+WIREWATCH_ARCHIVE_DIR = None
+WIREWATCH_ARCHIVE_INCLUDE_LISTINGS = False
+WIREWATCH_ARCHIVE_MAX_FILE_MB = 1000
 # Extraction (pipelines.extraction): worker processes, so the reactor thread never parses
 # HTML; one set per process, shared by every source's crawler.
 EXTRACTION_WORKERS = 2
