@@ -4,6 +4,11 @@ A story is pruned only when neither it nor any copy of it changed within the
 horizon.  Titles, URLs, outlets, dates and the story structure stay unless
 --delete-rows; feed cursors stay valid either way.  Safe to interrupt and to
 run from cron: work is committed in small batches.
+
+--archive-older-than deletes the raw-page archive's WARC files last written
+before its horizon (once their crawl runs are over); the articles whose page
+was in them no longer point at an archived page, and reextract passes them
+by.  Give --older-than, --archive-older-than or both.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ HELP = "drop bodies (or whole stories) older than a horizon, e.g. --older-than 9
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--older-than", metavar="AGE", help="e.g. 12h, 90d, 2w (at least 1h)")
     parser.add_argument(
-        "--older-than", metavar="AGE", required=True, help="e.g. 12h, 90d, 2w (at least 1h)"
+        "--archive-older-than",
+        metavar="AGE",
+        help="delete archived pages (WARC files) older than this, e.g. 180d (at least 1h)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="only count what would be pruned; change nothing"

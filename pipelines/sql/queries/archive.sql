@@ -58,7 +58,7 @@ FOR UPDATE;
 
 -- name: archive_run_states
 -- Which of these crawl runs are still running (the others are finished or gone).
-SELECT id FROM crawl_runs WHERE id = ANY(%(ids)s) AND status = 'running';
+SELECT id FROM crawl_runs WHERE id = ANY(%(ids)s::bigint[]) AND status = 'running';
 
 -- name: archive_file_articles
 SELECT count(*) AS n FROM articles WHERE warc_file = %(warc_file)s;
