@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.scale_config import ScaleOptions, parse_scale
+from crawler.schedule_config import ScheduleOptions, cron_problem, parse_duration, parse_schedule
 from crawler.web.settings import WebSettings, parse_web
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
@@ -108,6 +109,7 @@ class Config:
     # [scale]: when present, every crawl shares its frontier in Redis.
     scale: ScaleOptions | None = None
     web: WebSettings = field(default_factory=WebSettings)
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
     sections: Mapping[str, Any] = field(default_factory=dict)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -123,17 +125,6 @@ class Config:
         if not names:
             return [s for s in self.sources if s.enabled]
         return [self.source(n) for n in names]
-
-
-def cron_problem(expression: str) -> str | None:
-    """Why ``expression`` is not a 5-field cron expression, or None."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(expression)
-    except ValueError as exc:
-        return f"bad cron expression {expression!r}: {exc}"
-    return None
 
 
 _SOURCE_FIELDS = {
@@ -254,8 +245,6 @@ def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
         problems.add(f"{label}: field 'max_pages'", "must be at least 1")
     recheck_after = None
     if "recheck_after" in table:
-        from crawler.schedule_config import parse_duration
-
         try:
             recheck_after = parse_duration(table["recheck_after"]).total_seconds()
         except ValueError as exc:
@@ -306,13 +295,6 @@ def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions:
     return CrawlOptions(**values)
 
 
-def _schedule_section(table: Any, problems: Problems) -> Any:
-    # Imported late: crawler.schedule_config builds on this module.
-    from crawler.schedule_config import parse_schedule
-
-    return parse_schedule(table, problems)
-
-
 def _smtp_section(table: Any, problems: Problems) -> Any:
     # Imported late: pipelines.alerts.settings builds on this module.
     from pipelines.alerts.settings import parse_smtp_table
@@ -342,11 +324,11 @@ def _archive_section(table: Any, problems: Problems) -> Any:
 TABLES: dict[str, tuple[str, Validator]] = {
     "scale": ("scale", parse_scale),
     "web": ("web", parse_web),
+    "schedule": ("schedule", parse_schedule),
 }
 
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
-    "schedule": _schedule_section,
     "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
     "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages

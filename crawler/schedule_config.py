@@ -34,33 +34,88 @@ Durations are seconds (a number) or a string like ``"90s"``, ``"15m"``,
 
 from __future__ import annotations
 
-import zoneinfo
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.config import Config, Problems, check_keys, check_type, cron_problem
 from pipelines.durations import parse_duration
 from pipelines.errors import ConfigError
+from pipelines.validation import (
+    NUMBER,
+    Problems,
+    at_least,
+    between,
+    parse_table,
+    positive,
+    refuse,
+    setting,
+    timezone_problem,
+)
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 __all__ = ["parse_duration"]  # re-exported: config tables and commands import it here
 
 
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a 5-field cron expression, or None."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except ValueError as exc:
+        return f"bad cron expression {expression!r}: {exc}"
+    return None
+
+
+def _duration(value: Any) -> timedelta:
+    """A positive duration: ``90`` (seconds), ``"15m"``, ``"6h"``..."""
+    return positive(parse_duration(value))
+
+
+def _duration_or_off(value: Any) -> timedelta | None:
+    return None if value in ("off", False) else _duration(value)
+
+
+def _ratio(default: float) -> Any:
+    return setting(NUMBER, refuse(_share_problem), float, default=default)
+
+
+def _share_problem(value: float) -> str | None:
+    return None if 0 < value < 1 else "must be between 0 and 1"
+
+
+def _runs(default: int) -> Any:
+    return setting(int, at_least(1), default=default)
+
+
+def _or_none(port: int) -> int | None:
+    return port or None
+
+
+def _email(value: str) -> str | None:
+    return None if "@" in value else f"not an email address: {value!r}"
+
+
 @dataclass(frozen=True)
 class HealthThresholds:
-    yield_ratio: float = 0.5
-    body_ratio: float = 0.5
-    failing_runs: int = 3
-    silent_runs: int = 12
-    baseline_runs: int = 20
+    """The ``[schedule.health]`` table."""
+
+    yield_ratio: float = _ratio(0.5)
+    body_ratio: float = _ratio(0.5)
+    failing_runs: int = _runs(3)
+    silent_runs: int = _runs(12)
+    baseline_runs: int = _runs(20)
     # Alarm when the share of article pages rejected (walls, not_article,
     # extraction_failed) is this much (absolute) above the usual share: a
     # ratio would never fire for a source whose usual share is 0.
-    rejection_rise: float = 0.3
+    rejection_rise: float = _ratio(0.3)
     # Recent runs compared against the baseline (medians of each).
-    recent_runs: int = 3
+    recent_runs: int = _runs(3)
     # Baseline runs needed before drift is judged at all.
-    min_baseline: int = 5
+    min_baseline: int = _runs(5)
 
 
 @dataclass(frozen=True)
@@ -73,153 +128,82 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class SourceBounds:
+    """A ``[schedule.source.NAME]`` table: a source's own bounds (None: the schedule's)."""
+
+    default_interval: timedelta | None = setting(None, _duration, default=None)
+    min_interval: timedelta | None = setting(None, _duration, default=None)
+    max_interval: timedelta | None = setting(None, _duration, default=None)
+
+
+@dataclass(frozen=True)
 class ScheduleOptions:
-    default_interval: timedelta = timedelta(minutes=15)
-    min_interval: timedelta = timedelta(minutes=5)
-    max_interval: timedelta = timedelta(hours=6)
-    timezone: str = "UTC"
-    max_concurrent_crawls: int = 2
-    alerts_interval: timedelta | None = timedelta(minutes=2)
-    housekeeping: str = "17 3 * * *"
-    retention_days: int = 180
-    metrics_port: int | None = None
-    metrics_address: str = "127.0.0.1"
-    operator_email: str | None = None
-    stop_timeout: timedelta = timedelta(minutes=2)
+    """The ``[schedule]`` table."""
+
+    default_interval: timedelta = setting(None, _duration, default=timedelta(minutes=15))
+    min_interval: timedelta = setting(None, _duration, default=timedelta(minutes=5))
+    max_interval: timedelta = setting(None, _duration, default=timedelta(hours=6))
+    timezone: str = setting(str, refuse(timezone_problem), default="UTC")
+    max_concurrent_crawls: int = setting(int, at_least(1), default=2)
+    alerts_interval: timedelta | None = setting(
+        None, _duration_or_off, default=timedelta(minutes=2)
+    )
+    housekeeping: str = setting(str, refuse(cron_problem), default="17 3 * * *")
+    retention_days: int = setting(int, at_least(1), default=180)
+    metrics_port: int | None = setting(  # 0: off
+        int, between(0, 65535, "must be a TCP port (0 = off)"), _or_none, default=None
+    )
+    metrics_address: str = setting(str, default="127.0.0.1")
+    operator_email: str | None = setting(str, refuse(_email), default=None)
+    stop_timeout: timedelta = setting(None, _duration, default=timedelta(minutes=2))
     health: HealthThresholds = field(default_factory=HealthThresholds)
-    # source name -> {"min_interval": timedelta, "max_interval": timedelta, "default_interval": ...}
-    source_bounds: dict[str, dict[str, timedelta]] = field(default_factory=dict)
+    source_bounds: Mapping[str, SourceBounds] = field(default_factory=dict)
 
     def bounds(self, source: str) -> Bounds:
-        own = self.source_bounds.get(source, {})
-        minimum = own.get("min_interval", self.min_interval)
-        maximum = own.get("max_interval", self.max_interval)
-        default = own.get("default_interval", self.default_interval)
+        own = self.source_bounds.get(source, SourceBounds())
+        minimum = own.min_interval or self.min_interval
+        maximum = own.max_interval or self.max_interval
+        default = own.default_interval or self.default_interval
         return Bounds(default=min(max(default, minimum), maximum), minimum=minimum, maximum=maximum)
 
 
-_DURATION_KEYS = {"default_interval", "min_interval", "max_interval", "stop_timeout"}
-_TOP_KEYS = {f.name for f in fields(ScheduleOptions)} - {"health", "source_bounds"} | {
-    "health",
-    "source",
-}
-_SOURCE_KEYS = {"default_interval", "min_interval", "max_interval"}
+def _min_not_above_max(
+    values: Mapping[str, Any], table: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    low, high = values.get("min_interval"), values.get("max_interval")
+    if low is not None and high is not None and low > high:
+        yield "min_interval", "is longer than max_interval"
 
 
-def parse_schedule(table: Any, problems: Problems) -> ScheduleOptions:
-    """Validator of the ``[schedule]`` table (registered in ``crawler.config.SECTIONS``)."""
-    if not isinstance(table, dict):
-        problems.add("[schedule]", "must be a table")
-        return ScheduleOptions()
-    check_keys(table, _TOP_KEYS, set(), "[schedule]", problems)
-    values: dict[str, Any] = {}
-    for key in sorted(_TOP_KEYS & set(table) - {"health", "source"}):
-        where = f"[schedule]: field {key!r}"
-        value = table[key]
-        if key in _DURATION_KEYS or key == "alerts_interval":
-            if key == "alerts_interval" and value in ("off", False):
-                values[key] = None
-                continue
-            try:
-                values[key] = parse_duration(value)
-            except ValueError as exc:
-                problems.add(where, str(exc))
-                continue
-            if values[key] <= timedelta(0):
-                problems.add(where, "must be positive")
-        elif key == "timezone":
-            if check_type(value, str, where, problems):
-                try:
-                    zoneinfo.ZoneInfo(value)
-                    values[key] = value
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    problems.add(where, f"unknown time zone {value!r}")
-        elif key == "housekeeping":
-            if check_type(value, str, where, problems):
-                if reason := cron_problem(value):
-                    problems.add(where, reason)
-                else:
-                    values[key] = value
-        elif key in ("max_concurrent_crawls", "retention_days"):
-            if check_type(value, int, where, problems):
-                if value < 1:
-                    problems.add(where, "must be at least 1")
-                else:
-                    values[key] = value
-        elif key == "metrics_port":
-            if check_type(value, int, where, problems):
-                if not 0 <= value <= 65535:
-                    problems.add(where, "must be a TCP port (0 = off)")
-                else:
-                    values[key] = value or None
-        elif key in ("metrics_address", "operator_email"):
-            if check_type(value, str, where, problems):
-                if key == "operator_email" and "@" not in value:
-                    problems.add(where, f"not an email address: {value!r}")
-                else:
-                    values[key] = value
-    options = ScheduleOptions(**values)
-    if "health" in table:
-        options = replace(options, health=_parse_health(table["health"], problems))
-    if "source" in table:
-        options = replace(options, source_bounds=_parse_source_bounds(table["source"], problems))
-    if options.min_interval > options.max_interval:
-        problems.add("[schedule]: field 'min_interval'", "is longer than max_interval")
-    return options
+def parse_schedule(table: Any, problems: Problems) -> ScheduleOptions | None:
+    """Validator of the ``[schedule]`` table and the tables nested in it."""
+    before = len(problems.messages)
+    options = parse_table(
+        ScheduleOptions,
+        table,
+        "[schedule]",
+        problems,
+        checks=(_min_not_above_max,),
+        also=("health", "source"),
+    )
+    nested = table if isinstance(table, dict) else {}
+    health = parse_table(HealthThresholds, nested.get("health", {}), "[schedule.health]", problems)
+    bounds = _parse_source_bounds(nested.get("source", {}), problems)
+    if options is None or health is None or len(problems.messages) > before:
+        return None
+    return replace(options, health=health, source_bounds=bounds)
 
 
-def _parse_health(table: Any, problems: Problems) -> HealthThresholds:
-    if not isinstance(table, dict):
-        problems.add("[schedule.health]", "must be a table")
-        return HealthThresholds()
-    allowed = {f.name for f in fields(HealthThresholds)}
-    check_keys(table, allowed, set(), "[schedule.health]", problems)
-    values: dict[str, Any] = {}
-    defaults = HealthThresholds()
-    for key in sorted(allowed & set(table)):
-        where = f"[schedule.health]: field {key!r}"
-        value = table[key]
-        if isinstance(getattr(defaults, key), float):
-            if check_type(value, (int, float), where, problems):
-                if not 0 < value < 1:
-                    problems.add(where, "must be between 0 and 1")
-                else:
-                    values[key] = float(value)
-        elif check_type(value, int, where, problems):
-            if value < 1:
-                problems.add(where, "must be at least 1")
-            else:
-                values[key] = value
-    return HealthThresholds(**values)
-
-
-def _parse_source_bounds(table: Any, problems: Problems) -> dict[str, dict[str, timedelta]]:
+def _parse_source_bounds(table: Any, problems: Problems) -> dict[str, SourceBounds]:
     if not isinstance(table, dict):
         problems.add("[schedule.source]", "must be tables: [schedule.source.NAME]")
         return {}
-    parsed: dict[str, dict[str, timedelta]] = {}
+    parsed: dict[str, SourceBounds] = {}
     for name, bounds in table.items():
         where = f"[schedule.source.{name}]"
-        if not isinstance(bounds, dict):
-            problems.add(where, "must be a table")
-            continue
-        check_keys(bounds, _SOURCE_KEYS, set(), where, problems)
-        own: dict[str, timedelta] = {}
-        for key in sorted(_SOURCE_KEYS & set(bounds)):
-            try:
-                own[key] = parse_duration(bounds[key])
-            except ValueError as exc:
-                problems.add(f"{where}: field {key!r}", str(exc))
-                continue
-            if own[key] <= timedelta(0):
-                problems.add(f"{where}: field {key!r}", "must be positive")
-        if (
-            "min_interval" in own
-            and "max_interval" in own
-            and own["min_interval"] > own["max_interval"]
-        ):
-            problems.add(f"{where}: field 'min_interval'", "is longer than max_interval")
-        parsed[name] = own
+        own = parse_table(SourceBounds, bounds, where, problems, checks=(_min_not_above_max,))
+        if own is not None:
+            parsed[name] = own
     return parsed
 
 
@@ -229,7 +213,7 @@ def schedule_options(config: Config) -> ScheduleOptions:
     Also checks that ``[schedule.source.NAME]`` names a configured source —
     a typo there would otherwise silently leave a source unbounded.
     """
-    options = config.sections.get("schedule") or ScheduleOptions()
+    options = config.schedule
     names = {s.name for s in config.sources} | set(config.rejected)
     unknown = sorted(set(options.source_bounds) - names)
     if unknown:
