@@ -21,6 +21,12 @@ from urllib.parse import urlsplit
 from crawler.scale_config import ScaleOptions, parse_scale
 from crawler.schedule_config import ScheduleOptions, cron_problem, parse_duration, parse_schedule
 from crawler.web.settings import WebSettings, parse_web
+from pipelines.alerts.settings import (
+    AlertOptions,
+    SmtpSettings,
+    parse_alerts_table,
+    parse_smtp_table,
+)
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
 from pipelines.validation import (
@@ -110,6 +116,8 @@ class Config:
     scale: ScaleOptions | None = None
     web: WebSettings = field(default_factory=WebSettings)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    smtp: SmtpSettings | None = None
+    alerts: AlertOptions = field(default_factory=AlertOptions)
     sections: Mapping[str, Any] = field(default_factory=dict)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -295,23 +303,10 @@ def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions:
     return CrawlOptions(**values)
 
 
-def _smtp_section(table: Any, problems: Problems) -> Any:
-    # Imported late: pipelines.alerts.settings builds on this module.
-    from pipelines.alerts.settings import parse_smtp_table
-
-    return parse_smtp_table(table, problems)
-
-
 def _alert_section(tables: Any, problems: Problems) -> Any:
     from pipelines.alerts.settings import parse_alert_tables
 
     return parse_alert_tables(tables, problems)
-
-
-def _alerts_section(table: Any, problems: Problems) -> Any:
-    from pipelines.alerts.settings import parse_alerts_table
-
-    return parse_alerts_table(table, problems)
 
 
 def _archive_section(table: Any, problems: Problems) -> Any:
@@ -325,13 +320,13 @@ TABLES: dict[str, tuple[str, Validator]] = {
     "scale": ("scale", parse_scale),
     "web": ("web", parse_web),
     "schedule": ("schedule", parse_schedule),
+    "smtp": ("smtp", parse_smtp_table),
+    "alerts": ("alerts", parse_alerts_table),
 }
 
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
-    "smtp": _smtp_section,  # SmtpSettings
     "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
-    "alerts": _alerts_section,  # AlertOptions: [alerts] timezone of alert messages
     "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
 }
 

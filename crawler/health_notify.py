@@ -86,7 +86,7 @@ def notify_operator(
     from pipelines.alerts.settings import smtp_settings
     from pipelines.alerts.smtp import SmtpChannel
 
-    settings = smtp_settings(config.sections.get("smtp"))
+    settings = smtp_settings(config.smtp)
     if settings is None:
         log.warning("operator_email is set but no SMTP server is configured ([smtp])")
         return 0

@@ -54,13 +54,12 @@ def _connect() -> psycopg.Connection:
 
 
 def _smtp(config: Config | None) -> SmtpSettings | None:
-    return smtp_settings(config.sections.get("smtp") if config else None)
+    return smtp_settings(config.smtp if config else None)
 
 
 def _zone(config: Config | None) -> tzinfo | None:
     """``[alerts] timezone``: the zone of the times messages show (None: UTC)."""
-    options = config.sections.get("alerts") if config is not None else None
-    return options.zone if options is not None else None
+    return config.alerts.zone if config is not None else None
 
 
 def run(args: argparse.Namespace) -> int:

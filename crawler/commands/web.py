@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             key = signing_key(conn, settings.secret_env)
             if config is not None:
                 sync_config_alerts(conn, config.sections.get("alert", ()))
-        smtp = smtp_settings(config.sections.get("smtp") if config else None)
+        smtp = smtp_settings(config.smtp if config else None)
         ctx = WebContext(settings, config, pool, key, password, tokens, smtp)
         print(f"wirewatch web: serving on http://{_url_host(settings.host)}:{settings.port}/",
               file=sys.stderr, flush=True)  # fmt: skip

@@ -10,13 +10,12 @@ so it cannot reach a log line by accident.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pipelines.alerts.addresses import (
     CHANNELS,
@@ -27,32 +26,54 @@ from pipelines.alerts.addresses import (
 )
 from pipelines.durations import parse_duration
 from pipelines.errors import ConfigError
-from pipelines.validation import Problems, check_keys, check_type
+from pipelines.validation import (
+    NUMBER,
+    Problems,
+    at_least,
+    between,
+    check_keys,
+    check_type,
+    env_name,
+    one_of,
+    parse_table,
+    positive,
+    refuse,
+    setting,
+    timezone_problem,
+)
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 SMTP_URL_ENV = "WIREWATCH_SMTP_URL"
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _unsubscribe_problem(url: str) -> str | None:
+    if url.startswith(("https://", "http://", "mailto:")):
+        return None
+    return "must be an https:, http: or mailto: URL"
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    host: str
-    from_addr: str
-    port: int = 587
-    security: str = "starttls"
-    username: str | None = None
-    password_env: str | None = None
+    """The ``[smtp]`` table (``from`` is ``from_addr``), or ``WIREWATCH_SMTP_URL``."""
+
+    host: str = setting(str)
+    from_addr: str = setting(str, refuse(email_problem), key="from")
+    # Without a port in the table: the port of the security mode (DEFAULT_PORTS).
+    port: int = setting(int, between(1, 65535, "must be between 1 and 65535"), default=587)
+    security: str = setting(str, one_of(SECURITY_MODES), default="starttls")
+    username: str | None = setting(str, default=None)
+    password_env: str | None = setting(str, env_name(), default=None)
     # Only set from WIREWATCH_SMTP_URL; excluded from repr so it is never logged.
     password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
+    timeout: float = setting(NUMBER, positive, float, default=30.0)
     # Further connection attempts (with 1 s, 2 s… backoff) before the run gives up.
-    connect_retries: int = 2
+    connect_retries: int = setting(int, at_least(0, "must be 0 or more"), default=2)
     # PEM file of the CA that signed the server's certificate (a private relay);
     # by default the system's trusted CAs. Certificates are always verified.
-    ca_file: str | None = None
+    ca_file: str | None = setting(str, default=None)
     # Optional https URL for List-Unsubscribe, with {id} and {name} filled in.
-    unsubscribe_url: str | None = None
+    unsubscribe_url: str | None = setting(str, refuse(_unsubscribe_problem), default=None)
 
     def describe(self) -> str:
         """Where mail goes, for logs and messages: no password."""
@@ -72,76 +93,22 @@ class SmtpSettings:
         return None
 
 
-_SMTP_FIELDS = {
-    "host",
-    "port",
-    "security",
-    "username",
-    "password_env",
-    "from",
-    "timeout",
-    "connect_retries",
-    "ca_file",
-    "unsubscribe_url",
-}
+def _no_password(values: Mapping[str, Any], table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if "password" in table:
+        yield "password", (
+            "not allowed in the file: put the password in an environment variable "
+            "and name that variable in password_env"
+        )
 
 
 def parse_smtp_table(table: Any, problems: Problems) -> SmtpSettings | None:
     """Validate ``[smtp]``; problems name the table and the field."""
-    if not isinstance(table, dict):
-        problems.add("[smtp]", "must be a table")
-        return None
-    before = len(problems.messages)
-    if "password" in table:
-        problems.add(
-            "[smtp]: field 'password'",
-            "not allowed in the file: put the password in an environment variable "
-            "and name that variable in password_env",
-        )
-    rest = {k: v for k, v in table.items() if k != "password"}
-    check_keys(rest, _SMTP_FIELDS, {"host", "from"}, "[smtp]", problems)
-    for key in ("host", "username", "password_env", "from", "unsubscribe_url", "ca_file"):
-        if key in table:
-            check_type(table[key], str, f"[smtp]: field {key!r}", problems)
-    security = table.get("security", "starttls")
-    if check_type(security, str, "[smtp]: field 'security'", problems):
-        if security not in SECURITY_MODES:
-            problems.add("[smtp]: field 'security'", f"must be one of {', '.join(SECURITY_MODES)}")
-    port = table.get("port")
-    if port is not None and check_type(port, int, "[smtp]: field 'port'", problems):
-        if not 0 < port < 65536:
-            problems.add("[smtp]: field 'port'", "must be between 1 and 65535")
-    timeout = table.get("timeout", 30.0)
-    if check_type(timeout, (int, float), "[smtp]: field 'timeout'", problems) and timeout <= 0:
-        problems.add("[smtp]: field 'timeout'", "must be positive")
-    retries = table.get("connect_retries", 2)
-    if check_type(retries, int, "[smtp]: field 'connect_retries'", problems) and retries < 0:
-        problems.add("[smtp]: field 'connect_retries'", "must be 0 or more")
-    password_env = table.get("password_env")
-    if isinstance(password_env, str) and not _ENV_NAME.match(password_env):
-        problems.add("[smtp]: field 'password_env'", "must be an environment variable name")
-    from_addr = table.get("from")
-    if isinstance(from_addr, str):
-        if reason := email_problem(from_addr):
-            problems.add("[smtp]: field 'from'", reason)
-    url = table.get("unsubscribe_url")
-    if isinstance(url, str) and not url.startswith(("https://", "http://", "mailto:")):
-        problems.add("[smtp]: field 'unsubscribe_url'", "must be an https:, http: or mailto: URL")
-    if len(problems.messages) > before:
-        return None
-    security = str(security)
-    return SmtpSettings(
-        host=table["host"],
-        from_addr=table["from"],
-        port=port or DEFAULT_PORTS[security],
-        security=security,
-        username=table.get("username"),
-        password_env=password_env,
-        timeout=float(timeout),
-        connect_retries=retries,
-        ca_file=table.get("ca_file"),
-        unsubscribe_url=table.get("unsubscribe_url"),
+    smtp = parse_table(
+        SmtpSettings, table, "[smtp]", problems, checks=(_no_password,), also=("password",)
     )
+    if smtp is None or "port" in table:
+        return smtp
+    return replace(smtp, port=DEFAULT_PORTS[smtp.security])
 
 
 def parse_smtp_url(url: str, base: SmtpSettings | None = None) -> SmtpSettings:
@@ -200,46 +167,21 @@ def smtp_settings(
     return replace(table) if table else None
 
 
-# An IANA key such as Europe/Kyiv or UTC: never a path, however ZoneInfo would read it.
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
-
-
 @dataclass(frozen=True)
 class AlertOptions:
     """The ``[alerts]`` table: how alert messages present what they carry."""
 
-    timezone: str = "UTC"  # IANA name of the zone the times in messages are shown in
+    # IANA name of the zone the times in messages are shown in.
+    timezone: str = setting(str, refuse(timezone_problem), default="UTC")
 
     @property
     def zone(self) -> tzinfo:
         return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
 
-def timezone_problem(name: str) -> str | None:
-    """Why ``name`` is not a time zone this system knows, or None when it is."""
-    if not _ZONE_NAME.match(name) or len(name) > 64:
-        return f"{name!r} is not an IANA time zone name (e.g. 'Europe/Kyiv', 'UTC')"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return f"unknown time zone {name!r} (use an IANA name such as 'Europe/Kyiv' or 'UTC')"
-    return None
-
-
 def parse_alerts_table(table: Any, problems: Problems) -> AlertOptions | None:
     """Validate ``[alerts]`` (``timezone``); problems name the table and the field."""
-    if not isinstance(table, dict):
-        problems.add("[alerts]", "must be a table")
-        return None
-    before = len(problems.messages)
-    check_keys(table, {"timezone"}, set(), "[alerts]", problems)
-    zone = table.get("timezone", "UTC")
-    if check_type(zone, str, "[alerts]: field 'timezone'", problems):
-        if reason := timezone_problem(zone):
-            problems.add("[alerts]: field 'timezone'", reason)
-    if len(problems.messages) > before:
-        return None
-    return AlertOptions(timezone=zone)
+    return parse_table(AlertOptions, table, "[alerts]", problems)
 
 
 _ALERT_FIELDS = {
