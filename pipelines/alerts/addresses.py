@@ -15,6 +15,7 @@ from pipelines.alerts.query import QuerySyntaxError, parse
 
 CHANNELS = ("email", "webhook", "apprise")
 DIGESTS = ("immediate", "hourly", "daily")
+ON_EDIT = ("headline", "substantive")  # see pipelines.alerts.edits
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -32,6 +33,7 @@ class SubscriptionSpec:
     digest: str = "immediate"
     exact: bool = False
     secret_env: str | None = None  # webhook: variable holding the HMAC key
+    on_edit: str | None = None  # one of ON_EDIT: also alert on edits of stories alerted on
     # [[alert]] backfill: match the stories stored this far back when the
     # subscription is created or its query changes (not a column of the row).
     backfill: timedelta | None = None
@@ -46,6 +48,7 @@ class SubscriptionSpec:
             "secret_env": self.secret_env,
             "digest": self.digest,
             "origin": origin,
+            "on_edit": self.on_edit,
         }
 
 
@@ -121,6 +124,8 @@ def validate_spec(spec: SubscriptionSpec) -> list[tuple[str, str]]:
         problems.append(("query", str(exc)))
     if spec.digest not in DIGESTS:
         problems.append(("digest", f"must be one of {', '.join(DIGESTS)}"))
+    if spec.on_edit is not None and spec.on_edit not in ON_EDIT:
+        problems.append(("on_edit", f"must be one of {', '.join(ON_EDIT)}"))
     if spec.channel == "email":
         if reason := email_problem(spec.target):
             problems.append(("email", reason))

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from pipelines.alerts.edits import enqueue_edits
 from pipelines.alerts.matching import Matcher, StoryDoc, exact_only, source_keys
 from pipelines.alerts.query import Node, QuerySyntaxError, parse
 from pipelines.queries import Q
@@ -83,22 +84,27 @@ def enqueue(
     The canonical text changes when another copy becomes canonical
     (``assignment.canonical_changed``) or when the canonical article itself
     is edited (pass its id as ``edited_article_id``). A plain new copy of a
-    known story queues nothing: alerts are per story.
+    known story queues nothing: alerts are per story.  An edit of the
+    canonical copy also queues the edit alerts of the subscriptions that opted
+    in (``pipelines.alerts.edits``).
     """
     story_changed = assignment.created or assignment.canonical_changed
     if not story_changed and edited_article_id is None:
         return 0
+    edits = 0
+    if not story_changed and edited_article_id is not None:
+        edits = enqueue_edits(conn, assignment.story_id, edited_article_id)
     matcher = matcher if matcher is not None else current_matcher(conn)
     if not len(matcher):
-        return 0
+        return edits
     row = conn.execute(Q.story_for_matching, {"story_id": assignment.story_id}).fetchone()
     if row is None:
-        return 0
+        return edits
     if not story_changed and row["canonical_article_id"] != edited_article_id:
-        return 0  # an edited copy that is not the one alerts are matched on
+        return edits  # an edited copy that is not the one alerts are matched on
     matches = matcher.match(story_doc(row))
     if not matches:
-        return 0
+        return edits
     with conn.cursor() as cur:
         cur.executemany(
             Q.enqueue_alert,
@@ -114,4 +120,4 @@ def enqueue(
         added = max(cur.rowcount, 0)
     if added:
         log.info("story %s: %d alert(s) queued", assignment.story_id, added)
-    return added
+    return added + edits

@@ -360,6 +360,9 @@ CREATE TABLE wirewatch.alert_outbox (
     last_error text,
     message_id text,
     sent_at timestamp with time zone,
+    article_id bigint,
+    revision integer,
+    CONSTRAINT alert_outbox_edit_shape CHECK (((article_id IS NULL) = (revision IS NULL))),
     CONSTRAINT alert_outbox_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sent'::text, 'failed'::text])))
 );
 
@@ -395,9 +398,11 @@ CREATE TABLE wirewatch.alert_subscriptions (
     last_error_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    on_edit text,
     CONSTRAINT alert_subscriptions_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text, 'apprise'::text]))),
     CONSTRAINT alert_subscriptions_digest_check CHECK ((digest = ANY (ARRAY['immediate'::text, 'hourly'::text, 'daily'::text]))),
     CONSTRAINT alert_subscriptions_name_check CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'::text)),
+    CONSTRAINT alert_subscriptions_on_edit_check CHECK ((on_edit = ANY (ARRAY['headline'::text, 'substantive'::text]))),
     CONSTRAINT alert_subscriptions_origin_check CHECK ((origin = ANY (ARRAY['cli'::text, 'config'::text])))
 );
 
@@ -450,7 +455,11 @@ CREATE TABLE wirewatch.articles (
     crawl_run_id bigint,
     search_vector tsvector GENERATED ALWAYS AS (wirewatch_feed.document_vector(title, text, language)) STORED,
     pruned_at timestamp with time zone,
-    paywalled boolean DEFAULT false NOT NULL
+    paywalled boolean DEFAULT false NOT NULL,
+    warc_file text,
+    warc_offset bigint,
+    warc_length integer,
+    CONSTRAINT articles_warc_pointer CHECK ((((warc_file IS NULL) AND (warc_offset IS NULL) AND (warc_length IS NULL)) OR ((warc_file IS NOT NULL) AND (warc_offset >= 0) AND (warc_length > 0))))
 );
 
 ALTER TABLE wirewatch.articles ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -572,6 +581,18 @@ CREATE TABLE wirewatch.listing_state (
 CREATE TABLE wirewatch.lsh_bands (
     band_key bigint NOT NULL,
     article_id bigint NOT NULL
+);
+
+CREATE TABLE wirewatch.reextract_runs (
+    selection text NOT NULL,
+    source text,
+    horizon timestamp with time zone,
+    last_id bigint NOT NULL,
+    after_id bigint DEFAULT 0 NOT NULL,
+    counts jsonb DEFAULT '{}'::jsonb NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone
 );
 
 CREATE TABLE wirewatch.scheduler_jobs (
@@ -851,9 +872,6 @@ ALTER TABLE ONLY wirewatch.alert_backfills
 ALTER TABLE ONLY wirewatch.alert_outbox
     ADD CONSTRAINT alert_outbox_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY wirewatch.alert_outbox
-    ADD CONSTRAINT alert_outbox_subscription_id_story_id_key UNIQUE (subscription_id, story_id);
-
 ALTER TABLE ONLY wirewatch.alert_state
     ADD CONSTRAINT alert_state_pkey PRIMARY KEY (singleton);
 
@@ -905,6 +923,9 @@ ALTER TABLE ONLY wirewatch.listing_state
 ALTER TABLE ONLY wirewatch.lsh_bands
     ADD CONSTRAINT lsh_bands_pkey PRIMARY KEY (band_key, article_id);
 
+ALTER TABLE ONLY wirewatch.reextract_runs
+    ADD CONSTRAINT reextract_runs_pkey PRIMARY KEY (selection);
+
 ALTER TABLE ONLY wirewatch.scheduler_jobs
     ADD CONSTRAINT scheduler_jobs_pkey PRIMARY KEY (job);
 
@@ -933,9 +954,13 @@ CREATE INDEX alert_attempts_subscription ON wirewatch.alert_attempts USING btree
 
 CREATE INDEX alert_backfills_subscription ON wirewatch.alert_backfills USING btree (subscription_id, at DESC);
 
+CREATE UNIQUE INDEX alert_outbox_edit_alert ON wirewatch.alert_outbox USING btree (article_id, revision, subscription_id) WHERE (revision IS NOT NULL);
+
 CREATE INDEX alert_outbox_pending ON wirewatch.alert_outbox USING btree (subscription_id, due_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX alert_outbox_story ON wirewatch.alert_outbox USING btree (story_id);
+
+CREATE UNIQUE INDEX alert_outbox_story_alert ON wirewatch.alert_outbox USING btree (subscription_id, story_id) WHERE (revision IS NULL);
 
 CREATE INDEX articles_canonical_url ON wirewatch.articles USING hash (canonical_url);
 
@@ -956,6 +981,8 @@ CREATE INDEX articles_source_first_seen ON wirewatch.articles USING btree (sourc
 CREATE INDEX articles_updated_at ON wirewatch.articles USING btree (updated_at);
 
 CREATE INDEX articles_url ON wirewatch.articles USING hash (url);
+
+CREATE INDEX articles_warc_file ON wirewatch.articles USING btree (warc_file) WHERE (warc_file IS NOT NULL);
 
 CREATE INDEX boilerplate_blocks_domain_pages ON wirewatch.boilerplate_blocks USING btree (domain, pages DESC);
 
@@ -1008,6 +1035,9 @@ ALTER TABLE ONLY wirewatch.alert_attempts
 
 ALTER TABLE ONLY wirewatch.alert_backfills
     ADD CONSTRAINT alert_backfills_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES wirewatch.alert_subscriptions(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY wirewatch.alert_outbox
+    ADD CONSTRAINT alert_outbox_revision_fkey FOREIGN KEY (article_id, revision) REFERENCES wirewatch.article_revisions(article_id, revision) ON DELETE CASCADE;
 
 ALTER TABLE ONLY wirewatch.alert_outbox
     ADD CONSTRAINT alert_outbox_story_id_fkey FOREIGN KEY (story_id) REFERENCES wirewatch.stories(id) ON DELETE CASCADE;

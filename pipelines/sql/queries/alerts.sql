@@ -1,27 +1,30 @@
 -- Keyword alerts: subscriptions, matching input, the outbox and its delivery.
 
 -- name: insert_subscription
-INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin)
+INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin,
+                                 on_edit)
 VALUES (%(name)s, %(query)s, %(exact)s, %(channel)s, %(target)s, %(secret_env)s, %(digest)s,
-        %(origin)s)
+        %(origin)s, %(on_edit)s)
 RETURNING *;
 
 -- name: upsert_config_subscription
 -- [[alert]] tables: matched by name; a changed table is updated (and re-enabled).
-INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin)
+INSERT INTO alert_subscriptions (name, query, exact, channel, target, secret_env, digest, origin,
+                                 on_edit)
 VALUES (%(name)s, %(query)s, %(exact)s, %(channel)s, %(target)s, %(secret_env)s, %(digest)s,
-        'config')
+        'config', %(on_edit)s)
 ON CONFLICT (name) DO UPDATE
 SET query = EXCLUDED.query, exact = EXCLUDED.exact, channel = EXCLUDED.channel,
     target = EXCLUDED.target, secret_env = EXCLUDED.secret_env, digest = EXCLUDED.digest,
+    on_edit = EXCLUDED.on_edit,
     origin = 'config', active = true, disabled_reason = NULL, failures = 0,
     updated_at = now()
 WHERE (alert_subscriptions.query, alert_subscriptions.exact, alert_subscriptions.channel,
        alert_subscriptions.target, alert_subscriptions.secret_env, alert_subscriptions.digest,
-       alert_subscriptions.origin)
+       alert_subscriptions.on_edit, alert_subscriptions.origin)
       IS DISTINCT FROM
       (EXCLUDED.query, EXCLUDED.exact, EXCLUDED.channel, EXCLUDED.target, EXCLUDED.secret_env,
-       EXCLUDED.digest, 'config')
+       EXCLUDED.digest, EXCLUDED.on_edit, 'config')
 RETURNING id;
 
 -- name: delete_config_subscriptions_except
@@ -81,6 +84,7 @@ GROUP BY s.id, a.id;
 
 -- name: enqueue_alert
 -- Once per (subscription, story): a repeat (another copy, a re-match) changes nothing.
+-- (Edit alerts, with a revision, have a unique key of their own: enqueue_edit_alert.)
 INSERT INTO alert_outbox (subscription_id, story_id, matched_terms, due_at)
 SELECT s.id, %(story_id)s, %(terms)s,
        CASE s.digest
@@ -90,7 +94,7 @@ SELECT s.id, %(story_id)s, %(terms)s,
        END
 FROM alert_subscriptions s
 WHERE s.id = %(subscription_id)s AND s.active
-ON CONFLICT (subscription_id, story_id) DO NOTHING;
+ON CONFLICT (subscription_id, story_id) WHERE revision IS NULL DO NOTHING;
 
 -- name: due_subscriptions
 -- Longest-waiting first: a subscription whose messages were just retried comes after
@@ -103,7 +107,8 @@ GROUP BY o.subscription_id
 ORDER BY min(greatest(o.due_at, o.next_attempt_at)), 1;
 
 -- name: due_outbox_of_subscription
-SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at
+SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at, o.article_id,
+       o.revision
 FROM alert_outbox o
 WHERE o.subscription_id = %(subscription_id)s AND o.status = 'pending'
   AND o.due_at <= now() AND o.next_attempt_at <= now()
@@ -112,7 +117,8 @@ LIMIT %(limit)s;
 
 -- name: pending_outbox_of_subscription
 -- Everything not sent yet, due or not (for preview).
-SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at
+SELECT o.id, o.story_id, o.matched_terms, o.due_at, o.attempts, o.enqueued_at, o.article_id,
+       o.revision
 FROM alert_outbox o
 WHERE o.subscription_id = %(subscription_id)s AND o.status = 'pending'
 ORDER BY o.due_at, o.id
@@ -223,7 +229,8 @@ FROM stories s
 JOIN articles a ON a.id = s.canonical_article_id
 WHERE s.first_seen >= %(since)s AND s.merged_into IS NULL
   AND NOT EXISTS (SELECT FROM alert_outbox o
-                  WHERE o.subscription_id = %(subscription_id)s AND o.story_id = s.id)
+                  WHERE o.subscription_id = %(subscription_id)s AND o.story_id = s.id
+                    AND o.revision IS NULL)
   AND {match}
 ORDER BY s.first_seen, s.id;
 
@@ -276,3 +283,59 @@ SET status = 'pending', attempts = 0, next_attempt_at = now()
 FROM chosen
 WHERE o.id = chosen.id
 RETURNING chosen.was;
+
+-- Alerts on edits (pipelines.alerts.edits, migration 0110): when the canonical copy
+-- of a story is edited, one message per (subscription, revision) to the subscriptions
+-- that opted in (on_edit) and were already told about the story.
+
+-- name: edit_alert_subscriptions
+-- Opted in, active, and the story's alert handed over already: sent, or tried (an
+-- attempt is counted before the message leaves, so it may have reached them).  A
+-- story alert still waiting shows the edited text when it goes: nothing to add.
+SELECT sub.id, sub.on_edit
+FROM alert_outbox o
+JOIN alert_subscriptions sub ON sub.id = o.subscription_id
+WHERE o.story_id = %(story_id)s AND o.revision IS NULL
+  AND (o.status = 'sent' OR (o.status = 'pending' AND o.attempts > 0))
+  AND sub.active AND sub.on_edit IS NOT NULL
+ORDER BY sub.id;
+
+-- name: revision_just_recorded
+-- The revision (2 on) this transaction recorded for the article, while it is the
+-- story's canonical copy, with the text it replaced.  created_at defaults to now(),
+-- the transaction's start: an update that recorded no revision finds none.
+SELECT r.article_id, r.revision, r.words_added, r.words_removed, r.headline_changed,
+       p.text AS previous_text
+FROM article_revisions r
+JOIN stories s ON s.id = %(story_id)s AND s.canonical_article_id = r.article_id
+JOIN article_revisions p ON p.article_id = r.article_id AND p.revision = r.revision - 1
+WHERE r.article_id = %(article_id)s AND r.created_at = now()
+ORDER BY r.revision DESC
+LIMIT 1;
+
+-- name: enqueue_edit_alert
+-- Once per (subscription, revision): a re-run of the storing transaction changes nothing.
+-- Due like the subscription's story alerts (now, or the end of its digest period).
+INSERT INTO alert_outbox (subscription_id, story_id, article_id, revision, matched_terms, due_at)
+SELECT s.id, %(story_id)s, %(article_id)s, %(revision)s,
+       coalesce((SELECT o.matched_terms FROM alert_outbox o
+                 WHERE o.subscription_id = s.id AND o.story_id = %(story_id)s
+                   AND o.revision IS NULL), '{}'),
+       CASE s.digest
+           WHEN 'hourly' THEN date_trunc('hour', now()) + interval '1 hour'
+           WHEN 'daily' THEN date_trunc('day', now(), 'UTC') + interval '1 day'
+           ELSE now()
+       END
+FROM alert_subscriptions s
+WHERE s.id = %(subscription_id)s AND s.active
+ON CONFLICT (article_id, revision, subscription_id) WHERE revision IS NOT NULL DO NOTHING;
+
+-- name: revision_for_message
+-- An edit alert's revision and the one before it, read at send time.
+SELECT r.article_id, r.revision, r.fetched_at, r.title, r.text, r.words_added,
+       r.words_removed, r.headline_changed, p.title AS previous_title,
+       p.text AS previous_text, a.pruned_at IS NOT NULL AS pruned
+FROM article_revisions r
+JOIN articles a ON a.id = r.article_id
+LEFT JOIN article_revisions p ON p.article_id = r.article_id AND p.revision = r.revision - 1
+WHERE r.article_id = %(article_id)s AND r.revision = %(revision)s;

@@ -66,7 +66,8 @@ GROUP BY source;
 
 -- name: alert_latency_since
 -- Per source of the story's canonical copy, the median seconds from the story
--- being stored to its alert being sent, over immediate (not digest) alerts.
+-- being stored to its alert being sent, over immediate (not digest) story alerts
+-- (an edit alert is sent long after the story was first stored, by design).
 SELECT a.source,
        percentile_cont(0.5) WITHIN GROUP (
            ORDER BY extract(epoch FROM o.sent_at - s.first_seen)) AS stored_to_alerted
@@ -74,7 +75,7 @@ FROM alert_outbox o
 JOIN stories s ON s.id = o.story_id
 JOIN articles a ON a.id = s.canonical_article_id
 WHERE o.status = 'sent' AND o.sent_at >= %(since)s AND o.due_at <= o.enqueued_at
-  AND a.source = ANY(%(sources)s)
+  AND o.revision IS NULL AND a.source = ANY(%(sources)s)
 GROUP BY a.source;
 
 -- name: pending_alerts

@@ -213,23 +213,25 @@ WHERE story_id = %(story_id)s;
 -- Nobody is alerted twice about what is now one story: of the two stories'
 -- outbox rows for one subscription, a pending one goes when the other was
 -- already handled (sent or failed), and of two pending ones the older
--- story's stays.
+-- story's stays.  Edit alerts (revision set) are about one revision each: kept.
 DELETE FROM alert_outbox o
-WHERE o.story_id IN (%(story_id)s, %(into)s) AND o.status = 'pending'
+WHERE o.story_id IN (%(story_id)s, %(into)s) AND o.status = 'pending' AND o.revision IS NULL
   AND EXISTS (SELECT FROM alert_outbox k
               WHERE k.subscription_id = o.subscription_id AND k.id <> o.id
-                AND k.story_id IN (%(story_id)s, %(into)s)
+                AND k.story_id IN (%(story_id)s, %(into)s) AND k.revision IS NULL
                 AND (k.status <> 'pending' OR o.story_id = %(story_id)s));
 
 -- name: move_alerts
 -- The merged story's remaining outbox rows follow it where the older story
 -- has none for that subscription, so matching the merged story again hits
 -- enqueue_alert's unique key: a subscriber alerted about either story is
--- not alerted again (sent rows keep their message_id).
+-- not alerted again (sent rows keep their message_id).  Edit alerts all follow.
 UPDATE alert_outbox o SET story_id = %(into)s
 WHERE o.story_id = %(story_id)s
-  AND NOT EXISTS (SELECT FROM alert_outbox k
-                  WHERE k.story_id = %(into)s AND k.subscription_id = o.subscription_id);
+  AND (o.revision IS NOT NULL
+       OR NOT EXISTS (SELECT FROM alert_outbox k
+                      WHERE k.story_id = %(into)s AND k.subscription_id = o.subscription_id
+                        AND k.revision IS NULL));
 
 -- name: story_by_id
 SELECT * FROM stories WHERE id = %(story_id)s;
