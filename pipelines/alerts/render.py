@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from pipelines.alerts.diff import TextDiff, text_diff
 from pipelines.alerts.text import Token, fold, tokenize
 
 SUBJECT_LIMIT = 140
@@ -52,6 +53,26 @@ class Outlet:
 
 
 @dataclass(frozen=True)
+class EditView:
+    """An edit of a story's canonical copy: one revision against the one before it."""
+
+    article_id: int
+    revision: int
+    fetched_at: datetime | None
+    title: str
+    previous_title: str
+    headline_changed: bool
+    words_added: int
+    words_removed: int
+    diff: TextDiff  # empty when only the headline changed
+    pruned: bool = False  # the texts were pruned since: no diff to show
+
+    @property
+    def text_changed(self) -> bool:
+        return bool(self.words_added or self.words_removed or not self.diff.empty)
+
+
+@dataclass(frozen=True)
 class StoryView:
     """One story as an alert shows it."""
 
@@ -63,6 +84,7 @@ class StoryView:
     outlets: tuple[Outlet, ...]
     more_outlets: int = 0
     matched_terms: tuple[str, ...] = ()
+    edit: EditView | None = None  # an edit alert: what changed
 
 
 @dataclass(frozen=True)
@@ -150,10 +172,42 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def edit_view(row: Mapping[str, Any]) -> EditView:
+    """A ``revision_for_message`` row as an edit alert shows it."""
+    pruned = bool(row.get("pruned"))
+    return EditView(
+        article_id=row["article_id"],
+        revision=row["revision"],
+        fetched_at=row["fetched_at"],
+        title=clean_line(row["title"]) or "(untitled)",
+        previous_title=clean_line(row["previous_title"]) or "(untitled)",
+        headline_changed=bool(row["headline_changed"]),
+        words_added=row["words_added"],
+        words_removed=row["words_removed"],
+        diff=TextDiff(()) if pruned else _flat_diff(text_diff(row["previous_text"], row["text"])),
+        pruned=pruned,
+    )
+
+
+def _flat_diff(diff: TextDiff) -> TextDiff:
+    """The diff with control characters dropped from its words (they come from pages)."""
+    return replace(
+        diff,
+        places=tuple(
+            replace(place, parts=tuple(replace(p, text=_flat(p.text)) for p in place.parts))
+            for place in diff.places
+        ),
+    )
+
+
 def story_view(
-    story: Mapping[str, Any], outlets: Sequence[Mapping[str, Any]], terms: Sequence[str]
+    story: Mapping[str, Any],
+    outlets: Sequence[Mapping[str, Any]],
+    terms: Sequence[str],
+    edit: EditView | None = None,
 ) -> StoryView:
-    """A story row (``story_for_message``) and its copies (``story_outlets``) as shown."""
+    """A story row (``story_for_message``) and its copies (``story_outlets``) as shown;
+    with ``edit``, as its edit alert shows it (titled with the revision's headline)."""
     seen: dict[str, Outlet] = {}
     for row in outlets:
         name = clean_line(row["outlet"], 100)
@@ -162,20 +216,22 @@ def story_view(
     listed = tuple(seen.values())
     return StoryView(
         story_id=story["story_id"],
-        title=clean_line(story["title"]) or "(untitled)",
+        title=edit.title if edit else (clean_line(story["title"]) or "(untitled)"),
         url=safe_link(story.get("canonical_url")) or safe_link(story["url"]),
         time=story.get("published") or story.get("first_seen"),
         snippet=snippet(story["text"], terms),
         outlets=listed[:MAX_OUTLETS],
         more_outlets=max(0, len(listed) - MAX_OUTLETS),
         matched_terms=tuple(clean_line(t, 60) for t in terms),
+        edit=edit,
     )
 
 
 def message_id(subscription_id: int, key: str, salt: str, domain: str) -> str:
     """Stable Message-ID for one alert: a resend after a crash carries the same one.
 
-    ``key`` is the story id (immediate) or the digest period; ``salt`` ties
+    ``key`` is the story id (immediate), ``edit<article>.<revision>`` (an
+    immediate edit alert) or the digest period; ``salt`` ties
     the id to this subscription's creation time so a rebuilt database
     cannot reuse an id for a different message.
     """
@@ -219,17 +275,18 @@ def render(
     times shown in ``timezone`` (UTC when None)."""
     digest = subscription.digest != "immediate"
     if digest:
-        count = len(stories)
         subject = (
-            f"[wirewatch] {subscription.label}: {count} "
-            + ("story" if count == 1 else "stories")
-            + f" ({subscription.digest} digest)"
+            f"[wirewatch] {subscription.label}: {digest_summary(stories)}"
+            f" ({subscription.digest} digest)"
         )
+    elif stories[0].edit is not None:
+        subject = f"[wirewatch] {subscription.label}: Updated: {stories[0].title}"
     else:
         subject = f"[wirewatch] {subscription.label}: {stories[0].title}"
     context = {
         "subscription": subscription,
         "stories": stories,
+        "summary": digest_summary(stories),
         "digest": digest,
         "period_end": period_end,
         "manage_hint": manage_hint,
@@ -240,6 +297,18 @@ def render(
         text=_env.get_template("alert.txt.j2").render(context),
         html=_env.get_template("alert.html").render(context),
     )
+
+
+def digest_summary(stories: Sequence[StoryView]) -> str:
+    """'3 stories', '1 update', '2 stories, 1 update': what a digest holds."""
+    new = sum(s.edit is None for s in stories)
+    updates = len(stories) - new
+    said = []
+    if new or not updates:
+        said.append(f"{new} " + ("story" if new == 1 else "stories"))
+    if updates:
+        said.append(f"{updates} " + ("update" if updates == 1 else "updates"))
+    return ", ".join(said)
 
 
 def unsubscribe_header(
@@ -299,8 +368,30 @@ def payload(
     def when(value: datetime | None) -> str | None:
         return value.astimezone(UTC).isoformat() if value else None
 
+    def edited(s: StoryView) -> dict[str, Any]:
+        if s.edit is None:
+            return {}
+        e = s.edit
+        return {
+            "edit": {
+                "article_id": e.article_id,
+                "revision": e.revision,
+                "fetched_at": when(e.fetched_at),
+                "previous_title": e.previous_title,
+                "title": e.title,
+                "headline_changed": e.headline_changed,
+                "words_added": e.words_added,
+                "words_removed": e.words_removed,
+                "diff": [
+                    [{"kind": p.kind, "text": p.text} for p in place.parts]
+                    for place in e.diff.places
+                ],
+                "more_changes": e.diff.more,
+            }
+        }
+
     return {
-        "event": "alert",
+        "event": "edit" if any(s.edit for s in stories) else "alert",
         "delivery_id": delivery_id,
         "subscription": {
             "id": subscription.id,
@@ -320,6 +411,7 @@ def payload(
                     for o in s.outlets
                 ],
             }
+            | edited(s)
             for s in stories
         ],
     }

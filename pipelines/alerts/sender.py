@@ -4,10 +4,10 @@ Guarantee: **at least once, with a stable Message-ID**. A row is marked sent
 only after the server accepted the message, in a transaction of its own. If
 the process dies between the server's acceptance and that commit, the next
 run sends the same message again with the same ``Message-ID`` (and webhook
-``X-Wirewatch-Delivery``), derived from (subscription, story) or
-(subscription, digest period), so mail clients and receivers can drop the
-repeat. Nothing is ever lost: an unreachable server leaves every row pending
-for the next run.
+``X-Wirewatch-Delivery``), derived from (subscription, story), (subscription,
+revision) for an edit alert, or (subscription, digest period), so mail clients
+and receivers can drop the repeat. Nothing is ever lost: an unreachable server
+leaves every row pending for the next run.
 
 Two senders at once (cron and the daemon) never deliver the same row twice:
 each subscription is worked on under a session advisory lock, which
@@ -47,6 +47,7 @@ from pipelines.alerts.render import (
     Rendered,
     StoryView,
     SubscriptionView,
+    edit_view,
     email_message,
     message_id,
     payload,
@@ -115,14 +116,24 @@ def subscription_view(row: Mapping[str, Any]) -> SubscriptionView:
 
 
 def load_stories(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]]) -> list[StoryView]:
-    """Story views for outbox rows, outlets read now so late copies are listed."""
+    """Story views for outbox rows, outlets read now so late copies are listed;
+    an edit alert's row (``revision`` set) with its revision and the one before."""
     views = []
     for row in rows:
         story = conn.execute(Q.story_for_message, {"story_id": row["story_id"]}).fetchone()
         if story is None:  # pragma: no cover - the outbox cascades with the story
             continue
+        edit = None
+        if row.get("revision") is not None:
+            revision = conn.execute(
+                Q.revision_for_message,
+                {"article_id": row["article_id"], "revision": row["revision"]},
+            ).fetchone()
+            if revision is None:  # pragma: no cover - the outbox cascades with the revision
+                continue
+            edit = edit_view(revision)
         outlets = conn.execute(Q.story_outlets, {"story_id": row["story_id"]}).fetchall()
-        views.append(story_view(story, outlets, row["matched_terms"]))
+        views.append(story_view(story, outlets, row["matched_terms"], edit))
     return views
 
 
@@ -135,7 +146,10 @@ def _groups(sub: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[list[dic
 
 def _message_key(sub: Mapping[str, Any], group: Sequence[Mapping[str, Any]]) -> str:
     if sub["digest"] == "immediate":
-        return str(group[0]["story_id"])
+        row = group[0]
+        if row.get("revision") is not None:
+            return f"edit{row['article_id']}.{row['revision']}"
+        return str(row["story_id"])
     return f"{sub['digest']}{int(group[0]['due_at'].timestamp())}"
 
 
