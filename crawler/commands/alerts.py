@@ -134,6 +134,7 @@ def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
         digest=args.digest or "immediate",
         exact=args.exact,
         secret_env=args.secret_env,
+        on_edit=args.on_edit,
     )
     row = add_subscription(conn, spec)
     label = f"{row['id']} ({row['name']})" if row["name"] else str(row["id"])
@@ -235,6 +236,7 @@ def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
                         "channel": row["channel"],
                         "target": mask_target(row),
                         "digest": row["digest"],
+                        "on_edit": row["on_edit"],
                         "origin": row["origin"],
                         "status": _status(row),
                         "pending": row["pending"],
@@ -252,6 +254,7 @@ def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     for row in rows:
         name = f" {row['name']}" if row["name"] else ""
         flags = [row["digest"], row["origin"]] + (["exact"] if row["exact"] else [])
+        flags += [f"on edit: {row['on_edit']}"] if row["on_edit"] else []
         print(f"{row['id']}{name}: {row['query']}")
         print(f"    {row['channel']} {mask_target(row)} ({', '.join(flags)}) - {_status(row)}")
         print(f"    sent {row['sent']}, pending {row['pending']}, failed {row['failed']}")

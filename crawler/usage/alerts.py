@@ -9,6 +9,7 @@ terms are ANDed), parentheses, title:/source:/lang: fields, prefix* and
   wirewatch alerts add --query 'source:tass sanction*' --webhook https://hooks.example.org/ww \\
       --secret-env WW_HOOK_KEY
   wirewatch alerts add --query Zelensky --email desk@example.org --name kyiv --backfill 7d
+  wirewatch alerts add --query 'Wagner' --email desk@example.org --on-edit headline
   wirewatch alerts backfill kyiv --since 7d   # queue stories stored before it existed
   wirewatch alerts send            # from cron: deliver what is due
   wirewatch alerts retry kyiv      # requeue failed alerts, and those waiting to be retried
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 
 from crawler.usage._types import since_duration
-from pipelines.alerts.addresses import DIGESTS
+from pipelines.alerts.addresses import DIGESTS, ON_EDIT
 
 NAME = "alerts"
 HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, backfill, retry, check"
@@ -51,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--name", metavar="N", help="a name to refer to it by (else its id)")
     add.add_argument(
         "--exact", action="store_true", help="match words exactly (no spelling variants)"
+    )
+    add.add_argument(
+        "--on-edit",
+        choices=ON_EDIT,
+        help="also one message per edit of a story already alerted on: when its headline "
+        "changes (headline), or its headline or at least 10%% of its words (substantive)",
     )
     add.add_argument(
         "--backfill",

@@ -176,7 +176,7 @@ def check_query(request: Request, q: str = "") -> Response:
 
 
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:
-    fields = ("id", "name", "query", "exact", "channel", "digest", "origin", "active",
+    fields = ("id", "name", "query", "exact", "channel", "digest", "on_edit", "origin", "active",
               "disabled_reason", "pending", "sent", "failed", "last_error")  # fmt: skip
     return {k: row.get(k) for k in fields} | {"target": mask_target(row)}
 
@@ -207,6 +207,9 @@ class AlertIn(BaseModel):
     digest: Literal["immediate", "hourly", "daily"] = "immediate"
     exact: bool = False
     secret_env: str | None = None
+    on_edit: Literal["headline", "substantive"] | None = Field(
+        None, description="also alert on edits of the stories alerted on (as --on-edit)"
+    )
 
 
 @router.post(

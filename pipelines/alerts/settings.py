@@ -194,6 +194,7 @@ _ALERT_FIELDS = {
     "digest",
     "exact",
     "backfill",
+    "on_edit",
 }
 
 
@@ -213,7 +214,8 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
             label = f"alert {table['name']!r}"
         before = len(problems.messages)
         check_keys(table, _ALERT_FIELDS, {"name", "query"}, label, problems)
-        for key in ("name", "query", "email", "webhook", "apprise", "secret_env", "digest"):
+        for key in ("name", "query", "email", "webhook", "apprise", "secret_env", "digest",
+                    "on_edit"):  # fmt: skip
             if key in table:
                 check_type(table[key], str, f"{label}: field {key!r}", problems)
         if "exact" in table:
@@ -242,6 +244,7 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
             and isinstance(digest, str)
             and isinstance(table.get("exact", False), bool)
             and isinstance(table.get("secret_env", ""), str)
+            and isinstance(table.get("on_edit", ""), str)
         )
         if not buildable:
             continue
@@ -255,6 +258,7 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
             exact=table.get("exact", False),
             secret_env=table.get("secret_env"),
             backfill=backfill or None,
+            on_edit=table.get("on_edit"),
         )
         for field_name, reason in validate_spec(spec):
             problems.add(f"{label}: field {field_name!r}", reason)

@@ -61,9 +61,10 @@ FROM wirewatch_feed.articles
 WHERE article_id = %(article_id)s;
 
 -- name: web_story_alerts
--- Alerts matched to a story (no view: alerts are not part of the feed contract).
+-- Alerts matched to a story (no view: alerts are not part of the feed contract);
+-- revision: an edit alert, about that revision of the canonical copy.
 SELECT o.subscription_id, sub.name, o.status, o.enqueued_at, o.sent_at, o.matched_terms,
-       o.attempts, o.last_error
+       o.attempts, o.last_error, o.revision
 FROM alert_outbox o
 JOIN alert_subscriptions sub ON sub.id = o.subscription_id
 WHERE o.story_id = %(story_id)s
