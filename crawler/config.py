@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.scale_config import ScaleOptions, parse_scale
-from crawler.schedule_config import ScheduleOptions, cron_problem, parse_duration, parse_schedule
+from crawler.schedule_config import ScheduleOptions, cron_problem, parse_schedule
 from crawler.web.settings import WebSettings, parse_web
 from pipelines.alerts.settings import (
     AlertOptions,
@@ -30,42 +30,75 @@ from pipelines.alerts.settings import (
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
 from pipelines.validation import (
+    ENV_NAME,
+    NUMBER,
     Problems,
     Validator,
+    at_least,
     check_keys,
     check_type,
+    matches,
+    one_of,
+    parse_table,
+    positive,
+    refuse,
+    seconds,
+    setting,
     valid_http_url,
 )
 
 __all__ = ["Problems", "Validator", "check_keys", "check_type", "valid_http_url"]
 
 SOURCE_KINDS = ("feed", "sitemap", "section")
-_NAME = re.compile(r"^[a-z0-9_-]+$")
+Checked = Iterator[tuple[str, str]]  # (key, problem) from a whole-table check
+_ENV = "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)"
+
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression: {exc}") from None
+    return pattern
+
+
+def _username_problem(value: Any) -> str | None:
+    if isinstance(value, str) and value and ":" not in value:
+        return None
+    return "must be a non-empty string without ':'"
+
+
+def _password_env_problem(value: Any) -> str | None:
+    """The variable must be set now, so a crawl does not fail at fetch time; the
+    message names the variable, never its value."""
+    if not isinstance(value, str) or not ENV_NAME.match(value):
+        return _ENV
+    return None if value in os.environ else f"environment variable {value} is not set"
 
 
 @dataclass(frozen=True)
 class Source:
     """One monitored source, as declared by a ``[[source]]`` table."""
 
-    name: str
-    kind: str
-    urls: tuple[str, ...]
-    schedule: str | None = None
-    wire: bool = False
-    follow: str | None = None
-    outlet: str | None = None
-    enabled: bool = True
-    max_pages: int | None = None
+    name: str = setting(str, matches(r"^[a-z0-9_-]+$", "must match [a-z0-9_-]+"))
+    kind: str = setting(str, one_of(SOURCE_KINDS))
+    urls: tuple[str, ...] = field()  # ``url`` or ``urls``: read by _source_urls
+    schedule: str | None = setting(str, refuse(cron_problem), default=None)
+    wire: bool = setting(bool, default=False)
+    follow: str | None = setting(str, _regex, default=None)
+    outlet: str | None = setting(str, default=None)
+    enabled: bool = setting(bool, default=True)
+    max_pages: int | None = setting(int, at_least(1), default=None)
     # Seconds during which a stored article is fetched again when listed
     # (to catch updated stories); None: a stored article is never refetched.
-    recheck_after: float | None = None
+    recheck_after: float | None = setting(None, seconds, default=None)
     # HTTP basic auth for this source's own host: the user name, and the
     # environment variable holding the password (never the password itself).
-    username: str | None = None
-    password_env: str | None = None
+    username: str | None = setting(None, refuse(_username_problem), default=None)
+    password_env: str | None = setting(None, refuse(_password_env_problem), default=None)
     # The URLs are homepages (feed, sitemap): each crawl finds the site's
     # current feeds or sitemaps on them (crawler.source_discovery).
-    discover: bool = False
+    discover: bool = setting(bool, default=False)
 
     def as_row(self) -> dict[str, Any]:
         """Parameters of the ``upsert_source`` query."""
@@ -92,19 +125,19 @@ class Source:
 class CrawlOptions:
     """The ``[crawl]`` table: politeness and limits that apply to every source."""
 
-    user_agent: str | None = None
-    concurrency_per_domain: int = 4
-    download_delay: float = 0.0
-    download_timeout: float = 30.0
-    max_page_bytes: int = 10 * 1024 * 1024
-    obey_robots: bool = True
+    user_agent: str | None = setting(str, default=None)
+    concurrency_per_domain: int = setting(int, positive, default=4)
+    download_delay: float = setting(NUMBER, at_least(0, "must be 0 or more"), float, default=0.0)
+    download_timeout: float = setting(NUMBER, positive, float, default=30.0)
+    max_page_bytes: int = setting(int, positive, default=10 * 1024 * 1024)
+    obey_robots: bool = setting(bool, default=True)
     # Listing pages visited per run of a source, and how deep indexes may nest
     # (WIREWATCH_MAX_LISTINGS_PER_RUN / WIREWATCH_MAX_LISTING_DEPTH).
-    max_listings_per_run: int = 1000
-    max_listing_depth: int = 5
+    max_listings_per_run: int = setting(int, positive, default=1000)
+    max_listing_depth: int = setting(int, positive, default=5)
     # Fetch from non-public addresses (loopback, RFC 1918, link-local...) that
     # are not a source's own host; off by default (pipelines.url_policy).
-    allow_private_addresses: bool = False
+    allow_private_addresses: bool = setting(bool, default=False)
 
 
 @dataclass(frozen=True)
@@ -135,47 +168,6 @@ class Config:
         return [self.source(n) for n in names]
 
 
-_SOURCE_FIELDS = {
-    "name",
-    "kind",
-    "url",
-    "urls",
-    "schedule",
-    "wire",
-    "follow",
-    "outlet",
-    "enabled",
-    "max_pages",
-    "recheck_after",
-    "username",
-    "password_env",
-    "discover",
-}
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def basic_auth_problems(table: Mapping[str, Any], urls: list[str]) -> list[tuple[str, str]]:
-    """(field, problem) pairs for a source's ``username`` / ``password_env``.
-
-    The variable must be set now, so a crawl does not fail at fetch time; the
-    message names the variable, never its value.  Every URL must be on one
-    host, because the password is sent to that host only.
-    """
-    if "username" not in table and "password_env" not in table:
-        return []
-    found: list[tuple[str, str]] = []
-    username, variable = table.get("username"), table.get("password_env")
-    if not isinstance(username, str) or not username or ":" in username:
-        found.append(("username", "must be a non-empty string without ':'"))
-    if not isinstance(variable, str) or not _ENV_NAME.match(variable):
-        found.append(("password_env", "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)"))
-    elif variable not in os.environ:
-        found.append(("password_env", f"environment variable {variable} is not set"))
-    if len({auth_domain(url) for url in urls}) > 1:
-        found.append(("username", "basic auth needs every URL of the source on one host"))
-    return found
-
-
 def auth_domain(url: str) -> str:
     """The host[:port] a source's basic-auth password may be sent to."""
     try:
@@ -184,123 +176,76 @@ def auth_domain(url: str) -> str:
         return ""
 
 
+def _auth_on_one_host(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    """The password is sent to one host only, so every URL must be on it."""
+    if "username" in table and len({auth_domain(url) for url in values["urls"]}) > 1:
+        yield "username", "basic auth needs every URL of the source on one host"
+
+
+def _follow_on_sections(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    if values.get("follow") is not None and values.get("kind") in ("feed", "sitemap"):
+        yield "follow", "only section sources follow links"
+
+
+def _discover_on_lists(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    if values.get("discover") and values.get("kind") == "section":
+        yield "discover", "only feed and sitemap sources discover"
+
+
+_SOURCE_CHECKS = (_auth_on_one_host, _follow_on_sections, _discover_on_lists)
+
+
+def _source_label(table: Any, index: int) -> str:
+    name = table.get("name") if isinstance(table, dict) else None
+    return f"source {name!r}" if isinstance(name, str) and name else f"source #{index + 1}"
+
+
+def _source_urls(table: Mapping[str, Any], label: str, problems: Problems) -> tuple[str, ...]:
+    """``url = "..."`` or ``urls = [...]``: the URLs given as strings, each checked."""
+    if "url" in table and "urls" in table:
+        problems.add(f"{label}: field 'urls'", "give either 'url' or 'urls', not both")
+        return ()
+    if "url" not in table and "urls" not in table:
+        problems.add(f"{label}: field 'url'", "missing required field ('url' or 'urls')")
+        return ()
+    key = "url" if "url" in table else "urls"
+    where = f"{label}: field {key!r}"
+    given = [table["url"]] if key == "url" else table["urls"]
+    if not check_type(given, list, where, problems):
+        return ()
+    if not given:
+        problems.add(where, "must not be empty")
+    urls = tuple(url for url in given if check_type(url, str, where, problems))
+    for url in urls:
+        if reason := valid_http_url(url):
+            problems.add(where, reason)
+    return urls
+
+
 def parse_source(table: Any, index: int, problems: Problems) -> Source | None:
-    label = f"source #{index + 1}"
+    label = _source_label(table, index)
     if not isinstance(table, dict):
         problems.add(label, "each [[source]] must be a table")
         return None
-    name = table.get("name")
-    if isinstance(name, str) and name:
-        label = f"source {name!r}"
+    if "username" in table or "password_env" in table:
+        # Basic auth needs both: the one not given is read as None, so its rule reports it.
+        table = {"username": None, "password_env": None} | table
     before = len(problems.messages)
-    check_keys(table, _SOURCE_FIELDS, {"name", "kind"}, label, problems)
-    if "name" in table and check_type(name, str, f"{label}: field 'name'", problems):
-        if not _NAME.match(name):
-            problems.add(f"{label}: field 'name'", "must match [a-z0-9_-]+")
-    kind = table.get("kind")
-    if "kind" in table and check_type(kind, str, f"{label}: field 'kind'", problems):
-        if kind not in SOURCE_KINDS:
-            problems.add(f"{label}: field 'kind'", f"must be one of {', '.join(SOURCE_KINDS)}")
-    urls: list[str] = []
-    if "url" in table and "urls" in table:
-        problems.add(f"{label}: field 'urls'", "give either 'url' or 'urls', not both")
-    elif "url" in table:
-        if check_type(table["url"], str, f"{label}: field 'url'", problems):
-            urls = [table["url"]]
-    elif "urls" in table:
-        value = table["urls"]
-        if check_type(value, list, f"{label}: field 'urls'", problems):
-            if not value:
-                problems.add(f"{label}: field 'urls'", "must not be empty")
-            for item in value:
-                if check_type(item, str, f"{label}: field 'urls'", problems):
-                    urls.append(item)
-    else:
-        problems.add(f"{label}: field 'url'", "missing required field ('url' or 'urls')")
-    field_name = "url" if "url" in table else "urls"
-    for url in urls:
-        if reason := valid_http_url(url):
-            problems.add(f"{label}: field {field_name!r}", reason)
-    for key, reason in basic_auth_problems(table, urls):
-        problems.add(f"{label}: field {key!r}", reason)
-    schedule = table.get("schedule")
-    if schedule is not None and check_type(schedule, str, f"{label}: field 'schedule'", problems):
-        if reason := cron_problem(schedule):
-            problems.add(f"{label}: field 'schedule'", reason)
-    if "discover" in table and check_type(
-        table["discover"], bool, f"{label}: field 'discover'", problems
-    ):
-        if table["discover"] and kind == "section":
-            problems.add(f"{label}: field 'discover'", "only feed and sitemap sources discover")
-    for flag in ("wire", "enabled"):
-        if flag in table:
-            check_type(table[flag], bool, f"{label}: field {flag!r}", problems)
-    follow = table.get("follow")
-    if follow is not None and check_type(follow, str, f"{label}: field 'follow'", problems):
-        try:
-            re.compile(follow)
-        except re.error as exc:
-            problems.add(f"{label}: field 'follow'", f"bad regular expression: {exc}")
-        if kind in ("feed", "sitemap"):
-            problems.add(f"{label}: field 'follow'", "only section sources follow links")
-    if "outlet" in table:
-        check_type(table["outlet"], str, f"{label}: field 'outlet'", problems)
-    if (
-        "max_pages" in table
-        and check_type(table["max_pages"], int, f"{label}: field 'max_pages'", problems)
-        and table["max_pages"] < 1
-    ):
-        problems.add(f"{label}: field 'max_pages'", "must be at least 1")
-    recheck_after = None
-    if "recheck_after" in table:
-        try:
-            recheck_after = parse_duration(table["recheck_after"]).total_seconds()
-        except ValueError as exc:
-            problems.add(f"{label}: field 'recheck_after'", str(exc))
-    if len(problems.messages) > before:
-        return None
-    return Source(
-        name=name,
-        kind=kind,
-        urls=tuple(urls),
-        schedule=schedule,
-        wire=table.get("wire", False),
-        follow=follow,
-        outlet=table.get("outlet"),
-        enabled=table.get("enabled", True),
-        max_pages=table.get("max_pages"),
-        recheck_after=recheck_after,
-        username=table.get("username"),
-        password_env=table.get("password_env"),
-        discover=table.get("discover", False),
+    urls = _source_urls(table, label, problems)
+    source = parse_table(
+        Source,
+        table,
+        label,
+        problems,
+        checks=_SOURCE_CHECKS,
+        also=("url", "urls"),
+        extra={"urls": urls},
     )
+    return source if len(problems.messages) == before else None
 
 
-def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions:
-    if not isinstance(table, dict):
-        problems.add("[crawl]", "must be a table")
-        return CrawlOptions()
-    defaults = CrawlOptions()
-    allowed = set(CrawlOptions.__dataclass_fields__)
-    check_keys(table, allowed, set(), "[crawl]", problems)
-    values: dict[str, Any] = {}
-    for key in allowed & set(table):
-        default = getattr(defaults, key)
-        expected: type | tuple[type, ...]
-        if key == "user_agent":
-            expected = str
-        elif isinstance(default, float):
-            expected = (int, float)
-        else:
-            expected = type(default)
-        where = f"[crawl]: field {key!r}"
-        if check_type(table[key], expected, where, problems):
-            if isinstance(table[key], int | float) and not isinstance(table[key], bool):
-                if table[key] < 0 or (key != "download_delay" and table[key] == 0):
-                    problems.add(where, "must be positive")
-                    continue
-            values[key] = table[key]
-    return CrawlOptions(**values)
+def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions | None:
+    return parse_table(CrawlOptions, table, "[crawl]", problems)
 
 
 def _alert_section(tables: Any, problems: Problems) -> Any:
@@ -317,6 +262,7 @@ def _archive_section(table: Any, problems: Problems) -> Any:
 
 # Typed top-level tables: TOML name -> (attribute of Config, parser).
 TABLES: dict[str, tuple[str, Validator]] = {
+    "crawl": ("crawl", parse_crawl_options),
     "scale": ("scale", parse_scale),
     "web": ("web", parse_web),
     "schedule": ("schedule", parse_schedule),
@@ -341,7 +287,7 @@ def parse_config(
     the others keep running; any other problem is still an error.
     """
     problems = Problems(path)
-    known = {"source", "crawl", *TABLES, *SECTIONS}
+    known = {"source", *TABLES, *SECTIONS}
     for key in sorted(set(data) - known):
         problems.add(f"[{key}]", "unknown table or key")
     sources: list[Source] = []
@@ -366,7 +312,6 @@ def parse_config(
             continue
         seen.add(source.name)
         sources.append(source)
-    crawl = parse_crawl_options(data.get("crawl", {}), problems)
     sections = {
         name: validator(data[name], problems)
         for name, validator in SECTIONS.items()
@@ -381,7 +326,6 @@ def parse_config(
     return Config(
         path=Path(path),
         sources=tuple(sources),
-        crawl=crawl,
         sections=sections,
         rejected=rejected,
         **tables,
