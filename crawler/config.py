@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 from crawler.scale_config import ScaleOptions, parse_scale
 from crawler.schedule_config import ScheduleOptions, cron_problem, parse_schedule
 from crawler.web.settings import WebSettings, parse_web
+from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.settings import (
     AlertOptions,
     SmtpSettings,
+    parse_alert_tables,
     parse_alerts_table,
     parse_smtp_table,
 )
@@ -151,6 +153,8 @@ class Config:
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
     smtp: SmtpSettings | None = None
     alerts: AlertOptions = field(default_factory=AlertOptions)
+    # [[alert]] tables: subscriptions kept in step with the file (origin 'config').
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
     sections: Mapping[str, Any] = field(default_factory=dict)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -248,12 +252,6 @@ def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions | None:
     return parse_table(CrawlOptions, table, "[crawl]", problems)
 
 
-def _alert_section(tables: Any, problems: Problems) -> Any:
-    from pipelines.alerts.settings import parse_alert_tables
-
-    return parse_alert_tables(tables, problems)
-
-
 def _archive_section(table: Any, problems: Problems) -> Any:
     from pipelines.archive.settings import parse
 
@@ -268,11 +266,11 @@ TABLES: dict[str, tuple[str, Validator]] = {
     "schedule": ("schedule", parse_schedule),
     "smtp": ("smtp", parse_smtp_table),
     "alerts": ("alerts", parse_alerts_table),
+    "alert": ("subscriptions", parse_alert_tables),
 }
 
 # Extra top-level tables: name -> validator returning the parsed value.
 SECTIONS: dict[str, Validator] = {
-    "alert": _alert_section,  # tuple of SubscriptionSpec, from [[alert]] tables
     "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
 }
 

@@ -130,27 +130,37 @@ T = TypeVar("T")
 
 
 def read_table(
-    cls: type, table: Any, where: str, problems: Problems, *, also: Iterable[str] = ()
-) -> dict[str, Any] | None:
-    """The fields of ``cls`` given in ``table`` and valid, by field name; None if no table.
+    cls: type,
+    table: Mapping[str, Any],
+    *,
+    checks: Iterable[Check] = (),
+    also: Iterable[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The valid values of ``table`` by field name, and (TOML key, reason) for each problem.
 
-    Unknown keys (other than ``also``, which the caller reads), missing
-    required keys and every key's type and rules are reported to ``problems``.
+    Unknown keys (other than ``also``, which the caller reads itself), missing
+    required keys, every key's type and rules, then the whole-table ``checks``.
+    ``extra`` are field values the caller read itself.
     """
-    if not isinstance(table, dict):
-        problems.add(where, "must be a table")
-        return None
     keys = table_keys(cls)
-    required = {key for key, (f, _) in keys.items() if f.name not in defaults(cls)}
-    check_keys(table, set(keys) | set(also), required, where, problems)
+    known = defaults(cls)
+    found = [(key, "unknown key") for key in sorted(set(table) - set(keys) - set(also))]
+    required = {key for key, (f, _) in keys.items() if f.name not in known}
+    found += [(key, "missing required field") for key in sorted(required - set(table))]
     values: dict[str, Any] = {}
     for key, (f, spec) in keys.items():
         if key in table:
             try:
                 values[f.name] = spec.read(table[key])
             except ValueError as exc:
-                problems.add(f"{where}: field {key!r}", str(exc))
-    return values
+                found.append((key, str(exc)))
+    values.update(extra or {})
+    given = {f.name for key, (f, _) in keys.items() if key in table}
+    effective = {k: v for k, v in known.items() if k not in given} | values
+    for check in checks:
+        found.extend(check(effective, table))
+    return values, found
 
 
 def parse_table(
@@ -163,23 +173,14 @@ def parse_table(
     also: Iterable[str] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> T | None:
-    """``table`` read into ``cls`` after its whole-table ``checks``; None when anything is wrong.
-
-    ``extra`` are field values the caller read itself (keys named in ``also``).
-    """
-    before = len(problems.messages)
-    values = read_table(cls, table, where, problems, also=also)
-    if values is None:
+    """``table`` (the TOML table at ``where``) read into ``cls``; None when anything is wrong."""
+    if not isinstance(table, dict):
+        problems.add(where, "must be a table")
         return None
-    values.update(extra or {})
-    given = {f.name for key, (f, _) in table_keys(cls).items() if key in table}
-    effective = {k: v for k, v in defaults(cls).items() if k not in given} | values
-    for check in checks:
-        for key, reason in check(effective, table):
-            problems.add(f"{where}: field {key!r}", reason)
-    if len(problems.messages) > before:
-        return None
-    return cls(**values)
+    values, found = read_table(cls, table, checks=checks, also=also, extra=extra)
+    for key, reason in found:
+        problems.add(f"{where}: field {key!r}", reason)
+    return None if found else cls(**values)
 
 
 # -- Rules -------------------------------------------------------------------

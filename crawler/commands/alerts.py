@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     smtp = _smtp(config)  # validates WIREWATCH_SMTP_URL before touching the database
     with _connect() as conn:
         if config is not None:
-            sync_config_alerts(conn, config.sections.get("alert", ()))
+            sync_config_alerts(conn, config.subscriptions)
         action = args.alerts_command
         if action == "add":
             return _add(conn, args)

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             conn.autocommit = True
             key = signing_key(conn, settings.secret_env)
             if config is not None:
-                sync_config_alerts(conn, config.sections.get("alert", ()))
+                sync_config_alerts(conn, config.subscriptions)
         smtp = smtp_settings(config.smtp if config else None)
         ctx = WebContext(settings, config, pool, key, password, tokens, smtp)
         print(f"wirewatch web: serving on http://{_url_host(settings.host)}:{settings.port}/",

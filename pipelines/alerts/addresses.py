@@ -8,10 +8,14 @@ so header injection cannot start from a subscription.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pipelines.alerts.query import QuerySyntaxError, parse
+from pipelines.durations import parse_duration
+from pipelines.validation import env_name, one_of, read_table, refuse, setting, valid_http_url
 
 CHANNELS = ("email", "webhook", "apprise")
 DIGESTS = ("immediate", "hourly", "daily")
@@ -19,7 +23,7 @@ ON_EDIT = ("headline", "substantive")  # see pipelines.alerts.edits
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+Checked = Iterator[tuple[str, str]]  # (key, problem) from a whole-table check
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,6 @@ def normalise_target(channel: str, target: str) -> str:
 
 
 def webhook_problem(url: str) -> str | None:
-    from pipelines.validation import valid_http_url
-
     if _has_control(url):
         return "a URL must not contain line breaks or control characters"
     return valid_http_url(url)
@@ -109,47 +111,100 @@ def apprise_problem(url: str) -> str | None:
     return None
 
 
+def name_problem(name: str) -> str | None:
+    if not NAME_PATTERN.match(name):
+        return "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter/digit"
+    if name.isdigit():
+        return "must not be all digits (those are subscription ids)"
+    return None
+
+
+def query_problem(query: str) -> str | None:
+    try:
+        parse(query)
+    except QuerySyntaxError as exc:
+        return str(exc)
+    return None
+
+
+def _longer_than_0(value: timedelta) -> timedelta:
+    if not value:
+        raise ValueError("must be longer than 0")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertTable:
+    """A subscription's parts as an ``[[alert]]`` table names them: one key per channel."""
+
+    name: str | None = setting(str, refuse(name_problem), default=None)
+    query: str = setting(str, refuse(query_problem))
+    email: str | None = setting(str, refuse(email_problem), default=None)
+    webhook: str | None = setting(str, refuse(webhook_problem), default=None)
+    apprise: str | None = setting(str, refuse(apprise_problem), default=None)
+    # webhook: the variable holding the key its requests are signed with.
+    secret_env: str | None = setting(str, env_name(), default=None)
+    digest: str = setting(str, one_of(DIGESTS), default="immediate")
+    exact: bool = setting(bool, default=False)
+    on_edit: str | None = setting(str, one_of(ON_EDIT), default=None)
+    backfill: timedelta | None = setting(None, parse_duration, _longer_than_0, default=None)
+
+    def spec(self) -> SubscriptionSpec:
+        channel = next(c for c in CHANNELS if getattr(self, c) is not None)
+        return SubscriptionSpec(
+            query=self.query,
+            channel=channel,
+            target=getattr(self, channel),
+            name=self.name,
+            digest=self.digest,
+            exact=self.exact,
+            secret_env=self.secret_env,
+            on_edit=self.on_edit,
+            backfill=self.backfill,
+        )
+
+
+def _channel(table: Mapping[str, Any]) -> str | None:
+    given = [c for c in CHANNELS if c in table]
+    return given[0] if len(given) == 1 else None
+
+
+def _one_channel(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    if _channel(table) is None:
+        yield "email", "give exactly one of 'email', 'webhook' or 'apprise'"
+
+
+def _signed_webhooks(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    channel = _channel(table)
+    if channel == "webhook" and not table.get("secret_env"):
+        yield "secret_env", (
+            "a webhook needs secret_env: the variable holding the key its requests are signed with"
+        )
+    if channel not in (None, "webhook") and "secret_env" in table:
+        yield "secret_env", "only webhooks are signed"
+
+
+def _digests_by_email(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
+    if _channel(table) not in (None, "email") and values.get("digest") != "immediate":
+        yield "digest", "digests are sent by e-mail only"
+
+
+# What is wrong between the parts of a subscription, whoever gives it.
+SUBSCRIPTION_CHECKS = (_one_channel, _signed_webhooks, _digests_by_email)
+
+
 def validate_spec(spec: SubscriptionSpec) -> list[tuple[str, str]]:
     """(field, reason) for everything wrong with ``spec``; empty when it can be saved."""
-    problems: list[tuple[str, str]] = []
-    if spec.name is not None and not NAME_PATTERN.match(spec.name):
-        problems.append(
-            ("name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter/digit")
-        )
-    if spec.name is not None and spec.name.isdigit():
-        problems.append(("name", "must not be all digits (those are subscription ids)"))
-    try:
-        parse(spec.query)
-    except QuerySyntaxError as exc:
-        problems.append(("query", str(exc)))
-    if spec.digest not in DIGESTS:
-        problems.append(("digest", f"must be one of {', '.join(DIGESTS)}"))
-    if spec.on_edit is not None and spec.on_edit not in ON_EDIT:
-        problems.append(("on_edit", f"must be one of {', '.join(ON_EDIT)}"))
-    if spec.channel == "email":
-        if reason := email_problem(spec.target):
-            problems.append(("email", reason))
-    elif spec.channel == "webhook":
-        if reason := webhook_problem(spec.target):
-            problems.append(("webhook", reason))
-        if not spec.secret_env:
-            problems.append(
-                (
-                    "secret_env",
-                    "a webhook needs secret_env: the variable holding "
-                    "the key its requests are signed with",
-                )
-            )
-    elif spec.channel == "apprise":
-        if reason := apprise_problem(spec.target):
-            problems.append(("apprise", reason))
-    else:
-        problems.append(("channel", f"must be one of {', '.join(CHANNELS)}"))
-    if spec.secret_env is not None:
-        if spec.channel != "webhook":
-            problems.append(("secret_env", "only webhooks are signed"))
-        elif not _ENV_NAME.match(spec.secret_env):
-            problems.append(("secret_env", "must be an environment variable name"))
-    if spec.digest != "immediate" and spec.channel != "email":
-        problems.append(("digest", "digests are sent by e-mail only"))
-    return problems
+    if spec.channel not in CHANNELS:
+        return [("channel", f"must be one of {', '.join(CHANNELS)}")]
+    parts = {
+        "name": spec.name,
+        "query": spec.query,
+        spec.channel: spec.target,
+        "secret_env": spec.secret_env,
+        "digest": spec.digest,
+        "exact": spec.exact,
+        "on_edit": spec.on_edit,
+    }
+    given = {key: value for key, value in parts.items() if value is not None}
+    return read_table(AlertTable, given, checks=SUBSCRIPTION_CHECKS)[1]

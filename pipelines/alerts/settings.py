@@ -18,21 +18,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from pipelines.alerts.addresses import (
-    CHANNELS,
-    DIGESTS,
+    SUBSCRIPTION_CHECKS,
+    AlertTable,
     SubscriptionSpec,
     email_problem,
-    validate_spec,
 )
-from pipelines.durations import parse_duration
 from pipelines.errors import ConfigError
 from pipelines.validation import (
     NUMBER,
     Problems,
     at_least,
     between,
-    check_keys,
-    check_type,
     env_name,
     one_of,
     parse_table,
@@ -184,18 +180,10 @@ def parse_alerts_table(table: Any, problems: Problems) -> AlertOptions | None:
     return parse_table(AlertOptions, table, "[alerts]", problems)
 
 
-_ALERT_FIELDS = {
-    "name",
-    "query",
-    "email",
-    "webhook",
-    "apprise",
-    "secret_env",
-    "digest",
-    "exact",
-    "backfill",
-    "on_edit",
-}
+def _named(values: Mapping[str, Any], table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """An [[alert]] table is named: the name keeps it apart from others across edits."""
+    if "name" not in table:
+        yield "name", "missing required field"
 
 
 def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpec, ...]:
@@ -204,69 +192,17 @@ def parse_alert_tables(tables: Any, problems: Problems) -> tuple[SubscriptionSpe
         problems.add("[alert]", "alerts are declared as [[alert]] tables")
         return ()
     specs: list[SubscriptionSpec] = []
-    seen: set[str] = set()
     for index, table in enumerate(tables):
-        label = f"alert #{index + 1}"
+        name = table.get("name") if isinstance(table, dict) else None
+        label = f"alert {name!r}" if isinstance(name, str) and name else f"alert #{index + 1}"
         if not isinstance(table, dict):
             problems.add(label, "each [[alert]] must be a table")
             continue
-        if isinstance(table.get("name"), str) and table["name"]:
-            label = f"alert {table['name']!r}"
-        before = len(problems.messages)
-        check_keys(table, _ALERT_FIELDS, {"name", "query"}, label, problems)
-        for key in ("name", "query", "email", "webhook", "apprise", "secret_env", "digest",
-                    "on_edit"):  # fmt: skip
-            if key in table:
-                check_type(table[key], str, f"{label}: field {key!r}", problems)
-        if "exact" in table:
-            check_type(table["exact"], bool, f"{label}: field 'exact'", problems)
-        backfill = None
-        if "backfill" in table:
-            try:
-                backfill = parse_duration(table["backfill"])
-            except ValueError as exc:
-                problems.add(f"{label}: field 'backfill'", str(exc))
-            else:
-                if not backfill:
-                    problems.add(f"{label}: field 'backfill'", "must be longer than 0")
-        channels = [c for c in CHANNELS if c in table]
-        if len(channels) != 1:
-            problems.add(
-                f"{label}: field 'email'",
-                "give exactly one of 'email', 'webhook' or 'apprise'",
-            )
-        digest = table.get("digest", "immediate")
-        if isinstance(digest, str) and digest not in DIGESTS:
-            problems.add(f"{label}: field 'digest'", f"must be one of {', '.join(DIGESTS)}")
-        buildable = (
-            len(channels) == 1
-            and all(isinstance(table.get(k), str) for k in ("name", "query", channels[0]))
-            and isinstance(digest, str)
-            and isinstance(table.get("exact", False), bool)
-            and isinstance(table.get("secret_env", ""), str)
-            and isinstance(table.get("on_edit", ""), str)
-        )
-        if not buildable:
+        checks = (_named, *SUBSCRIPTION_CHECKS)
+        if (alert := parse_table(AlertTable, table, label, problems, checks=checks)) is None:
             continue
-        channel = channels[0]
-        spec = SubscriptionSpec(
-            name=table["name"],
-            query=table["query"],
-            channel=channel,
-            target=table[channel],
-            digest=digest,
-            exact=table.get("exact", False),
-            secret_env=table.get("secret_env"),
-            backfill=backfill or None,
-            on_edit=table.get("on_edit"),
-        )
-        for field_name, reason in validate_spec(spec):
-            problems.add(f"{label}: field {field_name!r}", reason)
-        if len(problems.messages) > before:
-            continue
-        if spec.name in seen:
+        if any(spec.name == alert.name for spec in specs):
             problems.add(f"{label}: field 'name'", "duplicate alert name")
             continue
-        seen.add(spec.name)
-        specs.append(spec)
+        specs.append(alert.spec())
     return tuple(specs)
