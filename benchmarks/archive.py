@@ -1,0 +1,342 @@
+"""What revisions and the WARC archive cost a crawl, and re-extraction's speed (issue 17).
+
+* **crawl**: the same generated newsroom (a wire service and ``--outlets``
+  outlets, each site on its own loopback address, as ``benchmarks/crawl.py
+  --only compare``) crawled cold by ``wirewatch crawl`` with ``[archive]``
+  off and on, in ``--rounds`` interleaved rounds, each on a fresh database
+  (``benchmarks/feed.py``'s ``bench_database``/``drop_database``): wall time
+  per stored article and CPU per article of the whole process tree, medians,
+  and the ratio (target: archive on <= 1.15x the time per article).
+  ``--baseline-tree DIR`` adds a checkout from before revisions existed
+  (``git archive 0afb8a0^ | tar -x -C DIR``), so the ratio covers revisions
+  + archive together.
+* **disk**: WARC gzip bytes per archived article, and the revisions' bytes
+  per article (``article_revisions``, table + TOAST + index); the real pages
+  of ``../shared/fixtures/real`` written through the archive writer give the
+  bytes and milliseconds of a real-size page.
+* **reextract**: the last archived crawl's pages, ``wirewatch reextract``
+  (whole process, ``--jobs``) against ``wirewatch extract --jsonl`` of the
+  same pages (``--workers``, the same number), interleaved rounds: pages/s
+  and the ratio (target >= 0.8x).
+
+    .venv/bin/python benchmarks/archive.py --articles 1500 --rounds 3
+    .venv/bin/python benchmarks/archive.py --baseline-tree /tmp/ww-before-revisions
+
+Needs ``DATABASE_URL`` naming a server where it may create and drop databases
+(else the embedded PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+
+from benchmarks.crawl import serve_sites, sites_config
+from benchmarks.feed import bench_database, drop_database
+from benchmarks.resources import ResourceWatch
+from demo.generated import GeneratedNewsroom
+from pipelines import db
+from pipelines.archive.reader import read_page
+from pipelines.archive.writer import ArchiveWriter, Fetched
+from pipelines.extraction import extract_in_worker
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+
+
+@dataclass
+class Crawl:
+    variant: str
+    seconds: float
+    cpu_seconds: float
+    articles: int
+    warc_bytes: int = 0
+    revision_bytes: int = 0
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * self.seconds / self.articles if self.articles else float("inf")
+
+    @property
+    def cpu_ms_per_article(self) -> float:
+        return 1000 * self.cpu_seconds / self.articles if self.articles else float("inf")
+
+
+def env_for(tree: Path, database_url: str) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+
+
+def wirewatch(tree: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def timed(
+    tree: Path, env: dict[str, str], *args: str, stdout: int | None = None
+) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the process tree, output) of one wirewatch command."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=tree,
+        env=env,
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with ResourceWatch(child.pid) as watch:
+        out, err = child.communicate()
+    seconds = time.perf_counter() - started
+    if child.returncode:
+        print(f"  {' '.join(args[:3])} exited {child.returncode}:\n{err[-2000:]}", file=sys.stderr)
+    return seconds, watch.cpu_seconds, out or ""
+
+
+def crawl_round(
+    variant: str, tree: Path, config: Path, server_url: str, archive: Path | None, keep: bool
+) -> tuple[Crawl, str | None]:
+    name = f"ww_bench_archive_{variant.replace(' ', '_').replace('-', '_')}"
+    url = bench_database(server_url, name, keep=False)
+    env = env_for(tree, url)
+    migrated = wirewatch(tree, env, "migrate")  # before the clock starts
+    if migrated.returncode:
+        raise SystemExit(f"{variant}: migrate failed:\n{migrated.stderr[-2000:]}")
+    seconds, cpu, _ = timed(tree, env, "--config", str(config), "crawl")
+    with psycopg.connect(url) as conn:
+        articles = conn.execute("SELECT count(*) FROM wirewatch.articles").fetchone()[0]
+        revisions = conn.execute(
+            "SELECT to_regclass('wirewatch.article_revisions') IS NOT NULL"
+        ).fetchone()[0]
+        revision_bytes = 0
+        if revisions:
+            revision_bytes = conn.execute(
+                "SELECT pg_total_relation_size('wirewatch.article_revisions')"
+            ).fetchone()[0]
+    warc = sum(p.stat().st_size for p in archive.glob("*/*.warc.gz*")) if archive else 0
+    run = Crawl(variant, seconds, cpu, articles, warc, revision_bytes)
+    if keep:
+        return run, url
+    drop_database(server_url, name)
+    return run, None
+
+
+def report_crawls(results: dict[str, list[Crawl]], reference: str) -> None:
+    header = (
+        f"{'crawl (median of rounds)':<28}{'stored':>8}{'ms/article':>12}{'CPU ms/art':>12}"
+        f"{'x time':>8}{'x CPU':>7}{'WARC B/art':>12}{'rev. B/art':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    med = {
+        name: (
+            min(r.articles for r in runs),
+            statistics.median(r.ms_per_article for r in runs),
+            statistics.median(r.cpu_ms_per_article for r in runs),
+            statistics.median(r.warc_bytes / r.articles if r.articles else 0 for r in runs),
+            statistics.median(r.revision_bytes / r.articles if r.articles else 0 for r in runs),
+        )
+        for name, runs in results.items()
+    }
+    base = med[reference]
+    for name, (stored, ms, cpu, warc, rev) in med.items():
+        print(
+            f"{name:<28}{stored:>8,}{ms:>12.1f}{cpu:>12.1f}{ms / base[1]:>8.2f}"
+            f"{cpu / base[2]:>7.2f}{warc:>12,.0f}{rev:>12,.0f}"
+        )
+    for name, runs in results.items():
+        rounds = ", ".join(f"{r.ms_per_article:.1f}" for r in runs)
+        print(f"  {name}: ms/article by round: {rounds}")
+    print(
+        f"\nx time, x CPU: against '{reference}'; target: archive on <= 1.15x the time per "
+        "article of the crawl without it"
+    )
+
+
+# -- real pages through the writer ------------------------------------------------------------
+
+
+def real_pages(limit: int | None = None) -> list[tuple[str, bytes]]:
+    manifest = REAL / "manifest.json"
+    if not manifest.is_file():
+        return []
+    pages = json.loads(manifest.read_text())["pages"][:limit]
+    return [(p["url"], (REAL / p["file"]).read_bytes()) for p in pages]
+
+
+def real_page_cost(folder: Path) -> None:
+    pages = real_pages()
+    if not pages:
+        print("real pages: ../shared/fixtures/real not present, skipped")
+        return
+    writer = ArchiveWriter(folder / "real", "real", None, max_bytes=1 << 40)
+    raw = sum(len(body) for _, body in pages)
+    started = time.perf_counter()
+    for url, body in pages:
+        writer.write(
+            Fetched(url=url, status=200, body=body, headers=[("Content-Type", "text/html")])
+        )
+    writer.close()
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for url, body in pages:
+        extract_in_worker(body, url, None, None)
+    extraction = time.perf_counter() - started
+    print(
+        f"real pages ({len(pages)}, {raw / len(pages) / 1000:,.0f} kB each on average): "
+        f"{writer.bytes / len(pages) / 1000:,.1f} kB of WARC gzip per page "
+        f"({writer.bytes / raw:.0%} of the page, request record included); "
+        f"{1000 * seconds / len(pages):.2f} ms to archive one (digests, gzip, write: in a "
+        f"thread of the crawl process) against {1000 * extraction / len(pages):.1f} ms to "
+        f"extract it (in a worker): {seconds / extraction:.1%}"
+    )
+
+
+# -- reextract against extract --jsonl -------------------------------------------------------
+
+
+def jsonl_of_archive(database_url: str, archive: Path, out: Path) -> int:
+    with psycopg.connect(database_url) as conn, out.open("w", encoding="utf-8") as handle:
+        rows = conn.execute(
+            "SELECT id, warc_file, warc_offset, warc_length FROM wirewatch.articles "
+            "WHERE warc_file IS NOT NULL ORDER BY id"
+        ).fetchall()
+        for article_id, name, offset, length in rows:
+            page = read_page(archive, name, offset, length)
+            html = page.body.decode(page.encoding or "utf-8", errors="replace")
+            handle.write(json.dumps({"id": article_id, "url": page.url, "html": html}) + "\n")
+    return len(rows)
+
+
+def reextract_vs_extract(
+    database_url: str, config: Path, archive: Path, folder: Path, rounds: int, jobs: int
+) -> None:
+    pages_file = folder / "pages.jsonl"
+    pages = jsonl_of_archive(database_url, archive, pages_file)
+    env = env_for(ROOT, database_url)
+    # The crawl learned its sites' boilerplate as it went; the first re-extraction applies
+    # all of it and stores what changed. Timed, but apart: later rounds change nothing.
+    first, _, summary = timed(
+        ROOT, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
+    )
+    changed = next((line.strip() for line in summary.splitlines() if "changed" in line), "?")
+    print(f"reextract, first run: {pages / first:.1f} pages/s ({changed})")
+    extract: list[float] = []
+    reextract: list[float] = []
+    for number in range(1, rounds + 1):
+        with open(os.devnull, "w") as sink:
+            seconds, _, _ = timed(
+                ROOT, env, "extract", "--jsonl", str(pages_file), "--workers", str(jobs),
+                stdout=sink.fileno(),
+            )  # fmt: skip
+        extract.append(pages / seconds)
+        seconds, _, _ = timed(
+            ROOT, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
+        )
+        reextract.append(pages / seconds)
+        print(
+            f"  round {number}: extract --jsonl {extract[-1]:.1f} pages/s, "
+            f"reextract {reextract[-1]:.1f} pages/s",
+            flush=True,
+        )
+    e, r = statistics.median(extract), statistics.median(reextract)
+    verdict = "ok" if r >= 0.8 * e else "BELOW TARGET"
+    print(
+        f"\n{pages:,} archived pages, {jobs} workers each, whole processes (start-up included):\n"
+        f"  extract --jsonl  {e:8.1f} pages/s\n"
+        f"  reextract        {r:8.1f} pages/s   x{r / e:.2f} (target >= 0.8x: {verdict})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1500)
+    parser.add_argument("--outlets", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2, help="extraction workers (2)")
+    parser.add_argument(
+        "--baseline-tree", type=Path, help="also crawl with this checkout (before revisions)"
+    )
+    parser.add_argument(
+        "--only", choices=("crawl", "reextract"), help="one part only (reextract crawls once)"
+    )
+    args = parser.parse_args(argv)
+    server_url = os.environ.get("DATABASE_URL") or db.database_url()
+    room = GeneratedNewsroom(args.articles, n_outlets=args.outlets, seed=1)
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wwarchive")))
+        servers = serve_sites(stack, room)
+        sources = sites_config(room, servers)
+        off = folder / "off.toml"
+        off.write_text(sources)
+        variants: dict[str, tuple[Path, bool]] = {}
+        if args.baseline_tree:
+            variants["before revisions"] = (args.baseline_tree.resolve(), False)
+        variants["archive off"] = (ROOT, False)
+        variants["archive on"] = (ROOT, True)
+        rounds = args.rounds if args.only != "reextract" else 1
+        if args.only == "reextract":
+            variants = {"archive on": (ROOT, True)}
+        print(
+            f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + wire, "
+            f"one loopback address each; {rounds} interleaved rounds\n",
+            flush=True,
+        )
+        results: dict[str, list[Crawl]] = {name: [] for name in variants}
+        kept: str | None = None
+        config_on = archive = None
+        for number in range(1, rounds + 1):
+            for name, (tree, archived) in variants.items():
+                config, archive_dir = off, None
+                if archived:
+                    archive_dir = folder / f"archive-{number}"
+                    config = folder / f"on-{number}.toml"
+                    config.write_text(f'{sources}\n[archive]\ndir = "{archive_dir}"\n')
+                last = archived and number == rounds
+                run, url = crawl_round(name, tree, config, server_url, archive_dir, keep=last)
+                if url is not None:
+                    kept, config_on, archive = url, config, archive_dir
+                results[name].append(run)
+                print(
+                    f"  round {number}, {name}: {run.articles:,} articles in {run.seconds:.1f} s, "
+                    f"{run.ms_per_article:.1f} ms/article, {run.cpu_ms_per_article:.1f} ms CPU",
+                    flush=True,
+                )
+        print()
+        if args.only != "reextract":
+            report_crawls(results, "before revisions" if args.baseline_tree else "archive off")
+            print()
+            real_page_cost(folder)
+            print()
+        if args.only != "crawl" and kept and config_on and archive:
+            try:
+                reextract_vs_extract(kept, config_on, archive, folder, args.rounds, args.jobs)
+            finally:
+                drop_database(server_url, "ww_bench_archive_archive_on")
+        elif kept:
+            drop_database(server_url, "ww_bench_archive_archive_on")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
