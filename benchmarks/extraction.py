@@ -352,8 +352,6 @@ def others(pages: list[Page]) -> dict[str, list[dict]]:
 
 def costs(pages: list[Page]) -> dict[str, float]:
     """ms/page of the parts of wirewatch's extraction that bare trafilatura does not have."""
-    import copy
-
     from pipelines.extract.core import _parse, decode_html
     from pipelines.extract.metadata import page_metadata
     from pipelines.extract.opinion import readability_lines
@@ -370,7 +368,7 @@ def costs(pages: list[Page]) -> dict[str, float]:
             ("metadata", page_metadata, (tree, page.url)),
             ("wall evidence (pipelines/walls.py)", page_evidence, (source, tree)),
             ("structure rules", prune_page, (tree,)),
-            ("second opinion (readability-lxml)", readability_lines, (copy.deepcopy(tree),)),
+            ("second opinion (readability-lxml)", readability_lines, (tree,)),
         ):
             start = time.perf_counter()
             work(*arguments)

@@ -16,7 +16,7 @@ from benchmarks.extraction import Page, blocks_left, prf
 from crawler.commands.extract import record
 from pipelines.extract import extract_article, extract_batch
 from pipelines.extract.metadata import page_metadata
-from pipelines.extract.opinion import Line, merge, text_blocks
+from pipelines.extract.opinion import Line, merge, readability_lines, text_blocks
 from pipelines.extract.structure import names_boilerplate, prune_page
 from tests.fixtures.singlepage.pages import TEMPLATES, build_pages
 
@@ -134,6 +134,25 @@ def test_merge_drops_a_stray_label_outside_what_both_extractors_agree_on() -> No
 def test_merge_keeps_trafilatura_when_readability_found_another_block() -> None:
     second = [Line("p", "A sidebar about something else, with a few sentences of its own.")]
     assert merge(STORY, second, _junk) == (STORY, [])
+
+
+def test_merge_takes_a_short_line_as_agreed_only_when_the_other_text_holds_it_whole() -> None:
+    second = [Line("p", p) for p in STORY]
+    lines, changes = merge(["Paragraph 0 of", *STORY, "Share this"], second, _junk)
+    assert lines == ["Paragraph 0 of", *STORY]
+    assert changes == [("outside_agreement", "Share this")]
+
+
+def test_readability_reads_the_tree_without_changing_it() -> None:
+    """The second opinion runs before trafilatura on the same tree: it must leave it as it was."""
+    tree = _tree(
+        "<div hidden>Hidden teaser.</div><div style='display:none'>Invisible.</div>"
+        "<script>var a = 1;</script><!-- a comment -->" + "".join(f"<p>{p}</p>" for p in STORY)
+    )
+    before = lxml_html.tostring(tree)
+    lines = readability_lines(tree)
+    assert [line.text for line in lines] == STORY
+    assert lxml_html.tostring(tree) == before
 
 
 def test_headline_wrapped_in_a_section_label_is_the_h1_and_candidates_are_listed() -> None:

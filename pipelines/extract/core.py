@@ -219,9 +219,8 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
-    second_tree = copy.deepcopy(tree)
+    second = readability_lines(tree)  # before trafilatura, which changes the tree
     text = _main_text(source, tree, url, is_article)
-    second = readability_lines(second_tree, url)
     lines, changes = merge(text.splitlines(), second, _is_junk)
     blocks, dropped = clean_lines(_without_headline(lines, headlines))
     if _chars(blocks) < MIN_ARTICLE_CHARS and second:

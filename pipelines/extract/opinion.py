@@ -19,13 +19,17 @@ differently still agree on it.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import NamedTuple
 
+from lxml import etree
 from lxml import html as lxml_html
+from lxml.html import xhtml_to_html
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +51,52 @@ class Line(NamedTuple):
     text: str
 
 
-def readability_lines(tree: lxml_html.HtmlElement, url: str | None = None) -> list[Line]:
-    """readability-lxml's main content of ``tree`` (which it consumes), a line per text block."""
-    from readability import Document
-
+def readability_lines(tree: lxml_html.HtmlElement) -> list[Line]:
+    """readability-lxml's main content of ``tree`` (left as it is), a line per text block."""
     try:
-        summary = Document(tree, url=url).summary(html_partial=True)
+        summary = _reader()(tree).summary(html_partial=True)
         content = lxml_html.fromstring(summary)
     except Exception:  # readability raises on pages it cannot score; no opinion then
         log.debug("readability failed", exc_info=True)
         return []
     return text_blocks(content)
+
+
+@cache
+def _reader() -> type:
+    """readability's ``Document``, reading a copy of the tree cleaned only of what holds no text.
+
+    readability's own ``_parse`` drops hidden elements from the tree it is
+    given, then copies it through lxml_html_clean's ``Cleaner``, which also
+    rewrites every attribute and link for safety (a fifth of readability's
+    time), and makes links absolute.  Only the text is read here: the same
+    elements go (hidden ones; scripts, styles, ``<link>``, comments and
+    processing instructions, tails kept), from one copy, so the caller's tree
+    stays as it was.
+    """
+    from readability import Document
+    from readability.readability import REGEXES
+
+    killed = ("script", "style", "link", etree.Comment, etree.ProcessingInstruction)
+
+    class TextReader(Document):
+        def _parse(self, input: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+            doc = copy.deepcopy(input)
+            self.encoding = "utf-8"
+            for element in doc.xpath("//*[@hidden]"):
+                element.drop_tree()
+            for element in doc.xpath("//*[@style]"):
+                if REGEXES["displayNoneRe"].search(element.get("style")):
+                    element.drop_tree()
+            xhtml_to_html(doc)
+            for element in doc.iter("image"):
+                element.tag = "img"
+            for element in list(doc.iter(*killed)):
+                element.drop_tree()
+            doc.resolve_base_href(handle_failures=self.handle_failures)
+            return doc
+
+    return TextReader
 
 
 def text_blocks(root: lxml_html.HtmlElement) -> list[Line]:
@@ -115,20 +154,67 @@ def words(text: str) -> list[str]:
 
 
 def shingles(text: str, n: int = 4) -> Counter:
-    found = words(text)
+    return _grams(words(text), n)
+
+
+def _grams(found: list[str], n: int = 4) -> Counter:
     if len(found) < n:
         return Counter([tuple(found)]) if found else Counter()
-    return Counter(tuple(found[i : i + n]) for i in range(len(found) - n + 1))
+    return Counter(zip(*(found[i:] for i in range(n)), strict=False))
 
 
-def agreed(line: str, other: Counter, other_text: str) -> bool:
-    """The other extractor has this line (most of its 4-grams; a short line whole)."""
-    own = shingles(line)
-    if not own:
+def agreed(line: Counter, other: Counter, other_text: str) -> bool:
+    """The other extractor has this line, given as its 4-grams: most of them; a line of
+    fewer than four words (one shorter gram) whole."""
+    if not line:
         return False
-    if len(words(line)) < 4:
-        return " ".join(words(line)) in other_text
-    return sum((own & other).values()) >= AGREE_SHARE * sum(own.values())
+    first = next(iter(line))
+    if len(first) < 4:
+        return " ".join(first) in other_text
+    return _common(line, other) >= AGREE_SHARE * sum(line.values())
+
+
+def _common(own: Counter, other: Counter) -> int:
+    """``sum((own & other).values())`` without building the intersection."""
+    return sum(min(count, other[gram]) for gram, count in own.items() if gram in other)
+
+
+class _Text:
+    """One extractor's lines with their 4-grams counted once: what the other's lines are
+    checked against (and placed in) without recounting the text for each line.
+    ``cache`` holds each line's 4-grams, shared by both sides of a merge."""
+
+    def __init__(self, lines: Sequence[str], cache: dict[str, Counter]):
+        found = words(" ".join(lines))
+        self.lines = lines
+        self.counts = _grams(found)
+        self.text = " ".join(found)
+        self._cache = cache
+        self._postings: dict[tuple[str, ...], list[tuple[int, int]]] | None = None
+
+    def grams(self, line: str) -> Counter:
+        if line not in self._cache:
+            self._cache[line] = shingles(line)
+        return self._cache[line]
+
+    def has(self, line: str) -> bool:
+        return agreed(self.grams(line), self.counts, self.text)
+
+    def best_line(self, line: str) -> int:
+        """Index of the line sharing most 4-grams with ``line`` (the first on a tie)."""
+        if self._postings is None:
+            self._postings = {}
+            for index, own in enumerate(self.lines):
+                for gram, count in self.grams(own).items():
+                    self._postings.setdefault(gram, []).append((index, count))
+        scores: dict[int, int] = {}
+        for gram, count in self.grams(line).items():
+            for index, theirs in self._postings.get(gram, ()):
+                scores[index] = scores.get(index, 0) + min(count, theirs)
+        if not scores:
+            return 0
+        best = max(scores.values())
+        return min(index for index, score in scores.items() if score == best)
 
 
 def is_prose(line: str) -> bool:
@@ -148,9 +234,9 @@ def merge(
     """
     if not primary or not second:
         return list(primary), []
-    second_counts = shingles("\n".join(line.text for line in second))
-    second_text = " ".join(words(" ".join(line.text for line in second)))
-    support = [agreed(line, second_counts, second_text) for line in primary]
+    cache: dict[str, Counter] = {}
+    other = _Text([line.text for line in second], cache)
+    support = [other.has(line) for line in primary]
     agreed_words = sum(len(line.split()) for line, ok in zip(primary, support, strict=True) if ok)
     if agreed_words < TRUST_SHARE * sum(len(line.split()) for line in primary):
         return list(primary), []  # readability found another block: no opinion
@@ -163,7 +249,7 @@ def merge(
             changes.append(("outside_agreement", line))
         else:
             kept.append(line)
-    return fill_gaps(kept, second, is_junk, changes)
+    return fill_gaps(kept, second, is_junk, changes, cache)
 
 
 def fill_gaps(
@@ -171,19 +257,16 @@ def fill_gaps(
     second: Sequence[Line],
     is_junk: Callable[[str], bool],
     changes: list[tuple[str, str]],
+    cache: dict[str, Counter] | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Add readability's prose lines that sit between two lines both extractors have.
 
     Only paragraphs and loose text qualify, not list items (a box's feature
     list is prose too), and a line only once.
     """
-    primary_counts = shingles("\n".join(primary))
-    primary_text = " ".join(words(" ".join(primary)))
+    ours = _Text(primary, {} if cache is None else cache)
     # Where each of readability's lines sits in trafilatura's: index of the line it matches.
-    position: list[int | None] = []
-    for _, line in second:
-        found = agreed(line, primary_counts, primary_text)
-        position.append(_match(line, primary) if found else None)
+    position = [ours.best_line(line) if ours.has(line) else None for _, line in second]
     known = [i for i, p in enumerate(position) if p is not None]
     if len(known) < 2:
         return primary, changes
@@ -204,10 +287,3 @@ def fill_gaps(
         merged.append(line)
         merged.extend(inserts.get(index, []))
     return merged, changes
-
-
-def _match(line: str, lines: Sequence[str]) -> int:
-    """Index of the line in ``lines`` sharing most 4-grams with ``line``."""
-    own = shingles(line)
-    scores = [sum((own & shingles(candidate)).values()) for candidate in lines]
-    return max(range(len(lines)), key=scores.__getitem__)
