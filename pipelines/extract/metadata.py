@@ -205,23 +205,42 @@ def _image(value: object) -> str | None:
     return clean_value(value)
 
 
-def meta_content(
-    tree: lxml_html.HtmlElement, *keys: str, cleaner: Callable[[object], str | None] = clean_text
-) -> str | None:
-    """First non-empty ``<meta>`` content among property/name/itemprop keys, in key order,
-    as ``cleaner`` leaves it (``clean_value`` for URLs and dates)."""
-    for value in meta_contents(tree, *keys):
-        if cleaned := cleaner(value):
-            return cleaned
-    return None
+class Metas:
+    """The page's ``<meta>`` contents by (attribute, key), read in one pass over the tree.
 
+    A page has a few dozen ``<meta>`` tags and the metadata asks for some thirty
+    keys, each under three attributes: an XPath per question walked the whole
+    tree ~100 times a page.
+    """
 
-def meta_contents(tree: lxml_html.HtmlElement, *keys: str) -> Iterator[str]:
-    """Every ``<meta>`` content among property/name/itemprop keys, in key order, raw."""
-    for key in keys:
-        for attribute in ("property", "name", "itemprop"):
-            for node in tree.xpath(f"//meta[@{attribute}=$key]", key=key):
-                yield node.get("content") or ""
+    ATTRIBUTES = ("property", "name", "itemprop")
+
+    def __init__(self, tree: lxml_html.HtmlElement):
+        self._contents: dict[tuple[str, str], list[str]] = {}
+        self.content_language: list[str | None] = []  # <meta http-equiv="content-language">
+        for node in tree.iter("meta"):
+            for attribute in self.ATTRIBUTES:
+                key = node.get(attribute)
+                if key is not None:
+                    self._contents.setdefault((attribute, key), []).append(
+                        node.get("content") or ""
+                    )
+            if (node.get("http-equiv") or "").lower() == "content-language":
+                self.content_language.append(node.get("content"))
+
+    def contents(self, *keys: str) -> Iterator[str]:
+        """Every content among property/name/itemprop keys, in key order, raw."""
+        for key in keys:
+            for attribute in self.ATTRIBUTES:
+                yield from self._contents.get((attribute, key), ())
+
+    def first(self, *keys: str, cleaner: Callable[[object], str | None] = clean_text) -> str | None:
+        """First non-empty content among the keys, in key order, as ``cleaner`` leaves it
+        (``clean_value`` for URLs and dates)."""
+        for value in self.contents(*keys):
+            if cleaned := cleaner(value):
+                return cleaned
+        return None
 
 
 def _squashed(text: str) -> str:
@@ -261,8 +280,9 @@ def strip_site_name(title: str, site_name: str | None, host: str | None = None) 
 def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     """Metadata the page states about itself (no guessing from text layout)."""
     ld = article_object(tree)
+    metas = Metas(tree)
     meta = PageMeta()
-    meta.site_name = meta_content(tree, "og:site_name", "application-name")
+    meta.site_name = metas.first("og:site_name", "application-name")
     publisher = ld.get("publisher")
     if not meta.site_name and isinstance(publisher, dict):
         meta.site_name = clean_text(publisher.get("name"))
@@ -270,8 +290,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     host = urlsplit(url).hostname if url else None
     stated = [
         ("json-ld headline", clean_text(ld.get("headline"))),
-        ("og:title", meta_content(tree, "og:title")),
-        ("twitter:title", meta_content(tree, "twitter:title")),
+        ("og:title", metas.first("og:title")),
+        ("twitter:title", metas.first("twitter:title")),
     ]
     shown = headlines(tree, meta.site_name, host)
     meta.title = choose_title(
@@ -282,8 +302,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     )
 
     meta.published = parse_date(clean_value(ld.get("datePublished"))) or parse_date(
-        meta_content(
-            tree,
+        metas.first(
             "article:published_time",
             "datePublished",
             "og:published_time",
@@ -307,35 +326,33 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
 
     meta.authors = _dedupe(_names(ld.get("author")))
     if not meta.authors:
-        byline = meta_content(tree, "author", "article:author", "parsely-author", "sailthru.author")
+        byline = metas.first("author", "article:author", "parsely-author", "sailthru.author")
         if byline and not byline.startswith("http"):
             meta.authors = _dedupe(split_authors(byline))
     if not meta.authors:
         meta.authors = byline_authors(tree)
 
-    meta.language = stated_language(tree, ld)
+    meta.language = stated_language(tree, ld, metas)
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    declared = canonical[0] if canonical else meta_content(tree, "og:url", cleaner=clean_value)
+    declared = canonical[0] if canonical else metas.first("og:url", cleaner=clean_value)
     raw_canonical = clean_value(declared)
     meta.canonical_url = canonical_url(raw_canonical, url)
 
-    image = _image(ld.get("image")) or meta_content(
-        tree, "og:image", "twitter:image", cleaner=clean_value
-    )
+    image = _image(ld.get("image")) or metas.first("og:image", "twitter:image", cleaner=clean_value)
     meta.top_image = urljoin(url, image) if image and url else image
 
     section = ld.get("articleSection")
     if isinstance(section, list):
         section = section[0] if section else None
-    meta.section = clean_text(section) or meta_content(tree, "article:section", "section")
-    meta.summary = clean_text(ld.get("description")) or meta_content(
-        tree, "og:description", "description", "twitter:description"
+    meta.section = clean_text(section) or metas.first("article:section", "section")
+    meta.summary = clean_text(ld.get("description")) or metas.first(
+        "og:description", "description", "twitter:description"
     )
     return meta
 
 
-def stated_language(tree: lxml_html.HtmlElement, ld: dict) -> str | None:
+def stated_language(tree: lxml_html.HtmlElement, ld: dict, metas: Metas) -> str | None:
     """The first well-formed language the page states, as an ISO 639-1 code.
 
     JSON-LD ``inLanguage``, then ``<html lang>``, then Open Graph and ``<meta>``
@@ -346,14 +363,8 @@ def stated_language(tree: lxml_html.HtmlElement, ld: dict) -> str | None:
         ld.get("inLanguage"),
         tree.get("lang"),
         tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        *meta_contents(
-            tree, "og:locale", "language", "content-language", "dc.language", "DC.language"
-        ),
-        *(
-            node.get("content")
-            for node in tree.iter("meta")
-            if (node.get("http-equiv") or "").lower() == "content-language"
-        ),
+        *metas.contents("og:locale", "language", "content-language", "dc.language", "DC.language"),
+        *metas.content_language,
     )
     return next((code for value in candidates if (code := normalize_language(value))), None)
 
@@ -361,9 +372,7 @@ def stated_language(tree: lxml_html.HtmlElement, ld: dict) -> str | None:
 def headlines(tree: lxml_html.HtmlElement, site_name: str | None, host: str | None) -> list[str]:
     """The page's visible ``<h1>`` headlines (not a logo naming the site, not a one-word label)."""
     found = (clean_text(node.text_content()) for node in tree.xpath("//h1"))
-    return [
-        h for h in found if h and len(h.split()) >= 3 and not is_site_name(h, site_name, host)
-    ]
+    return [h for h in found if h and len(h.split()) >= 3 and not is_site_name(h, site_name, host)]
 
 
 def _same(a: str, b: str) -> bool:
