@@ -60,8 +60,8 @@ from psycopg.conninfo import make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.resources import ResourceWatch
-from crawler.demo.generated import GeneratedNewsroom
 from crawler.demo.server import FixtureServer
+from demo.generated import GeneratedNewsroom
 from pipelines import db
 
 SCENARIOS = ("cold", "warm", "memory", "redis", "compare")

@@ -2,7 +2,7 @@
 
 ``benchmarks/extraction.py`` scores ``extract`` on saved files; this scores what
 ``wirewatch crawl`` actually stores.  Every page of ``../shared/fixtures/real/``
-is served from a loopback site (``crawler/demo/real_site.py``), a third each
+is served from a loopback site (``demo/real_site.py``), a third each
 listed by an RSS 2.0 feed, a Google News sitemap and a section page, beside
 the bundled demo newsroom; a child ``wirewatch crawl`` stores them into a fresh
 database, and the rows are read back:
@@ -49,8 +49,11 @@ from extraction import prf
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # demo/, beside crawler/
+
 from crawler.demo import site_dir
-from crawler.demo.real_site import (
+from crawler.demo.server import FixtureServer
+from demo.real_site import (
     WAYS,
     Outcome,
     Rejection,
@@ -66,7 +69,6 @@ from crawler.demo.real_site import (
     serve,
     sources_toml,
 )
-from crawler.demo.server import FixtureServer
 from pipelines import db
 from pipelines.urls import url_key
 

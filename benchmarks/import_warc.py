@@ -18,7 +18,7 @@ each scenario into a fresh database.
 * **real**: the real pages of ``../shared/fixtures/real/`` (when present) in
   one WARC file: articles/s on pages of real-world size.
 * **discovery**: ``wirewatch sources discover`` on loopback outlets built like
-  real ones (``crawler.demo.outlets``: feeds linked from the head, a news
+  real ones (``demo.outlets``: feeds linked from the head, a news
   sitemap only in robots.txt, listings only at common paths, none at all, and
   real feed and sitemap files): listings found of those that exist, and
   listings suggested that do not (target: all, and none).
@@ -47,9 +47,11 @@ import psycopg
 from crawl import MemoryWatch, fresh_database, mb  # benchmarks/crawl.py
 from warcio.warcwriter import WARCWriter
 
-from crawler.demo.generated import GeneratedNewsroom
-from crawler.demo.outlets import LAYOUTS, outlet, real_formats_available
-from crawler.demo.warcs import article_url, write_newsroom_warcs, write_response
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # demo/, beside crawler/
+
+from demo.generated import GeneratedNewsroom
+from demo.outlets import LAYOUTS, outlet, real_formats_available
+from demo.warcs import article_url, write_newsroom_warcs, write_response
 from pipelines import db
 
 SCENARIOS = ("import", "memory", "two", "real", "discovery")

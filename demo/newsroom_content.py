@@ -1,6 +1,6 @@
 """The stories of the fixture newsroom (all fictional, written for wirewatch).
 
-Kept as data, separate from the page templates in :mod:`crawler.demo.build_site`,
+Kept as data, separate from the page templates in :mod:`demo.build_site`,
 so the prose can be edited without touching markup. The world: the Republic
 of Kestria (capital Velmar, port city Harwick, the Lesk Valley on the river
 Tamsel), one wire service and three outlets.

@@ -34,7 +34,7 @@ XML = "application/xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
 
 
 def rss(base: str, n: int = 20, every: timedelta = timedelta(minutes=30), tag: str = "a") -> str:

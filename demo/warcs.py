@@ -1,6 +1,6 @@
 """WARC files of a generated newsroom, for import tests and benchmarks.
 
-Every page is the original HTML of :class:`~crawler.demo.generated.GeneratedNewsroom`
+Every page is the original HTML of :class:`~demo.generated.GeneratedNewsroom`
 (nothing copied from third-party sites), archived as a ``response`` record
 under ``https://<site>.example/...``, so each outlet has its own host as in a
 real crawl archive.  ``odd_records`` writes the records an importer must
@@ -19,7 +19,7 @@ from typing import BinaryIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.demo.generated import GeneratedNewsroom
+from demo.generated import GeneratedNewsroom
 
 HTML = "text/html; charset=utf-8"
 

@@ -20,8 +20,8 @@ import pytest
 from protego import Protego
 
 from crawler.demo import PLACEHOLDER_ORIGIN, site_dir, sources_toml
-from crawler.demo.build_site import build
 from crawler.demo.server import DirectoryProvider
+from demo.build_site import build
 
 SITE = site_dir()
 MANIFEST: dict[str, Any] = json.loads((SITE / "MANIFEST.json").read_text("utf-8"))
@@ -104,10 +104,10 @@ def test_committed_site_matches_the_builder(tmp_path: Path) -> None:
     }
     committed = {p.relative_to(SITE): p.read_bytes() for p in SITE.rglob("*") if p.is_file()}
     assert sorted(map(str, fresh)) == sorted(map(str, committed)), (
-        "run python -m crawler.demo.build_site"
+        "run python -m demo.build_site"
     )
     stale = [str(p) for p in fresh if fresh[p] != committed[p]]
-    assert not stale, f"out of date, run python -m crawler.demo.build_site: {stale}"
+    assert not stale, f"out of date, run python -m demo.build_site: {stale}"
 
 
 def test_manifest_counts() -> None:

@@ -20,9 +20,9 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.demo.generated import GeneratedNewsroom
 from crawler.demo.server import FixtureServer, raw
-from crawler.demo.warcs import article_url, odd_records, write_articles, write_newsroom_warcs
+from demo.generated import GeneratedNewsroom
+from demo.warcs import article_url, odd_records, write_articles, write_newsroom_warcs
 from pipelines.warc_import import (
     Captured,
     ImportOptions,

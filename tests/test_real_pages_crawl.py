@@ -1,7 +1,7 @@
 """Real pages in, every real article out: the whole crawl path on ``../shared``'s real pages.
 
 Every page of ``../shared/fixtures/real/`` is served on a loopback site
-(:mod:`crawler.demo.real_site`: a third each listed by an RSS feed, a Google
+(:mod:`demo.real_site`: a third each listed by an RSS feed, a Google
 News sitemap and a section page) and crawled by a child ``wirewatch crawl``
 into the test database.  Each page must be stored with its text, that text
 must score as ``wirewatch extract --jsonl`` scores the same page (the crawl
@@ -17,7 +17,8 @@ import psycopg
 import pytest
 
 from benchmarks.extraction import prf
-from crawler.demo.real_site import (
+from crawler.demo.server import FixtureServer
+from demo.real_site import (
     extract_input,
     load_pages,
     manifest_path,
@@ -29,7 +30,6 @@ from crawler.demo.real_site import (
     serve,
     sources_toml,
 )
-from crawler.demo.server import FixtureServer
 from tests.conftest import run_wirewatch
 
 # Crawl and extract score one page's body within this much of each other.

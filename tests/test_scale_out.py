@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.generated import GeneratedNewsroom
 from crawler.demo.server import FixtureServer
 from crawler.redis_scale import claim_round
+from demo.generated import GeneratedNewsroom
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

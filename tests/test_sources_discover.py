@@ -12,15 +12,6 @@ from pathlib import Path
 import pytest
 
 from crawler.config import loads_config
-from crawler.demo.outlets import (
-    LAYOUTS,
-    homepage,
-    news_sitemap,
-    outlet,
-    real_formats_available,
-    rss,
-    sitemap_index,
-)
 from crawler.demo.server import FixtureServer, raw
 from crawler.source_discovery import (
     Fetcher,
@@ -34,6 +25,15 @@ from crawler.source_discovery import (
     robots_sitemaps,
     section_candidates,
     suggest_schedule,
+)
+from demo.outlets import (
+    LAYOUTS,
+    homepage,
+    news_sitemap,
+    outlet,
+    real_formats_available,
+    rss,
+    sitemap_index,
 )
 from tests.conftest import run_wirewatch
 

@@ -1,15 +1,15 @@
-"""Offline newsrooms for the demo, the tests and the benchmarks.
+"""What ``wirewatch demo`` serves: the bundled fixture newsroom, and the server for it.
 
 * ``site/`` — a small hand-written fixture newsroom (one wire service, three
-  outlets) with a ``MANIFEST.json`` of the expected results;
+  outlets) with a ``MANIFEST.json`` of the expected results, and
+  ``sources.toml``: package data, read only by ``wirewatch demo`` and tests;
 * :mod:`crawler.demo.server` — a loopback HTTP server for it (and for
-  generated sites), with hit counters and misbehaving routes for tests;
-* :mod:`crawler.demo.generated` — a deterministic generator of large
-  newsrooms served straight from memory.
+  generated sites), with hit counters and misbehaving routes for tests.
 
-Browse either by hand with ``python -m crawler.demo.server [--generated N]``.
-The static site is written by ``python -m crawler.demo.build_site`` from the
-prose in :mod:`crawler.demo.newsroom_content`; edit those, not the HTML.
+The builders of that site and of the larger newsrooms of the tests and
+benchmarks are development code in the repository's top-level ``demo/``
+folder (not installed): ``python -m demo.build_site`` writes ``site/`` from
+the prose in ``demo/newsroom_content.py``; edit those, not the HTML.
 """
 
 from __future__ import annotations

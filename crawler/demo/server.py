@@ -517,7 +517,7 @@ class FixtureServer:
     """A threaded HTTP server on a loopback port serving a fixture site.
 
     ``site`` is a directory (see :class:`DirectoryProvider`), any
-    :class:`SiteProvider` such as :class:`crawler.demo.generated.GeneratedNewsroom`,
+    :class:`SiteProvider` such as :class:`demo.generated.GeneratedNewsroom`,
     or ``None`` for routes only. Routes registered with :meth:`route` take
     precedence over the site.
     """
@@ -694,35 +694,3 @@ class FixtureServer:
         if _not_modified(req.headers, etag, resource.last_modified):
             return 304, headers, b""
         return 200, {"Content-Type": resource.content_type, **headers}, resource.body
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m crawler.demo.server [DIR | --generated N]``: browse a fixture site by hand."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m crawler.demo.server", description=main.__doc__)
-    parser.add_argument(
-        "root", nargs="?", help="directory to serve (default: the bundled newsroom)"
-    )
-    parser.add_argument("--generated", type=int, metavar="N", help="serve a generated newsroom")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.generated:
-        from crawler.demo.generated import GeneratedNewsroom
-
-        site: str | Path | SiteProvider = GeneratedNewsroom(args.generated, seed=args.seed)
-    else:
-        from crawler.demo import site_dir
-
-        site = args.root or site_dir()
-    what = args.root or ("a generated newsroom" if args.generated else "the fixture newsroom")
-    with FixtureServer(site, port=args.port, keep_log=False) as srv:
-        print(f"serving {what} at {srv.base_url}/ (Ctrl-C stops)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
