@@ -117,6 +117,18 @@ def _isolated_home(
     monkeypatch.delenv("WIREWATCH_SMTP_URL", raising=False)
 
 
+# Per-test time limit (pytest-timeout) of the tests marked slow: their own
+# waits add up past the default of pyproject.toml.  A test's own
+# @pytest.mark.timeout(N) wins.
+SLOW_TIMEOUT = 1200
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` beside the repository (third-party data: read, never copied)."""

@@ -33,6 +33,7 @@ MAX_CONNECTIONS = 8
 MAX_PROCESSES = WORKERS + 2
 
 
+@pytest.mark.timeout(600)  # the crawl alone may take up to 300 s on a loaded machine
 def test_twelve_sources_share_one_pool_and_one_set_of_workers(
     db_url: str, pg_server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,8 @@ from pipelines.alerts.unsubscribe import link
 from tests.feed_rows import add_article, add_copy, new_story
 
 pytest_plugins = ("tests.web_support",)
+# The first test of the module waits for the demo newsroom (up to 300 s) too.
+pytestmark = pytest.mark.timeout(900)
 
 EVIL_TITLE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned=2"> Harbour vote'
 DEMO_STORIES = 13
