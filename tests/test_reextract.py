@@ -111,7 +111,6 @@ def test_reextract_of_a_crawled_archive_changes_what_differs_and_dry_run_nothing
 # -- in process: an archive written and stored as a crawl would ---------------------------------
 
 
-
 @pytest.fixture
 def conn(db_url: str) -> Iterator[psycopg.Connection]:
     with db.connect(db_url, autocommit=True) as connection:
