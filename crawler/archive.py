@@ -17,5 +17,5 @@ def archive_dir(explicit_config: str | None) -> Path:
     """``[archive] dir`` of the configuration (``--config`` must exist when given)."""
     settings = ArchiveSettings()
     if explicit_config or config_path().exists():
-        settings = load_config(explicit_config).sections.get("archive") or settings
+        settings = load_config(explicit_config).archive
     return settings.path()

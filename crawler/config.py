@@ -1,10 +1,12 @@
 """``wirewatch.toml``: where it is, what it may contain, and checking it before anything runs.
 
 Every problem is reported at once, each naming the file, the table (and the
-source) and the field, so an operator fixes a config in one pass.  Sections
-other than ``[[source]]`` and ``[crawl]`` register a validator in
-``SECTIONS``; unknown top-level tables and unknown keys are errors, because a
-misspelt key that is silently ignored is a crawl that silently misbehaves.
+source) and the field, so an operator fixes a config in one pass.  Each table
+is a frozen dataclass declaring its keys (``pipelines.validation.setting``),
+kept next to what it configures, and registered in ``TABLES`` under an
+attribute of :class:`Config`; unknown top-level tables and unknown keys are
+errors, because a misspelt key that is silently ignored is a crawl that
+silently misbehaves.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from pipelines.alerts.settings import (
     parse_alerts_table,
     parse_smtp_table,
 )
+from pipelines.archive.settings import ArchiveSettings
+from pipelines.archive.settings import parse as parse_archive_table
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_url
 from pipelines.validation import (
@@ -155,7 +159,8 @@ class Config:
     alerts: AlertOptions = field(default_factory=AlertOptions)
     # [[alert]] tables: subscriptions kept in step with the file (origin 'config').
     subscriptions: tuple[SubscriptionSpec, ...] = ()
-    sections: Mapping[str, Any] = field(default_factory=dict)
+    # [archive]: raw pages kept as WARC (off without the table).
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     # Sources left out by ``skip_bad_sources``: name (or "source #N") -> problems.
     rejected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -252,12 +257,6 @@ def parse_crawl_options(table: Any, problems: Problems) -> CrawlOptions | None:
     return parse_table(CrawlOptions, table, "[crawl]", problems)
 
 
-def _archive_section(table: Any, problems: Problems) -> Any:
-    from pipelines.archive.settings import parse
-
-    return parse(table, problems)
-
-
 # Typed top-level tables: TOML name -> (attribute of Config, parser).
 TABLES: dict[str, tuple[str, Validator]] = {
     "crawl": ("crawl", parse_crawl_options),
@@ -267,11 +266,7 @@ TABLES: dict[str, tuple[str, Validator]] = {
     "smtp": ("smtp", parse_smtp_table),
     "alerts": ("alerts", parse_alerts_table),
     "alert": ("subscriptions", parse_alert_tables),
-}
-
-# Extra top-level tables: name -> validator returning the parsed value.
-SECTIONS: dict[str, Validator] = {
-    "archive": _archive_section,  # ArchiveSettings: raw pages kept as WARC
+    "archive": ("archive", parse_archive_table),
 }
 
 
@@ -285,49 +280,39 @@ def parse_config(
     the others keep running; any other problem is still an error.
     """
     problems = Problems(path)
-    known = {"source", *TABLES, *SECTIONS}
-    for key in sorted(set(data) - known):
+    for key in sorted(set(data) - {"source", *TABLES}):
         problems.add(f"[{key}]", "unknown table or key")
-    sources: list[Source] = []
-    raw_sources = data.get("source", [])
-    if not isinstance(raw_sources, list):
-        problems.add("[source]", "sources are declared as [[source]] tables")
-        raw_sources = []
-    seen: set[str] = set()
-    rejected: dict[str, tuple[str, ...]] = {}
-    for index, table in enumerate(raw_sources):
-        own = Problems(path) if skip_bad_sources else problems
-        source = parse_source(table, index, own)
-        if own is not problems and own.messages:
-            name = table.get("name") if isinstance(table, dict) else None
-            label = name if isinstance(name, str) and name else f"source #{index + 1}"
-            rejected[label] = tuple(own.messages)
-            continue
-        if source is None:
-            continue
-        if source.name in seen:
-            problems.add(f"source {source.name!r}: field 'name'", "duplicate source name")
-            continue
-        seen.add(source.name)
-        sources.append(source)
-    sections = {
-        name: validator(data[name], problems)
-        for name, validator in SECTIONS.items()
-        if name in data
-    }
+    sources, rejected = _parse_sources(data.get("source", []), problems, skip_bad_sources)
     tables = {
         attribute: parse(data[name], problems)
         for name, (attribute, parse) in TABLES.items()
         if name in data
     }
     problems.raise_if_any()
-    return Config(
-        path=Path(path),
-        sources=tuple(sources),
-        sections=sections,
-        rejected=rejected,
-        **tables,
-    )
+    return Config(path=Path(path), sources=sources, rejected=rejected, **tables)
+
+
+def _parse_sources(
+    tables: Any, problems: Problems, skip_bad: bool
+) -> tuple[tuple[Source, ...], dict[str, tuple[str, ...]]]:
+    """The valid sources, and (with ``skip_bad``) the problems of each one left out."""
+    if not isinstance(tables, list):
+        problems.add("[source]", "sources are declared as [[source]] tables")
+        return (), {}
+    sources: dict[str, Source] = {}
+    rejected: dict[str, tuple[str, ...]] = {}
+    for index, table in enumerate(tables):
+        own = Problems(problems.path) if skip_bad else problems
+        source = parse_source(table, index, own)
+        if own is not problems and own.messages:
+            name = table.get("name") if isinstance(table, dict) else None
+            label = name if isinstance(name, str) and name else f"source #{index + 1}"
+            rejected[label] = tuple(own.messages)
+        elif source is not None and source.name in sources:
+            problems.add(f"source {source.name!r}: field 'name'", "duplicate source name")
+        elif source is not None:
+            sources[source.name] = source
+    return tuple(sources.values()), rejected
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

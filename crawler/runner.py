@@ -103,10 +103,10 @@ def settings_for(
         from crawler.redis_scale import redis_settings
 
         values.update(redis_settings(scale))
-    if archive := config.sections.get("archive"):
+    if config.archive.enabled:
         from crawler.middlewares.archive import scrapy_settings
 
-        values.update(scrapy_settings(archive))
+        values.update(scrapy_settings(config.archive))
     values.update(overrides or {})
     for key, value in values.items():
         settings.set(key, value, priority="cmdline")

@@ -140,7 +140,8 @@ def read_table(
     """The valid values of ``table`` by field name, and (TOML key, reason) for each problem.
 
     Unknown keys (other than ``also``, which the caller reads itself), missing
-    required keys, every key's type and rules, then the whole-table ``checks``.
+    required keys, every key's type and rules (in key order), then the
+    whole-table ``checks``.
     ``extra`` are field values the caller read itself.
     """
     keys = table_keys(cls)
@@ -149,12 +150,12 @@ def read_table(
     required = {key for key, (f, _) in keys.items() if f.name not in known}
     found += [(key, "missing required field") for key in sorted(required - set(table))]
     values: dict[str, Any] = {}
-    for key, (f, spec) in keys.items():
-        if key in table:
-            try:
-                values[f.name] = spec.read(table[key])
-            except ValueError as exc:
-                found.append((key, str(exc)))
+    for key in sorted(keys.keys() & table.keys()):
+        f, spec = keys[key]
+        try:
+            values[f.name] = spec.read(table[key])
+        except ValueError as exc:
+            found.append((key, str(exc)))
     values.update(extra or {})
     given = {f.name for key, (f, _) in keys.items() if key in table}
     effective = {k: v for k, v in known.items() if k not in given} | values

@@ -41,7 +41,7 @@ from tests.conftest import run_wirewatch
 
 def test_without_an_archive_table_nothing_is_archived(tmp_path: Path) -> None:
     config = loads_config('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://a.example/f"\n')
-    assert "archive" not in config.sections
+    assert config.archive == ArchiveSettings()
     assert ArchiveSettings().enabled is False
     home = Path(os.environ["WIREWATCH_HOME"])
     assert ArchiveSettings().path() == home / "archive"
@@ -51,10 +51,10 @@ def test_an_archive_table_turns_archiving_on_with_its_directory_beside_the_confi
     tmp_path: Path,
 ) -> None:
     config = loads_config('[archive]\ndir = "warc"\n', tmp_path / "wirewatch.toml")
-    settings = config.sections["archive"]
+    settings = config.archive
     assert settings == ArchiveSettings(enabled=True, dir=tmp_path / "warc")
     assert settings.max_file_bytes == 1000 * 1024 * 1024
-    off = loads_config("[archive]\nenabled = false\n").sections["archive"]
+    off = loads_config("[archive]\nenabled = false\n").archive
     assert off.enabled is False
 
 

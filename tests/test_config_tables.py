@@ -55,7 +55,7 @@ def test_a_valid_table_gives_the_dataclass_with_its_defaults() -> None:
     assert relay.every == timedelta(minutes=1)
 
 
-def test_every_problem_is_reported_at_once_naming_the_table_and_the_key() -> None:
+def test_every_problem_is_reported_at_once_in_key_order_naming_the_table_and_the_key() -> None:
     relay, messages = _read(
         {
             "colour": "red",
@@ -70,12 +70,12 @@ def test_every_problem_is_reported_at_once_naming_the_table_and_the_key() -> Non
     assert messages == [
         "relay.toml: [relay]: field 'colour': unknown key",
         "relay.toml: [relay]: field 'host': missing required field",
-        "relay.toml: [relay]: field 'port': expected int, got bool True",
-        "relay.toml: [relay]: field 'mode': must be one of plain, tls",
-        "relay.toml: [relay]: field 'timeout': must be positive",
-        "relay.toml: [relay]: field 'retries': must be 0 or more",
         "relay.toml: [relay]: field 'every': bad duration 'soon' "
         "(use seconds or e.g. '90s', '15m', '6h', '7d', '2w')",
+        "relay.toml: [relay]: field 'mode': must be one of plain, tls",
+        "relay.toml: [relay]: field 'port': expected int, got bool True",
+        "relay.toml: [relay]: field 'retries': must be 0 or more",
+        "relay.toml: [relay]: field 'timeout': must be positive",
     ]
 
 

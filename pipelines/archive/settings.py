@@ -16,27 +16,36 @@ choice; ``enabled = false`` keeps the table but stops archiving.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipelines.validation import Problems, check_keys, check_type
+from pipelines.validation import Problems, between, parse_table, refuse, setting
 
 # warcio, Heritrix and wget roll their files at about 1 GB too.
 DEFAULT_MAX_FILE_MB = 1000
 MAX_FILE_MB_LIMIT = 100_000
-_KEYS = {"enabled", "dir", "include_listings", "max_file_mb"}
+
+
+def _dir_problem(value: str) -> str | None:
+    if not value.strip():
+        return "must name a directory"
+    return "contains a NUL character" if "\0" in value else None
 
 
 @dataclass(frozen=True)
 class ArchiveSettings:
     """Parsed ``[archive]``; ``ArchiveSettings()`` is what a file without the table means."""
 
-    enabled: bool = False
+    enabled: bool = setting(bool, default=False)
     # None: $WIREWATCH_HOME/archive (resolved when used, like the database's directory).
-    dir: Path | None = None
-    include_listings: bool = False
-    max_file_mb: int = DEFAULT_MAX_FILE_MB
+    dir: Path | None = setting(str, refuse(_dir_problem), Path, default=None)
+    include_listings: bool = setting(bool, default=False)
+    max_file_mb: int = setting(
+        int,
+        between(1, MAX_FILE_MB_LIMIT, f"must be between 1 and {MAX_FILE_MB_LIMIT} (MB)"),
+        default=DEFAULT_MAX_FILE_MB,
+    )
 
     @property
     def max_file_bytes(self) -> int:
@@ -51,39 +60,20 @@ class ArchiveSettings:
         return wirewatch_home() / "archive"
 
 
-def parse(table: Any, problems: Problems) -> ArchiveSettings:
-    """Validator of ``[archive]`` (registered in ``crawler.config.SECTIONS``): every
-    problem is added to ``problems``; the settings returned keep the valid fields."""
-    if not isinstance(table, dict):
-        problems.add("[archive]", "must be a table")
-        return ArchiveSettings()
-    check_keys(table, _KEYS, set(), "[archive]", problems)
-    values: dict[str, Any] = {"enabled": True}
-    for key in sorted(_KEYS & set(table)):
-        where, value = f"[archive]: field {key!r}", table[key]
-        if key in ("enabled", "include_listings"):
-            if check_type(value, bool, where, problems):
-                values[key] = value
-        elif key == "max_file_mb":
-            if check_type(value, int, where, problems):
-                if 1 <= value <= MAX_FILE_MB_LIMIT:
-                    values[key] = value
-                else:
-                    problems.add(where, f"must be between 1 and {MAX_FILE_MB_LIMIT} (MB)")
-        elif key == "dir" and check_type(value, str, where, problems):
-            if not value.strip():
-                problems.add(where, "must name a directory")
-            elif "\0" in value:
-                problems.add(where, "contains a NUL character")
-            else:
-                values[key] = _resolve(value, problems.path)
-    return ArchiveSettings(**values)
+def parse(table: Any, problems: Problems) -> ArchiveSettings | None:
+    """Validator of ``[archive]`` (registered in ``crawler.config.TABLES``): declaring the
+    table turns archiving on, so ``enabled`` is true unless the table says otherwise."""
+    given = {"enabled": True} | table if isinstance(table, dict) else table
+    settings = parse_table(ArchiveSettings, given, "[archive]", problems)
+    if settings is None or settings.dir is None:
+        return settings
+    return replace(settings, dir=_resolve(settings.dir, problems.path))
 
 
-def _resolve(value: str, config_path: Path | str) -> Path:
+def _resolve(value: Path, config_path: Path | str) -> Path:
     """``~`` expanded; a relative directory is taken from the configuration file's,
     so the archive does not move with the directory cron happens to start in."""
-    path = Path(value).expanduser()
+    path = value.expanduser()
     if path.is_absolute():
         return path
     return Path(config_path).resolve().parent / path
