@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 
+from crawler.config import CrawlOptions, loads_config
+from crawler.schedule_config import ScheduleOptions
+from crawler.web.settings import WebSettings
+from pipelines.alerts.settings import AlertOptions
+from pipelines.archive.settings import ArchiveSettings
 from pipelines.durations import parse_duration
 from pipelines.errors import ConfigError
 from pipelines.validation import (
@@ -100,3 +105,68 @@ def test_problems_raise_one_config_error_listing_them_all() -> None:
         "  relay.toml: [relay]: field 'host': missing required field\n"
         "  relay.toml: [relay]: field 'port': expected int, got str '25'"
     )
+
+
+def test_a_file_with_a_mistake_in_every_table_lists_them_all() -> None:
+    text = """
+[[source]]
+name = "wire"
+kind = "feed"
+url = "https://wire.example/feed.xml"
+max_pages = 0
+
+[crawl]
+download_timeout = 0
+
+[schedule]
+retention_days = 0
+
+[schedule.health]
+failing_runs = 0
+
+[scale]
+redis_url = "http://not-redis"
+
+[web]
+port = 0
+
+[smtp]
+host = "mail.example.org"
+from = "alerts@example.org"
+security = "tls"
+
+[alerts]
+timezone = "Mars/Olympus"
+
+[[alert]]
+name = "floods"
+query = "flood"
+email = "desk@example.org"
+digest = "weekly"
+
+[archive]
+max_file_mb = 0
+"""
+    with pytest.raises(ConfigError) as caught:
+        loads_config(text, "w.toml")
+    assert str(caught.value).splitlines()[1:] == [
+        "  w.toml: source 'wire': field 'max_pages': must be at least 1",
+        "  w.toml: [crawl]: field 'download_timeout': must be positive",
+        "  w.toml: [scale]: field 'redis_url': not a Redis URL: 'http://not-redis'",
+        "  w.toml: [web]: field 'port': must be a TCP port (1-65535)",
+        "  w.toml: [schedule]: field 'retention_days': must be at least 1",
+        "  w.toml: [schedule.health]: field 'failing_runs': must be at least 1",
+        "  w.toml: [smtp]: field 'security': must be one of none, starttls, ssl",
+        "  w.toml: [alerts]: field 'timezone': unknown time zone 'Mars/Olympus' "
+        "(use an IANA name such as 'Europe/Kyiv' or 'UTC')",
+        "  w.toml: alert 'floods': field 'digest': must be one of immediate, hourly, daily",
+        "  w.toml: [archive]: field 'max_file_mb': must be between 1 and 100000 (MB)",
+    ]
+
+
+def test_each_table_is_a_typed_attribute_with_its_defaults_when_absent() -> None:
+    config = loads_config('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://a.example/f"\n')
+    assert config.crawl == CrawlOptions() and config.schedule == ScheduleOptions()
+    assert config.web == WebSettings() and config.alerts == AlertOptions()
+    assert config.archive == ArchiveSettings() and not config.archive.enabled
+    assert config.smtp is None and config.scale is None and config.subscriptions == ()
