@@ -9,7 +9,8 @@ original; a set rather than a sequence, so reordered paragraphs do too.
 Shingles inside quotation marks weigh ``QUOTE_WEIGHT`` of the reporter's own:
 two stories quoting the same long statement stay apart.
 
-Two kinds of candidate keys, each bounded per text whatever its length:
+Two kinds of candidate keys, each bounded per text whatever its length
+(at most ``BANDS + MAX_ANCHORS`` = 23; a tiny text has its exact key only):
 
 * ``BANDS`` MinHash minima of the whole text (single-row bands): two texts
   become candidates with probability 1 - (1 - J)^BANDS for resemblance J, so
@@ -20,9 +21,17 @@ Two kinds of candidate keys, each bounded per text whatever its length:
   an excerpt that keeps the lede has anchors of its long original even though
   their resemblance is low.
 
+Every key costs a row in the index and a lookup per stored article, so there
+are no more than recall needs: identical texts share every band, so only
+tiny texts get a key of their exact words.
+
 Every constant here is part of the stored index: changing one means bumping
 ``VERSION`` and re-fingerprinting stored articles (``wirewatch dedupe
---rebuild-index``).
+--rebuild-index``).  Version 3 keeps version 2's bands and its first anchors
+and drops the rest (the exact key of texts that are not tiny, anchors after
+the 7th distinct one), so a text's version-3 keys are among its version-2
+keys: an index of version 2 keeps finding the copies of new texts, and the
+rebuild only drops the extra rows.
 """
 
 from __future__ import annotations
@@ -36,16 +45,16 @@ from functools import cache, cached_property
 
 import numpy as np
 
-VERSION = 2
+VERSION = 3
 SHINGLE_WORDS = 5
 BANDS = 16
 # Lede anchors (:func:`anchor_keys`): own shingles of the first LEDE_SHINGLES
 # chosen by winnowing over windows of ANCHOR_WINDOW (about one in 8.5), at
-# most MAX_ANCHORS of them, the earliest.  Two ledes sharing 20 consecutive
-# own words among their first ~85 share an anchor.
+# most MAX_ANCHORS distinct ones, the earliest.  Two ledes sharing 20
+# consecutive own words among their first ~60 share an anchor.
 LEDE_SHINGLES = 160
 ANCHOR_WINDOW = 16  # a power of 2 (see _sliding)
-MAX_ANCHORS = 10
+MAX_ANCHORS = 7
 # Weight of a shingle inside quotation marks, against 1 for the reporter's own.
 QUOTE_WEIGHT = 0.25
 # Fewer words than this and a text is "tiny" (a headline, a caption): too
@@ -393,8 +402,9 @@ def anchors(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
     hash is chosen (quoted ones never are).  Chosen by content, so a stretch
     of ``ANCHOR_WINDOW`` own shingles that two ledes share gives both the same
     anchor: an excerpt that keeps the lede has anchors of its long original
-    whatever their resemblance.  The earliest ``MAX_ANCHORS`` bound the cost
-    (a phrase repeated in the lede may take two of them).
+    whatever their resemblance.  The earliest ``MAX_ANCHORS`` distinct ones
+    bound the cost (a phrase repeated in the lede is one anchor, not two keys
+    of the budget).
     """
     lede = shingles[:LEDE_SHINGLES]
     if len(lede) < ANCHOR_WINDOW:
@@ -411,6 +421,11 @@ def anchors(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
     chosen = minima[change]
     if has_quotes:
         chosen = chosen[chosen != _NEVER]
+    # Drop repeats, first occurrences kept (a few dozen values: a square of
+    # comparisons is cheaper than a sort).
+    repeated = np.triu(chosen[:, None] == chosen[None, :], 1).any(axis=0)
+    if repeated.any():
+        chosen = chosen[~repeated]
     return chosen[:MAX_ANCHORS]
 
 
@@ -427,7 +442,7 @@ def exact_key(hashes: np.ndarray) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What the index stores for one text: its keys (exact key first) and size."""
+    """What the index stores for one text: its candidate keys and size."""
 
     words: int
     band_keys: tuple[int, ...]
@@ -528,7 +543,7 @@ class Shingled:
         return Sketch(self.words, self.exact, self.own, self.quoted)
 
     def fingerprint(self) -> Fingerprint:
-        """Keys: the exact key always; bands and anchors unless the text is tiny or empty."""
+        """Keys: bands and anchors; the exact key alone for a tiny text; none when empty."""
         if not self.words:
             return Fingerprint(words=0, band_keys=())
         if self.tiny:
@@ -541,8 +556,8 @@ class Shingled:
             ]
         )
         keys = _mix(salted).view(np.int64).tolist()
-        # dict: a phrase repeated in the lede is one anchor key.
-        return Fingerprint(words=self.words, band_keys=tuple(dict.fromkeys((self.exact, *keys))))
+        # dict: two equal minima of a very short text are one key.
+        return Fingerprint(words=self.words, band_keys=tuple(dict.fromkeys(keys)))
 
 
 def fingerprint(text: str) -> Fingerprint:

@@ -275,9 +275,28 @@ def test_an_excerpt_of_a_long_text_shares_a_lede_anchor_with_it() -> None:
 
 
 def test_keys_per_text_are_bounded_whatever_its_length() -> None:
-    most = 1 + fp.BANDS + fp.MAX_ANCHORS
+    most = fp.BANDS + fp.MAX_ANCHORS
+    assert most <= 23  # each key is an index row and a lookup per stored article
     for text in (article(1, paragraphs=2), article(2, paragraphs=200)):
         assert fp.BANDS < len(fingerprint(text).band_keys) <= most
+
+
+def test_a_phrase_repeated_in_the_lede_is_one_anchor() -> None:
+    """Anchors are distinct, so a repeated phrase does not spend the budget twice."""
+    text = article(110, paragraphs=12)
+    lede = first_words(text, 30)
+    repeated = Shingled(f"{lede}\n\n{lede}\n\n{text}")
+    chosen = fp.anchors(repeated.shingles, repeated.quoted_flags).tolist()
+    assert len(chosen) == len(set(chosen)) == fp.MAX_ANCHORS
+
+
+def test_only_tiny_texts_have_a_key_of_their_exact_words() -> None:
+    """Identical longer texts share every band: an exact key would only add index rows."""
+    text = Shingled(article(111))
+    assert text.exact not in fingerprint(text.text).band_keys
+    assert fingerprint(text.text).band_keys == fingerprint(text.text + " ").band_keys
+    headline = Shingled("Storm closes the coast road")
+    assert fingerprint(headline.text).band_keys == (headline.exact,)
 
 
 def test_similarity_is_symmetric() -> None:

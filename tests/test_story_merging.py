@@ -20,8 +20,9 @@ import psycopg
 import pytest
 
 from pipelines import db, stories
+from pipelines import fingerprint as fp
 from pipelines.clustering import cluster
-from pipelines.fingerprint import VERSION, fingerprint
+from pipelines.fingerprint import VERSION, Shingled, fingerprint
 from pipelines.queries import Q
 from pipelines.storage import article_params, store_article
 from tests.alert_support import add_source, outbox, subscribe
@@ -424,6 +425,66 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(conn):
     assert (resumed.stale, resumed.done) == (3, 3)
     versions = conn.execute("SELECT DISTINCT fingerprint_version AS v FROM story_copies")
     assert [r["v"] for r in versions] == [VERSION]
+
+
+def _version_2_keys(text: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The keys version 2 stored for a text: its exact key, the bands and up to 10 anchors.
+
+    (Version 2 took the first 10 anchors before dropping repeats; the same
+    for these texts, whose ledes repeat no phrase.)
+    """
+    shingled = Shingled(text)
+    with monkeypatch.context() as patch:
+        patch.setattr(fp, "MAX_ANCHORS", 10)
+        anchors = fp.anchor_keys(shingled.shingles, shingled.quoted_flags).tolist()
+    bands = fp.band_keys_of(fp.minhash(shingled.shingles)).tolist()
+    return list(dict.fromkeys([shingled.exact, *bands, *anchors]))
+
+
+def _as_version_2(conn: psycopg.Connection, article_id: int, keys: list[int]) -> None:
+    conn.execute("DELETE FROM lsh_bands WHERE article_id = %s", (article_id,))
+    conn.execute(
+        "INSERT INTO lsh_bands (band_key, article_id) SELECT k, %s FROM unnest(%s::bigint[]) k",
+        (article_id, keys),
+    )
+    conn.execute(
+        "UPDATE story_copies SET band_keys = %s, fingerprint_version = 2 WHERE article_id = %s",
+        (keys, article_id),
+    )
+
+
+def test_an_index_of_version_2_keeps_finding_copies_until_it_is_rebuilt(conn, monkeypatch):
+    """Version 3 keys are among version 2's, so copies are found before the rebuild too."""
+    assert VERSION == 3
+    wire = store(conn, "wire", "original", WIRE)
+    other = store(conn, "herald", "other", article(640))
+    old_keys = {}
+    for result, text in ((wire, WIRE), (other, article(640))):
+        old_keys[result.article_id] = _version_2_keys(text, monkeypatch)
+        assert set(fingerprint(text).band_keys) < set(old_keys[result.article_id])
+        _as_version_2(conn, result.article_id, old_keys[result.article_id])
+    conn.commit()
+    # Only a lede anchor links the excerpt to its original: no band is shared.
+    lede = first_words(WIRE, 70)
+    bands = fp.band_keys_of(fp.minhash(Shingled(lede).shingles)).tolist()
+    assert not set(bands) & set(old_keys[wire.article_id])
+    excerpt = store(conn, "gazette", "excerpt", lede, minutes=5)
+    full_copy = store(conn, "post", "copy", trimmed(article(640), 0.7), minutes=5)
+    assert excerpt.story_id == wire.story_id
+    assert full_copy.story_id == other.story_id
+    conn.autocommit = True
+    report = stories.rebuild_index(conn)
+    assert (report.done, report.stale, report.merged) == (2, 2, 0)
+    for article_id, text in ((wire.article_id, WIRE), (other.article_id, article(640))):
+        stored = {r["band_key"] for r in conn.execute(
+            "SELECT band_key FROM lsh_bands WHERE article_id = %s", (article_id,))}  # fmt: skip
+        assert stored == set(fingerprint(text).band_keys)  # the extra rows are gone
+        assert len(stored) < len(old_keys[article_id])
+    assert live_partition(conn) == {
+        frozenset({"https://wire.example/news/original", "https://gazette.example/news/excerpt"}),
+        frozenset({"https://herald.example/news/other", "https://post.example/news/copy"}),
+    }
+    assert store(conn, "herald", "late-excerpt", first_words(WIRE, 60)).story_id == wire.story_id
 
 
 def test_rebuild_index_command_reports_progress(db_url, conn, capsys):

@@ -83,7 +83,7 @@ class _FingerprintedChunk:
 
 def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _FingerprintedChunk:
     name, lines = job
-    ids, fingerprints, shingles, order, quoted = [], [], [], [], []
+    ids, fingerprints, shingles, order, quoted, exact = [], [], [], [], [], []
     for lineno, line in lines:
         doc_id, text = parse_document(line, f"{name}:{lineno}")
         prepared = Shingled(text)
@@ -92,13 +92,14 @@ def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _Fingerprint
         shingles.extend((prepared.own, prepared.quoted))
         quoted.append(len(prepared.quoted))
         order.append(prepared.order_key)
+        exact.append(prepared.exact)
     key_counts, keys = flat_keys(fingerprints)
     return _FingerprintedChunk(
         ids=ids,
         key_counts=key_counts,
         keys=keys,
         words=np.array([f.words for f in fingerprints], dtype=np.int32),
-        exact=np.array([f.band_keys[0] if f.band_keys else 0 for f in fingerprints], np.int64),
+        exact=np.array(exact, dtype=np.int64),
         order=np.array(order, dtype=np.int64),
         lengths=np.array([len(s) for s in shingles], dtype=np.int64).reshape(-1, 2).sum(axis=1),
         quoted=np.array(quoted, dtype=np.int64),
