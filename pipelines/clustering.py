@@ -11,9 +11,9 @@ The outcome must not depend on input order, so documents are first ranked by
 in that order; only the cluster labels (the id of each cluster's first
 document in input order) follow the input.  Candidates come from shared keys,
 found by sorting the keys instead of an index, so the cost is O(n log n) and
-memory linear: the keys (~250 bytes per document) plus the distinct
-candidate pairs (:func:`candidate_pairs`); only candidates are compared on
-their text.
+memory linear: the keys (:class:`KeyTable`, 8 bytes each, ~190 bytes per
+document) plus the distinct candidate pairs (:func:`candidate_pairs`); only
+candidates are compared on their text.
 """
 
 from __future__ import annotations
@@ -54,11 +54,22 @@ def ranks_of(order_keys: np.ndarray) -> np.ndarray:
 
 
 class KeyTable:
-    """Keys of many documents, flat: ``docs[i]`` has key ``keys[i]``."""
+    """Keys of many documents, flat, 8 bytes a key.
+
+    Document numbers are not stored per key: each block keeps its first
+    document and how many keys each document has (4 bytes a document), and
+    :meth:`part` rebuilds them.  Small additions (one worker chunk each) are
+    merged into blocks of about ``BLOCK_KEYS`` keys, few and large enough to
+    be given back to the system when the table is dropped.
+    """
+
+    BLOCK_KEYS = 1 << 20
 
     def __init__(self) -> None:
-        self._docs: list[np.ndarray] = []
-        self._keys: list[np.ndarray] = []
+        self._blocks: list[tuple[int, np.ndarray, np.ndarray]] = []  # (first doc, counts, keys)
+        self._pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._pending_keys = 0
+        self._keys = 0
         self._end = 0
 
     def add(self, first_doc: int, fingerprints: Sequence[Fingerprint]) -> None:
@@ -68,13 +79,28 @@ class KeyTable:
 
     def add_flat(self, first_doc: int, counts: np.ndarray, keys: np.ndarray) -> None:
         """Add documents from :func:`flat_keys` output."""
+        if self._pending:
+            last_first, last_counts, _ = self._pending[-1]
+            if last_first + len(last_counts) != first_doc:
+                self._merge_pending()  # blocks hold consecutive documents only
+        self._pending.append((first_doc, counts.astype(np.int32), keys.astype(np.int64)))
+        self._pending_keys += len(keys)
+        self._keys += len(keys)
         self._end = max(self._end, first_doc + len(counts))
-        docs = np.arange(first_doc, first_doc + len(counts), dtype=np.int32)
-        self._docs.append(np.repeat(docs, counts))
-        self._keys.append(keys)
+        if self._pending_keys >= self.BLOCK_KEYS:
+            self._merge_pending()
+
+    def _merge_pending(self) -> None:
+        if not self._pending:
+            return
+        first = self._pending[0][0]
+        counts = np.concatenate([c for _, c, _ in self._pending])
+        keys = np.concatenate([k for _, _, k in self._pending])
+        self._pending, self._pending_keys = [], 0
+        self._blocks.append((first, counts, keys))
 
     def __len__(self) -> int:
-        return sum(len(k) for k in self._keys)
+        return self._keys
 
     @property
     def documents(self) -> int:
@@ -87,12 +113,15 @@ class KeyTable:
         Equal keys always fall in the same part; taking the parts one at a
         time never copies the whole table.
         """
-        if parts == 1:
-            chosen = [slice(None)] * len(self._keys)
-        else:
-            chosen = [(k & (parts - 1)) == part for k in self._keys]
-        docs = [d[c] for d, c in zip(self._docs, chosen, strict=True)]
-        keys = [k[c] for k, c in zip(self._keys, chosen, strict=True)]
+        self._merge_pending()
+        docs, keys = [], []
+        for first, counts, block in self._blocks:
+            numbers = np.repeat(np.arange(first, first + len(counts), dtype=np.int32), counts)
+            if parts > 1:
+                chosen = (block & (parts - 1)) == part
+                numbers, block = numbers[chosen], block[chosen]
+            docs.append(numbers)
+            keys.append(block)
         return (
             np.concatenate([np.empty(0, np.int32), *docs]),
             np.concatenate([np.empty(0, np.int64), *keys]),

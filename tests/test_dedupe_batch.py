@@ -61,6 +61,27 @@ def test_many_identical_copies_keep_candidate_work_bounded() -> None:
     assert set(cluster([text] * 300).tolist()) == {0}
 
 
+def test_the_key_table_gives_back_every_key_with_its_document(monkeypatch) -> None:
+    """Documents are not stored per key but rebuilt from counts, across merged blocks."""
+    monkeypatch.setattr(KeyTable, "BLOCK_KEYS", 120)
+    rng = np.random.default_rng(3)
+    table, expected = KeyTable(), set()
+    for first, size in [(0, 7), (7, 1), (8, 0), (8, 12), (30, 5), (35, 40)]:  # 20-29 absent
+        counts = rng.integers(0, 9, size)
+        keys = rng.integers(-(2**63), 2**63 - 1, int(counts.sum()), dtype=np.int64)
+        table.add_flat(first, counts, keys)
+        docs = np.repeat(np.arange(first, first + size), counts)
+        expected |= set(zip(docs.tolist(), keys.tolist(), strict=True))
+    assert (len(table), table.documents) == (len(expected), 75)
+    for parts in (1, 2, 8):
+        found = []
+        for part in range(parts):
+            docs, keys = table.part(part, parts)
+            assert ((keys & (parts - 1)) == part).all()
+            found += zip(docs.tolist(), keys.tolist(), strict=True)
+        assert len(found) == len(expected) and set(found) == expected
+
+
 def test_cluster_labels_are_first_ids_and_never_merge_duplicate_ids() -> None:
     roots = np.array([0, 1, 0, 3, 3])
     assert cluster_labels(["a", "b", "c", "d", "e"], roots) == ["a", "b", "a", "d", "d"]
