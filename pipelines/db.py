@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from pipelines.errors import ConfigError, WirewatchError
@@ -48,7 +49,7 @@ def wirewatch_home() -> Path:
 def embedded_database_url(home: Path | None = None) -> str:
     """Start (or reuse) the embedded PostgreSQL and return its URL."""
     try:
-        import pgserver
+        from pgserver.postgres_server import get_server
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise DatabaseError("DATABASE_URL is not set and pgserver is not installed") from exc
     datadir = (home or wirewatch_home()) / "pgdata"
@@ -61,7 +62,7 @@ def embedded_database_url(home: Path | None = None) -> str:
             f"{exc.strerror or exc}"
         ) from None
     try:
-        server = pgserver.get_server(datadir, cleanup_mode=None)
+        server = get_server(datadir, cleanup_mode=None)
     except Exception as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL in {datadir}: {exc}") from exc
     return server.get_uri()
@@ -76,10 +77,10 @@ def stop_embedded(home: Path | None = None) -> str:
     datadir = (home or wirewatch_home()) / "pgdata"
     if not (datadir / "postmaster.pid").exists():
         return f"the embedded PostgreSQL in {datadir} is not running"
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     try:
-        pgserver.get_server(datadir, cleanup_mode="stop").cleanup()
+        get_server(datadir, cleanup_mode="stop").cleanup()
     except Exception as exc:
         raise DatabaseError(f"could not stop the embedded PostgreSQL in {datadir}: {exc}") from exc
     return f"stopped the embedded PostgreSQL in {datadir}"
@@ -123,24 +124,48 @@ def is_transient(exc: BaseException) -> bool:
     return exc.sqlstate.startswith(_TRANSIENT_SQLSTATES)
 
 
-def _connect_kwargs() -> dict:
-    return {"options": f"-c search_path={SCHEMA},public", "row_factory": dict_row}
+_SEARCH_PATH = f"-c search_path={SCHEMA},public"
+
+
+def _connect_kwargs() -> dict[str, Any]:
+    return {"options": _SEARCH_PATH, "row_factory": dict_row}
 
 
 def connect(
     url: str | None = None, *, autocommit: bool = False, connect_timeout: int | None = None
-) -> psycopg.Connection:
-    """A connection with the wirewatch schema on its path.
+) -> psycopg.Connection[DictRow]:
+    """A connection with the wirewatch schema on its path; rows are dicts.
 
     ``connect_timeout`` (seconds) bounds the wait for a server that does not
     answer at all, for callers that must not block long while it is away.
     """
     url = url or database_url()
-    extra = {"connect_timeout": connect_timeout} if connect_timeout else {}
     try:
-        return psycopg.connect(url, autocommit=autocommit, **_connect_kwargs(), **extra)
+        # psycopg leaves out a parameter that is None (libpq's default then applies).
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            row_factory=dict_row,
+            options=_SEARCH_PATH,
+            connect_timeout=connect_timeout or None,
+        )
     except psycopg.OperationalError as exc:
         raise DatabaseError(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
+
+
+# What open_pool() hands out: connections whose rows are dicts.
+Pool: TypeAlias = ConnectionPool[psycopg.Connection[DictRow]]
+
+
+def one_row(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """The row of a statement that always returns one (an aggregate, ``RETURNING``).
+
+    Without one the statement itself is wrong: say so rather than fail on ``None[...]``.
+    """
+    row = cursor.fetchone()
+    if row is None:
+        raise DatabaseError("a statement that always returns a row returned none")
+    return row
 
 
 def open_pool(
@@ -150,8 +175,8 @@ def open_pool(
     max_size: int = 4,
     timeout: float = 30.0,
     wait: bool = True,
-) -> ConnectionPool:
-    """A psycopg pool whose connections see the wirewatch schema.
+) -> Pool:
+    """A psycopg pool whose connections see the wirewatch schema (rows are dicts).
 
     Each connection is checked as it leaves the pool, so one the server
     dropped (a restart) is replaced rather than handed out; ``timeout`` is how
@@ -159,7 +184,7 @@ def open_pool(
     ``wait=False`` returns at once, without finding out whether the server answers.
     """
     url = url or database_url()
-    pool = ConnectionPool(
+    pool: Pool = ConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,
@@ -192,7 +217,7 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-def migrate(conn: psycopg.Connection) -> list[str]:
+def migrate(conn: psycopg.Connection[DictRow]) -> list[str]:
     """Apply the migrations not applied yet, each in its own transaction.
 
     Safe to call from several processes at once: an advisory lock makes the
@@ -239,7 +264,7 @@ def ensure_migrated(url: str) -> None:
 
 
 @contextmanager
-def session(url: str | None = None) -> Iterator[psycopg.Connection]:
+def session(url: str | None = None) -> Iterator[psycopg.Connection[DictRow]]:
     """A migrated connection, closed on exit; commits unless an exception escapes."""
     url = url or database_url()
     ensure_migrated(url)

@@ -16,27 +16,31 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from pebble import ProcessPool
-from psycopg_pool import ConnectionPool
 
 from pipelines import db, workers
+from pipelines.db import Pool
 
 log = logging.getLogger(__name__)
 
 
+_R = TypeVar("_R")
+
+
 @dataclass
-class _Loan:
-    resource: object
+class _Loan(Generic[_R]):
+    resource: _R
     borrowers: int = 1
 
 
 _lock = threading.Lock()
-_pools: dict[str, _Loan] = {}  # database URL -> its pool
-_workers: list[_Loan] = []  # at most one extraction pool
+_pools: dict[str, _Loan[Pool]] = {}  # database URL -> its pool
+_workers: list[_Loan[ProcessPool]] = []  # at most one extraction pool
 
 
-def acquire_pool(url: str, *, max_size: int = 6, timeout: float = 30.0) -> ConnectionPool:
+def acquire_pool(url: str, *, max_size: int = 6, timeout: float = 30.0) -> Pool:
     """The process's pool for ``url``, opened by the first borrower.
 
     Opening does not wait for the database: a borrower finds out when it asks
@@ -49,13 +53,13 @@ def acquire_pool(url: str, *, max_size: int = 6, timeout: float = 30.0) -> Conne
         loan = _pools.get(url)
         if loan is not None:
             loan.borrowers += 1
-            return loan.resource  # type: ignore[return-value]
+            return loan.resource
         pool = db.open_pool(url, min_size=1, max_size=max(1, max_size), timeout=timeout, wait=False)
         _pools[url] = _Loan(pool)
         return pool
 
 
-def release_pool(pool: ConnectionPool) -> None:
+def release_pool(pool: Pool) -> None:
     """Give ``pool`` back; the last borrower closes it."""
     with _lock:
         for url, loan in _pools.items():
@@ -71,9 +75,7 @@ def release_pool(pool: ConnectionPool) -> None:
 
 
 @contextmanager
-def borrowed_pool(
-    url: str, *, max_size: int = 6, timeout: float = 30.0
-) -> Iterator[ConnectionPool]:
+def borrowed_pool(url: str, *, max_size: int = 6, timeout: float = 30.0) -> Iterator[Pool]:
     """The pool, held for a ``with`` block (the runner holds it for a whole batch)."""
     pool = acquire_pool(url, max_size=max_size, timeout=timeout)
     try:
@@ -93,7 +95,7 @@ def acquire_workers(count: int, *, max_tasks: int = 0) -> ProcessPool:
     with _lock:
         if _workers:
             _workers[0].borrowers += 1
-            return _workers[0].resource  # type: ignore[return-value]
+            return _workers[0].resource
         pool = workers.start_pool(count, max_tasks=max_tasks)
         _workers.append(_Loan(pool))
         return pool
