@@ -120,4 +120,5 @@ def render_atom(
         else:  # RFC 4287 4.1.1: an entry without an alternate link must have content
             _sub(entry, "content", summary or entry_title(change), type="text")
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.extract.sitelearn import MIN_PAGES, SiteKnowledge, block_key
 from pipelines.queries import Q
@@ -52,14 +53,14 @@ class PendingPages:
         return len(self.pages)
 
 
-def load_knowledge(conn: psycopg.Connection, domain: str) -> SiteKnowledge:
+def load_knowledge(conn: psycopg.Connection[DictRow], domain: str) -> SiteKnowledge:
     """A domain's blocks seen on two or more pages (single sightings cannot decide anything
     until a crawl sees them again, and are counted when it saves)."""
     rows = conn.execute(Q.boilerplate_known_blocks, {"domain": domain, "min_pages": 2}).fetchall()
     return SiteKnowledge(domain, block_pages={row["block_key"]: row["pages"] for row in rows})
 
 
-def save_pending(conn: psycopg.Connection, pending: PendingPages) -> int:
+def save_pending(conn: psycopg.Connection[DictRow], pending: PendingPages) -> int:
     """Add the pending pages' counts in one transaction; returns how many pages were new."""
     if not pending.pages:
         return 0
@@ -91,7 +92,7 @@ def save_pending(conn: psycopg.Connection, pending: PendingPages) -> int:
     return len(new_pages)
 
 
-def forget_stale(conn: psycopg.Connection) -> None:
+def forget_stale(conn: psycopg.Connection[DictRow]) -> None:
     """Drop one-off blocks nobody saw again, and page claims older than a year."""
     with conn.transaction():
         conn.execute(

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from pipelines import db
 from pipelines.cursor import START, check_not_ahead
@@ -60,7 +61,7 @@ class Page:
     next_cursor: int
 
 
-def reader_connection(url: str | None = None) -> psycopg.Connection:
+def reader_connection(url: str | None = None) -> psycopg.Connection[DictRow]:
     """A connection for reading the feed: autocommit off, REPEATABLE READ, read-only."""
     conn = db.connect(url)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -97,7 +98,7 @@ class StoryFilter:
         }
 
 
-def story_filter(conn: psycopg.Connection, query: str) -> StoryFilter:
+def story_filter(conn: psycopg.Connection[DictRow], query: str) -> StoryFilter:
     """Parse ``query`` (exit 2 when malformed) and pick how to apply it."""
     condition = compile_query(conn, query)
     return StoryFilter(condition, index_first(conn, condition))
@@ -110,7 +111,7 @@ def _format(template: str, where: StoryFilter | None) -> tuple[sql.Composed, dic
 
 
 def read_page(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     after: int = START,
     limit: int = PAGE_SIZE,
     where: StoryFilter | None = None,
@@ -132,19 +133,21 @@ def read_page(
         return Page(rows, max(last_seq, after))
 
 
-def _check_cursor(conn: psycopg.Connection, cursor: int) -> int:
-    last_seq = conn.execute(Q.feed_position).fetchone()["last_seq"]
+def _check_cursor(conn: psycopg.Connection[DictRow], cursor: int) -> int:
+    last_seq: int = db.one_row(conn.execute(Q.feed_position))["last_seq"]
     check_not_ahead(cursor, last_seq)
     return last_seq
 
 
-def check_cursor(conn: psycopg.Connection, cursor: int) -> None:
+def check_cursor(conn: psycopg.Connection[DictRow], cursor: int) -> None:
     """Raise ``CursorError`` (exit 2) if this database never handed out ``cursor``."""
     with conn.transaction():
         _check_cursor(conn, cursor)
 
 
-def latest_start(conn: psycopg.Connection, n: int, where: StoryFilter | None = None) -> int:
+def latest_start(
+    conn: psycopg.Connection[DictRow], n: int, where: StoryFilter | None = None
+) -> int:
     """The cursor after which exactly the last ``n`` (matching) changes follow."""
     statement, params = _format(Q.feed_latest_position, where)
     with conn.transaction():
@@ -153,7 +156,7 @@ def latest_start(conn: psycopg.Connection, n: int, where: StoryFilter | None = N
 
 
 def iter_changes(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     after: int = START,
     *,
     limit: int | None = None,

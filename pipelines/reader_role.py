@@ -18,7 +18,9 @@ import re
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
+from pipelines.db import one_row
 from pipelines.errors import UsageError
 
 FEED_SCHEMA = "wirewatch_feed"
@@ -37,7 +39,11 @@ def check_role_name(role: str) -> str:
 
 
 def grant_reader(
-    conn: psycopg.Connection, role: str, *, login: bool = False, password: str | None = None
+    conn: psycopg.Connection[DictRow],
+    role: str,
+    *,
+    login: bool = False,
+    password: str | None = None,
 ) -> list[str]:
     """Create ``role`` if needed and give it read access to the feed; returns what was done.
 
@@ -51,7 +57,7 @@ def grant_reader(
         existing = conn.execute(
             "SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %s", (role,)
         ).fetchone()
-        options = sql.SQL("LOGIN" if login or password else "NOLOGIN")
+        options: sql.Composable = sql.SQL("LOGIN" if login or password else "NOLOGIN")
         if password:
             verifier = conn.pgconn.encrypt_password(
                 password.encode(), role.encode(), b"scram-sha-256"
@@ -82,15 +88,15 @@ def grant_reader(
         done += _revoke_temp(conn, role)
         if existing is not None and existing["rolsuper"]:
             done.append(f"warning: {role} is a superuser and can read everything regardless")
-        internal = conn.execute(
-            "SELECT has_schema_privilege(%s, 'wirewatch', 'USAGE') AS usage", (role,)
-        ).fetchone()
+        internal = one_row(
+            conn.execute("SELECT has_schema_privilege(%s, 'wirewatch', 'USAGE') AS usage", (role,))
+        )
         if internal["usage"] and not (existing and existing["rolsuper"]):
             done.append(f"warning: {role} also has USAGE on the internal schema wirewatch")
     return done
 
 
-def _revoke_temp(conn: psycopg.Connection, role: str) -> list[str]:
+def _revoke_temp(conn: psycopg.Connection[DictRow], role: str) -> list[str]:
     """No temporary tables for the reader: revoke TEMP from PUBLIC and from ``role``.
 
     The connected role (the database owner, normally) keeps TEMP through its
@@ -102,9 +108,11 @@ def _revoke_temp(conn: psycopg.Connection, role: str) -> list[str]:
     for grantee in (sql.SQL("PUBLIC"), sql.Identifier(role)):
         conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM {}").format(database, grantee))
     done = [f"revoked TEMP (temporary tables) on database {name} from PUBLIC and {role}"]
-    still = conn.execute(
-        "SELECT has_database_privilege(%s, current_database(), 'TEMP') AS temp", (role,)
-    ).fetchone()
+    still = one_row(
+        conn.execute(
+            "SELECT has_database_privilege(%s, current_database(), 'TEMP') AS temp", (role,)
+        )
+    )
     if still["temp"]:
         done.append(
             f"warning: {role} can still create temporary tables in {name} (a superuser, "

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg.rows import DictRow
 
+from pipelines.db import one_row
 from pipelines.durations import parse_duration
 from pipelines.errors import UsageError
 from pipelines.queries import Q
@@ -51,7 +53,7 @@ class PruneReport:
 
 
 def prune(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     older_than: timedelta,
     *,
     delete_rows: bool = False,
@@ -107,13 +109,14 @@ def prune(
     return report
 
 
-def last_story_id(conn: psycopg.Connection) -> int:
+def last_story_id(conn: psycopg.Connection[DictRow]) -> int:
     """Where ``prune``'s walk through the stories ends."""
-    return conn.execute(Q.prune_last_story).fetchone()["id"]
+    last: int = one_row(conn.execute(Q.prune_last_story))["id"]
+    return last
 
 
 def _prune_batch(
-    conn: psycopg.Connection, stories: list[int], articles: list[int], delete_rows: bool
+    conn: psycopg.Connection[DictRow], stories: list[int], articles: list[int], delete_rows: bool
 ) -> None:
     ids = {"stories": stories, "articles": articles}
     conn.execute(Q.prune_drop_bands, ids)

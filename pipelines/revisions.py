@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.queries import Q
 
@@ -65,7 +66,7 @@ def next_revision(
 
 
 def record(
-    conn: psycopg.Connection, article_id: int, article: Mapping[str, Any], *, new: bool
+    conn: psycopg.Connection[DictRow], article_id: int, article: Mapping[str, Any], *, new: bool
 ) -> Revision | None:
     """Store the revision a freshly upserted article makes, if it makes one.
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import DictRow
 
 from pipelines import db
 from pipelines.errors import WirewatchError
@@ -158,7 +159,7 @@ def dump_schema(url: str, pg_dump: str) -> str:
     return done.stdout
 
 
-def apply(conn: psycopg.Connection, snapshot: str) -> None:
+def apply(conn: psycopg.Connection[DictRow], snapshot: str) -> None:
     """Create the snapshot's objects in the (empty) database of ``conn``, in one transaction.
 
     Names in the snapshot are schema-qualified and function bodies are not
@@ -224,10 +225,10 @@ def _server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     home = Path(tempfile.mkdtemp(prefix="wirewatch-schema-"))
-    server = pgserver.get_server(home / "data", cleanup_mode="stop")
+    server = get_server(home / "data", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:

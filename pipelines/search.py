@@ -27,9 +27,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from pipelines.alerts.query import And, Filter, Node, Not, Or, Phrase, Word, parse
 from pipelines.alerts.text import fold
+from pipelines.db import one_row
 from pipelines.queries import Q
 
 
@@ -186,21 +188,21 @@ def phrases(tree: Node) -> list[str]:
     return []
 
 
-def compile_query(conn: psycopg.Connection, query: str, alias: str = "a") -> Condition:
+def compile_query(conn: psycopg.Connection[DictRow], query: str, alias: str = "a") -> Condition:
     """Parse ``query`` (QuerySyntaxError, exit 2, when malformed) and translate it
     for the languages this database stores."""
     return compile_search(conn, query, alias)[0]
 
 
 def compile_search(
-    conn: psycopg.Connection, query: str, alias: str = "a"
+    conn: psycopg.Connection[DictRow], query: str, alias: str = "a"
 ) -> tuple[Condition, Condition]:
     """``compile_query``'s condition, and the tsquery of its wanted terms (``terms_query``)."""
     tree = parse(query)
     with conn.transaction():
-        configs = conn.execute(Q.indexed_configs).fetchone()["configs"]
+        configs = one_row(conn.execute(Q.indexed_configs))["configs"]
         pairs = {
-            phrase: conn.execute(Q.phrase_pairs, {"phrase": phrase, "configs": configs}).fetchone()[
+            phrase: one_row(conn.execute(Q.phrase_pairs, {"phrase": phrase, "configs": configs}))[
                 "pairs"
             ]
             for phrase in set(phrases(tree))
@@ -216,7 +218,7 @@ INDEX_FIRST_BELOW = 20_000
 SURELY_MANY = 50_000
 
 
-def index_first(conn: psycopg.Connection, condition: Condition) -> bool:
+def index_first(conn: psycopg.Connection[DictRow], condition: Condition) -> bool:
     """Whether few enough articles match to collect them from the index first.
 
     The planner's estimate decides for common words; for the rest (a word
@@ -226,15 +228,17 @@ def index_first(conn: psycopg.Connection, condition: Condition) -> bool:
     probe = sql.SQL("SELECT 1 FROM wirewatch_feed.articles a WHERE {}").format(condition.sql)
     with conn.transaction():
         plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + probe, condition.params)
-        if plan.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"] >= SURELY_MANY:
+        if one_row(plan)["QUERY PLAN"][0]["Plan"]["Plan Rows"] >= SURELY_MANY:
             return False
         # Through the full-text index, never a scan that reads (and unpacks)
         # every article's vector until enough of them match.
         conn.execute("SET LOCAL enable_seqscan = off")
-        found = conn.execute(
-            sql.SQL(Q.search_probe).format(match=condition.sql),
-            {**condition.params, "probe": INDEX_FIRST_BELOW},
-        ).fetchone()["n"]
+        found: int = one_row(
+            conn.execute(
+                sql.SQL(Q.search_probe).format(match=condition.sql),
+                {**condition.params, "probe": INDEX_FIRST_BELOW},
+            )
+        )["n"]
     return found < INDEX_FIRST_BELOW
 
 
@@ -246,7 +250,7 @@ WINDOW_GROWTH = 10
 WINDOWS = 3
 
 
-def window_starts(conn: psycopg.Connection, limit: int) -> list[Any]:
+def window_starts(conn: psycopg.Connection[DictRow], limit: int) -> list[Any]:
     """Bounds on updated_at of windows of about the newest 50x, 500x, 5000x ``limit``
     articles; only windows the archive fills (a small archive has none)."""
     sizes = [limit * WINDOW_PER_RESULT * WINDOW_GROWTH**i for i in range(WINDOWS)]
@@ -258,7 +262,7 @@ SORTS = ("published", "relevance", "seen")
 
 
 def search(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     query: str,
     *,
     limit: int = 20,
@@ -302,7 +306,7 @@ def search(
 
 
 def _newest_seen(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     condition: Condition,
     match: Condition,
     params: dict[str, Any],
@@ -337,8 +341,9 @@ def publication_time(row: Mapping[str, Any]) -> datetime:
     """What ``published`` sorts by (as the SQL does): the publication time, else when the
     story (article) was first seen; never later than that, since a date in the future is
     the page's mistake and would keep it on top for good."""
-    seen = row["first_seen"]
-    return min(row["published"] or seen, seen)
+    seen: datetime = row["first_seen"]
+    published: datetime | None = row["published"]
+    return min(published or seen, seen)
 
 
 def _order(sort: str, key: str, row: str = "") -> sql.Composable:
@@ -351,7 +356,7 @@ def _order(sort: str, key: str, row: str = "") -> sql.Composable:
 
 
 def _ranked(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     match: Condition,
     terms: Condition,
     params: dict[str, Any],
@@ -382,7 +387,7 @@ COUNT_BOUND = 1000
 
 
 def count_matches(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     query: str,
     *,
     all_copies: bool = False,
@@ -394,9 +399,11 @@ def count_matches(
     condition = compile_query(conn, query)
     statement = sql.SQL(Q.search_count_articles if all_copies else Q.search_count_stories)
     with conn.transaction():
-        found = conn.execute(
-            statement.format(match=condition.sql), {**condition.params, "bound": bound + 1}
-        ).fetchone()["n"]
+        found: int = one_row(
+            conn.execute(
+                statement.format(match=condition.sql), {**condition.params, "bound": bound + 1}
+            )
+        )["n"]
     return min(found, bound), found > bound
 
 
@@ -414,7 +421,10 @@ _CLOSING = re.compile(r"[.,;:!?)\]\"'»”’]*")
 
 
 def add_snippets(
-    conn: psycopg.Connection, rows: list[dict[str, Any]], terms: Condition, all_copies: bool
+    conn: psycopg.Connection[DictRow],
+    rows: list[dict[str, Any]],
+    terms: Condition,
+    all_copies: bool,
 ) -> None:
     """Give each row a ``snippet``: fragments of its canonical text (of the article, with
     ``all_copies``) around the wanted terms, matches between MATCH_START and MATCH_END,
@@ -441,7 +451,8 @@ def add_snippets(
 def folded_with_origins(text: str) -> tuple[str, list[int]]:
     """``fold(text)`` (as the index folds), and for each of its characters the index of the
     character of ``text`` it came from.  Runs of ASCII fold in one go (lower case)."""
-    pieces, origins = [], []
+    pieces: list[str] = []
+    origins: list[int] = []
     for run in _ASCII_RUNS.finditer(text):
         chunk = run.group()
         folded = chunk.lower() if chunk.isascii() else fold(chunk)
@@ -475,6 +486,7 @@ def snippet_of(text: str, headline: str) -> str:
             out.append(text[origins[at] : end])
             at += len(piece)
         # ts_headline ends a fragment on a word: keep the punctuation that closes it.
-        out.append(_CLOSING.match(text, end).group())
+        closing = _CLOSING.match(text, end)  # matches, if only the empty string
+        out.append(closing.group() if closing else "")
         fragments.append("".join(out).strip())
     return FRAGMENT_GAP.join(f for f in fragments if f)

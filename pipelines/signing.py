@@ -17,7 +17,9 @@ import secrets
 from collections.abc import Mapping
 
 import psycopg
+from psycopg.rows import DictRow
 
+from pipelines.db import one_row
 from pipelines.errors import UsageError
 from pipelines.queries import Q
 
@@ -25,7 +27,9 @@ KEY_NAME = "signing"
 
 
 def signing_key(
-    conn: psycopg.Connection, secret_env: str | None = None, environ: Mapping[str, str] = os.environ
+    conn: psycopg.Connection[DictRow],
+    secret_env: str | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> bytes:
     """The installation's signing key: ``$secret_env``, else the database's (made if missing)."""
     if secret_env:
@@ -37,7 +41,7 @@ def signing_key(
         return value.encode()
     with conn.transaction():
         conn.execute(Q.insert_web_key, {"name": KEY_NAME, "key": secrets.token_bytes(32)})
-        return bytes(conn.execute(Q.web_key, {"name": KEY_NAME}).fetchone()["key"])
+        return bytes(one_row(conn.execute(Q.web_key, {"name": KEY_NAME}))["key"])
 
 
 def derive(key: bytes, purpose: str) -> bytes:

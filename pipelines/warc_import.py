@@ -40,6 +40,7 @@ from typing import Any
 
 import psycopg
 from pebble import ProcessPool
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
@@ -295,8 +296,8 @@ class _Pending:
 
     read: Read
     page: Captured | None = None
-    extraction: Future | None = None
-    storing: Future | None = None  # -> the stored kind
+    extraction: Future[dict[str, Any]] | None = None
+    storing: Future[str] | None = None  # -> the stored kind
     kind: str | None = None  # the outcome, once known without storing
     resumed: bool = False  # stored by an earlier run: counted for the file, not this run
 
@@ -337,9 +338,9 @@ class Importer:
         self.learning: dict[str, PendingPages] = {}
         self.pool: ProcessPool | None = None  # extraction workers
         self.storing: ThreadPoolExecutor | None = None  # one thread per writer
-        self.writers: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
-        self.conn: psycopg.Connection | None = None  # checkpoints, site knowledge
-        self.claims: psycopg.Connection | None = None  # holds the files' advisory locks
+        self.writers: queue.SimpleQueue[psycopg.Connection[DictRow]] = queue.SimpleQueue()
+        self.conn: psycopg.Connection[DictRow] | None = None  # checkpoints, site knowledge
+        self.claims: psycopg.Connection[DictRow] | None = None  # holds the files' advisory locks
 
     def run(self, locations: Iterable[str]) -> Summary:
         started = time.monotonic()
@@ -411,14 +412,14 @@ class Importer:
             Q.register_warc_file,
             {"file_key": key, "location": location, "source": self.options.source},
         )
-        if not self.claims.execute(Q.try_lock_warc_file, {"lock_id": lock}).fetchone()["locked"]:
+        if not db.one_row(self.claims.execute(Q.try_lock_warc_file, {"lock_id": lock}))["locked"]:
             return FileReport(location, "taken")
         try:
             row = self.claims.execute(
                 Q.claim_warc_file, {"file_key": key, "importer": self.me, "location": location}
             ).fetchone()
             if row is None:
-                state = self.claims.execute(Q.warc_file_state, {"file_key": key}).fetchone()
+                state = db.one_row(self.claims.execute(Q.warc_file_state, {"file_key": key}))
                 return FileReport(location, "already_done", Counter(state["counts"]))
             marked = self.claims.execute(
                 Q.marked_warc_records, {"file_key": key, "records_done": row["records_done"]}
@@ -511,6 +512,7 @@ class Importer:
             wait = False
             pending = storing.popleft()
             kind = pending.kind if pending.storing is None else pending.storing.result()
+            assert kind is not None  # a record is settled once its kind is known
             state.offset, state.ordinal = pending.read.next_offset, pending.read.ordinal
             state.counts[kind] += 1
             state.since_checkpoint += 1
@@ -625,7 +627,7 @@ def _cancel(window: Iterable[_Pending]) -> None:
             pending.extraction.cancel()
 
 
-def _result(future: Future, timeout: float) -> dict[str, Any]:
+def _result(future: Future[dict[str, Any]], timeout: float) -> dict[str, Any]:
     """The worker's result, or a failed extraction saying why."""
     result, detail = workers.outcome(future, timeout)
     return result if detail is None else {"reason": EXTRACTION_FAILED, "detail": detail}

@@ -175,7 +175,7 @@ def next_record_start(location: str, after: int, gzipped: bool) -> int | None:
         stream.close()
 
 
-class _Loader(ArcWarcRecordLoader):
+class _Loader(ArcWarcRecordLoader):  # type: ignore[misc]  # warcio has no type hints
     """warcio's loader, except that a record without a target URI is read, not a crash."""
 
     def load_http_headers(self, rec_type: str, uri: str | None, stream: Any, length: Any) -> Any:

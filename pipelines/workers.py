@@ -43,7 +43,7 @@ def failure_detail(exc: BaseException, timeout: float) -> str:
     return f"extraction crashed: {type(exc).__name__}: {exc}"
 
 
-def outcome(future: Future, timeout: float) -> tuple[Any, str | None]:
+def outcome(future: Future[Any], timeout: float) -> tuple[Any, str | None]:
     """``(result, None)``, or ``(None, detail)`` when the worker timed out, died or raised."""
     try:
         return future.result(), None

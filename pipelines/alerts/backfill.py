@@ -39,11 +39,13 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.matching import MIN_VARIANT_LENGTH, Matcher, StoryDoc, exact_only
 from pipelines.alerts.outbox import compile_subscriptions, story_doc
 from pipelines.alerts.query import MIN_PREFIX, And, Filter, Node, Not, Or, Phrase, Word, parse
+from pipelines.db import one_row
 from pipelines.queries import Q
 from pipelines.search import Condition, translate
 
@@ -178,12 +180,15 @@ def _chunks(words: Sequence[str], size: int) -> Iterator[str]:
 # --- the database side --------------------------------------------------------------------
 
 
-def window_start(conn: psycopg.Connection, window: timedelta) -> datetime:
+def window_start(conn: psycopg.Connection[DictRow], window: timedelta) -> datetime:
     """The database's now() minus ``window``: the same clock that stamps first_seen."""
-    return conn.execute(Q.backfill_window_start, {"window": window}).fetchone()["since"]
+    since: datetime = one_row(conn.execute(Q.backfill_window_start, {"window": window}))["since"]
+    return since
 
 
-def candidate_condition(conn: psycopg.Connection, tree: Node, since: datetime) -> Condition | None:
+def candidate_condition(
+    conn: psycopg.Connection[DictRow], tree: Node, since: datetime
+) -> Condition | None:
     """The widened full-text condition over the articles row ``a`` (parameters ``q0``...).
 
     None when the query cannot be narrowed: every story of the window is a candidate.
@@ -203,12 +208,12 @@ def candidate_condition(conn: psycopg.Connection, tree: Node, since: datetime) -
     narrowed = candidate_tree(tree, variants, unindexed)
     if narrowed is None:
         return None
-    configs = conn.execute(Q.indexed_configs).fetchone()["configs"]
+    configs = one_row(conn.execute(Q.indexed_configs))["configs"]
     return translate(narrowed, "a", configs)
 
 
 def candidate_stories(
-    conn: psycopg.Connection, subscription_id: int, tree: Node, since: datetime
+    conn: psycopg.Connection[DictRow], subscription_id: int, tree: Node, since: datetime
 ) -> list[int]:
     """Stories first seen since ``since``, not queued for the subscription yet, that the
     widened query finds; oldest first."""
@@ -221,7 +226,7 @@ def candidate_stories(
 
 
 def confirmed(
-    conn: psycopg.Connection, matcher: Matcher, story_ids: Sequence[int]
+    conn: psycopg.Connection[DictRow], matcher: Matcher, story_ids: Sequence[int]
 ) -> Iterator[tuple[int, tuple[str, ...]]]:
     """(story id, matched words) of the candidates the alert matcher accepts."""
     for start in range(0, len(story_ids), BATCH):
@@ -232,7 +237,9 @@ def confirmed(
 
 
 def _enqueue(
-    conn: psycopg.Connection, subscription_id: int, found: Sequence[tuple[int, tuple[str, ...]]]
+    conn: psycopg.Connection[DictRow],
+    subscription_id: int,
+    found: Sequence[tuple[int, tuple[str, ...]]],
 ) -> int:
     """Queue like a live match (same statement: once per subscription and story)."""
     if not found:
@@ -247,7 +254,7 @@ def _enqueue(
 
 
 def backfill(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     subscription: Mapping[str, Any],
     window: timedelta,
     *,
@@ -294,7 +301,7 @@ def backfill(
 
 
 def backfill_declared(
-    conn: psycopg.Connection, specs: Iterable[SubscriptionSpec]
+    conn: psycopg.Connection[DictRow], specs: Iterable[SubscriptionSpec]
 ) -> list[BackfillReport]:
     """Run the ``backfill`` of ``[[alert]]`` tables whose current query has not had it yet.
 
@@ -311,9 +318,9 @@ def backfill_declared(
         row = conn.execute(Q.subscription_by_name, {"name": spec.name}).fetchone()
         if row is None or not row["active"]:
             continue
-        covered = conn.execute(
-            Q.backfill_covered, {"id": row["id"], "window": spec.backfill}
-        ).fetchone()["covered"]
+        covered = one_row(
+            conn.execute(Q.backfill_covered, {"id": row["id"], "window": spec.backfill})
+        )["covered"]
         if covered:
             continue
         try:

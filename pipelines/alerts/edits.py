@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.alerts.addresses import ON_EDIT
 from pipelines.queries import Q
@@ -69,7 +70,7 @@ def wants(on_edit: str | None, revision: Mapping[str, Any]) -> bool:
     return substantive(revision["words_added"], revision["words_removed"], previous_words)
 
 
-def enqueue_edits(conn: psycopg.Connection, story_id: int, article_id: int) -> int:
+def enqueue_edits(conn: psycopg.Connection[DictRow], story_id: int, article_id: int) -> int:
     """Queue the edit alerts that the revision just recorded for ``article_id`` calls for.
 
     Called in the storing transaction, after the revision was recorded, when

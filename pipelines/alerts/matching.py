@@ -335,7 +335,7 @@ class Matcher:
     def match(self, doc: StoryDoc) -> list[Match]:
         """Subscriptions whose query matches ``doc``, with the words that matched."""
         analysed = _analyse(doc)
-        specs_of = {}
+        specs_of: dict[str | None, tuple[int, ...]] = {}
         for word in set(analysed.stream):
             if word is not None and (found_specs := self._specs_for(word)):
                 specs_of[word] = found_specs

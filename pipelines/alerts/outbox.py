@@ -15,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.alerts.edits import enqueue_edits
 from pipelines.alerts.matching import Matcher, StoryDoc, exact_only, source_keys
 from pipelines.alerts.query import Node, QuerySyntaxError, parse
+from pipelines.db import one_row
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,9 @@ _cache: dict[tuple[Any, ...], tuple[int, Matcher]] = {}
 _cache_lock = threading.Lock()
 
 
-def current_matcher(conn: psycopg.Connection) -> Matcher:
+def current_matcher(conn: psycopg.Connection[DictRow]) -> Matcher:
     """The compiled subscriptions of this connection's database, rebuilt only when they changed."""
-    state = conn.execute(Q.subscriptions_version).fetchone()
+    state = one_row(conn.execute(Q.subscriptions_version))
     version = state["version"]
     key = (conn.info.host, conn.info.port, conn.info.dbname, state["database_oid"])
     with _cache_lock:
@@ -73,7 +75,7 @@ def story_doc(row: Mapping[str, Any]) -> StoryDoc:
 
 
 def enqueue(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     assignment: AssignmentLike,
     *,
     edited_article_id: int | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from pipelines.alerts.text import fold, words
@@ -114,7 +115,7 @@ def leaves(node: Node) -> Iterator[Leaf]:
         yield node
 
 
-def evaluate(node: Node, truth: dict[Leaf, bool] | set[Leaf]) -> bool:
+def evaluate(node: Node, truth: dict[Leaf, bool] | AbstractSet[Leaf]) -> bool:
     """The query's value when exactly the leaves in ``truth`` match."""
     if isinstance(node, And):
         return all(evaluate(c, truth) for c in node.children)

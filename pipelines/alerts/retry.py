@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.alerts.sender import LOCK_CLASS
+from pipelines.db import one_row
 from pipelines.queries import Q
 
 
@@ -35,7 +37,7 @@ class RequeueReport:
 
 
 def requeue(
-    conn: psycopg.Connection, subscription_id: int | None = None, *, stuck: bool = True
+    conn: psycopg.Connection[DictRow], subscription_id: int | None = None, *, stuck: bool = True
 ) -> RequeueReport:
     """Requeue the failed (and, with ``stuck``, stuck) alerts of one subscription or all."""
     report = RequeueReport()
@@ -51,7 +53,7 @@ def requeue(
             rows = conn.execute(
                 Q.requeue_outbox, {"subscription_id": sub_id, "stuck": stuck}
             ).fetchall()
-            active = conn.execute(Q.subscription_by_id, {"id": sub_id}).fetchone()["active"]
+            active = one_row(conn.execute(Q.subscription_by_id, {"id": sub_id}))["active"]
         report.failed += sum(row["was"] == "failed" for row in rows)
         report.stuck += sum(row["was"] == "pending" for row in rows)
         if rows and not active:

@@ -40,6 +40,7 @@ from itertools import groupby
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.alerts.apprise_channel import AppriseChannel
 from pipelines.alerts.outcome import FAILED, RETRY, SENT, ChannelDown, Outcome
@@ -58,6 +59,7 @@ from pipelines.alerts.render import (
 from pipelines.alerts.settings import SmtpSettings
 from pipelines.alerts.smtp import SmtpChannel
 from pipelines.alerts.webhook import WebhookChannel
+from pipelines.db import one_row
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,7 @@ class SendPolicy:
     batch: int = 500  # rows per subscription per run
 
     def delay(self, attempts: int) -> float:
-        return min(self.backoff_base * 2 ** max(0, attempts - 1), self.backoff_cap)
+        return min(self.backoff_base * 2.0 ** max(0, attempts - 1), self.backoff_cap)
 
 
 @dataclass
@@ -115,7 +117,9 @@ def subscription_view(row: Mapping[str, Any]) -> SubscriptionView:
     return SubscriptionView(row["id"], row["name"], row["query"], row["target"], row["digest"])
 
 
-def load_stories(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]]) -> list[StoryView]:
+def load_stories(
+    conn: psycopg.Connection[DictRow], rows: Sequence[Mapping[str, Any]]
+) -> list[StoryView]:
     """Story views for outbox rows, outlets read now so late copies are listed;
     an edit alert's row (``revision`` set) with its revision and the one before."""
     views = []
@@ -166,7 +170,7 @@ class Prepared:
 
 
 def prepare(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     sub: Mapping[str, Any],
     group: Sequence[Mapping[str, Any]],
     smtp: SmtpSettings | None,
@@ -209,18 +213,18 @@ def deliver(
     return channels.apprise.send(sub["target"], prepared.rendered.subject, prepared.rendered.text)
 
 
-def claim_attempt(conn: psycopg.Connection, group: Sequence[Mapping[str, Any]]) -> None:
+def claim_attempt(conn: psycopg.Connection[DictRow], group: Sequence[Mapping[str, Any]]) -> None:
     """Count the attempt before the message leaves: a crash or timeout cannot undo it."""
     conn.execute(Q.claim_outbox_attempt, {"ids": [row["id"] for row in group]})
 
 
-def release_attempt(conn: psycopg.Connection, group: Sequence[Mapping[str, Any]]) -> None:
+def release_attempt(conn: psycopg.Connection[DictRow], group: Sequence[Mapping[str, Any]]) -> None:
     """Give a claimed attempt back: the channel refused before the message was handed over."""
     conn.execute(Q.release_outbox_attempt, {"ids": [row["id"] for row in group]})
 
 
 def give_up(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     sub: Mapping[str, Any],
     group: Sequence[Mapping[str, Any]],
     prepared: Prepared,
@@ -232,12 +236,12 @@ def give_up(
     record(conn, sub, group, prepared, Outcome(FAILED, detail, disables=False), policy, report)
 
 
-def _mark_sent(conn: psycopg.Connection, ids: list[int], msg_id: str) -> None:
+def _mark_sent(conn: psycopg.Connection[DictRow], ids: list[int], msg_id: str) -> None:
     conn.execute(Q.mark_outbox_sent, {"ids": ids, "message_id": msg_id})
 
 
 def record(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     sub: Mapping[str, Any],
     group: Sequence[Mapping[str, Any]],
     prepared: Prepared,
@@ -264,9 +268,12 @@ def record(
         else:
             conn.execute(Q.mark_outbox_failed, {"ids": ids, "error": detail})
             counted = Q.subscription_failed if disables else Q.subscription_error
-            still_active = conn.execute(
-                counted, {"id": sub["id"], "error": detail, "max_failures": policy.max_failures}
-            ).fetchone()["active"]
+            still_active = one_row(
+                conn.execute(
+                    counted,
+                    {"id": sub["id"], "error": detail, "max_failures": policy.max_failures},
+                )
+            )["active"]
             report.failed += 1
             if not still_active:
                 log.warning(
@@ -285,7 +292,7 @@ def record(
 
 
 def send_due(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     smtp: SmtpSettings | None,
     *,
     policy: SendPolicy | None = None,
@@ -315,7 +322,7 @@ def send_due(
 
 
 def _send_subscription(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     subscription_id: int,
     smtp: SmtpSettings | None,
     policy: SendPolicy,
@@ -324,7 +331,7 @@ def _send_subscription(
     timezone: tzinfo | None = None,
 ) -> None:
     lock = LOCK_CLASS | subscription_id
-    if not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock,)).fetchone()["ok"]:
+    if not one_row(conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock,)))["ok"]:
         report.busy += 1
         return
     try:
@@ -359,7 +366,7 @@ def _send_subscription(
 
 
 def preview(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     sub: Mapping[str, Any],
     smtp: SmtpSettings | None,
     limit: int = 20,

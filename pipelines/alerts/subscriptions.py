@@ -7,17 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.alerts.addresses import SubscriptionSpec, validate_spec
 from pipelines.alerts.backfill import backfill_declared
 from pipelines.alerts.query import parse
+from pipelines.db import one_row
 from pipelines.errors import ConfigError, UsageError
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
 
-def add_subscription(conn: psycopg.Connection, spec: SubscriptionSpec) -> dict[str, Any]:
+def add_subscription(conn: psycopg.Connection[DictRow], spec: SubscriptionSpec) -> dict[str, Any]:
     """Validate and save ``spec``; a bad query or address raises UsageError and saves nothing."""
     problems = validate_spec(spec)
     if problems:
@@ -29,12 +31,12 @@ def add_subscription(conn: psycopg.Connection, spec: SubscriptionSpec) -> dict[s
     parse(spec.query)
     try:
         with conn.transaction():
-            return conn.execute(Q.insert_subscription, spec.as_row("cli")).fetchone()
+            return one_row(conn.execute(Q.insert_subscription, spec.as_row("cli")))
     except psycopg.errors.UniqueViolation:
         raise UsageError(f"a subscription named {spec.name!r} exists already") from None
 
 
-def find_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
+def find_subscription(conn: psycopg.Connection[DictRow], key: str) -> dict[str, Any]:
     """A subscription by id (all digits) or name; UsageError when there is none."""
     key = key.strip()
     if key.isdigit():
@@ -46,7 +48,7 @@ def find_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
     return row
 
 
-def remove_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
+def remove_subscription(conn: psycopg.Connection[DictRow], key: str) -> dict[str, Any]:
     row = find_subscription(conn, key)
     if row["origin"] == "config":
         raise UsageError(
@@ -58,7 +60,7 @@ def remove_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
     return row
 
 
-def enable_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
+def enable_subscription(conn: psycopg.Connection[DictRow], key: str) -> dict[str, Any]:
     """Turn a subscription disabled by repeated failures back on."""
     row = find_subscription(conn, key)
     with conn.transaction():
@@ -67,7 +69,7 @@ def enable_subscription(conn: psycopg.Connection, key: str) -> dict[str, Any]:
 
 
 def disable_subscription(
-    conn: psycopg.Connection, key: str, reason: str = "disabled by hand"
+    conn: psycopg.Connection[DictRow], key: str, reason: str = "disabled by hand"
 ) -> dict[str, Any]:
     """Stop sending a subscription's alerts (they stay pending) until it is enabled again."""
     row = find_subscription(conn, key)
@@ -76,11 +78,11 @@ def disable_subscription(
     return row
 
 
-def list_subscriptions(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def list_subscriptions(conn: psycopg.Connection[DictRow]) -> list[dict[str, Any]]:
     return conn.execute(Q.list_subscriptions).fetchall()
 
 
-def sync_config_alerts(conn: psycopg.Connection, specs: Sequence[SubscriptionSpec]) -> int:
+def sync_config_alerts(conn: psycopg.Connection[DictRow], specs: Sequence[SubscriptionSpec]) -> int:
     """Make the 'config' subscriptions equal to ``specs`` (one transaction); returns changes.
 
     Then the tables' ``backfill`` runs where the current query has not had it
@@ -110,7 +112,7 @@ def sync_config_alerts(conn: psycopg.Connection, specs: Sequence[SubscriptionSpe
 
 def mask_target(row: dict[str, Any]) -> str:
     """The target for listings: Apprise and webhook URLs can hold tokens, so hide their paths."""
-    target = row["target"]
+    target: str = row["target"]
     if row["channel"] == "email":
         return target
     scheme, sep, rest = target.partition("://")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines import signing
 from pipelines.alerts.subscriptions import disable_subscription
@@ -66,7 +67,7 @@ class Outcome:
     subscription: dict[str, Any] | None = None
 
 
-def lookup(conn: psycopg.Connection, key: bytes, text: str) -> Outcome:
+def lookup(conn: psycopg.Connection[DictRow], key: bytes, text: str) -> Outcome:
     """The subscription a link stops, or ``invalid`` (bad signature, no such subscription)."""
     subscription_id = token_subscription(text)
     if subscription_id is None:
@@ -77,7 +78,7 @@ def lookup(conn: psycopg.Connection, key: bytes, text: str) -> Outcome:
     return Outcome("unsubscribed" if row["active"] else "already", row)
 
 
-def unsubscribe(conn: psycopg.Connection, key: bytes, text: str) -> Outcome:
+def unsubscribe(conn: psycopg.Connection[DictRow], key: bytes, text: str) -> Outcome:
     """Disable the subscription the link names: ``unsubscribed`` once, then ``already``."""
     found = lookup(conn, key, text)
     if found.state != "unsubscribed" or found.subscription is None:
@@ -86,7 +87,9 @@ def unsubscribe(conn: psycopg.Connection, key: bytes, text: str) -> Outcome:
     return found
 
 
-def links_for(conn: psycopg.Connection, web: Any | None) -> Callable[[int, str], str] | None:
+def links_for(
+    conn: psycopg.Connection[DictRow], web: Any | None
+) -> Callable[[int, str], str] | None:
     """The link maker for ``[web]`` settings with a ``public_url``; None without one."""
     if web is None or not getattr(web, "public_url", None):
         return None
