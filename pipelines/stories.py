@@ -35,13 +35,15 @@ what the transaction it waited for has just committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
+from pipelines.db import one_row
 from pipelines.fingerprint import (
     COPY_THRESHOLD,
     VERSION,
@@ -161,7 +163,7 @@ class _Match:
 
 
 def verified_matches(
-    new: Shingled, rows: list[Mapping[str, Any]], copies: Mapping[int, Copy], keys: int
+    new: Shingled, rows: Sequence[Mapping[str, Any]], copies: Mapping[int, Copy], keys: int
 ) -> list[_Match]:
     """Every candidate at or above the threshold, most similar first.
 
@@ -195,8 +197,8 @@ def _fingerprint(article: Mapping[str, Any], text: Shingled) -> Fingerprint:
 
 
 def _lookup(
-    conn: psycopg.Connection, article_id: int, keys: list[int]
-) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]]]:
+    conn: psycopg.Connection[DictRow], article_id: int, keys: list[int]
+) -> tuple[DictRow | None, list[DictRow]]:
     """Lock the keys; (the article's current copy row or None, candidate rows)."""
     params = {"article_id": article_id, "band_keys": keys}
     with conn.pipeline():
@@ -220,7 +222,9 @@ def _lookup(
     return current, rows
 
 
-def assign(conn: psycopg.Connection, article_id: int, article: Mapping[str, Any]) -> Assignment:
+def assign(
+    conn: psycopg.Connection[DictRow], article_id: int, article: Mapping[str, Any]
+) -> Assignment:
     """Put a stored article into its story; re-assign it if its text changed.
 
     Call inside the transaction that wrote the article, whenever the article
@@ -265,7 +269,7 @@ def assign(conn: psycopg.Connection, article_id: int, article: Mapping[str, Any]
     return _settle(conn, me, matches, copy_params, current)
 
 
-def _start(conn: psycopg.Connection, me: Copy, copy_params: dict[str, Any]) -> Assignment:
+def _start(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> Assignment:
     """A new story with this article as its first copy."""
     with conn.pipeline():
         conn.execute(Q.insert_band_keys, copy_params)
@@ -274,7 +278,7 @@ def _start(conn: psycopg.Connection, me: Copy, copy_params: dict[str, Any]) -> A
 
 
 def _join(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     me: Copy,
     story_id: int,
     canonical: Copy | None,
@@ -292,7 +296,7 @@ def _join(
 
 
 def _count_change(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     story_id: int,
     delta: int,
     new_canonical: Copy | None,
@@ -317,8 +321,8 @@ def _count_change(
 
 
 def _lock_live(
-    conn: psycopg.Connection, story_ids: set[int]
-) -> tuple[dict[int, int], dict[int, Mapping[str, Any]]]:
+    conn: psycopg.Connection[DictRow], story_ids: set[int]
+) -> tuple[dict[int, int], dict[int, DictRow]]:
     """({asked story: the live story it is now}, {live story: its locked row}).
 
     A story may be merged by a transaction this one waits for at the lock;
@@ -342,7 +346,7 @@ def _oldest(group: Iterable[int], rows: Mapping[int, Mapping[str, Any]]) -> int:
     return min(group, key=lambda story: (rows[story]["first_seen"], story))
 
 
-def _merge_into(conn: psycopg.Connection, story_id: int, into: int) -> int:
+def _merge_into(conn: psycopg.Connection[DictRow], story_id: int, into: int) -> int:
     """Fold a locked story into another locked one; returns the copies moved."""
     params = {"story_id": story_id, "into": into}
     moved = conn.execute(Q.move_copies, params).rowcount
@@ -355,7 +359,7 @@ def _merge_into(conn: psycopg.Connection, story_id: int, into: int) -> int:
 
 
 def _merge_group(
-    conn: psycopg.Connection, group: set[int], rows: Mapping[int, Mapping[str, Any]]
+    conn: psycopg.Connection[DictRow], group: set[int], rows: Mapping[int, Mapping[str, Any]]
 ) -> tuple[int, list[int], int]:
     """Merge locked stories into the oldest: (it, the merged ones, copies moved)."""
     target = _oldest(group, rows)
@@ -365,7 +369,7 @@ def _merge_group(
 
 
 def _group_canonical(
-    conn: psycopg.Connection, group: set[int], rows: Mapping[int, Mapping[str, Any]]
+    conn: psycopg.Connection[DictRow], group: set[int], rows: Mapping[int, Mapping[str, Any]]
 ) -> Copy:
     """The canonical copy of merged stories: their canonical copies, oldest story first."""
     details = {
@@ -377,7 +381,7 @@ def _group_canonical(
 
 
 def _settle(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     me: Copy,
     matches: list[_Match],
     copy_params: dict[str, Any],
@@ -399,7 +403,7 @@ def _settle(
     own: int | None = None
     stays = False
     if current is not None:
-        mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+        mine = one_row(conn.execute(Q.lock_copy, {"article_id": article_id}))
         own = mine["story_id"]  # locked above: it is where current_copy saw it, or its merge
         conn.execute(Q.delete_band_keys, {**copy_params, "band_keys": mine["band_keys"]})
         stays = own in group or rows[own]["copy_count"] <= 1
@@ -446,14 +450,17 @@ def _settle(
     return Assignment(target, False, changed, copy_params["similarity"], tuple(merged))
 
 
-def _start_story(conn: psycopg.Connection, me: Copy, copy_params: dict[str, Any]) -> int:
-    return conn.execute(
-        Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
-    ).fetchone()["story_id"]
+def _start_story(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> int:
+    story_id: int = one_row(
+        conn.execute(
+            Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
+        )
+    )["story_id"]
+    return story_id
 
 
 def _recanonicalise(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     story_id: int,
     canonical_id: int,
     delta: int,
@@ -473,7 +480,7 @@ def _recanonicalise(
 # --- re-fingerprinting ------------------------------------------------------------------
 
 
-def refingerprint(conn: psycopg.Connection, row: Mapping[str, Any]) -> Assignment:
+def refingerprint(conn: psycopg.Connection[DictRow], row: Mapping[str, Any]) -> Assignment:
     """New keys for a stored copy's unchanged text (``fingerprint.VERSION`` changed).
 
     Its keys are replaced, then it is looked up like a new copy: stories it
@@ -493,11 +500,11 @@ def refingerprint(conn: psycopg.Connection, row: Mapping[str, Any]) -> Assignmen
     params = {"article_id": article_id, "band_keys": keys, "words": fp.words, "version": VERSION}
     others = {m.story_id for m in matches} - {current["story_id"]}
     if not others:
-        mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+        mine = one_row(conn.execute(Q.lock_copy, {"article_id": article_id}))
         _rekey(conn, params, mine["band_keys"])
         return Assignment(mine["story_id"], False, False, 1.0)
     live_of, story_rows = _lock_live(conn, {current["story_id"], *others})
-    mine = conn.execute(Q.lock_copy, {"article_id": article_id}).fetchone()
+    mine = one_row(conn.execute(Q.lock_copy, {"article_id": article_id}))
     _rekey(conn, params, mine["band_keys"])
     group = {live_of[story] for story in (current["story_id"], *others)}
     if len(group) == 1:
@@ -512,7 +519,7 @@ def refingerprint(conn: psycopg.Connection, row: Mapping[str, Any]) -> Assignmen
     return Assignment(target, False, changed, matches[0].similarity, tuple(merged))
 
 
-def _rekey(conn: psycopg.Connection, params: dict[str, Any], old_keys: list[int]) -> None:
+def _rekey(conn: psycopg.Connection[DictRow], params: dict[str, Any], old_keys: list[int]) -> None:
     with conn.pipeline():
         conn.execute(Q.delete_band_keys, {**params, "band_keys": old_keys})
         conn.execute(Q.insert_band_keys, params)
@@ -528,7 +535,7 @@ class RebuildProgress:
 
 
 def rebuild_index(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     *,
     batch_size: int = 500,
     progress: Callable[[RebuildProgress], None] | None = None,
@@ -543,7 +550,7 @@ def rebuild_index(
     ``conn`` must be in autocommit mode.
     """
     conn.execute("SET synchronous_commit = off")
-    counts = conn.execute(Q.refingerprint_counts, {"version": VERSION}).fetchone()
+    counts = one_row(conn.execute(Q.refingerprint_counts, {"version": VERSION}))
     stale = counts["stale"] - counts["pruned"]
     done = merged = 0
     after = 0
