@@ -2,14 +2,16 @@
 
 * **crawl**: the same generated newsroom (a wire service and ``--outlets``
   outlets, each site on its own loopback address, as ``benchmarks/crawl.py
-  --only compare``) crawled cold by ``wirewatch crawl`` with ``[archive]``
-  off and on, in ``--rounds`` interleaved rounds, each on a fresh database
+  --only compare``) crawled cold by ``wirewatch crawl`` three ways: without
+  revisions (a copy of the committed tree whose ``revisions.record`` does
+  nothing), with revisions and ``[archive]`` off, and with both; in
+  ``--rounds`` interleaved rounds, each on a fresh database
   (``benchmarks/feed.py``'s ``bench_database``/``drop_database``): wall time
   per stored article and CPU per article of the whole process tree, medians,
-  and the ratio (target: archive on <= 1.15x the time per article).
-  ``--baseline-tree DIR`` adds a checkout from before revisions existed
-  (``git archive 0afb8a0^ | tar -x -C DIR``), so the ratio covers revisions
-  + archive together.
+  and the ratios to the crawl without either (target: revisions + archive
+  <= 1.15x the time per article).  Every crawl runs from a copy of the
+  committed tree (``git archive HEAD``), so uncommitted edits in the
+  checkout never skew one side.
 * **disk**: WARC gzip bytes per archived article, and the revisions' bytes
   per article (``article_revisions``, table + TOAST + index); the real pages
   of ``../shared/fixtures/real`` written through the archive writer give the
@@ -19,8 +21,8 @@
   same pages (``--workers``, the same number), interleaved rounds: pages/s
   and the ratio (target >= 0.8x).
 
-    .venv/bin/python benchmarks/archive.py --articles 1500 --rounds 3
-    .venv/bin/python benchmarks/archive.py --baseline-tree /tmp/ww-before-revisions
+    .venv/bin/python benchmarks/archive.py --articles 1500 --rounds 5
+    .venv/bin/python benchmarks/archive.py --only reextract
 
 Needs ``DATABASE_URL`` naming a server where it may create and drop databases
 (else the embedded PostgreSQL).
@@ -56,6 +58,24 @@ from pipelines.extraction import extract_in_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "fixtures" / "real"
+# Appended to the baseline copy's pipelines/revisions.py: storing keeps no revisions.
+NO_REVISIONS = """
+
+def record(conn, article_id, article, *, new):  # benchmarks/archive.py baseline
+    return None
+"""
+
+
+def snapshot(folder: Path, name: str, *, revisions: bool = True) -> Path:
+    """A copy of the committed tree (``git archive HEAD``), optionally without revisions."""
+    tree = folder / name
+    tree.mkdir()
+    tar = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=tar.stdout, check=True)
+    if not revisions:
+        with (tree / "pipelines" / "revisions.py").open("a") as handle:
+            handle.write(NO_REVISIONS)
+    return tree
 
 
 @dataclass
@@ -115,8 +135,10 @@ def timed(
 
 def crawl_round(
     variant: str, tree: Path, config: Path, server_url: str, archive: Path | None, keep: bool
-) -> tuple[Crawl, str | None]:
-    name = f"ww_bench_archive_{variant.replace(' ', '_').replace('-', '_')}"
+) -> tuple[Crawl, tuple[str, str] | None]:
+    """One cold crawl on a fresh database; with ``keep``, the database is kept and its
+    (name, URL) returned."""
+    name = "ww_bench_archive_" + "".join(c if c.isalnum() else "_" for c in variant)
     url = bench_database(server_url, name, keep=False)
     env = env_for(tree, url)
     migrated = wirewatch(tree, env, "migrate")  # before the clock starts
@@ -136,7 +158,7 @@ def crawl_round(
     warc = sum(p.stat().st_size for p in archive.glob("*/*.warc.gz*")) if archive else 0
     run = Crawl(variant, seconds, cpu, articles, warc, revision_bytes)
     if keep:
-        return run, url
+        return run, (name, url)
     drop_database(server_url, name)
     return run, None
 
@@ -168,8 +190,8 @@ def report_crawls(results: dict[str, list[Crawl]], reference: str) -> None:
         rounds = ", ".join(f"{r.ms_per_article:.1f}" for r in runs)
         print(f"  {name}: ms/article by round: {rounds}")
     print(
-        f"\nx time, x CPU: against '{reference}'; target: archive on <= 1.15x the time per "
-        "article of the crawl without it"
+        f"\nx time, x CPU: against '{reference}'; target: revisions + archive <= 1.15x the "
+        "time per article of the crawl without them"
     )
 
 
@@ -229,15 +251,21 @@ def jsonl_of_archive(database_url: str, archive: Path, out: Path) -> int:
 
 
 def reextract_vs_extract(
-    database_url: str, config: Path, archive: Path, folder: Path, rounds: int, jobs: int
+    tree: Path,
+    database_url: str,
+    config: Path,
+    archive: Path,
+    folder: Path,
+    rounds: int,
+    jobs: int,
 ) -> None:
     pages_file = folder / "pages.jsonl"
     pages = jsonl_of_archive(database_url, archive, pages_file)
-    env = env_for(ROOT, database_url)
+    env = env_for(tree, database_url)
     # The crawl learned its sites' boilerplate as it went; the first re-extraction applies
     # all of it and stores what changed. Timed, but apart: later rounds change nothing.
     first, _, summary = timed(
-        ROOT, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
+        tree, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
     )
     changed = next((line.strip() for line in summary.splitlines() if "changed" in line), "?")
     print(f"reextract, first run: {pages / first:.1f} pages/s ({changed})")
@@ -246,12 +274,12 @@ def reextract_vs_extract(
     for number in range(1, rounds + 1):
         with open(os.devnull, "w") as sink:
             seconds, _, _ = timed(
-                ROOT, env, "extract", "--jsonl", str(pages_file), "--workers", str(jobs),
+                tree, env, "extract", "--jsonl", str(pages_file), "--workers", str(jobs),
                 stdout=sink.fileno(),
             )  # fmt: skip
         extract.append(pages / seconds)
         seconds, _, _ = timed(
-            ROOT, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
+            tree, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
         )
         reextract.append(pages / seconds)
         print(
@@ -275,9 +303,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2, help="extraction workers (2)")
     parser.add_argument(
-        "--baseline-tree", type=Path, help="also crawl with this checkout (before revisions)"
-    )
-    parser.add_argument(
         "--only", choices=("crawl", "reextract"), help="one part only (reextract crawls once)"
     )
     args = parser.parse_args(argv)
@@ -289,21 +314,22 @@ def main(argv: list[str] | None = None) -> int:
         sources = sites_config(room, servers)
         off = folder / "off.toml"
         off.write_text(sources)
-        variants: dict[str, tuple[Path, bool]] = {}
-        if args.baseline_tree:
-            variants["before revisions"] = (args.baseline_tree.resolve(), False)
-        variants["archive off"] = (ROOT, False)
-        variants["archive on"] = (ROOT, True)
+        head = snapshot(folder, "head")
+        variants: dict[str, tuple[Path, bool]] = {
+            "no revisions, no archive": (snapshot(folder, "bare", revisions=False), False),
+            "revisions": (head, False),
+            "revisions + archive": (head, True),
+        }
         rounds = args.rounds if args.only != "reextract" else 1
         if args.only == "reextract":
-            variants = {"archive on": (ROOT, True)}
+            variants = {"revisions + archive": (head, True)}
         print(
             f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + wire, "
             f"one loopback address each; {rounds} interleaved rounds\n",
             flush=True,
         )
         results: dict[str, list[Crawl]] = {name: [] for name in variants}
-        kept: str | None = None
+        kept: tuple[str, str] | None = None
         config_on = archive = None
         for number in range(1, rounds + 1):
             for name, (tree, archived) in variants.items():
@@ -313,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
                     config = folder / f"on-{number}.toml"
                     config.write_text(f'{sources}\n[archive]\ndir = "{archive_dir}"\n')
                 last = archived and number == rounds
-                run, url = crawl_round(name, tree, config, server_url, archive_dir, keep=last)
-                if url is not None:
-                    kept, config_on, archive = url, config, archive_dir
+                run, database = crawl_round(name, tree, config, server_url, archive_dir, last)
+                if database is not None:
+                    kept, config_on, archive = database, config, archive_dir
                 results[name].append(run)
                 print(
                     f"  round {number}, {name}: {run.articles:,} articles in {run.seconds:.1f} s, "
@@ -324,17 +350,19 @@ def main(argv: list[str] | None = None) -> int:
                 )
         print()
         if args.only != "reextract":
-            report_crawls(results, "before revisions" if args.baseline_tree else "archive off")
+            report_crawls(results, "no revisions, no archive")
             print()
             real_page_cost(folder)
             print()
-        if args.only != "crawl" and kept and config_on and archive:
-            try:
-                reextract_vs_extract(kept, config_on, archive, folder, args.rounds, args.jobs)
-            finally:
-                drop_database(server_url, "ww_bench_archive_archive_on")
-        elif kept:
-            drop_database(server_url, "ww_bench_archive_archive_on")
+        if kept is None:
+            return 0
+        try:
+            if args.only != "crawl" and config_on and archive:
+                reextract_vs_extract(
+                    head, kept[1], config_on, archive, folder, args.rounds, args.jobs
+                )
+        finally:
+            drop_database(server_url, kept[0])
     return 0
 
 
