@@ -4,6 +4,11 @@ network; a changed text is the next revision; interrupted runs resume; nothing t
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +34,8 @@ from pipelines.reextract import (
     selection_key,
 )
 from pipelines.storage import store_article
-from tests.archive_support import (
+from tests.conftest import run_wirewatch
+from tests.support.archive import (
     PAGES,
     articles,
     crawl,
@@ -39,7 +45,6 @@ from tests.archive_support import (
     serve,
     write_config,
 )
-from tests.conftest import run_wirewatch
 
 OUTDATED = "Text an older extractor kept, footer and all. Subscribe to our newsletter today."
 
@@ -249,3 +254,41 @@ def test_one_run_of_a_selection_at_a_time(
         with pytest.raises(UsageError, match="another reextract of this selection"):
             reextract(tmp_path, ReextractOptions(jobs=1))
     assert reextract(tmp_path, ReextractOptions(jobs=1)).counts == {UNCHANGED: 1}
+
+
+def test_kill_9_mid_run_then_the_next_run_finishes_storing_each_change_once(
+    tmp_path: Path, conn: psycopg.Connection
+) -> None:
+    ids = archive_and_store(conn, tmp_path, 120)
+    for article_id in ids:
+        outdate(conn, article_id)
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(f'[archive]\ndir = "{tmp_path}"\n')
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "--config", str(config), "reextract", "--jobs", "1"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT after_id, finished_at FROM reextract_runs").fetchone()
+            if row is not None and row["after_id"] >= ids[10]:
+                break
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    stopped = conn.execute("SELECT after_id, finished_at FROM reextract_runs").fetchone()
+    assert stopped["finished_at"] is None and ids[10] <= stopped["after_id"] < ids[-1]
+
+    out = reextract_cli(config, "--jobs", "1")
+    assert "resuming after" in out
+    assert f"changed (new revisions): {len(ids)}" in out and "unchanged: 0" in out
+    per_article = conn.execute(
+        "SELECT article_id, count(*) AS n FROM article_revisions GROUP BY 1"
+    ).fetchall()
+    assert {r["article_id"]: r["n"] for r in per_article} == dict.fromkeys(ids, 2)
+    changes = conn.execute("SELECT count(*) AS n FROM feed_changes WHERE kind = 'revision'")
+    assert changes.fetchone()["n"] == len(ids)
