@@ -57,7 +57,8 @@ UNCHANGED = "unchanged"
 REJECTED = "rejected"  # the extractor no longer takes the page for an article: left as is
 SUPERSEDED = "superseded"  # a crawl stored a newer page meanwhile: left as is
 UNREADABLE = "missing_archive"  # its file is gone or its record incomplete
-KINDS = (CHANGED, UNCHANGED, REJECTED, SUPERSEDED, UNREADABLE)
+STORE_FAILED = "store_failed"  # refused by the database (the reason is logged)
+KINDS = (CHANGED, UNCHANGED, REJECTED, SUPERSEDED, UNREADABLE, STORE_FAILED)
 
 LOCK_SALT = b"wirewatch:reextract:"
 BATCH = 500
@@ -202,6 +203,11 @@ class Reextractor:
             pool = resources.acquire_workers(options.jobs, max_tasks=WORKER_MAX_TASKS)
             try:
                 self._work(conn, state, pool, report)
+            except psycopg.OperationalError as exc:
+                raise db.DatabaseError(
+                    f"the database went away ({db.one_line(exc)}); "
+                    "run the same command again to resume"
+                ) from None
             finally:
                 if resources.release_workers(pool):
                     resources.shutdown_workers(pool, options.timeout)
@@ -261,22 +267,27 @@ class Reextractor:
         pending: deque[tuple[dict[str, Any], Future]] = deque()
         after = state.after_id
         exhausted = False
-        while True:
-            while not exhausted and len(pending) < window:
-                rows = conn.execute(
-                    Q.reextract_batch, state.params(after_id=after, limit=min(BATCH, window))
-                ).fetchall()
-                if not rows:
-                    exhausted = True
+        try:
+            while True:
+                while not exhausted and len(pending) < window:
+                    rows = conn.execute(
+                        Q.reextract_batch, state.params(after_id=after, limit=min(BATCH, window))
+                    ).fetchall()
+                    if not rows:
+                        exhausted = True
+                        break
+                    for row in rows:
+                        pending.append((row, self._submit(pool, row)))
+                    after = rows[-1]["id"]
+                if not pending:
                     break
-                for row in rows:
-                    pending.append((row, self._submit(pool, row)))
-                after = rows[-1]["id"]
-            if not pending:
-                break
-            row, future = pending.popleft()
-            self._settle(conn, state, row, future)
-            report.handled += 1
+                row, future = pending.popleft()
+                self._settle(conn, state, row, future)
+                report.handled += 1
+        except BaseException:
+            for _, waiting in pending:  # interrupted: the workers need not finish them
+                waiting.cancel()
+            raise
         self._checkpoint(conn, state, finished=True)
 
     def _submit(self, pool: Any, row: Mapping[str, Any]) -> Future:
@@ -325,8 +336,12 @@ class Reextractor:
             elif self.options.dry_run:
                 kind = CHANGED
             else:
-                self.on_article(self._store(conn, state, row, article))
-                return
+                try:
+                    self.on_article(self._store(conn, state, row, article))
+                    return
+                except psycopg.DataError as exc:  # this article's values, not the database
+                    log.warning("%s: not stored: %s", row["url"], db.one_line(exc))
+                    kind = STORE_FAILED
         self._count(conn, state, row, kind)
 
     def _count(

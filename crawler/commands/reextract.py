@@ -13,6 +13,7 @@ from crawler.progress import Bar
 from pipelines.reextract import (
     CHANGED,
     REJECTED,
+    STORE_FAILED,
     SUPERSEDED,
     UNCHANGED,
     UNREADABLE,
@@ -63,6 +64,8 @@ def summary(report: ReextractReport) -> str:
     ]
     if c[REJECTED]:
         lines.append(f"  no longer taken for an article (left as they were): {c[REJECTED]:,}")
+    if c[STORE_FAILED]:
+        lines.append(f"  refused by the database (logged above): {c[STORE_FAILED]:,}")
     if c[SUPERSEDED]:
         lines.append(f"  updated by a crawl meanwhile (left as they were): {c[SUPERSEDED]:,}")
     if report.not_archived:

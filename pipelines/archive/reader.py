@@ -124,4 +124,7 @@ def reextract_in_worker(
     meta = {"final_url": page.url, "status": page.status, "fetched_at": page.fetched_at}
     if wall := gate(page.status or 200, page.url):
         return {**meta, "reason": wall.kind, "detail": wall.reason}
-    return {**meta, **extract_in_worker(page.body, page.url, page.encoding, site)}
+    result = extract_in_worker(page.body, page.url, page.encoding, site)
+    for unused in ("blocks", "dropped"):  # for learning boilerplate, which this does not do
+        result.pop(unused, None)
+    return {**meta, **result}
