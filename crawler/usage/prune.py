@@ -18,7 +18,7 @@ import argparse
 from crawler.usage._types import positive_int
 
 NAME = "prune"
-HELP = "drop bodies (or whole stories) older than a horizon, e.g. --older-than 90d"
+HELP = "drop old bodies or stories (--older-than 90d) and archived pages (--archive-older-than)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
