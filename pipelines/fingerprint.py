@@ -421,11 +421,10 @@ def anchors(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
     chosen = minima[change]
     if has_quotes:
         chosen = chosen[chosen != _NEVER]
-    # Drop repeats, first occurrences kept (a few dozen values: a square of
-    # comparisons is cheaper than a sort).
-    repeated = np.triu(chosen[:, None] == chosen[None, :], 1).any(axis=0)
-    if repeated.any():
-        chosen = chosen[~repeated]
+    # Repeats dropped, first occurrences kept (rare: checked on a sorted copy).
+    ordered = np.sort(chosen)
+    if not (ordered[1:] != ordered[:-1]).all():
+        chosen = np.fromiter(dict.fromkeys(chosen.tolist()), dtype=np.uint64)
     return chosen[:MAX_ANCHORS]
 
 
