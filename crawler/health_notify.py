@@ -15,17 +15,19 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import psycopg
+from psycopg.rows import DictRow
 
 from crawler.config import Config
 from crawler.health import Alarm
 from crawler.schedule_config import schedule_options
+from pipelines import db
 from pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
 
 def sync_alarms(
-    conn: psycopg.Connection, sources: Sequence[str], alarms: Sequence[Alarm]
+    conn: psycopg.Connection[DictRow], sources: Sequence[str], alarms: Sequence[Alarm]
 ) -> list[Alarm]:
     """Make ``health_alarms`` hold exactly ``alarms`` for ``sources``; returns the new ones."""
     current = [f"{a.source}:{a.kind}" for a in alarms]
@@ -36,11 +38,13 @@ def sync_alarms(
         ):
             log.info("health alarm cleared: %s %s", row["source"], row["kind"])
         for alarm in alarms:
-            row = conn.execute(
-                Q.raise_health_alarm,
-                {"source": alarm.source, "kind": alarm.kind, "message": alarm.message},
-            ).fetchone()
-            if row["raised"]:
+            raised_now = db.one_row(
+                conn.execute(
+                    Q.raise_health_alarm,
+                    {"source": alarm.source, "kind": alarm.kind, "message": alarm.message},
+                )
+            )["raised"]
+            if raised_now:
                 raised.append(alarm)
     return raised
 
@@ -75,7 +79,10 @@ def _header_safe(text: str, limit: int = 40) -> str:
 
 
 def notify_operator(
-    conn: psycopg.Connection, config: Config, sources: Sequence[str], alarms: Sequence[Alarm]
+    conn: psycopg.Connection[DictRow],
+    config: Config,
+    sources: Sequence[str],
+    alarms: Sequence[Alarm],
 ) -> int:
     """Record the alarms of ``sources`` and mail the new ones; returns how many were mailed."""
     sync_alarms(conn, sources, alarms)

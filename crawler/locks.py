@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.queries import Q
 
@@ -33,13 +34,13 @@ def source_lock_key(source: str) -> int:
 SCHEDULER_LOCK_KEY = lock_key("scheduler", "daemon")
 
 
-def try_lock(conn: psycopg.Connection, key: int) -> bool:
+def try_lock(conn: psycopg.Connection[DictRow], key: int) -> bool:
     """Take a session-level advisory lock if nobody holds it; never waits."""
     row = conn.execute(Q.try_advisory_lock, {"key": key}).fetchone()
     return bool(row and row["locked"])
 
 
-def try_lock_shared(conn: psycopg.Connection, key: int) -> bool:
+def try_lock_shared(conn: psycopg.Connection[DictRow], key: int) -> bool:
     """The shared form, for crawlers that work on one source together (scale-out
     workers): they hold it side by side, an exclusive ``try_lock`` (cron, the
     daemon) fails while they do, and ``is_locked`` sees their crawl as alive.
@@ -48,17 +49,17 @@ def try_lock_shared(conn: psycopg.Connection, key: int) -> bool:
     return bool(row and row["locked"])
 
 
-def unlock(conn: psycopg.Connection, key: int) -> None:
+def unlock(conn: psycopg.Connection[DictRow], key: int) -> None:
     conn.execute(Q.advisory_unlock, {"key": key})
 
 
-def is_locked(conn: psycopg.Connection, key: int) -> bool:
+def is_locked(conn: psycopg.Connection[DictRow], key: int) -> bool:
     """Whether any session holds the lock (including this one)."""
     row = conn.execute(Q.advisory_lock_held, _split(key)).fetchone()
     return bool(row and row["held"])
 
 
-def locked_sources(conn: psycopg.Connection, sources: list[str]) -> set[str]:
+def locked_sources(conn: psycopg.Connection[DictRow], sources: list[str]) -> set[str]:
     """The sources among ``sources`` that some process is crawling right now."""
     return {name for name in sources if is_locked(conn, source_lock_key(name))}
 

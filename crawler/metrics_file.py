@@ -15,6 +15,7 @@ from datetime import datetime
 
 import psycopg
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+from psycopg.rows import DictRow
 
 from crawler.run_history import RunRecord
 from crawler.schedule_state import load_histories
@@ -59,7 +60,7 @@ def snapshot(
 
 
 def write_metrics_file(
-    conn: psycopg.Connection, sources: Sequence[str], path: str, now: datetime
+    conn: psycopg.Connection[DictRow], sources: Sequence[str], path: str, now: datetime
 ) -> None:
     """Read the figures of ``sources`` and write them to ``path`` (atomically)."""
     histories = load_histories(conn, list(sources), per_source=5)

@@ -135,6 +135,8 @@ class SharedScheduler(Scheduler):
     round: Round | None = None
     # Why Redis could not be used (the crawl then records it and stops), or None.
     unavailable: str | None = None
+    idle_since: float | None  # since when a joining worker has found nothing to do
+    heartbeat: task.LoopingCall | None  # the seeder's refresh of its round
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
@@ -147,8 +149,8 @@ class SharedScheduler(Scheduler):
         instance.crawler = crawler
         instance.prefix = crawler.settings.get("WIREWATCH_REDIS_PREFIX", "wirewatch")
         instance.idle_timeout = crawler.settings.getfloat("WIREWATCH_SCALE_IDLE_TIMEOUT", 30.0)
-        instance.idle_since: float | None = None
-        instance.heartbeat: task.LoopingCall | None = None
+        instance.idle_since = None
+        instance.heartbeat = None
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
 
@@ -192,7 +194,7 @@ class SharedScheduler(Scheduler):
     def _open_round(self, spider: scrapy.Spider) -> None:
         source = getattr(spider, "source_name", None) or spider.name
         self.round = claim_round(self.server, f"{self.prefix}:{source}")
-        spider.wirewatch_round = self.round
+        spider.wirewatch_round = self.round  # type: ignore[attr-defined]  # read with getattr
         scope = self.round.scope
         self.queue = load_object(self.queue_cls)(
             server=self.server, spider=spider, key=f"{scope}:requests", serializer=self.serializer
@@ -234,7 +236,8 @@ class SharedScheduler(Scheduler):
             # 5-second heartbeat: the seeder may be filling it right now.
             from twisted.internet import reactor  # the one Scrapy installed
 
-            reactor.callLater(IDLE_POLL, self._wake)
+            # zope.interface declares IReactorTime's methods without self: mypy reads them wrong.
+            reactor.callLater(IDLE_POLL, self._wake)  # type: ignore[arg-type]
             raise DontCloseSpider
 
     def _wake(self) -> None:

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg.rows import DictRow
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
@@ -119,7 +119,7 @@ def run_crawls(
     *,
     database_url: str | None = None,
     overrides: dict[str, Any] | None = None,
-    only_if: Callable[[psycopg.Connection, list[Source]], list[Source]] | None = None,
+    only_if: Callable[[psycopg.Connection[DictRow], list[Source]], list[Source]] | None = None,
 ) -> list[RunSummary]:
     """Crawl ``sources`` concurrently (one Scrapy crawler each) and summarise the runs.
 
@@ -154,7 +154,7 @@ def run_crawls(
     return [summaries[s.name] for s in sources if s.name in summaries]
 
 
-def close_dead_runs(conn: psycopg.Connection, sources: list[str]) -> list[int]:
+def close_dead_runs(conn: psycopg.Connection[DictRow], sources: list[str]) -> list[int]:
     """Close as 'interrupted' the runs of ``sources`` still marked running.
 
     The caller holds these sources' locks, and a live crawl always holds its
@@ -186,7 +186,7 @@ class LockKeeper:
     def __init__(
         self,
         url: str,
-        conn: psycopg.Connection,
+        conn: psycopg.Connection[DictRow],
         keys: Mapping[str, int],
         interval: float = LOCK_CHECK_INTERVAL,
         connect_timeout: int = 10,
@@ -197,7 +197,7 @@ class LockKeeper:
         self.interval = interval
         self.connect_timeout = connect_timeout
         self.lost = False  # the database was away at the last check
-        self._own: psycopg.Connection | None = None  # a replacement, closed on exit
+        self._own: psycopg.Connection[DictRow] | None = None  # a replacement, closed on exit
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wirewatch-locks", daemon=True)
 
@@ -289,8 +289,8 @@ def _crawl(
     return [summarise(source.name, s, rows) for source, s in stats]
 
 
-def _read_runs(pool: ConnectionPool, run_ids: list[int]) -> dict[int, dict[str, Any]] | None:
-    """The runs' rows by id; None when the database cannot be read."""
+def _read_runs(pool: db.Pool, run_ids: list[int]) -> dict[int, dict[str, Any] | None] | None:
+    """The runs' rows by id (None for a run not found); None when the database cannot be read."""
     try:
         with pool.connection(timeout=10) as conn:
             return {

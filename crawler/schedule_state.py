@@ -13,6 +13,7 @@ from datetime import datetime
 
 import psycopg
 from apscheduler.triggers.cron import CronTrigger
+from psycopg.rows import DictRow
 
 from crawler import locks, polling
 from crawler.config import Config, Source
@@ -33,7 +34,7 @@ def cron_trigger(source: Source, options: ScheduleOptions) -> CronTrigger | None
 
 
 def load_histories(
-    conn: psycopg.Connection, names: list[str], per_source: int = HISTORY_RUNS
+    conn: psycopg.Connection[DictRow], names: list[str], per_source: int = HISTORY_RUNS
 ) -> dict[str, list[RunRecord]]:
     """{source: its latest runs, newest first}; every name present, maybe empty."""
     rows = conn.execute(Q.recent_runs_of_sources, {"sources": names, "per_source": per_source})
@@ -50,7 +51,7 @@ def next_due_of(
 
 
 def due_sources(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     sources: list[Source],
     options: ScheduleOptions,
     now: datetime,
@@ -67,7 +68,7 @@ def due_sources(
     return due
 
 
-def reap_interrupted_runs(conn: psycopg.Connection) -> list[int]:
+def reap_interrupted_runs(conn: psycopg.Connection[DictRow]) -> list[int]:
     """Mark runs left 'running' by a dead process as failed ('interrupted').
 
     A run is only abandoned when nobody holds its source's lock: a live crawl

@@ -47,6 +47,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from psycopg.rows import DictRow
 
 from crawler import health, locks, polling
 from crawler.config import SKIP_BAD_SOURCES_ENV, Config
@@ -159,7 +160,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.killing = False
         self.scheduler: BackgroundScheduler | None = None
-        self.lock_conn: psycopg.Connection | None = None
+        self.lock_conn: psycopg.Connection[DictRow] | None = None
         self.database_down = False
         self.last_beat = time.monotonic()
         self.published: dict[str, datetime] = {}  # next run times written to scheduler_jobs
@@ -263,7 +264,7 @@ class Daemon:
         self.database_down = False
         _log(logging.INFO, "connected to the database again", event="database_back")
 
-    def _load_state(self, conn: psycopg.Connection) -> None:
+    def _load_state(self, conn: psycopg.Connection[DictRow]) -> None:
         reap_interrupted_runs(conn)
         jobs = [crawl_job_id(n) for n in self.sources]
         if self.options.alerts_interval:
@@ -504,7 +505,7 @@ class Daemon:
             )
         self._replan(ALERTS_JOB, started)
 
-    def _observe_alerts(self, conn: psycopg.Connection) -> None:
+    def _observe_alerts(self, conn: psycopg.Connection[DictRow]) -> None:
         try:
             pending = conn.execute(Q.pending_alerts).fetchone()
             since = datetime.now(UTC) - timedelta(hours=1)
@@ -555,7 +556,7 @@ class Daemon:
 
     def _finish_job(
         self,
-        conn: psycopg.Connection,
+        conn: psycopg.Connection[DictRow],
         job: str,
         outcome: str,
         code: int | None,
@@ -566,7 +567,7 @@ class Daemon:
             {"job": job, "outcome": outcome, "exit_code": code, "message": message},
         )
 
-    def _skip(self, conn: psycopg.Connection, name: str, reason: str, why: str) -> None:
+    def _skip(self, conn: psycopg.Connection[DictRow], name: str, reason: str, why: str) -> None:
         self.metrics.skipped.labels(name, reason).inc()
         conn.execute(Q.skip_scheduler_job, {"job": crawl_job_id(name), "message": why})
         _log(
@@ -615,7 +616,7 @@ class Daemon:
         if new is not None and new > now and new != current.next_run_time:
             current.modify(next_run_time=new)
 
-    def _publish_next_runs(self, conn: psycopg.Connection) -> None:
+    def _publish_next_runs(self, conn: psycopg.Connection[DictRow]) -> None:
         conn.execute(Q.scheduler_ping)
         scheduler = self.scheduler
         if scheduler is None:
@@ -668,7 +669,9 @@ class Daemon:
                 child.send_signal(signum)
 
 
-def housekeeping(conn: psycopg.Connection, config: Config, options: ScheduleOptions) -> str:
+def housekeeping(
+    conn: psycopg.Connection[DictRow], config: Config, options: ScheduleOptions
+) -> str:
     """Reap runs of dead processes, drop old history, check every source's health."""
     sources = [s.name for s in enabled_sources(config)]
     reaped = reap_interrupted_runs(conn)
@@ -691,7 +694,10 @@ def housekeeping(conn: psycopg.Connection, config: Config, options: ScheduleOpti
 
 
 def report_alarms(
-    conn: psycopg.Connection, config: Config, sources: list[str], alarms: list[health.Alarm]
+    conn: psycopg.Connection[DictRow],
+    config: Config,
+    sources: list[str],
+    alarms: list[health.Alarm],
 ) -> None:
     """Log alarms and mail new ones to the operator; a mail failure never stops the daemon."""
     for alarm in alarms:

@@ -40,8 +40,13 @@ def dedupe(texts: Mapping[str, str] | Sequence[str]) -> list[list[Any]]:
     """
     from pipelines.clustering import cluster
 
-    ids = list(texts) if isinstance(texts, Mapping) else list(range(len(texts)))
-    bodies = [texts[i] for i in ids] if isinstance(texts, Mapping) else list(texts)
+    ids: list[Any]
+    if isinstance(texts, Mapping):
+        ids = list(texts)
+        bodies = [texts[i] for i in ids]
+    else:
+        ids = list(range(len(texts)))
+        bodies = list(texts)
     roots = cluster(bodies)
     groups: dict[int, list[Any]] = {}
     for identifier, root in zip(ids, roots.tolist(), strict=True):

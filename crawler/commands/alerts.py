@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from crawler.config import Config, config_path, load_config
 from pipelines import db
@@ -47,7 +48,7 @@ def _config(args: argparse.Namespace) -> Config | None:
     return None
 
 
-def _connect() -> psycopg.Connection:
+def _connect() -> psycopg.Connection[DictRow]:
     url = db.database_url()
     db.ensure_migrated(url)
     return db.connect(url, autocommit=True)
@@ -122,7 +123,7 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+def _add(conn: psycopg.Connection[DictRow], args: argparse.Namespace) -> int:
     if args.secret_env and not args.webhook:
         raise UsageError("--secret-env is for --webhook subscriptions")
     channel = "email" if args.email else "webhook" if args.webhook else "apprise"
@@ -171,7 +172,7 @@ def _backfilled(row: Mapping[str, Any], window: timedelta, report: BackfillRepor
     return line
 
 
-def _backfill(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+def _backfill(conn: psycopg.Connection[DictRow], args: argparse.Namespace) -> int:
     row = find_subscription(conn, args.subscription)
     if not row["active"]:
         raise UsageError(
@@ -182,7 +183,7 @@ def _backfill(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+def _retry(conn: psycopg.Connection[DictRow], args: argparse.Namespace) -> int:
     row = find_subscription(conn, args.subscription) if args.subscription else None
     report = requeue(conn, row["id"] if row else None, stuck=not args.failed)
     what = f"{report.failed} failed" + ("" if args.failed else f", {report.stuck} waiting to retry")
@@ -194,7 +195,9 @@ def _retry(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     return 0
 
 
-def _nothing_pending(conn: psycopg.Connection, row: Mapping[str, Any], window: timedelta) -> str:
+def _nothing_pending(
+    conn: psycopg.Connection[DictRow], row: Mapping[str, Any], window: timedelta
+) -> str:
     """Why a preview is empty, and what would change it."""
     head = f"nothing pending for subscription {row['id']}"
     if not row["active"]:
@@ -222,7 +225,7 @@ def _status(row: dict[str, Any]) -> str:
     return f"disabled: {row['disabled_reason']}" if row["disabled_reason"] else "disabled"
 
 
-def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
+def _list(conn: psycopg.Connection[DictRow], args: argparse.Namespace) -> int:
     rows = list_subscriptions(conn)
     if args.json:
         for row in rows:
@@ -264,7 +267,7 @@ def _list(conn: psycopg.Connection, args: argparse.Namespace) -> int:
 
 
 def _send(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     smtp: SmtpSettings | None,
     args: argparse.Namespace,
     unsubscribe: Callable[[int, str], str] | None = None,
@@ -282,7 +285,7 @@ def _send(
 
 
 def _preview(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     smtp: SmtpSettings | None,
     args: argparse.Namespace,
     zone: tzinfo | None = None,

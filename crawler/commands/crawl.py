@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.rows import DictRow
 
 from crawler import health, progress
 from crawler.config import Config, Source, load_config
@@ -34,10 +35,10 @@ log = logging.getLogger(__name__)
 
 def _still_due(
     options: ScheduleOptions,
-) -> Callable[[psycopg.Connection, list[Source]], list[Source]]:
+) -> Callable[[psycopg.Connection[DictRow], list[Source]], list[Source]]:
     """Due check made under the sources' locks, so two cron runs cannot both crawl."""
 
-    def check(conn: psycopg.Connection, sources: list[Source]) -> list[Source]:
+    def check(conn: psycopg.Connection[DictRow], sources: list[Source]) -> list[Source]:
         reap_interrupted_runs(conn)
         return due_sources(conn, sources, options, datetime.now(UTC))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import DictRow
 
 from crawler.config import loads_config
 from crawler.demo import site_dir, sources_toml
@@ -34,12 +35,14 @@ def recreate_database(server_url: str, name: str) -> str:
     return make_conninfo(server_url, dbname=name)
 
 
-def _count(conn: psycopg.Connection, table: str) -> int | None:
+def _count(conn: psycopg.Connection[DictRow], table: str) -> int | None:
     """Rows in ``table``, or None where that part of the schema does not exist."""
-    if conn.execute("SELECT to_regclass(%s) AS t", (f"wirewatch.{table}",)).fetchone()["t"] is None:
+    found = db.one_row(conn.execute("SELECT to_regclass(%s) AS t", (f"wirewatch.{table}",)))
+    if found["t"] is None:
         return None
     query = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier("wirewatch", table))
-    return conn.execute(query).fetchone()["n"]
+    count: int = db.one_row(conn.execute(query))["n"]
+    return count
 
 
 def run(args: argparse.Namespace) -> int:

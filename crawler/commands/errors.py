@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from crawler.config import config_path, load_config
 from crawler.extensions.crawl_runs import NOT_LISTED
@@ -123,7 +124,7 @@ def nothing_found(
 
 
 def fetch(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     since: datetime,
     sources: Sequence[str] | None,
     kinds: Sequence[str] | None,

@@ -126,7 +126,7 @@ def parse_line(number: int, line: str) -> tuple[Any, str | None, str] | str:
     """(id, url, html) of one input line, or the error message for it."""
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return f"line {number}: not JSON ({exc.msg})"
     if not isinstance(data, dict):
         return f"line {number}: not a JSON object"

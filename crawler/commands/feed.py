@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines import db, feed
 from pipelines.atom import feed_info, render_atom
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _follow(
     url: str,
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     after: int,
     where: feed.StoryFilter | None,
     args: argparse.Namespace,

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(refusal.message)
     path = config_path(args.config)
     config = _raw_config(path)
-    crawl = config.get("crawl") if isinstance(config.get("crawl"), dict) else {}
+    crawl = config.get("crawl")
+    if not isinstance(crawl, dict):
+        crawl = {}
     fetcher = Fetcher(
         str(crawl.get("user_agent") or USER_AGENT),
         exempt=args.urls,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from crawler import health, locks
 from crawler.config import Config, load_config
@@ -126,7 +127,7 @@ def _status_word(run: RunRecord | None) -> str | None:
     return run.status
 
 
-def gather(conn: psycopg.Connection, config: Config, now: datetime) -> list[SourceStatus]:
+def gather(conn: psycopg.Connection[DictRow], config: Config, now: datetime) -> list[SourceStatus]:
     options = schedule_options(config)
     names = [s.name for s in config.sources]
     histories = load_histories(conn, names)
@@ -327,7 +328,7 @@ def _columns(lines: Sequence[Sequence[str]], right: Sequence[int]) -> str:
 
 
 def source_detail(
-    conn: psycopg.Connection, name: str, now: datetime, runs: int = 10
+    conn: psycopg.Connection[DictRow], name: str, now: datetime, runs: int = 10
 ) -> dict[str, Any]:
     """One source's recent runs and its errors by kind over the last day."""
     history = load_histories(conn, [name], per_source=runs)[name]

@@ -30,8 +30,8 @@ from functools import partial
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
@@ -88,7 +88,7 @@ def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
     return "ok"
 
 
-def _write_error(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+def _write_error(conn: psycopg.Connection[DictRow], row: dict[str, Any]) -> None:
     conn.execute(Q.record_crawl_error, row)
 
 
@@ -105,11 +105,11 @@ class CrawlRunRecorder:
         self.close_wait = settings.getfloat("WIREWATCH_RECORDER_CLOSE_WAIT")
         self.connect_timeout = settings.getint("WIREWATCH_DB_CONNECT_TIMEOUT")
         self.pool_size = settings.getint("WIREWATCH_DB_POOL_SIZE")
-        self.pool: ConnectionPool | None = None  # the process's, borrowed for the run
+        self.pool: db.Pool | None = None  # the process's, borrowed for the run
         # The source's advisory lock, when this recorder took it (not run by
         # crawler.runner), and the connection holding it for the whole run.
         self.lock_key: int | None = None
-        self.lock_conn: psycopg.Connection | None = None
+        self.lock_conn: psycopg.Connection[DictRow] | None = None
         # crawl_errors rows not written yet (the database is away), oldest first.
         self.pending: deque[dict[str, Any]] = deque()
         self.failures = 0  # attempts to reach the database that failed in a row
@@ -151,7 +151,7 @@ class CrawlRunRecorder:
         self._lock_source(source.name)
         with self._database().connection(timeout=self.connect_timeout) as conn:
             conn.execute(Q.upsert_source, source.as_row())
-            row = conn.execute(Q.start_crawl_run, {"source": source.name}).fetchone()
+            row = db.one_row(conn.execute(Q.start_crawl_run, {"source": source.name}))
         self.run_id = row["id"]
         self.started_at = row["started_at"]
         self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
@@ -227,7 +227,7 @@ class CrawlRunRecorder:
 
     # -- writing across database outages ------------------------------------
 
-    def _database(self) -> ConnectionPool:
+    def _database(self) -> db.Pool:
         if self.pool is None:
             self.pool = resources.acquire_pool(
                 self.database_url or db.database_url(),
@@ -236,7 +236,7 @@ class CrawlRunRecorder:
             )
         return self.pool
 
-    def _attempt(self, write: Callable[[psycopg.Connection], object]) -> bool:
+    def _attempt(self, write: Callable[[psycopg.Connection[DictRow]], object]) -> bool:
         """Run ``write`` in a transaction; False while the database is away.  Other
         errors are raised.
 
@@ -378,7 +378,7 @@ class CrawlRunRecorder:
         """The run's row; False while the database is away."""
         stats = self.crawler.stats
 
-        def write(conn: psycopg.Connection) -> None:
+        def write(conn: psycopg.Connection[DictRow]) -> None:
             latency = conn.execute(
                 Q.run_latency, {"run_id": self.run_id, "started_at": self.started_at}
             ).fetchone()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 import scrapy
 from scrapy import Request, signals
@@ -37,6 +38,9 @@ from crawler.middlewares.fetch_state import (
     listing_config,
     source_of,
 )
+
+if TYPE_CHECKING:
+    from crawler.spiders.base import SourceSpider
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +158,11 @@ class ConditionalGetMiddleware:
         return mw
 
     def spider_opened(self, spider: scrapy.Spider) -> None:
+        source = getattr(spider, "source", None)
         self.source = source_of(spider)
-        self.recheck_after = getattr(getattr(spider, "source", None), "recheck_after", None)
+        self.recheck_after = getattr(source, "recheck_after", None)
         if self.source is not None:
-            self.fetch_state.load_listings(self.source, listing_config(spider.source))
+            self.fetch_state.load_listings(self.source, listing_config(source))
 
     def process_request(self, request: Request, spider: scrapy.Spider | None = None) -> None:
         if self.source is None or not request.meta.get("wirewatch_listing"):
@@ -222,7 +227,7 @@ class ConditionalGetMiddleware:
 
     def listing_unchanged(self, response: Response) -> Iterator[Request]:
         """Callback of an unchanged listing: count it read, revisit its child listings."""
-        spider = self.crawler.spider
+        spider = cast("SourceSpider", self.crawler.spider)  # whose listing this was
         self.crawler.signals.send_catch_log(
             signal=ww_signals.listing_read, url=response.url, spider=spider
         )

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg.rows import DictRow
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -101,7 +101,7 @@ class FetchState:
         self.listings: dict[str, ListingState] = {}
         self.distrusted_hosts: set[str] = set()
         self.source_config: str | None = None  # listing_config() of the crawled source
-        self._pool: ConnectionPool | None = None
+        self._pool: db.Pool | None = None
         self._lock = threading.Lock()
         # What to write back when the spider closes: this run's ledger if the
         # run finished, else nothing.  Scale-out replaces it with a merge of
@@ -123,7 +123,7 @@ class FetchState:
             crawler.signals.connect(state.close, signal=signals.engine_stopped)
         return state
 
-    def pool(self) -> ConnectionPool:
+    def pool(self) -> db.Pool:
         """The process's pool, borrowed on first use and given back by ``close``."""
         with self._lock:
             if self._pool is None:
@@ -140,7 +140,7 @@ class FetchState:
                 pool, self._pool = self._pool, None
                 resources.release_pool(pool)
 
-    def _using(self, work: Callable[[psycopg.Connection], T]) -> T:
+    def _using(self, work: Callable[[psycopg.Connection[DictRow]], T]) -> T:
         """``work`` in one transaction of a pooled connection, tried again once when
         the connection broke under it (a restart: the database may be back already)."""
         try:
@@ -150,7 +150,7 @@ class FetchState:
                 raise
             return self._once(work)
 
-    def _once(self, work: Callable[[psycopg.Connection], T]) -> T:
+    def _once(self, work: Callable[[psycopg.Connection[DictRow]], T]) -> T:
         with self.pool().connection() as conn:
             return work(conn)
 
@@ -163,7 +163,7 @@ class FetchState:
         self.source_config = config
         self._using(lambda conn: self._load_listings(conn, source))
 
-    def _load_listings(self, conn: psycopg.Connection, source: str) -> None:
+    def _load_listings(self, conn: psycopg.Connection[DictRow], source: str) -> None:
         params = {"source": source, "source_config": self.source_config}
         if self.source_config is not None:
             forgotten = conn.execute(Q.forget_listings_of_old_config, params).fetchall()
@@ -231,7 +231,9 @@ class FetchState:
         self._using(lambda conn: conn.execute(Q.save_host_backoff, params))
 
 
-def _executemany(conn: psycopg.Connection, query: str, params: list[dict[str, Any]]) -> None:
+def _executemany(
+    conn: psycopg.Connection[DictRow], query: str, params: list[dict[str, Any]]
+) -> None:
     with conn.cursor() as cur:
         cur.executemany(query, params)
 

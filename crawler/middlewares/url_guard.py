@@ -158,4 +158,5 @@ def _lookup(host: str) -> Deferred[str]:
     resolver = reactor.resolver
     if isinstance(resolver, GuardedResolver):
         return resolver.lookup(host)
-    return reactor.resolve(host)
+    # zope.interface declares IReactorCore's methods without self: mypy reads them wrong.
+    return reactor.resolve(host)  # type: ignore[arg-type]

@@ -218,7 +218,7 @@ class SourceSpider(scrapy.Spider):
             self.report_failure(
                 response.url,
                 "not_html",
-                f"{response.headers.get('Content-Type', b'?').decode('latin-1')} response",
+                f"{(response.headers.get('Content-Type', b'?') or b'').decode('latin-1')} response",
             )
             return
         meta = response.meta

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 WIDTH = 240
 HEIGHT = 40
@@ -58,10 +59,10 @@ def percent(value: float | None) -> str:
     return f"{value:.0%}" if value is not None else "–"
 
 
-def series(rows: Sequence[Mapping[str, object]], source: str) -> dict[date, dict[str, int]]:
+def series(rows: Sequence[Mapping[str, Any]], source: str) -> dict[date, dict[str, int]]:
     """Rows of ``web_source_days`` for one source, as ``day_bars`` wants them."""
     return {
-        row["day"]: {k: int(row[k] or 0) for k in ("new", "errors", "runs")}  # type: ignore[misc]
+        row["day"]: {k: int(row[k] or 0) for k in ("new", "errors", "runs")}
         for row in rows
         if row["source"] == source
     }

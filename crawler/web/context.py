@@ -9,19 +9,20 @@ from urllib.parse import urlsplit
 
 import psycopg
 from fastapi import Request
-from psycopg_pool import ConnectionPool
+from psycopg.rows import DictRow
 
 from crawler.config import Config
 from crawler.web.security import LoginThrottle, Session, bearer_matches
 from crawler.web.settings import WebSettings, is_loopback
 from pipelines.alerts.settings import SmtpSettings
+from pipelines.db import Pool
 
 
 @dataclass
 class WebContext:
     settings: WebSettings
     config: Config | None
-    pool: ConnectionPool
+    pool: Pool
     key: bytes
     password: str | None = None
     tokens: tuple[str, ...] = ()
@@ -29,7 +30,7 @@ class WebContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A pooled connection in autocommit: library functions open their own transactions."""
         with self.pool.connection() as conn:
             conn.autocommit = True
@@ -46,7 +47,9 @@ class WebContext:
         if is_loopback(name):
             return True
         public = urlsplit(self.settings.public_url or "").hostname
-        return bool(public) and name == public.lower()
+        if not public:
+            return False
+        return name == public.lower()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from crawler.commands.errors import fetch as fetch_errors
 from crawler.commands.status import SourceStatus, gather
@@ -126,7 +127,7 @@ class StoryPage:
 
 
 def list_stories(
-    conn: psycopg.Connection, filters: StoryFilters, limit: int = PAGE_SIZE
+    conn: psycopg.Connection[DictRow], filters: StoryFilters, limit: int = PAGE_SIZE
 ) -> StoryPage:
     """Newest stories matching the filters (and the search query, alert syntax), one page."""
     where = filter_condition(filters)
@@ -205,7 +206,7 @@ class StoryDetail:
 
 
 def story_detail(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     story_id: int,
     compare: int | None = None,
     *,
@@ -233,7 +234,7 @@ def story_detail(
 
 
 def read_changes(
-    conn: psycopg.Connection, after: int, limit: int, query: str | None = None
+    conn: psycopg.Connection[DictRow], after: int, limit: int, query: str | None = None
 ) -> feed.Page:
     """One page of ``wirewatch feed`` after a cursor, read as ``feed.reader_connection`` does
     (REPEATABLE READ, read only), on a pooled connection restored afterwards."""
@@ -264,7 +265,7 @@ def _latest_yield(history: Sequence[RunRecord]) -> float | None:
 
 
 def sources_overview(
-    conn: psycopg.Connection, config: Config | None, now: datetime, days: int = 30
+    conn: psycopg.Connection[DictRow], config: Config | None, now: datetime, days: int = 30
 ) -> list[SourceRow]:
     """One row per configured source: ``wirewatch status`` figures plus a 30-day chart."""
     if config is None:
@@ -296,7 +297,11 @@ class SourceDetail:
 
 
 def source_detail(
-    conn: psycopg.Connection, config: Config | None, name: str, now: datetime, runs: int = 30
+    conn: psycopg.Connection[DictRow],
+    config: Config | None,
+    name: str,
+    now: datetime,
+    runs: int = 30,
 ) -> SourceDetail | None:
     """A source's status, its recent runs and its errors by kind over the last 7 days."""
     rows = [r for r in sources_overview(conn, config, now) if r.status.source == name]

@@ -207,7 +207,7 @@ async def add_alert(request: Request) -> Response:
     if form.get("action") == "preview":
         with ctx.connection() as conn:
             matches = search(conn, values["query"], limit=10)
-        return _alerts_page(request, **values, exact=exact, matches=matches,
+        return _alerts_page(request, 200, **values, exact=exact, matches=matches,
                             normalised=format_query(tree))  # fmt: skip
     spec = SubscriptionSpec(
         query=values["query"],

@@ -84,7 +84,9 @@ def csrf_token(key: bytes, session: Session) -> str:
 
 
 def csrf_valid(key: bytes, session: Session, token: str | None) -> bool:
-    return bool(token) and signing.verify(signing.derive(key, "csrf"), session.sid, token, 18)
+    if not token:
+        return False
+    return signing.verify(signing.derive(key, "csrf"), session.sid, token, 18)
 
 
 def _digest(text: str) -> bytes:
