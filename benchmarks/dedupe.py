@@ -668,6 +668,20 @@ def run_orders(args: argparse.Namespace) -> None:
 
 # Seconds spent in stories.assign per stored article, while probing.
 ASSIGN_TIMINGS: list[float] = []
+# CPU seconds of each assign: this thread's plus its server backend's (from
+# /proc/PID/schedstat, nanoseconds; only when the server runs on this machine
+# and its processes are readable).  Unlike wall time, not inflated by other
+# work on a busy machine.
+ASSIGN_CPU: list[float] = []
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds the server process ``pid`` has run, or None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def run_db(args: argparse.Namespace) -> None:
@@ -681,11 +695,17 @@ def run_db(args: argparse.Namespace) -> None:
     untimed_assign = stories.assign
 
     def timed_assign(*args: Any) -> stories.Assignment:
+        pid = args[0].info.backend_pid
+        server = backend_cpu(pid)
+        client = time.thread_time()
         started = time.perf_counter()
         try:
             return untimed_assign(*args)
         finally:
             ASSIGN_TIMINGS.append(time.perf_counter() - started)
+            server_after = backend_cpu(pid)
+            if server is not None and server_after is not None:
+                ASSIGN_CPU.append(time.thread_time() - client + server_after - server)
 
     stories.assign = timed_assign
     server = os.environ.get("DATABASE_URL")
@@ -832,6 +852,7 @@ def probe_timings(
 
     timings: list[float] = []
     ASSIGN_TIMINGS.clear()
+    ASSIGN_CPU.clear()
     run = uuid.uuid4().hex[:8]
     with db.connect(url) as conn:
         for n in range(probe):
@@ -871,6 +892,14 @@ def probe_timings(
         f"({joined} joined an existing story)",
         flush=True,
     )
+    if ASSIGN_CPU:
+        cpu_ms = [t * 1000 for t in ASSIGN_CPU]
+        print(
+            f"  assign CPU (client thread + its server backend) mean "
+            f"{statistics.mean(cpu_ms):.2f} ms, median {statistics.median(cpu_ms):.2f} ms; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
 
 
 def main() -> None:
