@@ -20,7 +20,7 @@ import pytest
 from crawler.cli import main
 from pipelines.alerts.backfill import candidate_tree, spelling_variants
 from pipelines.alerts.query import format_query, parse
-from tests.alert_support import SmtpSink, add_source, outbox, store
+from tests.support.alerts import SmtpSink, add_source, outbox, store
 
 _TOPICS = (
     "grain port rail winter energy school bank border mine factory river bridge court farm "

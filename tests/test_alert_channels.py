@@ -13,7 +13,7 @@ import pytest
 from pipelines import db
 from pipelines.alerts.sender import SendPolicy, send_due
 from pipelines.alerts.webhook import signature
-from tests.alert_support import WIRE_TEXT, HookReceiver, add_source, outbox, store, subscribe
+from tests.support.alerts import WIRE_TEXT, HookReceiver, add_source, outbox, store, subscribe
 
 KEY = "webhook-signing-key"
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from crawler.cli import main
-from tests.alert_support import WIRE_TEXT, SmtpSink, add_source, outbox, store
+from tests.support.alerts import WIRE_TEXT, SmtpSink, add_source, outbox, store
 
 
 def wirewatch(*args: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 from pipelines import db
 from pipelines.alerts import sender
 from pipelines.alerts.sender import SendPolicy, send_due
-from tests.alert_support import (
+from tests.support.alerts import (
     WIRE_TEXT,
     SmtpSink,
     add_source,

@@ -22,7 +22,8 @@ from pipelines.alerts.edits import substantive
 from pipelines.alerts.render import SubscriptionView, edit_view, email_message, render, story_view
 from pipelines.alerts.sender import SendPolicy, send_due
 from pipelines.queries import Q
-from tests.alert_support import (
+from tests.conftest import run_wirewatch
+from tests.support.alerts import (
     WIRE_TEXT,
     HookReceiver,
     SmtpSink,
@@ -31,8 +32,7 @@ from tests.alert_support import (
     store,
     subscribe,
 )
-from tests.conftest import run_wirewatch
-from tests.dedupe_texts import article, first_words, rewritten_top, with_quote
+from tests.support.dedupe_texts import article, first_words, rewritten_top, with_quote
 
 KEY = "webhook-signing-key"
 FAST = SendPolicy(backoff_base=0)

@@ -28,8 +28,8 @@ from pipelines import db
 from pipelines.alerts import sender
 from pipelines.alerts.sender import SendPolicy, send_due
 from pipelines.alerts.settings import SmtpSettings
-from tests.alert_support import WIRE_TEXT, SmtpSink, add_source, outbox, store, subscribe
 from tests.conftest import run_wirewatch
+from tests.support.alerts import WIRE_TEXT, SmtpSink, add_source, outbox, store, subscribe
 
 SLOW, ONE, TWO = "slow@example.org", "one@example.org", "two@example.org"
 TIMEOUT = 1.0  # [smtp] timeout of these tests; a message's deadline is twice that

@@ -23,7 +23,8 @@ from pipelines.archive.retention import prune_archive
 from pipelines.archive.settings import ArchiveSettings
 from pipelines.archive.writer import ArchiveWriter, Fetched
 from pipelines.errors import ConfigError
-from tests.archive_support import (
+from tests.conftest import run_wirewatch
+from tests.support.archive import (
     PAGES,
     articles,
     crawl,
@@ -34,7 +35,6 @@ from tests.archive_support import (
     warc_files,
     write_config,
 )
-from tests.conftest import run_wirewatch
 
 # -- [archive] in wirewatch.toml ------------------------------------------------------------
 

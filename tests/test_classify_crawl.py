@@ -11,7 +11,8 @@ import psycopg
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
-from tests.test_classify import (
+from tests.support.pages import article_html, feed_xml
+from tests.support.walls import (
     ACCESS_DENIED,
     ARTICLE_WITH_CLOUDFLARE_SCRIPT,
     ARTICLE_WITH_INCAPSULA_BEACON,
@@ -22,7 +23,6 @@ from tests.test_classify import (
     METERED_FULL_TEXT,
     PAYWALL_TEASER,
 )
-from tests.test_crawl_incremental import article_html, feed_xml
 
 HEADLINES = (
     "<html><head><title>World news</title></head><body><ul>"

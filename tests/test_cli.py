@@ -19,7 +19,7 @@ import pytest
 from crawler import cli
 from pipelines import db
 from tests.conftest import run_wirewatch
-from tests.feed_rows import add_article, add_source, new_story
+from tests.support.feed_rows import add_article, add_source, new_story
 
 HEAVY = ("scrapy", "twisted", "psycopg", "trafilatura", "numpy", "tqdm")
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"

@@ -21,37 +21,7 @@ from crawler.demo.server import (
     status,
 )
 from tests.conftest import run_wirewatch
-
-PARAGRAPHS = [
-    "The harbour authority of Port Alder confirmed on Monday that the new ferry line to the "
-    "outer islands will not open before the spring, citing delays at the shipyard.",
-    "Officials said the second vessel failed its sea trials in October after engineers found "
-    "a fault in the steering gear, and that repairs would take at least three months.",
-    "Island residents, who have relied on a single ageing boat for a decade, said the news "
-    "was a blow to businesses that had planned for a winter season of visitors.",
-    "The authority said it would add extra sailings on the old route over the holidays and "
-    "publish a revised timetable once the shipyard confirms a delivery date.",
-]
-
-
-def article(title: str, topic: str, charset: str = "utf-8") -> str:
-    body = "".join(f"<p>{p.replace('ferry', topic)}</p>" for p in PARAGRAPHS)
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="{charset}"><title>{title}</title>'
-        '<meta property="article:published_time" content="2026-11-20T08:30:00+00:00">'
-        f'</head><body><a href="#main">Skip to main content</a><article id="main"><h1>{title}</h1>'
-        f"{body}</article></body></html>"
-    )
-
-
-FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Alder Post</title>
-<link>{base}/</link>{items}</channel></rss>"""
-
-
-def feed(base: str, paths: list[str]) -> str:
-    items = "".join(f"<item><title>{p}</title><link>{base}{p}</link></item>" for p in paths)
-    return FEED.format(base=base, items=items)
-
+from tests.support.pages import article, feed
 
 GOOD = ["/news/ferry.html", "/news/bridge.html?utm_source=rss", "/news/cyrillic.html"]
 BAD = {

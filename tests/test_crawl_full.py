@@ -13,7 +13,7 @@ import psycopg
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
-from tests.test_crawl_incremental import article_html
+from tests.support.pages import article_html
 
 SECTION = "".join(
     f"<li><a href='/{kind}/2024/{n}.html'>District report {n}</a></li>"

@@ -6,55 +6,16 @@ as cron runs it.  The server's request log is the evidence of what was fetched.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
 from crawler.demo.server import FixtureServer, raw, unchanged_validators
 from tests.conftest import run_wirewatch
-
-SENTENCES = [
-    "The {topic} committee of the river district met late on Thursday to weigh the cost "
-    "of repairs that engineers say can no longer wait until the spring thaw.",
-    "Residents who packed the town hall asked why the {topic} budget had been cut twice in "
-    "three years while the district spent heavily on consultants and new offices.",
-    "The chairwoman said the committee would publish every contract it signed and invite "
-    "an independent auditor to review the accounts before the next vote.",
-    "A final decision on the {topic} plan is expected next month, after a public "
-    "consultation that opens on Monday and runs for four weeks.",
-]
-
-
-def article_html(n: int) -> str:
-    topic = f"topic{n} " + ["bridge", "harbour", "school", "library", "tramway"][n % 5]
-    body = "".join(f"<p>{s.format(topic=topic)} (report {n})</p>" for s in SENTENCES)
-    return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>District report {n}</title></head><body><article>"
-        f"<h1>District report {n}</h1>{body}</article></body></html>"
-    )
-
-
-def feed_xml(base: str, numbers: list[int], extra: list[str] = ()) -> str:
-    links = [f"{base}/news/{n}.html" for n in numbers] + list(extra)
-    items = "".join(f"<item><title>t</title><link>{link}</link></item>" for link in links)
-    return (
-        f"<?xml version='1.0'?><rss version='2.0'><channel><title>f</title>{items}</channel></rss>"
-    )
-
-
-def urlset(base: str, numbers: list[int]) -> str:
-    urls = "".join(f"<url><loc>{base}/news/{n}.html</loc></url>" for n in numbers)
-    return f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>"
-
-
-def sitemap_index(base: str, names: list[str]) -> str:
-    maps = "".join(f"<sitemap><loc>{base}/maps/{name}</loc></sitemap>" for name in names)
-    return f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{maps}</sitemapindex>"
+from tests.support.crawls import override_settings
+from tests.support.pages import article_html, feed_xml, sitemap_index, urlset
 
 
 @pytest.fixture
@@ -97,18 +58,6 @@ url = "{base}/maps/index.xml"
 """
     )
     return path
-
-
-def override_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **values: Any) -> None:
-    """Scrapy settings for the crawls this test starts: the project's, with ``values``."""
-    module = tmp_path / "ww_test_settings.py"
-    lines = ["from crawler.settings import *  # noqa: F403"]
-    lines += [f"{name} = {value!r}" for name, value in values.items()]
-    module.write_text("\n".join(lines) + "\n")
-    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "ww_test_settings")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
-    )
 
 
 def crawl(config: Path, *sources: str) -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
-from tests.test_classify import CLOUDFLARE_STYLE, HUGE_SCRIPTS_FIRST, PAYWALL_TEASER
-from tests.test_crawl_incremental import article_html, feed_xml
+from tests.support.pages import article_html, feed_xml
+from tests.support.walls import CLOUDFLARE_STYLE, HUGE_SCRIPTS_FIRST, PAYWALL_TEASER
 
 MAX_LINE = 2000
 

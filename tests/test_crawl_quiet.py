@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from crawler.demo.server import FixtureServer, raw, status
 from tests.conftest import run_wirewatch
-from tests.test_crawl_incremental import article_html, feed_xml
+from tests.support.pages import article_html, feed_xml
 
 
 def config_for(tmp_path: Path, base: str) -> Path:

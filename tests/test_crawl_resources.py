@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from benchmarks.resources import ResourceWatch, serve
 from pipelines import resources
-from tests.test_crawl_incremental import override_settings
+from tests.support.crawls import override_settings
 
 SOURCES = 12
 ARTICLES = 3

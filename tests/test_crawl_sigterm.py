@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from pipelines import db
-from tests.test_schedule_daemon import site_with, write_config
+from tests.support.daemon import site_with, write_config
 
 
 def test_sigterm_right_after_the_run_starts_still_closes_the_run(

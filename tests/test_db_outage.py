@@ -39,7 +39,7 @@ from psycopg.rows import dict_row
 from scrapy.utils.test import get_crawler
 
 from crawler import locks
-from crawler.demo.server import FixtureServer, Request, Response, raw
+from crawler.demo.server import FixtureServer, raw
 from crawler.extensions.crawl_runs import (
     RUN_ERRORS_STAT,
     RUN_ID_STAT,
@@ -54,8 +54,8 @@ from pipelines import db, resources
 from pipelines.queries import Q
 from pipelines.storage import StoragePipeline, StoreFailed, StoreResult, retry_delays
 from tests.conftest import run_wirewatch
-from tests.test_crawl import article, feed
-from tests.test_crawl_incremental import override_settings
+from tests.support.crawls import gated, override_settings
+from tests.support.pages import article, feed
 
 ARTICLES = 20
 EARLY = 4  # served at once: stored before the outage
@@ -287,14 +287,6 @@ class Newsroom:
     def open_all(self) -> None:
         self.outage.set()
         self.go_on.set()
-
-
-def gated(gate: threading.Event, body: str) -> Callable[[Request], Response]:
-    def handler(req: Request) -> Response:
-        gate.wait(120)
-        return 200, {"Content-Type": "text/html; charset=utf-8"}, body.encode()
-
-    return handler
 
 
 @pytest.fixture

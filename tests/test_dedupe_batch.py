@@ -20,7 +20,7 @@ from pipelines.clustering import (
     cluster_labels,
 )
 from pipelines.fingerprint import fingerprint
-from tests.dedupe_texts import (
+from tests.support.dedupe_texts import (
     article,
     escaped,
     first_words,

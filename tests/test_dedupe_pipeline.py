@@ -8,7 +8,7 @@ from crawler import settings as project_settings
 from pipelines.dedupe import DedupePipeline
 from pipelines.fingerprint import Fingerprint, fingerprint
 from pipelines.items import ArticleItem
-from tests.dedupe_texts import article
+from tests.support.dedupe_texts import article
 
 
 def pipeline() -> tuple[DedupePipeline, object]:

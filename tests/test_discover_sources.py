@@ -13,7 +13,7 @@ from crawler.demo.server import FixtureServer, raw
 from crawler.source_discovery import listing_change, robots_listings, start_urls
 from pipelines.errors import ConfigError
 from tests.conftest import run_wirewatch
-from tests.test_crawl import article, feed
+from tests.support.pages import article, feed
 
 SITEMAP = """<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 {urls}</urlset>"""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
-from tests.gazette import PROMO, article
-from tests.gazette import STORIES as GAZETTE_STORIES
+from tests.support.gazette import PROMO, article
+from tests.support.gazette import STORIES as GAZETTE_STORIES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 CONTRACT = ["id", "url", "canonical_url", "title", "text", "published", "authors", "language"]
@@ -80,7 +80,7 @@ def test_one_url_is_fetched_and_extracted_as_json() -> None:
 
 
 def test_jsonl_flags_paywalled_articles_and_names_walls(tmp_path: Path) -> None:
-    from tests.test_classify import CLOUDFLARE_STYLE, METERED_FULL_TEXT
+    from tests.support.walls import CLOUDFLARE_STYLE, METERED_FULL_TEXT
 
     pages = tmp_path / "pages.jsonl"
     pages.write_text(

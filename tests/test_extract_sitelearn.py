@@ -10,8 +10,8 @@ from pipelines.extract.sitelearn import (
     remove_boilerplate,
     site_domain,
 )
-from tests.gazette import PROMO, article
-from tests.gazette import STORIES as GAZETTE_STORIES
+from tests.support.gazette import PROMO, article
+from tests.support.gazette import STORIES as GAZETTE_STORIES
 
 STORIES = GAZETTE_STORIES
 

@@ -17,8 +17,8 @@ import pytest
 
 from pipelines.boilerplate import load_knowledge
 from pipelines.extract.sitelearn import block_key
-from tests.gazette import PROMO, article
-from tests.gazette import STORIES as GAZETTE_STORIES
+from tests.support.gazette import PROMO, article
+from tests.support.gazette import STORIES as GAZETTE_STORIES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 DRIVER = FIXTURES / "driver.py"

@@ -20,7 +20,7 @@ import pytest
 
 from crawler.cli import main
 from pipelines import db
-from tests.feed_rows import add_article, add_copy, add_source, new_story, story_with_copies
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story, story_with_copies
 
 JSONL_KEYS = {"cursor", "kind", "story_id", "title", "url", "outlet", "published", "first_seen"}
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipelines import db, feed
 from pipelines.cursor import START
-from tests.feed_rows import add_article, add_copy, add_source, new_story
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story
 
 
 @pytest.fixture

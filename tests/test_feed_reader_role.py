@@ -15,7 +15,7 @@ from crawler.cli import main
 from pipelines import db
 from pipelines.errors import UsageError
 from pipelines.reader_role import grant_reader
-from tests.feed_rows import add_source, story_with_copies
+from tests.support.feed_rows import add_source, story_with_copies
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines import db
 from pipelines.storage import store_article
-from tests.feed_rows import (
+from tests.support.feed_rows import (
     add_article,
     add_copy,
     add_source,

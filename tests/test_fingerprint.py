@@ -12,7 +12,7 @@ import pytest
 
 from pipelines import fingerprint as fp
 from pipelines.fingerprint import Shingled, fingerprint, resemblance, similarity, words
-from tests.dedupe_texts import (
+from tests.support.dedupe_texts import (
     QUOTE,
     article,
     escaped,
@@ -69,7 +69,8 @@ def test_scripts_do_not_collapse_into_one_fingerprint() -> None:
 def test_fingerprints_are_stable_across_processes() -> None:
     """Band keys are stored: they must not depend on the process or hash seed."""
     code = (
-        "from pipelines.fingerprint import fingerprint; from tests.dedupe_texts import article;"
+        "from pipelines.fingerprint import fingerprint;"
+        "from tests.support.dedupe_texts import article;"
         "print(fingerprint(article(3)).band_keys)"
     )
     outputs = {

@@ -27,8 +27,8 @@ import pytest
 from crawler.demo.server import FixtureServer, Request, Response, raw
 from crawler.discovery import DiscoveryError, UnsafeXml, gunzip_listing, parse_feed, parse_sitemap
 from crawler.source_discovery import MAX_BYTES, parse_listing
-from tests.test_crawl_incremental import article_html, feed_xml, urlset
-from tests.test_hostile_feeds import errors, reports, run_statuses, titles
+from tests.support.crawls import errors, run_statuses, titles
+from tests.support.pages import article_html, feed_xml, reports, urlset
 
 LOCAL_MARKER = "harbour-master-ledger-7f3a9c"
 Handler = Callable[[Request], Response]

@@ -21,7 +21,8 @@ import pytest
 
 from crawler.demo.server import FixtureServer, raw, redirect
 from tests.conftest import run_wirewatch
-from tests.test_crawl_incremental import article_html, feed_xml, sitemap_index, urlset
+from tests.support.crawls import errors, run_statuses, titles
+from tests.support.pages import article_html, feed_xml, reports, sitemap_index, urlset
 
 LOCAL_MARKER = "ledger of the harbour master kept on the crawler's own disk"
 
@@ -63,33 +64,6 @@ def feed_source(name: str, url: str) -> str:
 
 def sitemap_source(name: str, url: str) -> str:
     return f'[[source]]\nname = "{name}"\nkind = "sitemap"\nurl = "{url}"\n'
-
-
-def titles(db_url: str, source: str) -> set[str]:
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute("SELECT title FROM wirewatch.articles WHERE source = %s", [source])
-        return {row[0] for row in rows}
-
-
-def errors(db_url: str, source: str) -> dict[str, tuple[str, str]]:
-    """url -> (kind, message) of the source's recorded failures."""
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute(
-            "SELECT url, kind, message FROM wirewatch.crawl_errors WHERE source = %s", [source]
-        ).fetchall()
-    return {url: (kind, message) for url, kind, message in rows}
-
-
-def run_statuses(db_url: str, source: str) -> list[str]:
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute(
-            "SELECT status FROM wirewatch.crawl_runs WHERE source = %s ORDER BY id", [source]
-        )
-        return [row[0] for row in rows]
-
-
-def reports(*numbers: int) -> set[str]:
-    return {f"District report {n}" for n in numbers}
 
 
 def test_bad_schemes_are_skipped_one_by_one_and_no_local_file_is_read(

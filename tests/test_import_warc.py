@@ -35,8 +35,8 @@ from pipelines.warc_import import (
     screen,
 )
 from pipelines.warc_reader import CORRUPT, TRUNCATED, read_records
-from tests.alert_support import outbox, subscribe
 from tests.conftest import run_wirewatch
+from tests.support.alerts import outbox, subscribe
 
 ROOM = GeneratedNewsroom(48, n_outlets=3, wire_share=0.45, seed=3)
 

@@ -16,7 +16,7 @@ import pytest
 
 from crawler.demo.server import FixtureServer, Request, Response, flaky, raw, status
 from tests.conftest import run_wirewatch
-from tests.test_crawl_incremental import article_html, feed_xml
+from tests.support.pages import article_html, feed_xml
 
 USER_AGENT = "wirewatch-test/1 (+mailto:ops@example.org)"
 

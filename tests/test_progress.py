@@ -27,8 +27,8 @@ from crawler.demo.server import FixtureServer, raw
 from crawler.extensions.progress import figures
 from crawler.progress import Bar, shown
 from pipelines import db
-from tests.feed_rows import add_article, add_source, new_story
-from tests.test_crawl_incremental import article_html, feed_xml
+from tests.support.feed_rows import add_article, add_source, new_story
+from tests.support.pages import article_html, feed_xml
 
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) ")

@@ -13,7 +13,7 @@ from pipelines import db, feed
 from pipelines.errors import UsageError
 from pipelines.retention import parse_age, prune
 from pipelines.search import search
-from tests.feed_rows import add_article, add_copy, add_source, story_with_copies
+from tests.support.feed_rows import add_article, add_copy, add_source, story_with_copies
 
 OLD_TEXT = "Harbour workers ended their strike after the port authority raised wages."
 

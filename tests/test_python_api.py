@@ -9,9 +9,9 @@ import pytest
 import wirewatch
 from crawler.demo.server import FixtureServer, raw
 from pipelines.errors import UsageError
-from tests.dedupe_texts import article
-from tests.test_classify import CLOUDFLARE_STYLE, METERED_FULL_TEXT
-from tests.test_crawl_incremental import article_html, feed_xml
+from tests.support.dedupe_texts import article
+from tests.support.pages import article_html, feed_xml
+from tests.support.walls import CLOUDFLARE_STYLE, METERED_FULL_TEXT
 
 
 def test_extract_gives_the_article_and_says_why_not() -> None:

@@ -17,7 +17,7 @@ from pipelines.queries import Q
 from pipelines.revisions import word_changes
 from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 from tests.conftest import run_wirewatch
-from tests.test_crawl_incremental import article_html
+from tests.support.pages import article_html
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TEXT = (

@@ -28,10 +28,9 @@ import pytest
 from crawler import locks
 from crawler.demo.server import FixtureServer, raw
 from pipelines import db
-from tests.test_crawl import article, feed
-from tests.test_crawl_incremental import override_settings
-from tests.test_db_outage import gated
-from tests.test_schedule_daemon import DaemonProcess, wait_for
+from tests.support.crawls import gated, override_settings
+from tests.support.daemon import DaemonProcess, wait_for
+from tests.support.pages import article, feed
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the process table from /proc"

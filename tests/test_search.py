@@ -15,7 +15,7 @@ from pipelines import db
 from pipelines.alerts.query import QuerySyntaxError, parse
 from pipelines.alerts.text import fold
 from pipelines.search import search, translate
-from tests.feed_rows import add_article, add_copy, add_source, new_story
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story
 
 
 @pytest.fixture(scope="module")

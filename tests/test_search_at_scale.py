@@ -15,7 +15,7 @@ import pytest
 from pipelines import search as search_module
 from pipelines.alerts.query import parse
 from pipelines.search import search, translate
-from tests.feed_rows import add_article, add_copy, add_source, new_story
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 WORDS = ["harbour", "strike", "minister", "grain", "border", "talks", "river", "prime"]

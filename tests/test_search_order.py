@@ -20,7 +20,7 @@ from pipelines.search import (
     search,
     snippet_of,
 )
-from tests.feed_rows import add_article, add_copy, add_source, new_story
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -19,7 +19,7 @@ from crawler.demo.server import FixtureServer, Handler, Request, Response, raw, 
 from pipelines.errors import ConfigError
 from pipelines.redact import redact_text, redact_url
 from tests.conftest import run_wirewatch
-from tests.test_crawl import article, feed
+from tests.support.pages import article, feed
 
 SECRET = "s3cretPW"
 

@@ -15,8 +15,8 @@ from pipelines import db, stories
 from pipelines.fingerprint import fingerprint
 from pipelines.queries import Q
 from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
-from tests.alert_support import add_source
-from tests.dedupe_texts import article, trimmed, with_quote
+from tests.support.alerts import add_source
+from tests.support.dedupe_texts import article, trimmed, with_quote
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -25,8 +25,8 @@ from pipelines.clustering import cluster
 from pipelines.fingerprint import VERSION, Shingled, fingerprint
 from pipelines.queries import Q
 from pipelines.storage import article_params, store_article
-from tests.alert_support import add_source, outbox, subscribe
-from tests.dedupe_texts import (
+from tests.support.alerts import add_source, outbox, subscribe
+from tests.support.dedupe_texts import (
     article,
     escaped,
     first_words,

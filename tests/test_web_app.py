@@ -13,7 +13,7 @@ from crawler.web.app import create_app
 from crawler.web.context import WebContext
 from crawler.web.settings import WebSettings
 from pipelines import db
-from tests.feed_rows import add_article, add_source, new_story
+from tests.support.feed_rows import add_article, add_source, new_story
 
 KEY = b"k" * 32
 

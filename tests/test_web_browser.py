@@ -16,9 +16,9 @@ from pipelines import db, signing
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.subscriptions import add_subscription
 from pipelines.alerts.unsubscribe import link
-from tests.feed_rows import add_article, add_copy, new_story
+from tests.support.feed_rows import add_article, add_copy, new_story
 
-pytest_plugins = ("tests.web_support",)
+pytest_plugins = ("tests.support.web",)
 # The first test of the module waits for the demo newsroom (up to 300 s) too.
 pytestmark = pytest.mark.timeout(900)
 

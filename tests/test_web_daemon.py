@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_support import free_port, wait_for_port
+from tests.support.web import free_port, wait_for_port
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.render import Rendered, SubscriptionView, email_message, unsubscribe_header
 from pipelines.alerts.subscriptions import add_subscription, find_subscription
 from pipelines.alerts.unsubscribe import REASON, link, lookup, token, token_valid, unsubscribe
-from tests.alert_support import SmtpSink, add_source, store, subscribe
 from tests.conftest import run_wirewatch
+from tests.support.alerts import SmtpSink, add_source, store, subscribe
 
 KEY = b"k" * 32
 

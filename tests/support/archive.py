@@ -12,7 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import FixtureServer, raw, slow
 from tests.conftest import run_wirewatch
-from tests.gazette import STORIES, article
+from tests.support.gazette import STORIES, article
 
 PAGES = len(STORIES)
 
