@@ -24,10 +24,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from pebble import ProcessPool
-from psycopg_pool import ConnectionPool
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
+from twisted.python.failure import Failure
 
 from pipelines import db, resources, workers
 from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
@@ -97,10 +97,10 @@ class ExtractionPipeline:
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.pool: ProcessPool | None = None
-        self._db_pool: ConnectionPool | None = None
+        self._db_pool: db.Pool | None = None
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.pending: dict[str, PendingPages] = {}
-        self._loading: dict[str, defer.Deferred] = {}
+        self._loading: dict[str, defer.Deferred[SiteKnowledge]] = {}
         self._counted: set[str] = set()  # URLs counted in this crawl
         self._db_ok = learn
         self._db_lock = threading.Lock()  # one thread resolves (maybe starts) the database
@@ -153,7 +153,9 @@ class ExtractionPipeline:
         site = await self._site(domain) if domain and self.learn else None
         # Workers only need the verdicts, not every count: keep the pickle small.
         snapshot = (
-            SiteKnowledge(domain, {k: MIN_PAGES for k in site.boilerplate()}) if site else None
+            SiteKnowledge(domain, {k: MIN_PAGES for k in site.boilerplate()})
+            if site and domain  # a site is only looked up for a domain
+            else None
         )
         future = self._ensure_pool().schedule(
             self.worker, args=(body, url, item.get("encoding"), snapshot), timeout=self.timeout
@@ -189,8 +191,13 @@ class ExtractionPipeline:
         if domain not in self._loading:
             self._loading[domain] = threads.deferToThread(self._load, domain)
         # Several pages of a new domain may wait on one load; each gets its own Deferred.
-        waiter: defer.Deferred = defer.Deferred()
-        self._loading[domain].addBoth(lambda value: (waiter.callback(value), value)[1])
+        waiter: defer.Deferred[SiteKnowledge] = defer.Deferred()
+
+        def hand_over(value: SiteKnowledge | Failure) -> SiteKnowledge | Failure:
+            waiter.callback(value)  # a Failure goes down its errbacks
+            return value
+
+        self._loading[domain].addBoth(hand_over)
         site = await maybe_deferred_to_future(waiter)
         self.knowledge.setdefault(domain, site)
         return self.knowledge[domain]
@@ -236,7 +243,7 @@ class ExtractionPipeline:
         except Exception as exc:
             log.warning("could not save boilerplate knowledge: %s", exc)
 
-    def _database(self) -> ConnectionPool:
+    def _database(self) -> db.Pool:
         """The process's database pool, borrowed on first use (in a thread: it may start
         the embedded server) and given back at close."""
         with self._db_lock:
@@ -254,13 +261,13 @@ class ExtractionPipeline:
             self.stats.inc_value(key, n)
 
 
-def _deferred_from(future: Future) -> defer.Deferred:
+def _deferred_from(future: Future[Any]) -> defer.Deferred[Any]:
     """A Deferred fired in the reactor thread with the result or the exception (as a value)."""
     from twisted.internet import reactor  # the one Scrapy installed, imported late
 
-    deferred: defer.Deferred = defer.Deferred()
+    deferred: defer.Deferred[Any] = defer.Deferred()
 
-    def done(fut: Future) -> None:
+    def done(fut: Future[Any]) -> None:
         try:
             value: Any = fut.result()
         except BaseException as exc:
