@@ -214,6 +214,8 @@ def test_errors_are_kept_while_the_database_is_away_and_written_when_it_is_back(
         ("https://h.example/a", "store_failed"),
         ("https://h.example/b", "timeout"),
     ]
+    recorder._give_back()  # as the run's end does: no pool outlives the test
+    assert resources.open_pools() == 0
 
 
 # -- the real thing: a crawl against a database that stops -----------------------------
