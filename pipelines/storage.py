@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 from itemadapter import ItemAdapter
-from psycopg_pool import ConnectionPool
+from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
 from pipelines import db, resources, revisions, stories
@@ -77,7 +77,7 @@ def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, 
 
 
 def store_article(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     article: Mapping[str, Any],
     run_id: int | None = None,
     *,
@@ -152,7 +152,7 @@ class StoragePipeline:
         self.pool_size = pool_size
         self.delays = list(delays)
         self.connect_timeout = connect_timeout
-        self.pool: ConnectionPool | None = None
+        self.pool: db.Pool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:

@@ -27,9 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class AssignmentLike(Protocol):
-    story_id: int
-    created: bool
-    canonical_changed: bool
+    """What enqueue() reads of a story assignment (``stories.Assignment``, frozen)."""
+
+    @property
+    def story_id(self) -> int: ...
+    @property
+    def created(self) -> bool: ...
+    @property
+    def canonical_changed(self) -> bool: ...
 
 
 def compile_subscriptions(rows: Iterable[Mapping[str, Any]]) -> Matcher:
