@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import DictRow
 
 from pipelines.archive.files import ArchiveFile, archive_files, in_use
+from pipelines.db import one_row
 from pipelines.durations import parse_duration
 from pipelines.errors import UsageError
 from pipelines.queries import Q
@@ -54,7 +56,7 @@ class ArchivePruneReport:
 
 
 def prune_archive(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     root: Path,
     older_than: timedelta,
     *,
@@ -75,7 +77,7 @@ def prune_archive(
             continue
         params = {"warc_file": file.name}
         if dry_run:
-            report.articles += conn.execute(Q.archive_file_articles, params).fetchone()["n"]
+            report.articles += one_row(conn.execute(Q.archive_file_articles, params))["n"]
         else:
             with conn.transaction():
                 report.articles += conn.execute(Q.archive_forget_file, params).rowcount
