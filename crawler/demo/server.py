@@ -478,16 +478,21 @@ class _Handler(BaseHTTPRequestHandler):
         names = {k.lower() for k, _ in items}
         if isinstance(body, str):
             body = body.encode("utf-8")
-        streamed = not isinstance(body, bytes | bytearray | memoryview)
+        whole: bytes | bytearray | memoryview | None = None
+        chunks: Iterable[bytes] = ()
+        if isinstance(body, bytes | bytearray | memoryview):
+            whole = body
+        else:
+            chunks = body
         self.send_response(code)
         for key, value in items:
             self.send_header(key, value)
         if code in (204, 304) or 100 <= code < 200:
             self.end_headers()
             return
-        if not streamed:
+        if whole is not None:
             if "content-length" not in names:
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(whole)))
         elif "content-length" not in names:
             self.send_header("Connection", "close")
             self.close_connection = True
@@ -495,13 +500,13 @@ class _Handler(BaseHTTPRequestHandler):
         if head:
             return
         try:
-            if streamed:
-                for chunk in body:
+            if whole is None:
+                for chunk in chunks:
                     if self.server.owner._stopping.is_set():
                         break
                     self.wfile.write(chunk)
             else:
-                self.wfile.write(body)
+                self.wfile.write(whole)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -511,6 +516,10 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256  # the default 5 drops SYNs under crawler concurrency: 1 s stalls
     owner: FixtureServer
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
 
 
 class FixtureServer:
@@ -554,9 +563,7 @@ class FixtureServer:
         """Bind (a free port when ``port=0``) and serve in a daemon thread."""
         if self._httpd is not None:
             return self
-        server_cls = _HTTPServer
-        if ":" in self.host:
-            server_cls = type("_HTTPServer6", (_HTTPServer,), {"address_family": socket.AF_INET6})
+        server_cls = _HTTPServer6 if ":" in self.host else _HTTPServer
         self._httpd = server_cls((self.host, self.port), _Handler)
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
