@@ -88,7 +88,9 @@ class Source:
 
     name: str = setting(str, matches(r"^[a-z0-9_-]+$", "must match [a-z0-9_-]+"))
     kind: str = setting(str, one_of(SOURCE_KINDS))
-    urls: tuple[str, ...] = field()  # ``url`` or ``urls``: read by _source_urls
+    # ``url`` or ``urls``: read by _source_urls.  (mypy takes the setting()s above,
+    # dataclasses.field()s without a default, for fields with one.)
+    urls: tuple[str, ...] = field()  # type: ignore[misc]
     schedule: str | None = setting(str, refuse(cron_problem), default=None)
     wire: bool = setting(bool, default=False)
     follow: str | None = setting(str, _regex, default=None)
