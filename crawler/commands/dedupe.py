@@ -83,7 +83,8 @@ class _FingerprintedChunk:
 
 def _fingerprint_chunk(job: tuple[str, list[tuple[int, bytes]]]) -> _FingerprintedChunk:
     name, lines = job
-    ids, fingerprints, shingles, order, quoted, exact = [], [], [], [], [], []
+    ids, fingerprints, order, quoted, exact = [], [], [], [], []
+    shingles: list[np.ndarray] = []
     for lineno, line in lines:
         doc_id, text = parse_document(line, f"{name}:{lineno}")
         prepared = Shingled(text)
