@@ -201,7 +201,7 @@ def candidate_pairs(
     passes = 1 << max(0, int(np.ceil(np.log2(total / keys_per_pass))))
     # Distinct pairs so far: code = later * n + earlier (ranks), summed weight, keys shared.
     codes = np.empty(0, np.int64)
-    score = np.empty(0, np.float64)
+    score: np.ndarray = np.empty(0, np.float64)
     shared = np.empty(0, np.int64)
     for part in range(passes):
         docs, keys = table.part(part, passes)

@@ -130,7 +130,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x *= _M1
     x ^= x >> _S27
     x *= _M2
-    return x ^ (x >> _S31)
+    mixed: np.ndarray = x ^ (x >> _S31)
+    return mixed
 
 
 # Character references with their semicolon only: html.unescape alone would
@@ -346,7 +347,8 @@ def quoted_words(normal: str, starts: np.ndarray, points: np.ndarray | None = No
         at = np.searchsorted(breaks, starts)
         paragraph = np.where(at > 0, breaks[np.maximum(at - 1, 0)], -1)
         before = before - np.searchsorted(marks, paragraph)
-    return before % 2 == 1
+    odd: np.ndarray = before % 2 == 1
+    return odd
 
 
 def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -371,14 +373,16 @@ def quoted_shingles(word_flags: np.ndarray) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     inside = np.zeros(len(word_flags) + 1, dtype=np.int64)
     np.cumsum(word_flags, out=inside[1:])
-    return (inside[k : k + n] - inside[:n]) * 2 > k
+    mostly: np.ndarray = (inside[k : k + n] - inside[:n]) * 2 > k
+    return mostly
 
 
 def minhash(shingles: np.ndarray) -> np.ndarray:
     """``BANDS`` minima of independent hash permutations of the shingle set."""
     permuted = np.multiply.outer(_PERM_A, shingles)
     permuted += _PERM_B[:, None]
-    return permuted.min(axis=1)
+    minima: np.ndarray = permuted.min(axis=1)
+    return minima
 
 
 def band_keys_of(signature: np.ndarray) -> np.ndarray:
@@ -435,7 +439,7 @@ def anchor_keys(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
 
 def exact_key(hashes: np.ndarray) -> int:
     """A signed 64-bit key of the whole normalised word sequence."""
-    digest = hashlib.blake2b(np.ascontiguousarray(hashes), digest_size=8).digest()
+    digest = hashlib.blake2b(np.ascontiguousarray(hashes).data, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -576,7 +580,8 @@ def _found_in(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """Per value: 1 if it is in ``sorted_values`` (sorted, non-empty), else 0."""
     at = np.searchsorted(sorted_values, values)
     at[at == len(sorted_values)] = 0
-    return (sorted_values[at] == values).view(np.uint8)
+    found: np.ndarray = (sorted_values[at] == values).view(np.uint8)
+    return found
 
 
 def _count_in(values: np.ndarray, sorted_values: np.ndarray) -> int:
