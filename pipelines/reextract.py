@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from pipelines import db, resources, workers
@@ -184,7 +185,7 @@ class Reextractor:
         self.now = now
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.unreadable_files: set[str] = set()
-        self.conn: psycopg.Connection | None = None
+        self.conn: psycopg.Connection[DictRow] | None = None
 
     def run(self) -> ReextractReport:
         started = time.monotonic()
@@ -194,7 +195,7 @@ class Reextractor:
         key = selection_key(options.source, options.since)
         with db.connect(url, autocommit=True) as conn:
             self.conn = conn
-            if not conn.execute(Q.try_advisory_lock, {"key": lock_id(key)}).fetchone()["locked"]:
+            if not db.one_row(conn.execute(Q.try_advisory_lock, {"key": lock_id(key)}))["locked"]:
                 raise UsageError(f"another reextract of this selection ({key}) is running")
             state = self._begin(conn, key)
             report = self._report(conn, state)
@@ -217,12 +218,12 @@ class Reextractor:
 
     # -- the selection and its checkpoint ----------------------------------------
 
-    def _begin(self, conn: psycopg.Connection, key: str) -> _Run:
+    def _begin(self, conn: psycopg.Connection[DictRow], key: str) -> _Run:
         options = self.options
         horizon = None
         if options.since is not None:
             horizon = (self.now or datetime.now(UTC)) - options.since
-        last_id = conn.execute(Q.reextract_last_article).fetchone()["id"]
+        last_id = db.one_row(conn.execute(Q.reextract_last_article))["id"]
         fresh = _Run(key, options.source, horizon, last_id)
         if options.dry_run:
             return fresh
@@ -240,8 +241,8 @@ class Reextractor:
         conn.execute(Q.reextract_begin, fresh.params())
         return fresh
 
-    def _report(self, conn: psycopg.Connection, state: _Run) -> ReextractReport:
-        row = conn.execute(Q.reextract_counts, state.params()).fetchone()
+    def _report(self, conn: psycopg.Connection[DictRow], state: _Run) -> ReextractReport:
+        row = db.one_row(conn.execute(Q.reextract_counts, state.params()))
         return ReextractReport(
             selection=state.selection,
             archived=row["archived"],
@@ -249,7 +250,9 @@ class Reextractor:
             resumed_at=row["done"],
         )
 
-    def _checkpoint(self, conn: psycopg.Connection, state: _Run, *, finished: bool = False) -> None:
+    def _checkpoint(
+        self, conn: psycopg.Connection[DictRow], state: _Run, *, finished: bool = False
+    ) -> None:
         if self.options.dry_run:
             return
         conn.execute(
@@ -261,10 +264,10 @@ class Reextractor:
     # -- the articles ------------------------------------------------------------
 
     def _work(
-        self, conn: psycopg.Connection, state: _Run, pool: Any, report: ReextractReport
+        self, conn: psycopg.Connection[DictRow], state: _Run, pool: Any, report: ReextractReport
     ) -> None:
         window = self.options.window or 8 * max(1, self.options.jobs)
-        pending: deque[tuple[dict[str, Any], Future]] = deque()
+        pending: deque[tuple[dict[str, Any], Future[dict[str, Any]]]] = deque()
         after = state.after_id
         exhausted = False
         try:
@@ -290,8 +293,8 @@ class Reextractor:
             raise
         self._checkpoint(conn, state, finished=True)
 
-    def _submit(self, pool: Any, row: Mapping[str, Any]) -> Future:
-        return pool.schedule(
+    def _submit(self, pool: Any, row: Mapping[str, Any]) -> Future[dict[str, Any]]:
+        future: Future[dict[str, Any]] = pool.schedule(
             reextract_in_worker,
             args=(
                 str(self.root),
@@ -302,6 +305,7 @@ class Reextractor:
             ),
             timeout=self.options.timeout,
         )
+        return future
 
     def _site(self, url: str) -> SiteKnowledge | None:
         """What the crawls learned about the page's site (only the verdicts: a small pickle)."""
@@ -317,7 +321,11 @@ class Reextractor:
         return self.knowledge[domain]
 
     def _settle(
-        self, conn: psycopg.Connection, state: _Run, row: Mapping[str, Any], future: Future
+        self,
+        conn: psycopg.Connection[DictRow],
+        state: _Run,
+        row: Mapping[str, Any],
+        future: Future[dict[str, Any]],
     ) -> None:
         result, detail = workers.outcome(future, self.options.timeout)
         if detail is not None:
@@ -345,7 +353,7 @@ class Reextractor:
         self._count(conn, state, row, kind)
 
     def _count(
-        self, conn: psycopg.Connection, state: _Run, row: Mapping[str, Any], kind: str
+        self, conn: psycopg.Connection[DictRow], state: _Run, row: Mapping[str, Any], kind: str
     ) -> None:
         state.counts[kind] += 1
         state.after_id = row["id"]
@@ -357,7 +365,7 @@ class Reextractor:
 
     def _store(
         self,
-        conn: psycopg.Connection,
+        conn: psycopg.Connection[DictRow],
         state: _Run,
         row: Mapping[str, Any],
         article: dict[str, Any],
