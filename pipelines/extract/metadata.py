@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from courlan import normalize_url
@@ -126,7 +127,7 @@ def clean_value(value: object) -> str | None:
     return text or None
 
 
-def json_ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict]:
+def json_ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:
     """Every JSON object in the page's ld+json scripts, @graph members flattened."""
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = script.text_content() or ""
@@ -147,15 +148,15 @@ def json_ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict]:
                 yield obj
 
 
-def _types(obj: dict) -> set[str]:
+def _types(obj: dict[str, Any]) -> set[str]:
     kind = obj.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return {k.lower() for k in kinds if isinstance(k, str)}
 
 
-def article_object(tree: lxml_html.HtmlElement) -> dict:
+def article_object(tree: lxml_html.HtmlElement) -> dict[str, Any]:
     """The JSON-LD object describing the article; news types win over a generic WebPage."""
-    best: dict = {}
+    best: dict[str, Any] = {}
     best_rank = 0
     for obj in json_ld_objects(tree):
         kinds = _types(obj) & ARTICLE_TYPES
@@ -352,7 +353,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMeta:
     return meta
 
 
-def stated_language(tree: lxml_html.HtmlElement, ld: dict, metas: Metas) -> str | None:
+def stated_language(tree: lxml_html.HtmlElement, ld: dict[str, Any], metas: Metas) -> str | None:
     """The first well-formed language the page states, as an ISO 639-1 code.
 
     JSON-LD ``inLanguage``, then ``<html lang>``, then Open Graph and ``<meta>``

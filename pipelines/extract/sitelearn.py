@@ -89,7 +89,8 @@ def remove_boilerplate(
     """(kept, removed) blocks; removes nothing when it would gut the page."""
     if not boilerplate:
         return blocks, []
-    kept, removed = [], []
+    kept: list[str] = []
+    removed: list[str] = []
     for block in blocks:
         (removed if block_key(block) in boilerplate else kept).append(block)
     total = sum(len(b) for b in blocks)
