@@ -29,7 +29,7 @@ from pipelines.extract.language import detect_language
 from pipelines.extract.metadata import page_metadata, parse_date
 from pipelines.extract.opinion import merge, readability_lines
 from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
-from pipelines.extract.structure import prune_page
+from pipelines.extract.structure import PRUNE_XPATH, prune_page
 from pipelines.extract.wire import wire_credit
 from pipelines.outcomes import NOT_ARTICLE, NOT_HTML, TOO_LARGE
 from pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
@@ -40,17 +40,6 @@ log = logging.getLogger(__name__)
 MIN_ARTICLE_CHARS = 200
 # Larger documents are not news articles; parsing them would only stall a worker.
 MAX_HTML_CHARS = 8_000_000
-# Elements that hold captions, credits and prompts rather than article text.  Each
-# is capped in size so a mislabelled container of the whole story is never pruned.
-PRUNE_XPATH = [
-    "//figcaption",
-    "//*[self::div or self::p or self::span or self::section or self::ul]"
-    "[contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'newsletter')"
-    " or contains(@class, 'social-share') or contains(@class, 'share-bar')"
-    " or contains(@class, 'sharing') or contains(@class, 'related')"
-    " or contains(@class, 'subscribe') or contains(@class, 'promo')]"
-    "[string-length(normalize-space(.)) < 800]",
-]
 _ARTICLE_OG_TYPES = {"article", "news", "newsarticle"}
 
 

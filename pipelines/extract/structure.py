@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
+from lxml import etree
 from lxml import html as lxml_html
 
 # Words of class/id names (split on - _ and case) that name a non-article block.
@@ -50,9 +51,28 @@ LAYOUT_CELL_WORDS = 50
 _BLOCK_TAGS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "blockquote")
 # What a box of links holds besides links: its heading, and the boxes of its items.
 _LINK_BOX_ITEMS = frozenset({"a", "div", "li", "h2", "h3", "h4", "h5", "b", "strong", "span"})
+# Elements that hold captions, credits and prompts rather than article text.  Each
+# is capped in size so a mislabelled container of the whole story is never pruned.
+PROMPT_TAGS = ("div", "p", "span", "section", "ul")
+PROMPT_CLASS_PARTS = (
+    "caption", "credit", "newsletter", "social-share", "share-bar", "sharing", "related",
+    "subscribe", "promo",
+)  # fmt: skip
+PROMPT_MAX_CHARS = 800
+# The same as XPath, for trafilatura's prune_xpath (its relaxed pass reads the whole page,
+# not the pruned one).
+PRUNE_XPATH = [
+    "//figcaption",
+    "//*["
+    + " or ".join(f"self::{tag}" for tag in PROMPT_TAGS)
+    + "]["
+    + " or ".join(f"contains(@class, '{part}')" for part in PROMPT_CLASS_PARTS)
+    + f"][string-length(normalize-space(.)) < {PROMPT_MAX_CHARS}]",
+]
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _ARTICLE_BODY = "//*[@itemprop='articleBody']"
-_NAMED_XPATH = (
+_NAMED = etree.XPath(
     "//body//*[@class or @id or @role or self::footer or self::nav or self::aside or self::form]"
 )
 # A box of links holds its links this deep at most (ul > li > h3 > a).
@@ -88,36 +108,47 @@ def _words(element: lxml_html.HtmlElement) -> int:
     return len(element.text_content().split())
 
 
-def paragraph_words(tree: lxml_html.HtmlElement) -> int:
-    """Words in the page's ``<p>`` elements: the measure of "a large share of the article"."""
-    return sum(len((p.text_content() or "").split()) for p in tree.iter("p"))
+class _Article:
+    """What removing an element would take from the article, worked out once a page.
 
+    The measure of "a large share of the article" is words in ``<p>``
+    elements: ``words[e]`` holds those under every element that has any (each
+    paragraph's words added to it and its ancestors), so the hundreds of
+    candidates a page has are judged without reading their text again.
+    """
 
-def main_blocks(tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
-    """The elements the page marks as its article: ``articleBody``, its largest ``<article>``."""
-    marked = tree.xpath(_ARTICLE_BODY)
-    articles = sorted(tree.iter("article"), key=paragraph_words, reverse=True)
-    return marked + articles[:1] + list(tree.iter("main"))
+    def __init__(self, tree: lxml_html.HtmlElement):
+        self.words: dict[lxml_html.HtmlElement, int] = {}
+        self.total = 0  # the page's
+        for p in tree.iter("p"):
+            count = len((p.text_content() or "").split())
+            self.total += count
+            for node in (p, *p.iterancestors()):
+                self.words[node] = self.words.get(node, 0) + count
+        self.protected = set(self._main_blocks(tree))
+        self.around = {a for block in self.protected for a in block.iterancestors()}
 
+    def _main_blocks(self, tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+        """What the page marks as its article: ``articleBody``, its largest ``<article>``."""
+        marked = tree.xpath(_ARTICLE_BODY)
+        words = self.words.get
+        articles = sorted(tree.iter("article"), key=lambda a: words(a, 0), reverse=True)
+        return marked + articles[:1] + list(tree.iter("main"))
 
-def _holds_article(
-    element: lxml_html.HtmlElement, protected: set[lxml_html.HtmlElement], total: int
-) -> bool:
-    """Removing this element would remove the article (or most of it)."""
-    if element.tag in ("body", "html") or element in protected:
-        return True
-    if any(element in block.iterancestors() for block in protected):
-        return True
-    return total > 0 and paragraph_words(element) >= ARTICLE_SHARE * total
+    def held_by(self, element: lxml_html.HtmlElement) -> bool:
+        """Removing this element would remove the article (or most of it)."""
+        if element.tag in ("body", "html") or element in self.protected or element in self.around:
+            return True
+        return self.total > 0 and self.words.get(element, 0) >= ARTICLE_SHARE * self.total
 
 
 def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
     """Elements the page itself names as not-article: footer/nav/aside tags, roles, class names."""
-    for element in tree.xpath(_NAMED_XPATH):
+    for element in _NAMED(tree):
         if (
             element.tag in BOILERPLATE_TAGS
             or (element.get("role") or "").lower() in BOILERPLATE_ROLES
-            or names_boilerplate(element)
+            or _names_say_boilerplate(element.get("class") or "", element.get("id") or "")
         ):
             yield element
 
@@ -150,11 +181,17 @@ def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
 
 
 def captions_and_prompts(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
-    """Photo captions and credits, and small boxes named as prompts (``core.PRUNE_XPATH``)."""
-    from pipelines.extract.core import PRUNE_XPATH
-
-    for xpath in PRUNE_XPATH:
-        yield from tree.xpath(xpath)
+    """Photo captions and credits, and small boxes named as prompts: what ``PRUNE_XPATH``
+    selects, found in one pass in Python (the XPath's ten ``contains()`` on every element
+    took twice as long)."""
+    yield from tree.iter("figcaption")
+    for element in tree.iter(*PROMPT_TAGS):
+        names = element.get("class")
+        if names and any(part in names for part in PROMPT_CLASS_PARTS):
+            # XPath's string-length(normalize-space(.)): XML white space only, not U+00A0.
+            text = _XML_SPACE.sub(" ", element.text_content()).strip(" ")
+            if len(text) < PROMPT_MAX_CHARS:
+                yield element
 
 
 def layout_tables(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
@@ -213,13 +250,12 @@ def prune_page(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
     """
     for table in list(layout_tables(tree)):
         unwrap_table(table)
-    total = paragraph_words(tree)
-    protected = set(main_blocks(tree))
+    article = _Article(tree)
     removed: list[tuple[str, str]] = []
     doomed: dict[lxml_html.HtmlElement, str] = {}
     for name, rule in RULES:
         for element in rule(tree):
-            if element not in doomed and not _holds_article(element, protected, total):
+            if element not in doomed and not article.held_by(element):
                 doomed[element] = name
     for element, name in doomed.items():
         if any(ancestor in doomed for ancestor in element.iterancestors()):
