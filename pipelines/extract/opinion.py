@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
+from itertools import repeat
 from typing import NamedTuple
 
 from lxml import etree
@@ -175,7 +176,10 @@ def agreed(line: Counter, other: Counter, other_text: str) -> bool:
 
 
 def _common(own: Counter, other: Counter) -> int:
-    """``sum((own & other).values())`` without building the intersection."""
+    """``sum((own & other).values())`` without building the intersection; for the usual
+    line, each of whose 4-grams occurs once, the size of the shared key set."""
+    if len(own) == sum(own.values()):
+        return len(own.keys() & other.keys())
     return sum(min(count, other[gram]) for gram, count in own.items() if gram in other)
 
 
@@ -190,7 +194,7 @@ class _Text:
         self.counts = _grams(found)
         self.text = " ".join(found)
         self._cache = cache
-        self._postings: dict[tuple[str, ...], list[tuple[int, int]]] | None = None
+        self._where: dict[tuple[str, ...], list[int]] | None = None
 
     def grams(self, line: str) -> Counter:
         if line not in self._cache:
@@ -202,17 +206,16 @@ class _Text:
 
     def best_line(self, line: str) -> int:
         """Index of the line sharing most 4-grams with ``line`` (the first on a tie)."""
-        if self._postings is None:
-            self._postings = {}
+        if self._where is None:
+            self._where = {}
             for index, own in enumerate(self.lines):
-                for gram, count in self.grams(own).items():
-                    self._postings.setdefault(gram, []).append((index, count))
-        scores: dict[int, int] = {}
-        for gram, count in self.grams(line).items():
-            for index, theirs in self._postings.get(gram, ()):
-                scores[index] = scores.get(index, 0) + min(count, theirs)
-        if not scores:
+                for gram in self.grams(own):
+                    self._where.setdefault(gram, []).append(index)
+        own = self.grams(line)
+        sharing = set().union(*map(self._where.get, own, repeat(())))
+        if not sharing:
             return 0
+        scores = {index: _common(own, self.grams(self.lines[index])) for index in sharing}
         best = max(scores.values())
         return min(index for index, score in scores.items() if score == best)
 
