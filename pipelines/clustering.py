@@ -83,7 +83,9 @@ class KeyTable:
             last_first, last_counts, _ = self._pending[-1]
             if last_first + len(last_counts) != first_doc:
                 self._merge_pending()  # blocks hold consecutive documents only
-        self._pending.append((first_doc, counts.astype(np.int32), keys.astype(np.int64)))
+        self._pending.append(
+            (first_doc, counts.astype(np.int32, copy=False), keys.astype(np.int64, copy=False))
+        )
         self._pending_keys += len(keys)
         self._keys += len(keys)
         self._end = max(self._end, first_doc + len(counts))
