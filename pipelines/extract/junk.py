@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Lines longer than this many words are prose, whatever they mention.
 SHORT_LINE_WORDS = 25
@@ -27,11 +28,17 @@ def _pattern(regex: str, *, short: bool = True) -> Callable[[str], bool]:
     compiled = re.compile(regex, re.IGNORECASE)
 
     def test(line: str) -> bool:
-        if short and len(line.split()) > SHORT_LINE_WORDS:
+        if short and _word_count(line) > SHORT_LINE_WORDS:
             return False
         return compiled.search(line) is not None
 
     return test
+
+
+@lru_cache(maxsize=64)
+def _word_count(line: str) -> int:
+    """Words in a line: asked by every short-line rule of the same line in turn."""
+    return len(line.split())
 
 
 def _bare(*phrases: str) -> Callable[[str], bool]:
