@@ -103,9 +103,7 @@ def test_committed_site_matches_the_builder(tmp_path: Path) -> None:
         if p.is_file()
     }
     committed = {p.relative_to(SITE): p.read_bytes() for p in SITE.rglob("*") if p.is_file()}
-    assert sorted(map(str, fresh)) == sorted(map(str, committed)), (
-        "run python -m demo.build_site"
-    )
+    assert sorted(map(str, fresh)) == sorted(map(str, committed)), "run python -m demo.build_site"
     stale = [str(p) for p in fresh if fresh[p] != committed[p]]
     assert not stale, f"out of date, run python -m demo.build_site: {stale}"
 

@@ -73,6 +73,7 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return False
 
+
 _TYPES = {
     ".html": "text/html",
     ".htm": "text/html",

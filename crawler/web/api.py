@@ -114,8 +114,9 @@ def story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Response:
 @router.get("/changes", summary="Changes after a cursor (as `wirewatch feed`), oldest first")
 def changes(
     request: Request,
-    cursor: Annotated[str, Query(description="the last cursor handled; empty: from the start")]
-    = "",
+    cursor: Annotated[
+        str, Query(description="the last cursor handled; empty: from the start")
+    ] = "",
     q: Annotated[str, Query(description="only stories matching this query")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:

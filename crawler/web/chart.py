@@ -28,9 +28,7 @@ class Chart:
     peak: int = 0
 
 
-def day_bars(
-    days: Mapping[date, Mapping[str, int]], today: date, span: int = 30
-) -> Chart:
+def day_bars(days: Mapping[date, Mapping[str, int]], today: date, span: int = 30) -> Chart:
     """One bar per day, oldest first: new articles, with errors stacked on top.
 
     ``days`` maps a day to ``{"new": n, "errors": n, "runs": n}``; missing days are 0.

@@ -56,9 +56,13 @@ class Session:
 
 
 def encode_session(key: bytes, session: Session) -> str:
-    body = base64.urlsafe_b64encode(
-        json.dumps({"sid": session.sid, "auth": session.auth, "iat": session.iat}).encode()
-    ).decode().rstrip("=")
+    body = (
+        base64.urlsafe_b64encode(
+            json.dumps({"sid": session.sid, "auth": session.auth, "iat": session.iat}).encode()
+        )
+        .decode()
+        .rstrip("=")
+    )
     return f"{body}.{signing.sign(signing.derive(key, 'session'), body)}"
 
 

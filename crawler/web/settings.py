@@ -108,7 +108,7 @@ def bind_problem(settings: WebSettings) -> str | None:
         return None
     return (
         f"listening on {settings.host} makes the interface reachable by other machines: "
-        "set [web] password_env (or tokens_env), or keep host = \"127.0.0.1\""
+        'set [web] password_env (or tokens_env), or keep host = "127.0.0.1"'
     )
 
 

@@ -177,8 +177,9 @@ def _one_channel(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked
 def _signed_webhooks(values: Mapping[str, Any], table: Mapping[str, Any]) -> Checked:
     channel = _channel(table)
     if channel == "webhook" and not table.get("secret_env"):
-        yield "secret_env", (
-            "a webhook needs secret_env: the variable holding the key its requests are signed with"
+        yield (
+            "secret_env",
+            "a webhook needs secret_env: the variable holding the key its requests are signed with",
         )
     if channel not in (None, "webhook") and "secret_env" in table:
         yield "secret_env", "only webhooks are signed"

@@ -91,9 +91,10 @@ class SmtpSettings:
 
 def _no_password(values: Mapping[str, Any], table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     if "password" in table:
-        yield "password", (
+        yield (
+            "password",
             "not allowed in the file: put the password in an environment variable "
-            "and name that variable in password_env"
+            "and name that variable in password_env",
         )
 
 
