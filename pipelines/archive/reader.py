@@ -112,9 +112,12 @@ def reextract_in_worker(
     root: str, name: str, offset: int, length: int, site: Any
 ) -> dict[str, Any]:
     """Run in an extraction worker: read the archived page and extract it as the crawl
-    does (its wall gate, then ``extract_in_worker``); ``{"unreadable": kind, "detail"}``
+    does (its wall gate, extraction with the site's boilerplate, the dedupe fingerprint:
+    ``pipelines.extraction.extract_in_worker``, whose module is not imported here, as it
+    would cost every new worker the import of Scrapy); ``{"unreadable": kind, "detail"}``
     when the record cannot be read."""
-    from pipelines.extraction import extract_in_worker
+    from pipelines.extract import extract_article
+    from pipelines.fingerprint import fingerprint
     from pipelines.walls import gate
 
     try:
@@ -124,7 +127,9 @@ def reextract_in_worker(
     meta = {"final_url": page.url, "status": page.status, "fetched_at": page.fetched_at}
     if wall := gate(page.status or 200, page.url):
         return {**meta, "reason": wall.kind, "detail": wall.reason}
-    result = extract_in_worker(page.body, page.url, page.encoding, site)
+    result = extract_article(page.body, page.url, site, encoding=page.encoding).as_dict()
     for unused in ("blocks", "dropped"):  # for learning boilerplate, which this does not do
         result.pop(unused, None)
+    if result["text"] and not result["reason"]:
+        result["fingerprint"] = fingerprint(result["text"])
     return {**meta, **result}
