@@ -739,7 +739,9 @@ def run_db(args: argparse.Namespace) -> None:
                     ).fetchone()["mb"]
                 prepared_s = loaded_s = 0.0
             else:
-                bands, size_mb, prepared_s, loaded_s = load_archive(url, room, size)
+                bands, size_mb, prepared_s, loaded_s = load_archive(
+                    url, room, size, search_indexes=not args.without_search_indexes
+                )
             probe_timings(url, room, args.probe, size, bands, size_mb, prepared_s, loaded_s)
         finally:
             if args.keep or args.database:
@@ -753,8 +755,16 @@ def run_db(args: argparse.Namespace) -> None:
                     )
 
 
-def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float, float]:
-    """Bulk-load ``size`` documents as an archive already deduplicated (batch clustering)."""
+def load_archive(
+    url: str, room: Newsroom, size: int, search_indexes: bool = True
+) -> tuple[int, float, float, float]:
+    """Bulk-load ``size`` documents as an archive already deduplicated (batch clustering).
+
+    Without ``search_indexes`` the full-text GIN indexes of ``articles`` are
+    not built: story assignment never reads them, and building them takes
+    most of the load at large sizes (store_article gets cheaper without them;
+    assign does not).
+    """
 
     from pipelines import db
     from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
@@ -823,6 +833,9 @@ def load_archive(url: str, room: Newsroom, size: int) -> tuple[int, float, float
                 for key in set(fp.band_keys):
                     copy.write_row((key, ids[n]))
         conn.execute("SET session_replication_role = DEFAULT")
+        if not search_indexes:
+            secondary = [d for d in secondary if " USING gin " not in d]
+            print("  (archive loaded without the full-text search indexes)", flush=True)
         build_indexes(conn, secondary)
         conn.execute("ALTER TABLE lsh_bands ADD PRIMARY KEY (band_key, article_id)")
         conn.commit()
@@ -924,6 +937,10 @@ def main() -> None:
     dbp.add_argument("--probe", type=int, default=2000, help="new articles timed per size")
     dbp.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     dbp.add_argument("--database", help="probe again an archive kept by --keep (one size)")
+    dbp.add_argument(
+        "--without-search-indexes", action="store_true",
+        help="load the archive without the full-text GIN indexes (assign never reads them)",
+    )  # fmt: skip
     args = parser.parse_args()
     commands = {"accuracy": run_accuracy, "batch": run_batch, "orders": run_orders, "db": run_db}
     commands[args.what](args)
