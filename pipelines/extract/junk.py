@@ -75,7 +75,7 @@ _NAME_WORD = re.compile(r"^([A-ZÀ-ÝА-Я][\w.'’-]*|and|und|et|y|и|&|[A-Z]\.
 
 
 def _byline(line: str) -> bool:
-    """"By Ana Ribeiro and Tom Field": a byline line, names only (not "By Monday, prices rose")."""
+    """ "By Ana Ribeiro and Tom Field": a byline line, names only (not "By Monday, prices rose")."""
     match = _BYLINE_START.match(line)
     if not match:
         return False

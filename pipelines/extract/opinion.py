@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import repeat
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias, cast
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -45,6 +45,10 @@ _INLINE = {"a", "b", "i", "em", "strong", "span", "font", "br", "small", "sup", 
 _WORD = re.compile(r"\w+")
 # Items of lists and tables: a box's feature list or links, not paragraphs a gap may take.
 _LIST_TAGS = {"li", "dt", "dd", "td", "th"}
+
+
+# A text's word 4-grams (a text of fewer words: one shorter gram), counted.
+Grams: TypeAlias = Counter[tuple[str, ...]]
 
 
 class Line(NamedTuple):
@@ -80,7 +84,7 @@ def _reader() -> type:
 
     killed = ("script", "style", "link", etree.Comment, etree.ProcessingInstruction)
 
-    class TextReader(Document):
+    class TextReader(Document):  # type: ignore[misc]  # readability has no type hints
         def _parse(self, input: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
             doc = copy.deepcopy(input)
             self.encoding = "utf-8"
@@ -109,21 +113,22 @@ def text_blocks(root: lxml_html.HtmlElement) -> list[Line]:
 
 
 def _walk(node: lxml_html.HtmlElement, lines: list[Line]) -> None:
+    tag = cast(str, node.tag)  # blocks and what holds them are named elements
     if not _has_blocks(node):
-        lines.extend(_lines(node.tag, _leaf_text(node)))
+        lines.extend(_lines(tag, _leaf_text(node)))
         return
     loose = [(node.text or "").replace("\n", " ")]
     for child in node:
         if child.tag == "br":
             loose.append("\n")
         elif _is_block(child) or _has_blocks(child):
-            lines.extend(_lines(node.tag, "".join(loose)))
+            lines.extend(_lines(tag, "".join(loose)))
             loose = []
             _walk(child, lines)
         elif isinstance(child.tag, str):
             loose.append(_leaf_text(child))
         loose.append((child.tail or "").replace("\n", " "))
-    lines.extend(_lines(node.tag, "".join(loose)))
+    lines.extend(_lines(tag, "".join(loose)))
 
 
 def _has_blocks(node: lxml_html.HtmlElement) -> bool:
@@ -154,17 +159,17 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def shingles(text: str, n: int = 4) -> Counter:
+def shingles(text: str, n: int = 4) -> Grams:
     return _grams(words(text), n)
 
 
-def _grams(found: list[str], n: int = 4) -> Counter:
+def _grams(found: list[str], n: int = 4) -> Grams:
     if len(found) < n:
         return Counter([tuple(found)]) if found else Counter()
     return Counter(zip(*(found[i:] for i in range(n)), strict=False))
 
 
-def agreed(line: Counter, other: Counter, other_text: str) -> bool:
+def agreed(line: Grams, other: Grams, other_text: str) -> bool:
     """The other extractor has this line, given as its 4-grams: most of them; a line of
     fewer than four words (one shorter gram) whole."""
     if not line:
@@ -175,7 +180,7 @@ def agreed(line: Counter, other: Counter, other_text: str) -> bool:
     return _common(line, other) >= AGREE_SHARE * sum(line.values())
 
 
-def _common(own: Counter, other: Counter) -> int:
+def _common(own: Grams, other: Grams) -> int:
     """``sum((own & other).values())`` without building the intersection; for the usual
     line, each of whose 4-grams occurs once, the size of the shared key set."""
     if len(own) == sum(own.values()):
@@ -188,7 +193,7 @@ class _Text:
     checked against (and placed in) without recounting the text for each line.
     ``cache`` holds each line's 4-grams, shared by both sides of a merge."""
 
-    def __init__(self, lines: Sequence[str], cache: dict[str, Counter]):
+    def __init__(self, lines: Sequence[str], cache: dict[str, Grams]):
         found = words(" ".join(lines))
         self.lines = lines
         self.counts = _grams(found)
@@ -196,7 +201,7 @@ class _Text:
         self._cache = cache
         self._where: dict[tuple[str, ...], list[int]] | None = None
 
-    def grams(self, line: str) -> Counter:
+    def grams(self, line: str) -> Grams:
         if line not in self._cache:
             self._cache[line] = shingles(line)
         return self._cache[line]
@@ -208,8 +213,8 @@ class _Text:
         """Index of the line sharing most 4-grams with ``line`` (the first on a tie)."""
         if self._where is None:
             self._where = {}
-            for index, own in enumerate(self.lines):
-                for gram in self.grams(own):
+            for index, text in enumerate(self.lines):
+                for gram in self.grams(text):
                     self._where.setdefault(gram, []).append(index)
         own = self.grams(line)
         sharing = set().union(*map(self._where.get, own, repeat(())))
@@ -237,7 +242,7 @@ def merge(
     """
     if not primary or not second:
         return list(primary), []
-    cache: dict[str, Counter] = {}
+    cache: dict[str, Grams] = {}
     other = _Text([line.text for line in second], cache)
     support = [other.has(line) for line in primary]
     agreed_words = sum(len(line.split()) for line, ok in zip(primary, support, strict=True) if ok)
@@ -260,7 +265,7 @@ def fill_gaps(
     second: Sequence[Line],
     is_junk: Callable[[str], bool],
     changes: list[tuple[str, str]],
-    cache: dict[str, Counter] | None = None,
+    cache: dict[str, Grams] | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Add readability's prose lines that sit between two lines both extractors have.
 
@@ -282,7 +287,7 @@ def fill_gaps(
         if tag in _LIST_TAGS or line in added or not is_prose(line) or is_junk(line):
             continue
         added.add(line)
-        before = max(position[i] for i in known if i < index)
+        before = max(p for i in known if i < index and (p := position[i]) is not None)
         inserts.setdefault(before, []).append(line)
         changes.append(("gap_fill", line))
     merged: list[str] = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import cast
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -130,7 +131,7 @@ class _Article:
 
     def _main_blocks(self, tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
         """What the page marks as its article: ``articleBody``, its largest ``<article>``."""
-        marked = tree.xpath(_ARTICLE_BODY)
+        marked = cast("list[lxml_html.HtmlElement]", tree.xpath(_ARTICLE_BODY))  # elements only
         words = self.words.get
         articles = sorted(tree.iter("article"), key=lambda a: words(a, 0), reverse=True)
         return marked + articles[:1] + list(tree.iter("main"))
