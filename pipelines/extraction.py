@@ -31,9 +31,11 @@ from twisted.python.failure import Failure
 
 from pipelines import db, resources, workers
 from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
-from pipelines.extract import SiteKnowledge, extract_article
+from pipelines.extract import SiteKnowledge
 from pipelines.extract.sitelearn import MIN_PAGES, site_domain
-from pipelines.fingerprint import fingerprint
+
+# Where the workers' function lives (a module without Scrapy); named here too for callers.
+from pipelines.extract.worker import extract_in_worker
 from pipelines.items import ArticleItem
 from pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 
@@ -55,20 +57,6 @@ ITEM_FIELDS = (
     "content_hash",
     "paywalled",
 )
-
-
-def extract_in_worker(
-    body: bytes, url: str | None, encoding: str | None, site: SiteKnowledge | None
-) -> dict[str, Any]:
-    """Run in a worker process; returns a picklable dict.
-
-    The text's dedupe fingerprint is computed here too: it is CPU work (~1 ms
-    an article) that would otherwise hold up the crawl's one reactor thread.
-    """
-    result = extract_article(body, url, site, encoding=encoding).as_dict()
-    if result["text"] and not result["reason"]:
-        result["fingerprint"] = fingerprint(result["text"])
-    return result
 
 
 class ExtractionPipeline:

@@ -8,13 +8,27 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-NOT_ARTICLE = "not_article"  # index/tag page, or too little text to be an article
-EXTRACTION_FAILED = "extraction_failed"  # extractor crashed or timed out on the page
-NOT_HTML = "not_html"  # binary or other non-HTML response
-TOO_LARGE = "too_large"
-BLOCKED = "blocked"  # 403, captcha or bot-challenge page
-CONSENT_WALL = "consent_wall"
-PAYWALL = "paywall"
+# The kinds, defined where the extraction workers can import them without Scrapy.
+from pipelines.outcome_kinds import (
+    BLOCKED,
+    CONSENT_WALL,
+    EXTRACTION_FAILED,
+    NOT_ARTICLE,
+    NOT_HTML,
+    PAYWALL,
+    TOO_LARGE,
+)
+
+__all__ = [
+    "BLOCKED",
+    "CONSENT_WALL",
+    "EXTRACTION_FAILED",
+    "NOT_ARTICLE",
+    "NOT_HTML",
+    "PAYWALL",
+    "TOO_LARGE",
+    "PageRejected",
+]
 
 
 class PageRejected(DropItem):

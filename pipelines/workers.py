@@ -15,9 +15,10 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-# What every worker imports before it forks: trafilatura, lxml, the extractor, the
-# dedupe fingerprint (numpy).
-PRELOAD = ("pipelines.extract", "pipelines.fingerprint")
+# What the forkserver imports before it forks the workers: the extractor with trafilatura
+# and lxml, the dedupe fingerprint (numpy), and one page extracted so that every worker
+# starts warm (pipelines.extract.warmup).  Not Scrapy: no worker needs it.
+PRELOAD = ("pipelines.extract.worker", "pipelines.extract.warmup")
 
 
 def start_pool(

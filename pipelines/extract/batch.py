@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from pipelines.extract.core import Extracted, apply_site, extract_page
 from pipelines.extract.sitelearn import SiteKnowledge, site_domain
-from pipelines.outcomes import EXTRACTION_FAILED
+from pipelines.outcome_kinds import EXTRACTION_FAILED
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from pipelines.extract.opinion import merge, readability_lines
 from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
 from pipelines.extract.structure import PRUNE_XPATH, prune_page
 from pipelines.extract.wire import wire_credit
-from pipelines.outcomes import NOT_ARTICLE, NOT_HTML, TOO_LARGE
+from pipelines.outcome_kinds import NOT_ARTICLE, NOT_HTML, TOO_LARGE
 from pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
 
 log = logging.getLogger(__name__)
