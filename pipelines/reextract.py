@@ -2,11 +2,12 @@
 
 An improved extractor (or site boilerplate learned since) reaches articles
 already stored: each archived article's page is read back from the WARC
-archive and goes through what a crawled page goes through -- the wall gate,
-extraction with the site's learned boilerplate and the dedupe fingerprint,
-in the process's extraction workers -- and, when its title or text come out
-different, through ``store_article``: the article is updated, re-filed under
-its story and its new text kept as the next revision, in one transaction.
+archive and goes through what a crawled page goes through -- the wall gate
+and extraction with the site's learned boilerplate, in the process's
+extraction workers -- and, when its title or text come out different,
+through ``store_article``: the article is fingerprinted, updated, re-filed
+under its story and its new text kept as the next revision, in one
+transaction.
 Alerts are not queued (an extractor upgrade must not flood inboxes).  An
 article whose page the extractor now rejects is left as it is, and so is
 one a crawl updated meanwhile (its pointer moved on) or whose body was
@@ -130,7 +131,6 @@ def article_from(row: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str,
         wire=row["wire"],
         discovered_at=row["discovered_at"],
         fetched_at=result.get("fetched_at") or row["fetched_at"],
-        fingerprint=result.get("fingerprint"),
         warc_file=row["warc_file"],
         warc_offset=row["warc_offset"],
         warc_length=row["warc_length"],

@@ -112,12 +112,12 @@ def reextract_in_worker(
     root: str, name: str, offset: int, length: int, site: Any
 ) -> dict[str, Any]:
     """Run in an extraction worker: read the archived page and extract it as the crawl
-    does (its wall gate, extraction with the site's boilerplate, the dedupe fingerprint:
-    ``pipelines.extraction.extract_in_worker``, whose module is not imported here, as it
-    would cost every new worker the import of Scrapy); ``{"unreadable": kind, "detail"}``
-    when the record cannot be read."""
+    does (its wall gate, then extraction with the site's boilerplate, as
+    ``pipelines.extraction.extract_in_worker``, whose module is not imported here: it
+    would cost every new worker an import of Scrapy); ``{"unreadable": kind, "detail"}``
+    when the record cannot be read.  No dedupe fingerprint: most pages come out
+    unchanged, and storing computes it for the ones that changed."""
     from pipelines.extract import extract_article
-    from pipelines.fingerprint import fingerprint
     from pipelines.walls import gate
 
     try:
@@ -130,6 +130,4 @@ def reextract_in_worker(
     result = extract_article(page.body, page.url, site, encoding=page.encoding).as_dict()
     for unused in ("blocks", "dropped"):  # for learning boilerplate, which this does not do
         result.pop(unused, None)
-    if result["text"] and not result["reason"]:
-        result["fingerprint"] = fingerprint(result["text"])
     return {**meta, **result}
