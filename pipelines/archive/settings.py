@@ -9,7 +9,7 @@ Example::
     max_file_mb = 1000          # a run's file is closed and a new one begun past this size
 
 Archiving is off unless the file has an ``[archive]`` table: raw pages cost
-disk (about a third of the page, gzipped), and a tool left running for years
+disk (about a quarter of each page, gzipped), and a tool left running for years
 must not start filling a disk nobody chose.  Declaring the table is the
 choice; ``enabled = false`` keeps the table but stops archiving.
 """
