@@ -17,6 +17,7 @@ import logging
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 import htmldate
 import trafilatura
@@ -71,7 +72,7 @@ class Extracted:
     # (where, text) of the page's headlines when they disagree (og:title, JSON-LD, <h1>...).
     title_candidates: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -130,9 +131,14 @@ def _parse(text: str) -> lxml_html.HtmlElement | None:
 
 
 def _trafilatura_text(
-    tree: lxml_html.HtmlElement, url: str | None, *, pruned: bool = False, **options: object
+    tree: lxml_html.HtmlElement,
+    url: str | None,
+    *,
+    pruned: bool = False,
+    favor_recall: bool = False,
 ) -> str:
-    """trafilatura's text; ``pruned``: ``structure.prune_page`` already removed PRUNE_XPATH."""
+    """trafilatura's text; ``pruned``: ``structure.prune_page`` already removed PRUNE_XPATH;
+    ``favor_recall``: trafilatura's option of that name."""
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -141,12 +147,15 @@ def _trafilatura_text(
             include_tables=True,
             with_metadata=False,
             prune_xpath=None if pruned else PRUNE_XPATH,
-            **options,
+            favor_recall=favor_recall,
         )
     except Exception:  # trafilatura is robust, but a crawl must not depend on it
         log.debug("trafilatura failed", exc_info=True)
         return ""
-    return normalise_text(doc.text or "") if doc is not None else ""
+    if doc is None:
+        return ""
+    text = doc["text"] if isinstance(doc, dict) else doc.text  # a dict only with as_dict=True
+    return normalise_text(text or "")
 
 
 def _baseline_text(text: str) -> str:
