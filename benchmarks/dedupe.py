@@ -672,7 +672,7 @@ ASSIGN_TIMINGS: list[float] = []
 # /proc/PID/schedstat, nanoseconds; only when the server runs on this machine
 # and its processes are readable).  Unlike wall time, not inflated by other
 # work on a busy machine.
-ASSIGN_CPU: list[float] = []
+ASSIGN_CPU: list[tuple[float, float]] = []  # (client, server)
 
 
 def backend_cpu(pid: int) -> float | None:
@@ -705,7 +705,7 @@ def run_db(args: argparse.Namespace) -> None:
             ASSIGN_TIMINGS.append(time.perf_counter() - started)
             server_after = backend_cpu(pid)
             if server is not None and server_after is not None:
-                ASSIGN_CPU.append(time.thread_time() - client + server_after - server)
+                ASSIGN_CPU.append((time.thread_time() - client, server_after - server))
 
     stories.assign = timed_assign
     server = os.environ.get("DATABASE_URL")
@@ -906,10 +906,13 @@ def probe_timings(
         flush=True,
     )
     if ASSIGN_CPU:
-        cpu_ms = [t * 1000 for t in ASSIGN_CPU]
+        cpu_ms = [(c + s) * 1000 for c, s in ASSIGN_CPU]
+        client_ms = statistics.median(c * 1000 for c, _ in ASSIGN_CPU)
+        server_ms = statistics.median(s * 1000 for _, s in ASSIGN_CPU)
         print(
             f"  assign CPU (client thread + its server backend) mean "
-            f"{statistics.mean(cpu_ms):.2f} ms, median {statistics.median(cpu_ms):.2f} ms; "
+            f"{statistics.mean(cpu_ms):.2f} ms, median {statistics.median(cpu_ms):.2f} ms "
+            f"(client {client_ms:.2f} + server {server_ms:.2f}, medians); "
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
