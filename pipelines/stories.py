@@ -91,6 +91,16 @@ class Copy:
     wire_credit: str | None = None
 
 
+def pg_array(values: Iterable[int]) -> str:
+    """An array literal of integers, for parameters cast in SQL (``%(keys)s::bigint[]``).
+
+    psycopg adapts a list of ints element by element, some 25 us for a text's
+    23 keys, and an assignment passes its keys four or five times; the
+    literal costs a tenth of that.
+    """
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def lock_ids(band_keys: Iterable[int]) -> list[int]:
     """Sorted, distinct 32-bit lock ids for band keys (a coarser key only adds waits)."""
     ids = set()
@@ -200,11 +210,12 @@ def _lookup(
     conn: psycopg.Connection[DictRow], article_id: int, keys: list[int]
 ) -> tuple[DictRow | None, list[DictRow]]:
     """Lock the keys; (the article's current copy row or None, candidate rows)."""
-    params = {"article_id": article_id, "band_keys": keys}
+    params = {"article_id": article_id, "band_keys": pg_array(keys)}
     with conn.pipeline():
         if keys:
             conn.execute(
-                Q.lock_band_keys, {"namespace": LOCK_NAMESPACE, "lock_ids": lock_ids(keys)}
+                Q.lock_band_keys,
+                {"namespace": LOCK_NAMESPACE, "lock_ids": pg_array(lock_ids(keys))},
             )
         current_cur = conn.execute(Q.current_copy, params)
         candidates_cur = conn.execute(
@@ -250,7 +261,7 @@ def assign(
     matches = verified_matches(text, rows, copies, len(keys))
     copy_params = {
         "article_id": article_id,
-        "band_keys": keys,
+        "band_keys": pg_array(keys),
         "words": fp.words,
         "version": fp.version,
         "similarity": matches[0].similarity if matches else 1.0,
@@ -405,7 +416,8 @@ def _settle(
     if current is not None:
         mine = one_row(conn.execute(Q.lock_copy, {"article_id": article_id}))
         own = mine["story_id"]  # locked above: it is where current_copy saw it, or its merge
-        conn.execute(Q.delete_band_keys, {**copy_params, "band_keys": mine["band_keys"]})
+        old_keys = pg_array(mine["band_keys"])
+        conn.execute(Q.delete_band_keys, {**copy_params, "band_keys": old_keys})
         stays = own in group or rows[own]["copy_count"] <= 1
         if stays:
             group.add(own)
@@ -497,7 +509,12 @@ def refingerprint(conn: psycopg.Connection[DictRow], row: Mapping[str, Any]) -> 
         raise ValueError(f"article {article_id} has no story to re-fingerprint")
     copies = {r["article_id"]: _copy_from_row(r) for r in rows}
     matches = verified_matches(text, rows, copies, len(keys))
-    params = {"article_id": article_id, "band_keys": keys, "words": fp.words, "version": VERSION}
+    params = {
+        "article_id": article_id,
+        "band_keys": pg_array(keys),
+        "words": fp.words,
+        "version": VERSION,
+    }
     others = {m.story_id for m in matches} - {current["story_id"]}
     if not others:
         mine = one_row(conn.execute(Q.lock_copy, {"article_id": article_id}))
@@ -521,7 +538,7 @@ def refingerprint(conn: psycopg.Connection[DictRow], row: Mapping[str, Any]) -> 
 
 def _rekey(conn: psycopg.Connection[DictRow], params: dict[str, Any], old_keys: list[int]) -> None:
     with conn.pipeline():
-        conn.execute(Q.delete_band_keys, {**params, "band_keys": old_keys})
+        conn.execute(Q.delete_band_keys, {**params, "band_keys": pg_array(old_keys)})
         conn.execute(Q.insert_band_keys, params)
         conn.execute(Q.refingerprint_copy, params)
 

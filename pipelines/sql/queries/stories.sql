@@ -101,7 +101,7 @@ WITH story AS (
 )
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
                           words, band_keys, fingerprint_version)
-SELECT %(article_id)s, story.id, 1.0, NULL, %(words)s, %(band_keys)s, %(version)s
+SELECT %(article_id)s, story.id, 1.0, NULL, %(words)s, %(band_keys)s::bigint[], %(version)s
 FROM story
 RETURNING story_id;
 
@@ -110,7 +110,7 @@ RETURNING story_id;
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
                           words, band_keys, fingerprint_version)
 VALUES (%(article_id)s, %(story_id)s, %(similarity)s, %(matched_article_id)s,
-        %(words)s, %(band_keys)s, %(version)s);
+        %(words)s, %(band_keys)s::bigint[], %(version)s);
 
 -- name: add_copy_if_live
 -- The common case, one statement: lock the story and add the copy unless a
@@ -124,14 +124,14 @@ WITH live AS (
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
                           words, band_keys, fingerprint_version)
 SELECT %(article_id)s, live.id, %(similarity)s, %(matched_article_id)s,
-       %(words)s, %(band_keys)s, %(version)s
+       %(words)s, %(band_keys)s::bigint[], %(version)s
 FROM live
 RETURNING story_id;
 
 -- name: update_copy
 UPDATE story_copies
 SET similarity = %(similarity)s, matched_article_id = %(matched_article_id)s,
-    words = %(words)s, band_keys = %(band_keys)s, fingerprint_version = %(version)s,
+    words = %(words)s, band_keys = %(band_keys)s::bigint[], fingerprint_version = %(version)s,
     updated_at = now()
 WHERE article_id = %(article_id)s;
 
@@ -279,5 +279,5 @@ LIMIT %(limit)s;
 -- New keys for an unchanged text: what it matched, how closely, and when the
 -- copy last changed (updated_at) stay.
 UPDATE story_copies
-SET words = %(words)s, band_keys = %(band_keys)s, fingerprint_version = %(version)s
+SET words = %(words)s, band_keys = %(band_keys)s::bigint[], fingerprint_version = %(version)s
 WHERE article_id = %(article_id)s;
