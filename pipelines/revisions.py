@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -47,9 +47,9 @@ def next_revision(
     """The revision ``article`` makes after ``previous`` (None: it is the first),
     or None when its title and text are the ones already recorded."""
     title, text = article.get("title"), article["text"]
-    if previous is None:
-        added, removed = word_changes("", text)
-        return Revision(article_id, 1, article["fetched_at"], title, text, added, removed, False)
+    if previous is None:  # every word is added: word_changes("", text), without the counting
+        words = len(text.split())
+        return Revision(article_id, 1, article["fetched_at"], title, text, words, 0, False)
     if previous["title"] == title and previous["text"] == text:
         return None
     added, removed = word_changes(previous["text"], text)
@@ -78,5 +78,7 @@ def record(
     )
     revision = next_revision(previous, article_id, article)
     if revision is not None:
-        conn.execute(Q.insert_revision, asdict(revision))
+        # Its fields as they are (asdict would deep-copy each one, the text included).
+        values = {field.name: getattr(revision, field.name) for field in fields(revision)}
+        conn.execute(Q.insert_revision, values)
     return revision
