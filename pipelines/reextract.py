@@ -189,30 +189,34 @@ class Reextractor:
 
     def run(self) -> ReextractReport:
         started = time.monotonic()
-        url = self.database_url or db.database_url()
-        db.ensure_migrated(url)
         options = self.options
         key = selection_key(options.source, options.since)
-        with db.connect(url, autocommit=True) as conn:
-            self.conn = conn
-            if not db.one_row(conn.execute(Q.try_advisory_lock, {"key": lock_id(key)}))["locked"]:
-                raise UsageError(f"another reextract of this selection ({key}) is running")
-            state = self._begin(conn, key)
-            report = self._report(conn, state)
-            report.dry_run = options.dry_run
-            self.on_start(report.archived - report.resumed_at)
-            pool = resources.acquire_workers(options.jobs, max_tasks=WORKER_MAX_TASKS)
-            try:
-                self._work(conn, state, pool, report)
-            except psycopg.OperationalError as exc:
-                raise db.DatabaseError(
-                    f"the database went away ({db.one_line(exc)}); "
-                    "run the same command again to resume"
-                ) from None
-            finally:
-                if resources.release_workers(pool):
-                    resources.shutdown_workers(pool, options.timeout)
-            report.counts = Counter(state.counts)
+        # Started first: the workers' forkserver loads the extractor while the
+        # database is reached and the selection counted.
+        pool = resources.acquire_workers(options.jobs, max_tasks=WORKER_MAX_TASKS)
+        try:
+            url = self.database_url or db.database_url()
+            db.ensure_migrated(url)
+            with db.connect(url, autocommit=True) as conn:
+                self.conn = conn
+                locked = db.one_row(conn.execute(Q.try_advisory_lock, {"key": lock_id(key)}))
+                if not locked["locked"]:
+                    raise UsageError(f"another reextract of this selection ({key}) is running")
+                state = self._begin(conn, key)
+                report = self._report(conn, state)
+                report.dry_run = options.dry_run
+                self.on_start(report.archived - report.resumed_at)
+                try:
+                    self._work(conn, state, pool, report)
+                except psycopg.OperationalError as exc:
+                    raise db.DatabaseError(
+                        f"the database went away ({db.one_line(exc)}); "
+                        "run the same command again to resume"
+                    ) from None
+                report.counts = Counter(state.counts)
+        finally:
+            if resources.release_workers(pool):
+                resources.shutdown_workers(pool, options.timeout)
         report.seconds = time.monotonic() - started
         return report
 
