@@ -206,7 +206,9 @@ def real_pages(limit: int | None = None) -> list[tuple[str, bytes]]:
     return [(p["url"], (REAL / p["file"]).read_bytes()) for p in pages]
 
 
-def real_page_cost(folder: Path) -> None:
+def real_page_cost(folder: Path, server_url: str) -> None:
+    """The archive's bytes and time for real-size pages, and what one revision of their
+    text takes in PostgreSQL (the table as migration 0100 makes it, TOAST compression)."""
     pages = real_pages()
     if not pages:
         print("real pages: ../shared/fixtures/real not present, skipped")
@@ -221,8 +223,7 @@ def real_page_cost(folder: Path) -> None:
     writer.close()
     seconds = time.perf_counter() - started
     started = time.perf_counter()
-    for url, body in pages:
-        extract_in_worker(body, url, None, None)
+    texts = [extract_in_worker(body, url, None, None)["text"] or "" for url, body in pages]
     extraction = time.perf_counter() - started
     print(
         f"real pages ({len(pages)}, {raw / len(pages) / 1000:,.0f} kB each on average): "
@@ -231,6 +232,30 @@ def real_page_cost(folder: Path) -> None:
         f"{1000 * seconds / len(pages):.2f} ms to archive one (digests, gzip, write: in a "
         f"thread of the crawl process) against {1000 * extraction / len(pages):.1f} ms to "
         f"extract it (in a worker): {seconds / extraction:.1%}"
+    )
+    name = "ww_bench_archive_revision_rows"
+    url = bench_database(server_url, name, keep=False)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE r (article_id bigint, revision integer, fetched_at timestamptz,"
+                " title text, text text, words_added integer, words_removed integer,"
+                " headline_changed boolean, created_at timestamptz DEFAULT now(),"
+                " PRIMARY KEY (article_id, revision))"
+            )
+            for n, text in enumerate(texts):
+                conn.execute(
+                    "INSERT INTO r VALUES (%s, 1, now(), 'A headline of average length here',"
+                    " %s, %s, 0, false)",
+                    (n, text, len(text.split())),
+                )
+            size = conn.execute("SELECT pg_total_relation_size('r')").fetchone()[0]
+    finally:
+        drop_database(server_url, name)
+    average = sum(len(t.encode()) for t in texts) / len(texts)
+    print(
+        f"their revisions: {size / len(texts) / 1000:,.1f} kB a row in PostgreSQL "
+        f"(table, TOAST and key index) for {average / 1000:,.1f} kB of text on average"
     )
 
 
@@ -269,30 +294,41 @@ def reextract_vs_extract(
     )
     changed = next((line.strip() for line in summary.splitlines() if "changed" in line), "?")
     print(f"reextract, first run: {pages / first:.1f} pages/s ({changed})")
-    extract: list[float] = []
-    reextract: list[float] = []
+    # Each round runs both, alternating which goes first (a machine whose load drifts
+    # favours neither); pages per second of wall time, and per CPU second of the whole
+    # process tree (steadier when other work shares the machine).
+    walls: dict[str, list[float]] = {"extract --jsonl": [], "reextract": []}
+    cpus: dict[str, list[float]] = {"extract --jsonl": [], "reextract": []}
     for number in range(1, rounds + 1):
-        with open(os.devnull, "w") as sink:
-            seconds, _, _ = timed(
-                tree, env, "extract", "--jsonl", str(pages_file), "--workers", str(jobs),
-                stdout=sink.fileno(),
-            )  # fmt: skip
-        extract.append(pages / seconds)
-        seconds, _, _ = timed(
-            tree, env, "--config", str(config), "reextract", "--restart", "--jobs", str(jobs)
-        )
-        reextract.append(pages / seconds)
+        order = ["extract --jsonl", "reextract"]
+        if number % 2 == 0:
+            order.reverse()
+        for tool in order:
+            if tool == "reextract":
+                args = ["--config", str(config), "reextract", "--restart", "--jobs", str(jobs)]
+                seconds, cpu, _ = timed(tree, env, *args)
+            else:
+                args = ["extract", "--jsonl", str(pages_file), "--workers", str(jobs)]
+                with open(os.devnull, "w") as sink:
+                    seconds, cpu, _ = timed(tree, env, *args, stdout=sink.fileno())
+            walls[tool].append(pages / seconds)
+            cpus[tool].append(pages / cpu if cpu else 0.0)
         print(
-            f"  round {number}: extract --jsonl {extract[-1]:.1f} pages/s, "
-            f"reextract {reextract[-1]:.1f} pages/s",
+            f"  round {number}: "
+            + ", ".join(f"{t} {walls[t][-1]:.1f} pages/s ({cpus[t][-1]:.1f}/CPU s)" for t in walls),
             flush=True,
         )
-    e, r = statistics.median(extract), statistics.median(reextract)
+    e, r = statistics.median(walls["extract --jsonl"]), statistics.median(walls["reextract"])
+    ec, rc = statistics.median(cpus["extract --jsonl"]), statistics.median(cpus["reextract"])
     verdict = "ok" if r >= 0.8 * e else "BELOW TARGET"
     print(
-        f"\n{pages:,} archived pages, {jobs} workers each, whole processes (start-up included):\n"
-        f"  extract --jsonl  {e:8.1f} pages/s\n"
-        f"  reextract        {r:8.1f} pages/s   x{r / e:.2f} (target >= 0.8x: {verdict})"
+        f"\n{pages:,} archived pages, {jobs} workers each, whole processes (start-up included), "
+        f"medians of {rounds} rounds:\n"
+        f"{'':18}{'pages/s':>10}{'pages/CPU s':>13}\n"
+        f"{'extract --jsonl':<18}{e:>10.1f}{ec:>13.1f}\n"
+        f"{'reextract':<18}{r:>10.1f}{rc:>13.1f}\n"
+        f"reextract x{r / e:.2f} the pages/s of extract --jsonl (target >= 0.8x: {verdict}), "
+        f"x{rc / ec:.2f} its pages per CPU second"
     )
 
 
@@ -300,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--outlets", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (5)")
     parser.add_argument("--jobs", type=int, default=2, help="extraction workers (2)")
     parser.add_argument(
         "--only", choices=("crawl", "reextract"), help="one part only (reextract crawls once)"
@@ -352,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "reextract":
             report_crawls(results, "no revisions, no archive")
             print()
-            real_page_cost(folder)
+            real_page_cost(folder, server_url)
             print()
         if kept is None:
             return 0
