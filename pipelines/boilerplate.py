@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.extract.sitelearn import MIN_PAGES, SiteKnowledge, block_key
+from pipelines.extract.sitelearn import MIN_PAGES, SiteKnowledge, learnable
 from pipelines.queries import Q
 
 # Blocks seen on fewer pages than MIN_PAGES and not seen again for this long are dropped.
@@ -38,14 +38,13 @@ class PendingPages:
 
     def add(self, url: str, blocks: list[str]) -> bool:
         """Queue one page; False when this URL is already queued."""
+        return self.add_learnable(url, learnable(blocks))
+
+    def add_learnable(self, url: str, found: dict[str, str]) -> bool:
+        """Queue one page by its ``learnable`` blocks; False when this URL is already queued."""
         key = page_key(url)
         if key in self.pages:
             return False
-        found: dict[str, str] = {}
-        for block in blocks:
-            bkey = block_key(block)
-            if bkey:
-                found.setdefault(bkey, block[:500])
         self.pages[key] = found
         return True
 

@@ -34,29 +34,14 @@ from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, sa
 from pipelines.extract import SiteKnowledge
 from pipelines.extract.sitelearn import MIN_PAGES, site_domain
 
-# Where the workers' function lives (a module without Scrapy); named here too for callers.
-from pipelines.extract.worker import extract_in_worker
+# The workers' function lives in a module without Scrapy; named here too for callers.
+from pipelines.extract.worker import ITEM_FIELDS, extract_in_worker
 from pipelines.items import ArticleItem
 from pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 
-log = logging.getLogger(__name__)
+__all__ = ["ITEM_FIELDS", "ExtractionPipeline", "extract_in_worker"]
 
-# Fields the pipeline copies from ``Extracted`` onto the item.
-ITEM_FIELDS = (
-    "canonical_url",
-    "title",
-    "text",
-    "published",
-    "authors",
-    "language",
-    "top_image",
-    "section",
-    "summary",
-    "wire_credit",
-    "dateline",
-    "content_hash",
-    "paywalled",
-)
+log = logging.getLogger(__name__)
 
 
 class ExtractionPipeline:
@@ -165,10 +150,11 @@ class ExtractionPipeline:
         if item.get("published") is None and item.get("listed_published"):
             item["published"] = item["listed_published"]
         self._count("extraction/ok")
-        removed = sum(1 for rule, _ in result["dropped"] if rule == "site_boilerplate")
-        self._count("extraction/site_boilerplate_blocks_removed", removed)
+        self._count(
+            "extraction/site_boilerplate_blocks_removed", result["site_boilerplate_removed"]
+        )
         if site is not None and url:
-            await self._learn(site, url, result["blocks"])
+            await self._learn(site, url, result["learnable"])
         return item
 
     # -- site knowledge --------------------------------------------------------
@@ -202,13 +188,14 @@ class ExtractionPipeline:
             log.warning("boilerplate knowledge unavailable, learning in memory only: %s", exc)
             return SiteKnowledge(domain)
 
-    async def _learn(self, site: SiteKnowledge, url: str, blocks: list[str]) -> None:
+    async def _learn(self, site: SiteKnowledge, url: str, found: dict[str, str]) -> None:
+        """Count the page's ``learnable`` blocks (keyed in the worker) for its site."""
         if url in self._counted:
             return
         self._counted.add(url)
-        site.observe(blocks)
+        site.observe_keys(found)
         pending = self.pending.setdefault(site.domain, PendingPages(site.domain))
-        pending.add(url, blocks)
+        pending.add_learnable(url, found)
         if len(pending) >= self.flush_pages:
             batch = PendingPages(site.domain, dict(pending.pages))
             pending.pages.clear()

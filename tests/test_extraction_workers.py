@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from pipelines import workers
-from pipelines.extract.warmup import PAGE
+from pipelines.extract.sitelearn import SAMPLE_CHARS, SiteKnowledge, block_key, learnable
+from pipelines.extract.warmup import PAGE, PARAGRAPHS
 from pipelines.extract.worker import extract_in_worker
 
 
@@ -26,7 +27,19 @@ def test_a_worker_extracts_a_page_without_loading_scrapy_or_the_database_driver(
         ).result(timeout=120)
         assert result["reason"] is None and "winter ferry timetable" in result["text"]
         assert result["fingerprint"] is not None
+        assert list(result["learnable"]) == list(learnable(PARAGRAPHS))
         assert pool.schedule(crawler_modules).result(timeout=60) == []
     finally:
         pool.close()
         pool.join()
+
+
+def test_a_worker_sends_the_blocks_to_learn_keyed_once_each() -> None:
+    """Blocks are keyed in the worker; the crawl counts the keys as it counted the blocks."""
+    blocks = ["Subscribe to the Gazette", "SUBSCRIBE  to the gazette", "A story line.", "x " * 90]
+    found = learnable(blocks)
+    assert found == {block_key(blocks[0]): blocks[0], block_key(blocks[2]): blocks[2]}
+    by_keys, by_blocks = SiteKnowledge("gazette.example"), SiteKnowledge("gazette.example")
+    assert by_keys.observe_keys(found) == by_blocks.observe(blocks)
+    assert by_keys.block_pages == by_blocks.block_pages
+    assert learnable(["y" * 900]) == {block_key("y" * 900): "y" * SAMPLE_CHARS}

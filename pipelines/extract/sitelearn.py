@@ -26,6 +26,9 @@ MAX_BLOCK_WORDS = 80
 # past it, the page is more likely a copy of another page than boilerplate.
 MAX_REMOVED_SHARE = 0.5
 
+# Characters of a block kept as its sample (what the database shows for a learned key).
+SAMPLE_CHARS = 500
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -51,6 +54,18 @@ def page_keys(blocks: Iterable[str]) -> set[str]:
     return {key for key in map(block_key, blocks) if key}
 
 
+def learnable(blocks: Iterable[str]) -> dict[str, str]:
+    """What a page can teach about its site: each learnable block's key, with the text of
+    the first block that has it (``SAMPLE_CHARS`` of it, what the database keeps), in page
+    order.  Worked out in the extraction workers, so the crawl's thread only counts keys."""
+    found: dict[str, str] = {}
+    for block in blocks:
+        key = block_key(block)
+        if key and key not in found:
+            found[key] = block[:SAMPLE_CHARS]
+    return found
+
+
 @dataclass
 class SiteKnowledge:
     """Per-domain counts of the pages each block was seen on.
@@ -71,10 +86,13 @@ class SiteKnowledge:
 
     def observe(self, blocks: Iterable[str]) -> set[str]:
         """Count one page's blocks; returns the keys counted."""
+        return self.observe_keys(learnable(blocks))
+
+    def observe_keys(self, keys: Iterable[str]) -> set[str]:
+        """Count one page's distinct block keys (``learnable``); returns them."""
         counted = set()
-        for block in blocks:
-            key = block_key(block)
-            if key and key not in counted:
+        for key in keys:
+            if key not in counted:
                 counted.add(key)
                 pages = self.block_pages.get(key, 0) + 1
                 self.block_pages[key] = pages

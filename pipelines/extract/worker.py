@@ -11,19 +11,45 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.extract.core import extract_article
-from pipelines.extract.sitelearn import SiteKnowledge
+from pipelines.extract.sitelearn import SiteKnowledge, learnable
 from pipelines.fingerprint import fingerprint
+
+# Fields the crawl copies from the extraction onto the item (and stores).
+ITEM_FIELDS = (
+    "canonical_url",
+    "title",
+    "text",
+    "published",
+    "authors",
+    "language",
+    "top_image",
+    "section",
+    "summary",
+    "wire_credit",
+    "dateline",
+    "content_hash",
+    "paywalled",
+)
 
 
 def extract_in_worker(
     body: bytes, url: str | None, encoding: str | None, site: SiteKnowledge | None
 ) -> dict[str, Any]:
-    """Run in a worker process; returns a picklable dict.
+    """Run in a worker process; returns a picklable dict: the ``ITEM_FIELDS``, ``reason``
+    and ``detail`` (why there is no article), ``fingerprint``, and for site learning the
+    page's ``learnable`` blocks and how many ``site_boilerplate_removed``.
 
-    The text's dedupe fingerprint is computed here too: it is CPU work (~1 ms
-    an article) that would otherwise hold up the crawl's one reactor thread.
+    What is CPU work goes here rather than to the crawl's one reactor thread: the text's
+    dedupe fingerprint (~1 ms an article) and the blocks' keys.  Only what the crawl uses
+    is sent back (not every dropped line, not the evidence).
     """
-    result = extract_article(body, url, site, encoding=encoding).as_dict()
-    if result["text"] and not result["reason"]:
-        result["fingerprint"] = fingerprint(result["text"])
+    page = extract_article(body, url, site, encoding=encoding)
+    result: dict[str, Any] = {name: getattr(page, name) for name in ITEM_FIELDS}
+    result.update(
+        reason=page.reason,
+        detail=page.detail,
+        fingerprint=fingerprint(page.text) if page.text and not page.reason else None,
+        learnable=learnable(page.blocks),
+        site_boilerplate_removed=sum(1 for rule, _ in page.dropped if rule == "site_boilerplate"),
+    )
     return result
