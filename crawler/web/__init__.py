@@ -10,5 +10,6 @@ functions.  The modules:
 * :mod:`crawler.web.security` — signed cookies, CSRF tokens, login limits;
 * :mod:`crawler.web.data` — the database reads, one function per view;
 * :mod:`crawler.web.diff`, :mod:`crawler.web.chart` — pure helpers for pages;
-* :mod:`crawler.web.app` — routes, templates and headers.
+* :mod:`crawler.web.app` — the app: middleware, headers and the routers.
+* :mod:`crawler.web.responses` — templates, pages and JSON answers.
 """

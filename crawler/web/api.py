@@ -18,8 +18,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from crawler.web import data
-from crawler.web.app import json_response
 from crawler.web.context import caller_of, context_of
+from crawler.web.responses import json_response
 from pipelines.alerts.addresses import SubscriptionSpec
 from pipelines.alerts.query import QuerySyntaxError, format_query, parse
 from pipelines.alerts.subscriptions import (

@@ -17,8 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from crawler.web import data
-from crawler.web.app import page
 from crawler.web.context import Caller, caller_of, context_of
+from crawler.web.responses import page
 from crawler.web.security import Session, csrf_valid, password_matches
 from pipelines.alerts import unsubscribe as unsub
 from pipelines.alerts.addresses import CHANNELS, DIGESTS, SubscriptionSpec
