@@ -295,14 +295,20 @@ def _join(
     canonical: Copy | None,
     copy_params: dict[str, Any],
 ) -> Assignment | None:
-    """The common case: a new copy of one live story.  None if that story was merged."""
+    """The common case: a new copy of one live story.  None if that story was merged.
+
+    One round trip: the story's count (and canonical copy) change is sent
+    with the copy; it only touches a live story, so when the copy was not
+    added (the story was merged meanwhile) it changes nothing either.
+    """
+    changed = canonical is not None and prefer(me, canonical)
     with conn.pipeline():
         conn.execute(Q.insert_band_keys, copy_params)
-        added = conn.execute(Q.add_copy_if_live, {**copy_params, "story_id": story_id}).fetchone()
+        added_cursor = conn.execute(Q.add_copy_if_live, {**copy_params, "story_id": story_id})
+        _count_change(conn, story_id, +1, me if changed else None, me.wire_credit)
+        added = added_cursor.fetchone()
     if added is None:
         return None
-    changed = canonical is not None and prefer(me, canonical)
-    _count_change(conn, story_id, +1, me if changed else None, me.wire_credit)
     return Assignment(story_id, False, changed, copy_params["similarity"])
 
 

@@ -140,19 +140,22 @@ DELETE FROM story_copies WHERE article_id = %(article_id)s;
 
 -- name: count_copy_change
 -- Copies joined or left; keeps canonical_article_id out of the SET list so
--- the feed's "canonical changed" trigger does not fire.
+-- the feed's "canonical changed" trigger does not fire.  Live stories only:
+-- assign sends it with add_copy_if_live, which adds nothing to a story merged
+-- meanwhile (every other caller holds the story's lock, so it is live).
 UPDATE stories
 SET copy_count = copy_count + %(delta)s,
     wire_credit = coalesce(wire_credit, %(wire_credit)s),
     updated_at = now()
-WHERE id = %(story_id)s;
+WHERE id = %(story_id)s AND merged_into IS NULL;
 
 -- name: change_canonical
+-- Live stories only, as count_copy_change.
 UPDATE stories
 SET canonical_article_id = %(article_id)s, title = %(title)s,
     wire_credit = coalesce(%(wire_credit)s, wire_credit),
     copy_count = copy_count + %(delta)s, updated_at = now()
-WHERE id = %(story_id)s;
+WHERE id = %(story_id)s AND merged_into IS NULL;
 
 -- name: refresh_story_title
 -- The canonical copy was re-crawled with a new title; the cache follows it.
