@@ -673,6 +673,8 @@ ASSIGN_TIMINGS: list[float] = []
 # and its processes are readable).  Unlike wall time, not inflated by other
 # work on a busy machine.
 ASSIGN_CPU: list[tuple[float, float]] = []  # (client, server)
+# Whether each assign started a story (else the article joined or merged stories).
+ASSIGN_CREATED: list[bool] = []
 
 
 def backend_cpu(pid: int) -> float | None:
@@ -700,7 +702,9 @@ def run_db(args: argparse.Namespace) -> None:
         client = time.thread_time()
         started = time.perf_counter()
         try:
-            return untimed_assign(*args)
+            result = untimed_assign(*args)
+            ASSIGN_CREATED.append(result.created)
+            return result
         finally:
             ASSIGN_TIMINGS.append(time.perf_counter() - started)
             server_after = backend_cpu(pid)
@@ -866,6 +870,7 @@ def probe_timings(
     timings: list[float] = []
     ASSIGN_TIMINGS.clear()
     ASSIGN_CPU.clear()
+    ASSIGN_CREATED.clear()
     run = uuid.uuid4().hex[:8]
     with db.connect(url) as conn:
         for n in range(probe):
@@ -905,6 +910,17 @@ def probe_timings(
         f"({joined} joined an existing story)",
         flush=True,
     )
+    if len(ASSIGN_CREATED) == len(ASSIGN_TIMINGS) and all(
+        any(c == want for c in ASSIGN_CREATED) for want in (True, False)
+    ):
+        new = [t * 1000 for t, c in zip(ASSIGN_TIMINGS, ASSIGN_CREATED, strict=True) if c]
+        joined_ms = [t * 1000 for t, c in zip(ASSIGN_TIMINGS, ASSIGN_CREATED, strict=True) if not c]
+        print(
+            f"  assign median by outcome: new story {statistics.median(new):.2f} ms "
+            f"({len(new)}), into an existing story {statistics.median(joined_ms):.2f} ms "
+            f"({len(joined_ms)})",
+            flush=True,
+        )
     if ASSIGN_CPU:
         cpu_ms = [(c + s) * 1000 for c, s in ASSIGN_CPU]
         client_ms = statistics.median(c * 1000 for c, _ in ASSIGN_CPU)
