@@ -39,7 +39,12 @@ The PostgreSQL path is measured at ``--db-sizes`` stored articles: the
 archive is bulk-loaded (COPY, stories from the batch clustering), then
 ``--probe`` new articles go through ``store_article`` (upsert + story
 assignment, one transaction each) and their ms per article is printed -- the
-marginal cost at that archive size.
+marginal cost at that archive size -- with the CPU of each assignment (this
+thread's and its server backend's, which a busy machine does not inflate as
+it does wall time) and the medians of new stories and of joins.  A kept
+archive (``--keep``) is probed again with ``--database``: interleave the
+checkouts' runs on archives of the same size for a before/after.
+``--without-search-indexes`` loads large archives much faster.
 
     .venv/bin/python benchmarks/dedupe.py accuracy
     .venv/bin/python benchmarks/dedupe.py orders --size 10000 --runs 5
