@@ -4,6 +4,16 @@ CREATE SCHEMA wirewatch_feed;
 
 COMMENT ON SCHEMA wirewatch_feed IS 'Public, stable read contract of wirewatch: documented views and search helpers. Grant it with: wirewatch db grant-reader ROLE';
 
+CREATE FUNCTION wirewatch.alert_due_at(digest text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE digest
+               WHEN 'hourly' THEN date_trunc('hour', now()) + interval '1 hour'
+               WHEN 'daily' THEN date_trunc('day', now(), 'UTC') + interval '1 day'
+               ELSE now()
+           END
+$$;
+
 CREATE FUNCTION wirewatch.alert_subscriptions_changed() RETURNS trigger
     LANGUAGE plpgsql
     AS $$

@@ -86,12 +86,7 @@ GROUP BY s.id, a.id;
 -- Once per (subscription, story): a repeat (another copy, a re-match) changes nothing.
 -- (Edit alerts, with a revision, have a unique key of their own: enqueue_edit_alert.)
 INSERT INTO alert_outbox (subscription_id, story_id, matched_terms, due_at)
-SELECT s.id, %(story_id)s, %(terms)s,
-       CASE s.digest
-           WHEN 'hourly' THEN date_trunc('hour', now()) + interval '1 hour'
-           WHEN 'daily' THEN date_trunc('day', now(), 'UTC') + interval '1 day'
-           ELSE now()
-       END
+SELECT s.id, %(story_id)s, %(terms)s, alert_due_at(s.digest)
 FROM alert_subscriptions s
 WHERE s.id = %(subscription_id)s AND s.active
 ON CONFLICT (subscription_id, story_id) WHERE revision IS NULL DO NOTHING;
@@ -315,17 +310,13 @@ LIMIT 1;
 
 -- name: enqueue_edit_alert
 -- Once per (subscription, revision): a re-run of the storing transaction changes nothing.
--- Due like the subscription's story alerts (now, or the end of its digest period).
+-- Due like the subscription's story alerts (alert_due_at: now, or the end of its digest period).
 INSERT INTO alert_outbox (subscription_id, story_id, article_id, revision, matched_terms, due_at)
 SELECT s.id, %(story_id)s, %(article_id)s, %(revision)s,
        coalesce((SELECT o.matched_terms FROM alert_outbox o
                  WHERE o.subscription_id = s.id AND o.story_id = %(story_id)s
                    AND o.revision IS NULL), '{}'),
-       CASE s.digest
-           WHEN 'hourly' THEN date_trunc('hour', now()) + interval '1 hour'
-           WHEN 'daily' THEN date_trunc('day', now(), 'UTC') + interval '1 day'
-           ELSE now()
-       END
+       alert_due_at(s.digest)
 FROM alert_subscriptions s
 WHERE s.id = %(subscription_id)s AND s.active
 ON CONFLICT (article_id, revision, subscription_id) WHERE revision IS NOT NULL DO NOTHING;
