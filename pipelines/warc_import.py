@@ -57,7 +57,7 @@ from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 from pipelines.url_policy import url_problem
 from pipelines.urls import outlet_of
 from pipelines.walls import gate
-from pipelines.warc_reader import CORRUPT, TRUNCATED, Read, file_key, read_records
+from pipelines.warc_reader import CORRUPT, TRUNCATED, Read, file_key, read_records, warc_date
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +155,6 @@ def screen(record: ArcWarcRecord, options: ImportOptions) -> str | Captured:
         return NOT_HTML
     match = _CHARSET.search(content_type)
     return Captured(url, body, match.group(1) if match else None, captured)
-
-
-def warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _looks_like_html(body: bytes) -> bool:

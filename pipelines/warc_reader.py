@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -277,3 +278,15 @@ def describe(location: str) -> str:
     if location == "-":
         return "<stdin>"
     return location.rsplit("/", 1)[-1] if is_url(location) else os.path.basename(location)
+
+
+def warc_date(value: str | None) -> datetime | None:
+    """A record's ``WARC-Date`` (ISO 8601, ``Z`` for UTC) as an aware datetime; None
+    when absent or unreadable: a bad date must not cost the page."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

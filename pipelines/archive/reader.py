@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from warcio.recordloader import ArcWarcRecordLoader
 
 from pipelines.archive.files import located
 from pipelines.archive.writer import ENCODING_HEADER
+from pipelines.warc_reader import warc_date
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 # Kinds of unreadable record (counted and logged by re-extraction).
@@ -86,7 +87,7 @@ def parse_page(data: bytes, where: str) -> ArchivedPage:
         status=status,
         body=record.content_stream().read(),
         encoding=encoding,
-        fetched_at=_warc_date(headers.get_header("WARC-Date")),
+        fetched_at=warc_date(headers.get_header("WARC-Date")),
     )
 
 
@@ -96,16 +97,6 @@ def read_page(root: Path, name: str, offset: int, length: int) -> ArchivedPage:
     if path is None:
         raise Unreadable(NO_FILE, f"{root / name}: no such file")
     return parse_page(read_member(path, offset, length), f"{path} at byte {offset}")
-
-
-def _warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def reextract_in_worker(
