@@ -28,6 +28,7 @@ from tests.support.archive import (
     PAGES,
     articles,
     crawl,
+    crawled_newsroom,
     cut_last_record,
     page,
     records,
@@ -178,9 +179,7 @@ def test_a_crawl_archives_each_article_page_and_the_row_points_at_its_record(
     tmp_path: Path, db_url: str
 ) -> None:
     archive = tmp_path / "archive"
-    with FixtureServer() as server:
-        serve(server)
-        crawl(write_config(tmp_path, server, archive))
+    crawled_newsroom(tmp_path, archive)
     [path] = warc_files(archive)
     assert path.name.endswith(".warc.gz")  # closed: no .open left behind
     found = records(path)
@@ -213,9 +212,7 @@ def test_listings_are_archived_when_asked(tmp_path: Path, db_url: str) -> None:
 
 
 def test_without_archive_the_articles_point_at_nothing(tmp_path: Path, db_url: str) -> None:
-    with FixtureServer() as server:
-        serve(server)
-        crawl(write_config(tmp_path, server, None))
+    crawled_newsroom(tmp_path, None)
     assert [r["warc_file"] for r in articles(db_url)] == [None] * PAGES
     assert not (Path(os.environ["WIREWATCH_HOME"]) / "archive").exists()
 
@@ -296,10 +293,7 @@ def test_prune_deletes_old_files_of_finished_runs_and_unlinks_their_articles(
     tmp_path: Path, db_url: str
 ) -> None:
     archive = tmp_path / "archive"
-    with FixtureServer() as server:
-        serve(server)
-        config = write_config(tmp_path, server, archive)
-        crawl(config)
+    config = crawled_newsroom(tmp_path, archive)
     [path] = warc_files(archive)
     age_files(archive, 48)
 
@@ -322,9 +316,7 @@ def test_prune_deletes_old_files_of_finished_runs_and_unlinks_their_articles(
 
 def test_prune_keeps_recent_files_and_files_of_a_running_crawl(tmp_path: Path, db_url: str) -> None:
     archive = tmp_path / "archive"
-    with FixtureServer() as server:
-        serve(server)
-        crawl(write_config(tmp_path, server, archive))
+    crawled_newsroom(tmp_path, archive)
     [path] = warc_files(archive)
     with db.connect(db_url, autocommit=True) as conn:
         report = prune_archive(conn, archive, timedelta(days=1))

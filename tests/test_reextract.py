@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer
 from pipelines import db
 from pipelines.archive.writer import ArchiveWriter, Fetched
 from pipelines.errors import UsageError
@@ -38,12 +37,10 @@ from tests.conftest import run_wirewatch
 from tests.support.archive import (
     PAGES,
     articles,
-    crawl,
+    crawled_newsroom,
     cut_last_record,
     page,
     revisions,
-    serve,
-    write_config,
 )
 
 OUTDATED = "Text an older extractor kept, footer and all. Subscribe to our newsletter today."
@@ -75,10 +72,7 @@ def test_reextract_of_a_crawled_archive_changes_what_differs_and_dry_run_nothing
     tmp_path: Path, db_url: str
 ) -> None:
     archive = tmp_path / "archive"
-    with FixtureServer() as server:
-        serve(server)
-        config = write_config(tmp_path, server, archive)
-        crawl(config)
+    config = crawled_newsroom(tmp_path, archive)
     before = articles(db_url)
 
     out = reextract_cli(config)

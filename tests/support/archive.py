@@ -55,6 +55,16 @@ def crawl(config: Path, *args: str) -> str:
     return done.stderr
 
 
+def crawled_newsroom(folder: Path, archive: Path | None, extra: str = "") -> Path:
+    """Serve the newsroom, crawl it once with ``write_config``'s configuration, and
+    return that configuration (the server is gone: later runs read the archive)."""
+    with FixtureServer() as server:
+        serve(server)
+        config = write_config(folder, server, archive, extra)
+        crawl(config)
+    return config
+
+
 def articles(db_url: str) -> list[dict[str, Any]]:
     with psycopg.connect(db_url, row_factory=dict_row) as conn:
         return conn.execute("SELECT * FROM wirewatch.articles ORDER BY id").fetchall()
