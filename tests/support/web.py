@@ -109,16 +109,7 @@ class WebServer:
     def get(
         self, path: str, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(self.base + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return (
-                    response.status,
-                    {k.lower(): v for k, v in response.headers.items()},
-                    response.read(),
-                )
-        except urllib.error.HTTPError as exc:
-            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+        return _send(urllib.request.Request(self.base + path, headers=headers or {}))
 
     def get_json(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         status, _, body = self.get(path, headers)
@@ -127,18 +118,22 @@ class WebServer:
     def post(
         self, path: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(
-            self.base + path, data=body, headers=headers, method="POST"
+        return _send(
+            urllib.request.Request(self.base + path, data=body, headers=headers, method="POST")
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return (
-                    response.status,
-                    {k.lower(): v for k, v in response.headers.items()},
-                    response.read(),
-                )
-        except urllib.error.HTTPError as exc:
-            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def _send(request: urllib.request.Request) -> tuple[int, dict[str, str], bytes]:
+    """Status, lower-cased headers and body of any answer, error statuses included."""
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
 def start_web(
