@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines.alerts.matching import (
+from wirewatch.pipelines.alerts.matching import (
     DEFAULT_THRESHOLD,
     Matcher,
     StoryDoc,
@@ -42,8 +42,8 @@ from pipelines.alerts.matching import (
     skeleton,
     source_keys,
 )
-from pipelines.alerts.query import evaluate, leaves, parse
-from pipelines.alerts.text import fold
+from wirewatch.pipelines.alerts.query import evaluate, leaves, parse
+from wirewatch.pipelines.alerts.text import fold
 
 # --- (b) labelled name variants ------------------------------------------------------------
 
@@ -248,8 +248,8 @@ def storage_report(server_url: str, subscriptions: int, stories: int, seed: int)
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from pipelines import db
-    from pipelines.storage import store_article
+    from wirewatch.pipelines import db
+    from wirewatch.pipelines.storage import store_article
 
     rng = random.Random(seed)
     names = sorted({pseudo_word(rng, 3, 4).capitalize() for _ in range(4000)})

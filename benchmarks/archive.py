@@ -51,10 +51,10 @@ from benchmarks.crawl import serve_sites, sites_config
 from benchmarks.feed import bench_database, drop_database
 from benchmarks.resources import ResourceWatch
 from demo.generated import GeneratedNewsroom
-from pipelines import db
-from pipelines.archive.reader import read_page
-from pipelines.archive.writer import ArchiveWriter, Fetched
-from pipelines.extraction import extract_in_worker
+from wirewatch.pipelines import db
+from wirewatch.pipelines.archive.reader import read_page
+from wirewatch.pipelines.archive.writer import ArchiveWriter, Fetched
+from wirewatch.pipelines.extraction import extract_in_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "fixtures" / "real"
@@ -103,7 +103,7 @@ def env_for(tree: Path, database_url: str) -> dict[str, str]:
 
 def wirewatch(tree: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -118,7 +118,7 @@ def timed(
     """(wall seconds, CPU seconds of the process tree, output) of one wirewatch command."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         cwd=tree,
         env=env,
         stdout=stdout if stdout is not None else subprocess.PIPE,

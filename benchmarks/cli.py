@@ -3,7 +3,7 @@
 "Before" is the code of a git revision (``--before``, default: the commit
 before the command options moved to ``crawler/usage``), exported to a
 temporary directory; "after" is this working tree.  Each command runs
-``--runs`` times as a new process (``python -m crawler.cli``, the work the
+``--runs`` times as a new process (``python -m wirewatch.crawler.cli``, the work the
 ``wirewatch`` script does); the medians are printed side by side, with the
 heavy libraries each version imports to build its parser.
 
@@ -20,6 +20,10 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.resources import cli_module
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "bd5e5aa^"  # the last commit whose parser imported every command's implementation
@@ -42,12 +46,15 @@ def export(revision: str, into: Path) -> Path:
 
 
 def median_seconds(tree: Path, args: list[str], runs: int) -> float:
-    """Median wall time of ``python -m crawler.cli ARGS`` run from ``tree``."""
+    """Median wall time of ``python -m wirewatch.crawler.cli ARGS`` run from ``tree``."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *args], cwd=tree, capture_output=True, check=True
+            [sys.executable, "-m", cli_module(tree), *args],
+            cwd=tree,
+            capture_output=True,
+            check=True,
         )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
@@ -56,7 +63,7 @@ def median_seconds(tree: Path, args: list[str], runs: int) -> float:
 def heavy_imports(tree: Path) -> str:
     """The heavy libraries that building the parser imports in ``tree``."""
     probe = (
-        "import sys; from crawler.cli import build_parser; build_parser(); "
+        f"import sys; from {cli_module(tree)} import build_parser; build_parser(); "
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')"
     )
     result = subprocess.run(

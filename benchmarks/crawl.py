@@ -59,10 +59,10 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.resources import ResourceWatch
-from crawler.demo.server import FixtureServer
+from benchmarks.resources import ResourceWatch, cli_module
 from demo.generated import GeneratedNewsroom
-from pipelines import db
+from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.pipelines import db
 
 SCENARIOS = ("cold", "warm", "memory", "redis", "compare")
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ def crawl(label: str, server: FixtureServer, configs: list[Path], database_url: 
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--config", str(c), "crawl"],
+            [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(c), "crawl"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -257,7 +257,7 @@ def cold_and_warm(
 
 def override_settings(folder: Path, assignments: list[str]) -> None:
     """Crawls in child processes use the project's settings with these changed."""
-    lines = ["from crawler.settings import *  # noqa: F403"]
+    lines = ["from wirewatch.crawler.settings import *  # noqa: F403"]
     for assignment in assignments:
         name, _, value = assignment.partition("=")
         lines.append(f"{name.strip()} = {ast.literal_eval(value.strip())!r}")
@@ -359,7 +359,7 @@ def compare_round(
             table = "public.articles"
         else:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
-            command = [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"]
+            command = [sys.executable, "-m", cli_module(tree), "--config", str(config), "crawl"]
             run = measured_run(tool, command, tree, env)
             table = "wirewatch.articles"
         with psycopg.connect(url) as conn:

@@ -90,8 +90,8 @@ sys.path.insert(0, str(CODE))
 
 from bulk_load import build_indexes, drop_secondary_indexes  # noqa: E402
 
-from pipelines.clustering import cluster  # noqa: E402
-from pipelines.fingerprint import Shingled, fingerprint, similarity  # noqa: E402
+from wirewatch.pipelines.clustering import cluster  # noqa: E402
+from wirewatch.pipelines.fingerprint import Shingled, fingerprint, similarity  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -581,8 +581,8 @@ def dedupe_cli(path: Path, jobs: int) -> tuple[list[dict[str, str]], float, floa
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "--log-level", "WARNING", "dedupe", str(path),
-         "--jobs", str(jobs)],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "--log-level", "WARNING",
+         "dedupe", str(path), "--jobs", str(jobs)],
         cwd=CODE,
         stdout=subprocess.PIPE,
         check=True,
@@ -595,7 +595,7 @@ def dedupe_cli(path: Path, jobs: int) -> tuple[list[dict[str, str]], float, floa
 
 def in_process_cpu(path: Path) -> float:
     """CPU seconds of clustering the file in this process, one job: no start-up, no workers."""
-    from crawler.commands.dedupe import cluster_stream
+    from wirewatch.crawler.commands.dedupe import cluster_stream
 
     with path.open("rb") as stream:
         t0 = time.process_time()
@@ -696,7 +696,7 @@ def run_db(args: argparse.Namespace) -> None:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from pipelines import db, stories
+    from wirewatch.pipelines import db, stories
 
     # Time the story assignment inside store_article separately.
     untimed_assign = stories.assign
@@ -775,10 +775,15 @@ def load_archive(
     assign does not).
     """
 
-    from pipelines import db
-    from pipelines.clustering import KeyTable, candidate_pairs, choose_clusters, pair_similarities
-    from pipelines.fingerprint import VERSION
-    from pipelines.urls import url_key
+    from wirewatch.pipelines import db
+    from wirewatch.pipelines.clustering import (
+        KeyTable,
+        candidate_pairs,
+        choose_clusters,
+        pair_similarities,
+    )
+    from wirewatch.pipelines.fingerprint import VERSION
+    from wirewatch.pipelines.urls import url_key
 
     t0 = time.perf_counter()
     texts = [room.document() for _ in range(size)]
@@ -869,8 +874,8 @@ def probe_timings(
     loaded_s: float,
 ) -> None:
     """Store ``probe`` new articles through the real path, one transaction each, and time them."""
-    from pipelines import db
-    from pipelines.storage import store_article
+    from wirewatch.pipelines import db
+    from wirewatch.pipelines.storage import store_article
 
     timings: list[float] = []
     ASSIGN_TIMINGS.clear()

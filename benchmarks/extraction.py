@@ -33,9 +33,9 @@ from pathlib import Path
 import trafilatura
 from lxml import html as lxml_html
 
-from pipelines.extract import extract_batch
-from pipelines.extract.metadata import parse_date
-from pipelines.extract.opinion import text_blocks
+from wirewatch.pipelines.extract import extract_batch
+from wirewatch.pipelines.extract.metadata import parse_date
+from wirewatch.pipelines.extract.opinion import text_blocks
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -355,11 +355,11 @@ def others(pages: list[Page]) -> dict[str, list[dict]]:
 
 def costs(pages: list[Page]) -> dict[str, float]:
     """ms/page of the parts of wirewatch's extraction that bare trafilatura does not have."""
-    from pipelines.extract.core import _parse, decode_html
-    from pipelines.extract.metadata import page_metadata
-    from pipelines.extract.opinion import readability_lines
-    from pipelines.extract.structure import prune_page
-    from pipelines.walls import page_evidence
+    from wirewatch.pipelines.extract.core import _parse, decode_html
+    from wirewatch.pipelines.extract.metadata import page_metadata
+    from wirewatch.pipelines.extract.opinion import readability_lines
+    from wirewatch.pipelines.extract.structure import prune_page
+    from wirewatch.pipelines.walls import page_evidence
 
     spent: dict[str, float] = defaultdict(float)
     for page in pages:

@@ -44,8 +44,8 @@ from bulk_load import build_indexes, drop_secondary_indexes
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pipelines import db, feed
-from pipelines.search import COUNT_BOUND, SORTS, count_matches, search
+from wirewatch.pipelines import db, feed
+from wirewatch.pipelines.search import COUNT_BOUND, SORTS, count_matches, search
 
 DB_NAME = "ww_bench_feed"
 SYLLABLES = [

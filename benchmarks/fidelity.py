@@ -51,8 +51,6 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # demo/, beside crawler/
 
-from crawler.demo import site_dir
-from crawler.demo.server import FixtureServer
 from demo.real_site import (
     WAYS,
     Outcome,
@@ -69,8 +67,10 @@ from demo.real_site import (
     serve,
     sources_toml,
 )
-from pipelines import db
-from pipelines.urls import url_key
+from wirewatch.crawler.demo import site_dir
+from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.pipelines import db
+from wirewatch.pipelines.urls import url_key
 
 REPO = Path(__file__).resolve().parent.parent
 # Two F1 scores of one page further apart than this are a difference worth listing.
@@ -133,7 +133,7 @@ def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
 def wirewatch(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """A child ``wirewatch`` (a crawl needs a process of its own: Twisted's reactor)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,

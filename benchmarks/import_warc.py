@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # demo/, beside
 from demo.generated import GeneratedNewsroom
 from demo.outlets import LAYOUTS, outlet, real_formats_available
 from demo.warcs import article_url, write_newsroom_warcs, write_response
-from pipelines import db
+from wirewatch.pipelines import db
 
 SCENARIOS = ("import", "memory", "two", "real", "discovery")
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
@@ -75,7 +75,14 @@ class Run:
 
 def run_import(label: str, database_url: str, files: list[Path], jobs: int, procs: int = 1) -> Run:
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "crawler.cli", "--log-level", "WARNING", "import-warc"]
+    command = [
+        sys.executable,
+        "-m",
+        "wirewatch.crawler.cli",
+        "--log-level",
+        "WARNING",
+        "import-warc",
+    ]
     command += ["--json", "--jobs", str(jobs), *map(str, files)]
     started = time.monotonic()
     children = [
@@ -144,8 +151,8 @@ def real_pages_warc(folder: Path) -> Path | None:
 
 def discovery_checks() -> list[str]:
     """Found vs existing listings on each outlet layout, in-process (no import involved)."""
-    from crawler.settings import USER_AGENT
-    from crawler.source_discovery import Fetcher, discover_site
+    from wirewatch.crawler.settings import USER_AGENT
+    from wirewatch.crawler.source_discovery import Fetcher, discover_site
 
     layouts = [*LAYOUTS, *(["real_formats"] if real_formats_available() else [])]
     lines = []

@@ -43,6 +43,11 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 # ---------------------------------------------------------------- sampling (Linux /proc)
 
 
+def cli_module(tree: Path) -> str:
+    """The command line's module in a checkout (older trees had no wirewatch/crawler)."""
+    return "wirewatch.crawler.cli" if (tree / "wirewatch" / "crawler").exists() else "crawler.cli"
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (children of all its threads, recursively)."""
     found, stack = [], [pid]
@@ -203,7 +208,7 @@ class Site:
 
 def serve(stack: ExitStack, sources: int, articles: int, first_host: int = 2) -> Site:
     """One FixtureServer per source on 127.0.0.<first_host + i> (127.0.1.x past 255)."""
-    from crawler.demo.server import FixtureServer, raw
+    from wirewatch.crawler.demo.server import FixtureServer, raw
 
     servers = []
     for i in range(sources):
@@ -265,7 +270,15 @@ def run_crawl(
         url, name = fresh_database(server_url, stack)
         started = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl", "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                cli_module(tree),
+                "--config",
+                str(config),
+                "crawl",
+                "--quiet",
+            ],
             cwd=tree,
             env={**env, "DATABASE_URL": url, "PYTHONPATH": str(tree)},
             stdout=subprocess.PIPE,
@@ -357,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _embedded() -> str:
     sys.path.insert(0, str(ROOT))
-    from pipelines import db
+    from wirewatch.pipelines import db
 
     return db.database_url()
 

@@ -30,11 +30,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from crawler.commands.status import gather
-from crawler.config import load_config
-from crawler.schedule_config import schedule_options
-from crawler.schedule_state import due_sources
-from pipelines import db
+from wirewatch.crawler.commands.status import gather
+from wirewatch.crawler.config import load_config
+from wirewatch.crawler.schedule_config import schedule_options
+from wirewatch.crawler.schedule_state import due_sources
+from wirewatch.pipelines import db
 
 
 def write_config(path: Path, sources: int) -> None:
@@ -128,7 +128,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "crawler.cli",
+                    "wirewatch.crawler.cli",
                     "--config",
                     str(config_path),
                     "--log-level",

@@ -40,7 +40,7 @@ import feed as feed_bench  # benchmarks/feed.py: the bulk loader
 import httpx
 import psycopg
 
-from pipelines import db
+from wirewatch.pipelines import db
 
 DB_NAME = "ww_bench_web"
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,7 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     env.pop("WIREWATCH_CONFIG", None)  # and run in a directory without a wirewatch.toml
     web = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "web", "--port", str(port)],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "web", "--port", str(port)],
         env=env,
         cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

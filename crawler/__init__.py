@@ -1,5 +1,5 @@
 """wirewatch: a news monitoring crawler (Scrapy project, CLI and scheduling)."""
 
-from pipelines import __version__
+from wirewatch.pipelines import __version__
 
 __all__ = ["__version__"]

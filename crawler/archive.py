@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.config import config_path, load_config
-from pipelines.archive.settings import ArchiveSettings
+from wirewatch.crawler.config import config_path, load_config
+from wirewatch.pipelines.archive.settings import ArchiveSettings
 
 
 def archive_dir(explicit_config: str | None) -> Path:

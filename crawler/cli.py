@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
-from crawler import __version__, usage
-from pipelines.errors import WirewatchError
+from wirewatch.crawler import __version__, usage
+from wirewatch.pipelines.errors import WirewatchError
 
 # The exit status of a process killed by SIGPIPE (128 + 13), which is what a
 # shell reports for `grep ... | head` too: the reader left, nothing failed here.
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def implementation(args: argparse.Namespace) -> Callable[[argparse.Namespace], int | None]:
     """The ``run`` of the chosen command, imported now (the heavy part of the CLI)."""
-    return importlib.import_module(f"crawler.commands.{args._module}").run
+    return importlib.import_module(f"wirewatch.crawler.commands.{args._module}").run
 
 
 def unexpected(exc: BaseException) -> str:
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             argcomplete.autocomplete(parser)
         args = parser.parse_args(argv)
         debug = args.debug
-        from crawler.logs import configure_logging
+        from wirewatch.crawler.logs import configure_logging
 
         configure_logging(args.log_level, json_lines=args.json_logs, log_file=args.log_file)
         status = int(implementation(args)(args) or 0)

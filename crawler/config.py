@@ -20,22 +20,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.scale_config import ScaleOptions, parse_scale
-from crawler.schedule_config import ScheduleOptions, cron_problem, parse_schedule
-from crawler.web.settings import WebSettings, parse_web
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.settings import (
+from wirewatch.crawler.scale_config import ScaleOptions, parse_scale
+from wirewatch.crawler.schedule_config import ScheduleOptions, cron_problem, parse_schedule
+from wirewatch.crawler.web.settings import WebSettings, parse_web
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.settings import (
     AlertOptions,
     SmtpSettings,
     parse_alert_tables,
     parse_alerts_table,
     parse_smtp_table,
 )
-from pipelines.archive.settings import ArchiveSettings
-from pipelines.archive.settings import parse as parse_archive_table
-from pipelines.errors import ConfigError
-from pipelines.redact import redact_url
-from pipelines.validation import (
+from wirewatch.pipelines.archive.settings import ArchiveSettings
+from wirewatch.pipelines.archive.settings import parse as parse_archive_table
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.redact import redact_url
+from wirewatch.pipelines.validation import (
     ENV_NAME,
     NUMBER,
     Problems,

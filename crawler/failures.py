@@ -18,7 +18,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from pipelines.url_policy import UrlRefused
+from wirewatch.pipelines.url_policy import UrlRefused
 
 # (exception types, kind) in order of precedence.
 _KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [

@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from crawler.run_history import REJECTION_KINDS, RunRecord
-from crawler.schedule_config import HealthThresholds
+from wirewatch.crawler.run_history import REJECTION_KINDS, RunRecord
+from wirewatch.crawler.schedule_config import HealthThresholds
 
 YIELD_DROP = "yield_drop"
 BODY_DROP = "body_drop"

@@ -17,11 +17,11 @@ from email.utils import formatdate, make_msgid
 import psycopg
 from psycopg.rows import DictRow
 
-from crawler.config import Config
-from crawler.health import Alarm
-from crawler.schedule_config import schedule_options
-from pipelines import db
-from pipelines.queries import Q
+from wirewatch.crawler.config import Config
+from wirewatch.crawler.health import Alarm
+from wirewatch.crawler.schedule_config import schedule_options
+from wirewatch.pipelines import db
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,9 @@ def notify_operator(
     to_addr = schedule_options(config).operator_email
     if not to_addr:
         return 0
-    from pipelines.alerts.outcome import SENT, ChannelDown
-    from pipelines.alerts.settings import smtp_settings
-    from pipelines.alerts.smtp import SmtpChannel
+    from wirewatch.pipelines.alerts.outcome import SENT, ChannelDown
+    from wirewatch.pipelines.alerts.settings import smtp_settings
+    from wirewatch.pipelines.alerts.smtp import SmtpChannel
 
     settings = smtp_settings(config.smtp)
     if settings is None:

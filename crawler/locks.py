@@ -13,7 +13,7 @@ import hashlib
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.queries import Q
+from wirewatch.pipelines.queries import Q
 
 
 def lock_key(kind: str, name: str) -> int:

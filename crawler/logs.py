@@ -8,8 +8,8 @@ import logging.handlers
 import sys
 import time
 
-from pipelines.errors import UsageError
-from pipelines.redact import redact_text
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.redact import redact_text
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -17,9 +17,9 @@ import psycopg
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 from psycopg.rows import DictRow
 
-from crawler.run_history import RunRecord
-from crawler.schedule_state import load_histories
-from pipelines.queries import Q
+from wirewatch.crawler.run_history import RunRecord
+from wirewatch.crawler.schedule_state import load_histories
+from wirewatch.pipelines.queries import Q
 
 
 def snapshot(

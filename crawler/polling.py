@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from crawler.run_history import RunRecord
-from crawler.schedule_config import Bounds
+from wirewatch.crawler.run_history import RunRecord
+from wirewatch.crawler.schedule_config import Bounds
 
 # Runs that decide the adaptive interval (newest ones).
 WINDOW = 10

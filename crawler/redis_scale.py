@@ -52,10 +52,10 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler import signals as ww_signals
-from crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
-from crawler.scale_config import ScaleOptions
-from pipelines.redact import redact_url
+from wirewatch.crawler import signals as ww_signals
+from wirewatch.crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
+from wirewatch.crawler.scale_config import ScaleOptions
+from wirewatch.pipelines.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ REDIS_UNAVAILABLE = "redis_unavailable"
 def redis_settings(options: ScaleOptions) -> dict[str, Any]:
     """Scrapy settings that put the crawl's frontier in Redis."""
     return {
-        "SCHEDULER": "crawler.redis_scale.SharedScheduler",
+        "SCHEDULER": "wirewatch.crawler.redis_scale.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_URL": options.redis_url,
         # Rounds are cleaned up by the workers themselves (see SharedScheduler.close).
@@ -332,7 +332,7 @@ class SeedOnceMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeedOnceMiddleware:
-        if crawler.settings.get("SCHEDULER") != "crawler.redis_scale.SharedScheduler":
+        if crawler.settings.get("SCHEDULER") != "wirewatch.crawler.redis_scale.SharedScheduler":
             raise NotConfigured
         return cls(crawler)
 

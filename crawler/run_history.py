@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipelines.outcomes import BLOCKED, CONSENT_WALL, EXTRACTION_FAILED, NOT_ARTICLE, PAYWALL
+from wirewatch.pipelines.outcomes import (
+    BLOCKED,
+    CONSENT_WALL,
+    EXTRACTION_FAILED,
+    NOT_ARTICLE,
+    PAYWALL,
+)
 
 # Outcome kinds that say nothing about why a *run* failed.
 _NOT_FAILURES = frozenset({"not_article", "dropped"})

@@ -29,9 +29,9 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler import locks
-from crawler.config import Config, Source
-from crawler.extensions.crawl_runs import (
+from wirewatch.crawler import locks
+from wirewatch.crawler.config import Config, Source
+from wirewatch.crawler.extensions.crawl_runs import (
     RUN_ERRORS_STAT,
     RUN_ID_STAT,
     RUN_STATUS_STAT,
@@ -39,11 +39,11 @@ from crawler.extensions.crawl_runs import (
     UNRECORDED_STAT,
     close_unfinished_run,
 )
-from crawler.spiders.feed import FeedSpider
-from crawler.spiders.section import SectionSpider
-from crawler.spiders.sitemap import SitemapSpider
-from pipelines import db, resources
-from pipelines.queries import Q
+from wirewatch.crawler.spiders.feed import FeedSpider
+from wirewatch.crawler.spiders.section import SectionSpider
+from wirewatch.crawler.spiders.sitemap import SitemapSpider
+from wirewatch.pipelines import db, resources
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class RunSummary:
 
 
 def project_settings() -> Settings:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "wirewatch.crawler.settings")
     return get_project_settings()
 
 
@@ -100,11 +100,11 @@ def settings_for(
     if options.user_agent:
         values["USER_AGENT"] = options.user_agent
     if scale := config.scale:
-        from crawler.redis_scale import redis_settings
+        from wirewatch.crawler.redis_scale import redis_settings
 
         values.update(redis_settings(scale))
     if config.archive.enabled:
-        from crawler.middlewares.archive import scrapy_settings
+        from wirewatch.crawler.middlewares.archive import scrapy_settings
 
         values.update(scrapy_settings(config.archive))
     values.update(overrides or {})

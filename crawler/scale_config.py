@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.validation import Problems, matches, parse_table, refuse, seconds, setting
+from wirewatch.pipelines.validation import Problems, matches, parse_table, refuse, seconds, setting
 
 
 def _redis_url(url: str) -> str | None:

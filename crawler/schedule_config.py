@@ -39,9 +39,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pipelines.durations import parse_duration
-from pipelines.errors import ConfigError
-from pipelines.validation import (
+from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.validation import (
     NUMBER,
     Problems,
     at_least,
@@ -54,7 +54,7 @@ from pipelines.validation import (
 )
 
 if TYPE_CHECKING:
-    from crawler.config import Config
+    from wirewatch.crawler.config import Config
 
 __all__ = ["parse_duration"]  # re-exported: config tables and commands import it here
 

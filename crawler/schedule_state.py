@@ -15,11 +15,11 @@ import psycopg
 from apscheduler.triggers.cron import CronTrigger
 from psycopg.rows import DictRow
 
-from crawler import locks, polling
-from crawler.config import Config, Source
-from crawler.run_history import RunRecord, group_by_source, last_started
-from crawler.schedule_config import ScheduleOptions
-from pipelines.queries import Q
+from wirewatch.crawler import locks, polling
+from wirewatch.crawler.config import Config, Source
+from wirewatch.crawler.run_history import RunRecord, group_by_source, last_started
+from wirewatch.crawler.schedule_config import ScheduleOptions
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

@@ -49,22 +49,22 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from psycopg.rows import DictRow
 
-from crawler import health, locks, polling
-from crawler.config import SKIP_BAD_SOURCES_ENV, Config
-from crawler.health_notify import notify_operator
-from crawler.metrics import DaemonMetrics, MetricsServer
-from crawler.run_history import RunRecord, last_started
-from crawler.schedule_config import ScheduleOptions
-from crawler.schedule_state import (
+from wirewatch.crawler import health, locks, polling
+from wirewatch.crawler.config import SKIP_BAD_SOURCES_ENV, Config
+from wirewatch.crawler.health_notify import notify_operator
+from wirewatch.crawler.metrics import DaemonMetrics, MetricsServer
+from wirewatch.crawler.run_history import RunRecord, last_started
+from wirewatch.crawler.schedule_config import ScheduleOptions
+from wirewatch.crawler.schedule_state import (
     cron_trigger,
     enabled_sources,
     load_histories,
     reap_interrupted_runs,
 )
-from pipelines import db
-from pipelines.db import DatabaseError
-from pipelines.errors import WirewatchError
-from pipelines.queries import Q
+from wirewatch.pipelines import db
+from wirewatch.pipelines.db import DatabaseError
+from wirewatch.pipelines.errors import WirewatchError
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 
@@ -634,7 +634,7 @@ class Daemon:
             self.published[job.id] = job.next_run_time
 
     def _run_child(self, job: str, args: list[str]) -> int:
-        command = [sys.executable, "-m", "crawler.cli", *self.child_args, *args]
+        command = [sys.executable, "-m", "wirewatch.crawler.cli", *self.child_args, *args]
         # The daemon already logged any broken source: the children skip them too.
         env = dict(os.environ, DATABASE_URL=self.database_url, **{SKIP_BAD_SOURCES_ENV: "1"})
         # A session of its own: Ctrl-C in a terminal reaches only the daemon,

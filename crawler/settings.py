@@ -5,11 +5,11 @@
 from the repository root uses them as they are.
 """
 
-from crawler import __version__
+from wirewatch.crawler import __version__
 
 BOT_NAME = "wirewatch"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["wirewatch.crawler.spiders"]
+NEWSPIDER_MODULE = "wirewatch.crawler.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, and let AutoThrottle slow
 # down for slow sites on top of a small per-domain concurrency.
@@ -37,7 +37,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # Refuses DNS answers that are not public addresses at connection time, unless
 # the host is one of the crawled sources' own (crawler/middlewares/url_guard.py).
-TWISTED_DNS_RESOLVER = "crawler.middlewares.url_guard.GuardedResolver"
+TWISTED_DNS_RESOLVER = "wirewatch.crawler.middlewares.url_guard.GuardedResolver"
 
 # Depth-first order keeps memory flat: a listing's articles are fetched
 # before the next listing's URLs pile up in the scheduler.
@@ -58,31 +58,31 @@ CONCURRENT_ITEMS = 1
 # dropped before they are scheduled.
 DOWNLOADER_MIDDLEWARES = {
     # First in line: every request, redirect hop and robots.txt passes the URL policy.
-    "crawler.middlewares.url_guard.UrlGuardMiddleware": 40,
+    "wirewatch.crawler.middlewares.url_guard.UrlGuardMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
+    "wirewatch.crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    "wirewatch.crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
     # The raw-page archive ([archive]): article pages kept as WARC before they become items.
-    "crawler.middlewares.archive.ArchiveMiddleware": 900,
-    "crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
+    "wirewatch.crawler.middlewares.archive.ArchiveMiddleware": 900,
+    "wirewatch.crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
     # Scale-out ([scale] in wirewatch.toml): one worker seeds a round's listings.
-    "crawler.redis_scale.SeedOnceMiddleware": 960,
+    "wirewatch.crawler.redis_scale.SeedOnceMiddleware": 960,
 }
 
 ITEM_PIPELINES = {
     # Bot challenges, consent walls and paywall teasers are rejected by kind.
-    "pipelines.page_gate.PageGatePipeline": 200,
-    "pipelines.extraction.ExtractionPipeline": 300,
+    "wirewatch.pipelines.page_gate.PageGatePipeline": 200,
+    "wirewatch.pipelines.extraction.ExtractionPipeline": 300,
     # Fingerprints the text; storage files the article under its story.
-    "pipelines.dedupe.DedupePipeline": 500,
-    "pipelines.storage.StoragePipeline": 800,
+    "wirewatch.pipelines.dedupe.DedupePipeline": 500,
+    "wirewatch.pipelines.storage.StoragePipeline": 800,
 }
 
 EXTENSIONS = {
-    "crawler.extensions.crawl_runs.CrawlRunRecorder": 500,
-    "crawler.extensions.progress.CrawlProgress": 510,
+    "wirewatch.crawler.extensions.crawl_runs.CrawlRunRecorder": 500,
+    "wirewatch.crawler.extensions.progress.CrawlProgress": 510,
 }
 
 # wirewatch settings.
@@ -157,7 +157,7 @@ EXTRACTION_LEARN_FLUSH_PAGES = 200
 LOG_LEVEL = "INFO"
 # Dropped and stored items are one short line each (URL, kind, reason), never
 # the item: items carry the raw page until extraction.
-LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
+LOG_FORMATTER = "wirewatch.crawler.logformatter.QuietLogFormatter"
 LOGSTATS_INTERVAL = 30.0
 # No remote consoles: a crawler that runs for months unattended opens no ports.
 TELNETCONSOLE_ENABLED = False

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.etree
 import lxml.html
 
-from crawler.discovery import (
+from wirewatch.crawler.discovery import (
     NEWS_NS,
     DiscoveryError,
     Listing,
@@ -39,8 +39,8 @@ from crawler.discovery import (
     parse_sitemap,
     section_links,
 )
-from pipelines.url_policy import address_refusal, exempt_hosts, ip_literal, url_problem
-from pipelines.urls import url_key
+from wirewatch.pipelines.url_policy import address_refusal, exempt_hosts, ip_literal, url_problem
+from wirewatch.pipelines.urls import url_key
 
 FEED_TYPES = frozenset(
     {

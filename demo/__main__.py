@@ -8,9 +8,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.demo import site_dir
-from crawler.demo.server import FixtureServer, SiteProvider
 from demo.generated import GeneratedNewsroom
+from wirewatch.crawler.demo import site_dir
+from wirewatch.crawler.demo.server import FixtureServer, SiteProvider
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,8 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from crawler.demo import PLACEHOLDER_ORIGIN, site_dir
 from demo.newsroom_content import COPIES, ORIGINALS, WIRE, Copy, Original, WireStory
+from wirewatch.crawler.demo import PLACEHOLDER_ORIGIN, site_dir
 
 ORIGIN = PLACEHOLDER_ORIGIN
 

@@ -42,7 +42,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
-from crawler.demo.server import Resource
+from wirewatch.crawler.demo.server import Resource
 
 __all__ = ["GeneratedArticle", "GeneratedNewsroom", "write_sources_toml"]
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from crawler.demo.server import FixtureServer, raw, redirect
+from wirewatch.crawler.demo.server import FixtureServer, raw, redirect
 
 XML = "application/xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"

@@ -25,11 +25,11 @@ from xml.sax.saxutils import escape as xml_escape
 
 import psycopg
 
-from crawler.demo import sources_toml as demo_sources_toml
-from crawler.demo.server import FixtureServer, content_type_for, raw
-from pipelines.extract.core import decode_html
-from pipelines.extract.metadata import parse_date
-from pipelines.urls import url_key
+from wirewatch.crawler.demo import sources_toml as demo_sources_toml
+from wirewatch.crawler.demo.server import FixtureServer, content_type_for, raw
+from wirewatch.pipelines.extract.core import decode_html
+from wirewatch.pipelines.extract.metadata import parse_date
+from wirewatch.pipelines.urls import url_key
 
 __all__ = [
     "LANGUAGE_MIN_WORDS",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.extract.sitelearn import MIN_PAGES, SiteKnowledge, learnable
-from pipelines.queries import Q
+from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, SiteKnowledge, learnable
+from wirewatch.pipelines.queries import Q
 
 # Blocks seen on fewer pages than MIN_PAGES and not seen again for this long are dropped.
 FORGET_AFTER_DAYS = 90

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.fingerprint import COPY_THRESHOLD, Fingerprint, Shingled, Sketch, similarity
+from wirewatch.pipelines.fingerprint import (
+    COPY_THRESHOLD,
+    Fingerprint,
+    Shingled,
+    Sketch,
+    similarity,
+)
 
 # Within a run of documents sharing one key, each document is paired with the
 # run's first document and its RUN_NEIGHBOURS predecessors: enough to link

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.errors import UsageError
+from wirewatch.pipelines.errors import UsageError
 
 _CURSOR = re.compile(r"^[0-9]{1,18}$")
 

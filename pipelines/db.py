@@ -21,7 +21,7 @@ import psycopg
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
-from pipelines.errors import ConfigError, WirewatchError
+from wirewatch.pipelines.errors import ConfigError, WirewatchError
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def open_pool(
 
 def migration_files() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every migration shipped with the package, in order."""
-    folder = resources.files("pipelines") / "sql" / "migrations"
+    folder = resources.files("wirewatch.pipelines") / "sql" / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_FILE.match(entry.name)

@@ -14,8 +14,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from pipelines.fingerprint import fingerprint
-from pipelines.items import ArticleItem
+from wirewatch.pipelines.fingerprint import fingerprint
+from wirewatch.pipelines.items import ArticleItem
 
 
 class DedupePipeline:

@@ -29,15 +29,15 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 from twisted.python.failure import Failure
 
-from pipelines import db, resources, workers
-from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
-from pipelines.extract import SiteKnowledge
-from pipelines.extract.sitelearn import MIN_PAGES, site_domain
+from wirewatch.pipelines import db, resources, workers
+from wirewatch.pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
+from wirewatch.pipelines.extract import SiteKnowledge
+from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
 
 # The workers' function lives in a module without Scrapy; named here too for callers.
-from pipelines.extract.worker import ITEM_FIELDS, extract_in_worker
-from pipelines.items import ArticleItem
-from pipelines.outcomes import EXTRACTION_FAILED, PageRejected
+from wirewatch.pipelines.extract.worker import ITEM_FIELDS, extract_in_worker
+from wirewatch.pipelines.items import ArticleItem
+from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 
 __all__ = ["ITEM_FIELDS", "ExtractionPipeline", "extract_in_worker"]
 

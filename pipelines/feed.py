@@ -19,10 +19,10 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from pipelines import db
-from pipelines.cursor import START, check_not_ahead
-from pipelines.queries import Q
-from pipelines.search import Condition, compile_query, index_first
+from wirewatch.pipelines import db
+from wirewatch.pipelines.cursor import START, check_not_ahead
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.search import Condition, compile_query, index_first
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 # The kinds, defined where the extraction workers can import them without Scrapy.
-from pipelines.outcome_kinds import (
+from wirewatch.pipelines.outcome_kinds import (
     BLOCKED,
     CONSENT_WALL,
     EXTRACTION_FAILED,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.items import ArticleItem
-from pipelines.outcomes import PageRejected
-from pipelines.walls import gate
+from wirewatch.pipelines.items import ArticleItem
+from wirewatch.pipelines.outcomes import PageRejected
+from wirewatch.pipelines.walls import gate
 
 
 class PageGatePipeline:

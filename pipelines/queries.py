@@ -49,7 +49,7 @@ class Queries:
 
 def load_queries() -> Queries:
     merged: dict[str, str] = {}
-    folder = resources.files("pipelines") / "sql" / "queries"
+    folder = resources.files("wirewatch.pipelines") / "sql" / "queries"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".sql"):
             continue

@@ -20,8 +20,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from pipelines.db import one_row
-from pipelines.errors import UsageError
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.errors import UsageError
 
 FEED_SCHEMA = "wirewatch_feed"
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -40,16 +40,16 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from pipelines import db, resources, workers
-from pipelines.archive.reader import reextract_in_worker
-from pipelines.boilerplate import load_knowledge
-from pipelines.errors import UsageError
-from pipelines.extract import SiteKnowledge
-from pipelines.extract.sitelearn import MIN_PAGES, site_domain
-from pipelines.extraction import ITEM_FIELDS
-from pipelines.outcomes import EXTRACTION_FAILED
-from pipelines.queries import Q
-from pipelines.storage import UPDATED, store_article
+from wirewatch.pipelines import db, resources, workers
+from wirewatch.pipelines.archive.reader import reextract_in_worker
+from wirewatch.pipelines.boilerplate import load_knowledge
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.extract import SiteKnowledge
+from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+from wirewatch.pipelines.extraction import ITEM_FIELDS
+from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import UPDATED, store_article
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Generic, TypeVar
 
 from pebble import ProcessPool
 
-from pipelines import db, workers
-from pipelines.db import Pool
+from wirewatch.pipelines import db, workers
+from wirewatch.pipelines.db import Pool
 
 log = logging.getLogger(__name__)
 

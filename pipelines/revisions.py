@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.queries import Q
+from wirewatch.pipelines.queries import Q
 
 
 @dataclass(frozen=True)

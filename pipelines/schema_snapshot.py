@@ -6,7 +6,7 @@ test (tests/test_schema_snapshot.py) applies every migration to one fresh
 database and the snapshot to another and compares ``pg_dump --schema-only`` of
 the two.  After adding a migration, regenerate it with::
 
-    .venv/bin/python -m pipelines.schema_snapshot --write
+    .venv/bin/python -m wirewatch.pipelines.schema_snapshot --write
 
 It migrates a throwaway database on an embedded PostgreSQL started in a
 temporary directory (``--server-url`` names another server), dumps its schema
@@ -37,11 +37,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow
 
-from pipelines import db
-from pipelines.errors import WirewatchError
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import WirewatchError
 
 SNAPSHOT = Path(__file__).resolve().parent / "sql" / "schema.sql"
-REGENERATE = ".venv/bin/python -m pipelines.schema_snapshot --write"
+REGENERATE = ".venv/bin/python -m wirewatch.pipelines.schema_snapshot --write"
 
 # pg_dump's comments about its own output, never part of a function body:
 # "--", "-- Name: x; Type: TABLE; Schema: wirewatch; Owner: -", the header
@@ -238,7 +238,7 @@ def _server(url: str | None) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.schema_snapshot",
+        prog="python -m wirewatch.pipelines.schema_snapshot",
         description="Print (or --write) the schema after every migration (schema.sql).",
     )
     parser.add_argument("--write", action="store_true", help=f"write it to {SNAPSHOT}")

@@ -29,10 +29,10 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from pipelines.alerts.query import And, Filter, Node, Not, Or, Phrase, Word, parse
-from pipelines.alerts.text import fold
-from pipelines.db import one_row
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.query import And, Filter, Node, Not, Or, Phrase, Word, parse
+from wirewatch.pipelines.alerts.text import fold
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.queries import Q
 
 
 @dataclass

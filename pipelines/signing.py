@@ -19,9 +19,9 @@ from collections.abc import Mapping
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.db import one_row
-from pipelines.errors import UsageError
-from pipelines.queries import Q
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.queries import Q
 
 KEY_NAME = "signing"
 

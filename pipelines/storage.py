@@ -26,11 +26,11 @@ from itemadapter import ItemAdapter
 from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
-from pipelines import db, resources, revisions, stories
-from pipelines.alerts.outbox import enqueue
-from pipelines.items import ArticleItem
-from pipelines.queries import Q
-from pipelines.urls import url_key
+from wirewatch.pipelines import db, resources, revisions, stories
+from wirewatch.pipelines.alerts.outbox import enqueue
+from wirewatch.pipelines.items import ArticleItem
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.urls import url_key
 
 log = logging.getLogger(__name__)
 

@@ -43,15 +43,15 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.db import one_row
-from pipelines.fingerprint import (
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.fingerprint import (
     COPY_THRESHOLD,
     VERSION,
     Fingerprint,
     Shingled,
     similarity,
 )
-from pipelines.queries import Q
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

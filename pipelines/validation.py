@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipelines.durations import parse_duration
-from pipelines.errors import ConfigError
-from pipelines.redact import has_userinfo, redact_url
+from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.redact import has_userinfo, redact_url
 
 
 class Problems:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipelines.outcome_kinds import BLOCKED, CONSENT_WALL, PAYWALL
+from wirewatch.pipelines.outcome_kinds import BLOCKED, CONSENT_WALL, PAYWALL
 
 
 class _Pattern:

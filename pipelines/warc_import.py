@@ -44,20 +44,27 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
-from pipelines import db, workers
-from pipelines.boilerplate import PendingPages, load_knowledge, save_pending
-from pipelines.extract import SiteKnowledge, extract_article
-from pipelines.extract.metadata import parse_date
-from pipelines.extract.sitelearn import MIN_PAGES, site_domain
-from pipelines.extraction import ITEM_FIELDS
-from pipelines.fingerprint import fingerprint
-from pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
-from pipelines.queries import Q
-from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
-from pipelines.url_policy import url_problem
-from pipelines.urls import outlet_of
-from pipelines.walls import gate
-from pipelines.warc_reader import CORRUPT, TRUNCATED, Read, file_key, read_records, warc_date
+from wirewatch.pipelines import db, workers
+from wirewatch.pipelines.boilerplate import PendingPages, load_knowledge, save_pending
+from wirewatch.pipelines.extract import SiteKnowledge, extract_article
+from wirewatch.pipelines.extract.metadata import parse_date
+from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+from wirewatch.pipelines.extraction import ITEM_FIELDS
+from wirewatch.pipelines.fingerprint import fingerprint
+from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
+from wirewatch.pipelines.url_policy import url_problem
+from wirewatch.pipelines.urls import outlet_of
+from wirewatch.pipelines.walls import gate
+from wirewatch.pipelines.warc_reader import (
+    CORRUPT,
+    TRUNCATED,
+    Read,
+    file_key,
+    read_records,
+    warc_date,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +226,7 @@ def article_from(
 
 def parse_when(value: str, *, end_of_day: bool = False, now: datetime | None = None) -> datetime:
     """A date (``2026-05-01``), a timestamp, or a duration back from now (``30d``)."""
-    from pipelines.durations import parse_duration
+    from wirewatch.pipelines.durations import parse_duration
 
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -349,7 +356,9 @@ class Importer:
             self.storing = stack.enter_context(ThreadPoolExecutor(self.options.writers))
             self.pool = stack.enter_context(
                 workers.start_pool(
-                    self.options.jobs, max_tasks=WORKER_MAX_TASKS, preload=["pipelines.warc_import"]
+                    self.options.jobs,
+                    max_tasks=WORKER_MAX_TASKS,
+                    preload=["wirewatch.pipelines.warc_import"],
                 )
             )
             self._ensure_source()

@@ -27,8 +27,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
-from pipelines import __version__
-from pipelines.url_policy import url_problem
+from wirewatch.pipelines import __version__
+from wirewatch.pipelines.url_policy import url_problem
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."

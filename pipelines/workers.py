@@ -18,7 +18,7 @@ from pebble import ProcessExpired, ProcessPool
 # What the forkserver imports before it forks the workers: the extractor with trafilatura
 # and lxml, the dedupe fingerprint (numpy), and one page extracted so that every worker
 # starts warm (pipelines.extract.warmup).  Not Scrapy: no worker needs it.
-PRELOAD = ("pipelines.extract.worker", "pipelines.extract.warmup")
+PRELOAD = ("wirewatch.pipelines.extract.worker", "wirewatch.pipelines.extract.warmup")
 
 
 def start_pool(

@@ -24,7 +24,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pipelines import db
+from wirewatch.pipelines import db
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -142,7 +142,7 @@ def run_wirewatch(*args: str, timeout: float = 120) -> subprocess.CompletedProce
     cannot be restarted, so every crawl gets a process of its own).  The
     environment, including ``DATABASE_URL`` set by ``db_url``, is inherited."""
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.cli import main
-from pipelines.alerts.backfill import candidate_tree, spelling_variants
-from pipelines.alerts.query import format_query, parse
 from tests.support.alerts import SmtpSink, add_source, outbox, store
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines.alerts.backfill import candidate_tree, spelling_variants
+from wirewatch.pipelines.alerts.query import format_query, parse
 
 _TOPICS = (
     "grain port rail winter energy school bank border mine factory river bridge court farm "

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pipelines import db
-from pipelines.alerts.sender import SendPolicy, send_due
-from pipelines.alerts.webhook import signature
 from tests.support.alerts import WIRE_TEXT, HookReceiver, add_source, outbox, store, subscribe
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts.sender import SendPolicy, send_due
+from wirewatch.pipelines.alerts.webhook import signature
 
 KEY = "webhook-signing-key"
 

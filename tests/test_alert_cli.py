@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.cli import main
 from tests.support.alerts import WIRE_TEXT, SmtpSink, add_source, outbox, store
+from wirewatch.crawler.cli import main
 
 
 def wirewatch(*args: str) -> int:

@@ -8,9 +8,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipelines import db
-from pipelines.alerts import sender
-from pipelines.alerts.sender import SendPolicy, send_due
 from tests.support.alerts import (
     WIRE_TEXT,
     SmtpSink,
@@ -20,6 +17,9 @@ from tests.support.alerts import (
     store,
     subscribe,
 )
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts import sender
+from wirewatch.pipelines.alerts.sender import SendPolicy, send_due
 
 OUTLETS = [f"paper{i}" for i in range(10)]
 FAST = SendPolicy(backoff_base=60)

@@ -13,15 +13,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.cli import main
-from crawler.demo.server import FixtureServer, raw
-from pipelines import db
-from pipelines.alerts import diff as diff_module
-from pipelines.alerts.diff import text_diff
-from pipelines.alerts.edits import substantive
-from pipelines.alerts.render import SubscriptionView, edit_view, email_message, render, story_view
-from pipelines.alerts.sender import SendPolicy, send_due
-from pipelines.queries import Q
 from tests.conftest import run_wirewatch
 from tests.support.alerts import (
     WIRE_TEXT,
@@ -33,6 +24,21 @@ from tests.support.alerts import (
     subscribe,
 )
 from tests.support.dedupe_texts import article, first_words, rewritten_top, with_quote
+from wirewatch.crawler.cli import main
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts import diff as diff_module
+from wirewatch.pipelines.alerts.diff import text_diff
+from wirewatch.pipelines.alerts.edits import substantive
+from wirewatch.pipelines.alerts.render import (
+    SubscriptionView,
+    edit_view,
+    email_message,
+    render,
+    story_view,
+)
+from wirewatch.pipelines.alerts.sender import SendPolicy, send_due
+from wirewatch.pipelines.queries import Q
 
 KEY = "webhook-signing-key"
 FAST = SendPolicy(backoff_base=0)
@@ -429,9 +435,9 @@ def test_on_edit_is_stored_listed_and_checked(conn, capsys: pytest.CaptureFixtur
 def test_the_web_interface_shows_and_takes_on_edit(conn, db_url: str) -> None:
     from fastapi.testclient import TestClient
 
-    from crawler.web.app import create_app
-    from crawler.web.context import WebContext
-    from crawler.web.settings import WebSettings
+    from wirewatch.crawler.web.app import create_app
+    from wirewatch.crawler.web.context import WebContext
+    from wirewatch.crawler.web.settings import WebSettings
 
     pool = db.open_pool(db_url, max_size=2)
     try:

@@ -23,13 +23,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.cli import main
-from pipelines import db
-from pipelines.alerts import sender
-from pipelines.alerts.sender import SendPolicy, send_due
-from pipelines.alerts.settings import SmtpSettings
 from tests.conftest import run_wirewatch
 from tests.support.alerts import WIRE_TEXT, SmtpSink, add_source, outbox, store, subscribe
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts import sender
+from wirewatch.pipelines.alerts.sender import SendPolicy, send_due
+from wirewatch.pipelines.alerts.settings import SmtpSettings
 
 SLOW, ONE, TWO = "slow@example.org", "one@example.org", "two@example.org"
 TIMEOUT = 1.0  # [smtp] timeout of these tests; a message's deadline is twice that
@@ -477,7 +477,7 @@ def test_a_refusal_after_data_fails_those_alerts_but_disables_no_subscription(
     sink = SlowSink().start()
     sink.data_reply = "554 5.7.1 Message rejected by policy"
     try:
-        with caplog.at_level("INFO", logger="pipelines.alerts.sender"):
+        with caplog.at_level("INFO", logger="wirewatch.pipelines.alerts.sender"):
             assert run(sender_conn, quick(sink.settings())).failed == 4
     finally:
         sink.stop()
@@ -500,7 +500,7 @@ def test_permanent_failures_are_logged_as_warnings(
     sink = SlowSink().start()
     sink.refuse[SLOW] = "550 5.1.1 No such user"
     try:
-        with caplog.at_level("INFO", logger="pipelines.alerts.sender"):
+        with caplog.at_level("INFO", logger="wirewatch.pipelines.alerts.sender"):
             assert run(sender_conn, quick(sink.settings())).failed == 1
     finally:
         sink.stop()

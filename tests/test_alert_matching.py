@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.alerts.matching import (
+from wirewatch.pipelines.alerts.matching import (
     MAX_TEXT_CHARS,
     Matcher,
     StoryDoc,
@@ -13,8 +13,8 @@ from pipelines.alerts.matching import (
     skeleton,
     source_keys,
 )
-from pipelines.alerts.query import parse
-from pipelines.alerts.text import fold, tokenize
+from wirewatch.pipelines.alerts.query import parse
+from wirewatch.pipelines.alerts.text import fold, tokenize
 
 
 def matching_ids(queries: dict[int, str], doc: StoryDoc, **kwargs) -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.alerts.query import (
+from wirewatch.pipelines.alerts.query import (
     And,
     Filter,
     Not,
@@ -16,7 +16,7 @@ from pipelines.alerts.query import (
     leaves,
     parse,
 )
-from pipelines.errors import UsageError
+from wirewatch.pipelines.errors import UsageError
 
 
 def strip_positions(node):

@@ -8,7 +8,7 @@ from email.policy import default
 
 import pytest
 
-from pipelines.alerts.render import (
+from wirewatch.pipelines.alerts.render import (
     SubscriptionView,
     clean_line,
     email_message,
@@ -18,8 +18,8 @@ from pipelines.alerts.render import (
     story_view,
     unsubscribe_header,
 )
-from pipelines.alerts.settings import SmtpSettings, parse_smtp_url, smtp_settings
-from pipelines.errors import ConfigError
+from wirewatch.pipelines.alerts.settings import SmtpSettings, parse_smtp_url, smtp_settings
+from wirewatch.pipelines.errors import ConfigError
 
 WHEN = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SUB = SubscriptionView(3, "kyiv", "Zelensky", "desk@example.org")

@@ -14,15 +14,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.config import loads_config
-from crawler.demo.server import FixtureServer
-from pipelines import db
-from pipelines.archive.files import complete_prefix, repair_orphans
-from pipelines.archive.reader import DAMAGED, Unreadable, read_page
-from pipelines.archive.retention import prune_archive
-from pipelines.archive.settings import ArchiveSettings
-from pipelines.archive.writer import ArchiveWriter, Fetched
-from pipelines.errors import ConfigError
 from tests.conftest import run_wirewatch
 from tests.support.archive import (
     PAGES,
@@ -36,6 +27,15 @@ from tests.support.archive import (
     warc_files,
     write_config,
 )
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.pipelines import db
+from wirewatch.pipelines.archive.files import complete_prefix, repair_orphans
+from wirewatch.pipelines.archive.reader import DAMAGED, Unreadable, read_page
+from wirewatch.pipelines.archive.retention import prune_archive
+from wirewatch.pipelines.archive.settings import ArchiveSettings
+from wirewatch.pipelines.archive.writer import ArchiveWriter, Fetched
+from wirewatch.pipelines.errors import ConfigError
 
 # -- [archive] in wirewatch.toml ------------------------------------------------------------
 
@@ -249,7 +249,7 @@ def test_kill_9_mid_crawl_leaves_only_pointers_to_complete_records(
         serve(server, pages, delay=0.3)  # slow enough that the crawl is busy when killed
         config = write_config(tmp_path, server, archive)
         child = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+            [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

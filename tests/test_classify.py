@@ -12,11 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extract import extract_article
-from pipelines.items import ArticleItem
-from pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
-from pipelines.page_gate import PageGatePipeline
-from pipelines.walls import ARTICLE_WORDS, Evidence, gate, judge
 from tests.support.walls import (
     ACCESS_DENIED,
     ARTICLE,
@@ -36,6 +31,11 @@ from tests.support.walls import (
     URL,
     page,
 )
+from wirewatch.pipelines.extract import extract_article
+from wirewatch.pipelines.items import ArticleItem
+from wirewatch.pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
+from wirewatch.pipelines.page_gate import PageGatePipeline
+from wirewatch.pipelines.walls import ARTICLE_WORDS, Evidence, gate, judge
 
 
 def outcome(body: bytes) -> tuple[str | None, str]:

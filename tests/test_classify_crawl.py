@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 
-from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html, feed_xml
 from tests.support.walls import (
@@ -23,6 +22,7 @@ from tests.support.walls import (
     METERED_FULL_TEXT,
     PAYWALL_TEASER,
 )
+from wirewatch.crawler.demo.server import FixtureServer, raw
 
 HEADLINES = (
     "<html><head><title>World news</title></head><body><ul>"

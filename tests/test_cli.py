@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler import cli
-from pipelines import db
 from tests.conftest import run_wirewatch
 from tests.support.feed_rows import add_article, add_source, new_story
+from wirewatch.crawler import cli
+from wirewatch.pipelines import db
 
 HEAVY = ("scrapy", "twisted", "psycopg", "trafilatura", "numpy", "tqdm")
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
@@ -55,14 +55,14 @@ def test_building_the_parser_imports_no_heavy_library() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["status", "--help"]])
 def test_help_imports_no_command_implementation(args: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "crawler.cli", *args],
+        [sys.executable, "-X", "importtime", "-m", "wirewatch.crawler.cli", *args],
         capture_output=True,
         text=True,
         check=True,
     )
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
     assert not {m for m in imported if m.split(".")[0] in HEAVY}
-    assert not {m for m in imported if m.startswith("crawler.commands.")}
+    assert not {m for m in imported if m.startswith("wirewatch.crawler.commands.")}
 
 
 def test_help_is_fast() -> None:
@@ -72,7 +72,9 @@ def test_help_is_fast() -> None:
         for _ in range(5):
             started = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "crawler.cli", *args], capture_output=True, check=True
+                [sys.executable, "-m", "wirewatch.crawler.cli", *args],
+                capture_output=True,
+                check=True,
             )
             times.append(time.perf_counter() - started)
         assert statistics.median(times) < 1.0, (args, times)
@@ -100,8 +102,8 @@ def test_plain_removes_inline_markup_only() -> None:
 
 
 def test_the_command_line_defaults_of_import_warc_are_the_importers() -> None:
-    from crawler.usage import import_warc as import_warc_usage
-    from pipelines import warc_import
+    from wirewatch.crawler.usage import import_warc as import_warc_usage
+    from wirewatch.pipelines import warc_import
 
     assert import_warc_usage.DEFAULT_SOURCE == warc_import.DEFAULT_SOURCE
     assert import_warc_usage.CHECKPOINT_RECORDS == warc_import.CHECKPOINT_RECORDS
@@ -171,7 +173,11 @@ def test_tab_completes_commands_options_and_choices(
         "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
     }
     subprocess.run(
-        [sys.executable, "-m", "crawler.cli"], env=env, capture_output=True, timeout=60, check=True
+        [sys.executable, "-m", "wirewatch.crawler.cli"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
     )
     assert {c.strip() for c in out.read_text().split("\n") if c.strip()} == expected
 
@@ -221,7 +227,7 @@ def run_with_stdout_closed(args: list[str]) -> subprocess.CompletedProcess[str]:
     os.close(read)
     try:
         return subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *args],
+            [sys.executable, "-m", "wirewatch.crawler.cli", *args],
             stdout=write,
             stderr=subprocess.PIPE,
             text=True,
@@ -251,7 +257,7 @@ def test_a_closed_pipe_ends_the_command_quietly(stories: str, args: list[str]) -
 def test_head_reads_one_line_and_leaves(stories: str, args: list[str]) -> None:
     """`wirewatch ... | head -1` in a real shell pipeline.  The output is larger than a
     pipe holds, so wirewatch is still writing when head leaves."""
-    command = " ".join(f"'{a}'" for a in [sys.executable, "-m", "crawler.cli", *args])
+    command = " ".join(f"'{a}'" for a in [sys.executable, "-m", "wirewatch.crawler.cli", *args])
     result = subprocess.run(
         ["bash", "-c", f"{command} | head -1; exit ${{PIPESTATUS[0]}}"],
         capture_output=True,
@@ -268,7 +274,7 @@ def test_a_broken_pipe_elsewhere_is_an_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A socket hanging up (SMTP, a webhook) while stdout is fine is reported, not hidden."""
-    from crawler.commands import migrate
+    from wirewatch.crawler.commands import migrate
 
     def hung_up(args: object) -> int:
         raise BrokenPipeError(32, "Broken pipe")

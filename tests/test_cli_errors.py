@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler import cli
 from tests.conftest import run_wirewatch
+from wirewatch.crawler import cli
 
 SOURCE = '[[source]]\nname = "a"\nkind = "feed"\nurl = "http://127.0.0.1:9/feed.xml"\n'
 
@@ -95,7 +95,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_an_unexpected_exception_is_one_line_with_exit_status_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from crawler.commands import status
+    from wirewatch.crawler.commands import status
 
     def broken(args: object) -> int:
         raise KeyError("no such thing\nsecond line")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.cli import main
-from crawler.config import config_path, load_config, loads_config
-from pipelines.errors import ConfigError
+from wirewatch.crawler.cli import main
+from wirewatch.crawler.config import config_path, load_config, loads_config
+from wirewatch.pipelines.errors import ConfigError
 
 GOOD = """
 [[source]]

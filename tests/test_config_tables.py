@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from crawler.config import CrawlOptions, loads_config
-from crawler.schedule_config import ScheduleOptions
-from crawler.web.settings import WebSettings
-from pipelines.alerts.settings import AlertOptions
-from pipelines.archive.settings import ArchiveSettings
-from pipelines.durations import parse_duration
-from pipelines.errors import ConfigError
-from pipelines.validation import (
+from wirewatch.crawler.config import CrawlOptions, loads_config
+from wirewatch.crawler.schedule_config import ScheduleOptions
+from wirewatch.crawler.web.settings import WebSettings
+from wirewatch.pipelines.alerts.settings import AlertOptions
+from wirewatch.pipelines.archive.settings import ArchiveSettings
+from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.validation import (
     NUMBER,
     Problems,
     at_least,

@@ -11,7 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import (
+from tests.conftest import run_wirewatch
+from tests.support.pages import article, feed
+from wirewatch.crawler.demo.server import (
     FixtureServer,
     binary,
     huge,
@@ -20,8 +22,6 @@ from crawler.demo.server import (
     slow,
     status,
 )
-from tests.conftest import run_wirewatch
-from tests.support.pages import article, feed
 
 GOOD = ["/news/ferry.html", "/news/bridge.html?utm_source=rss", "/news/cyrillic.html"]
 BAD = {

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import psycopg
 
-from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html
+from wirewatch.crawler.demo.server import FixtureServer, raw
 
 SECTION = "".join(
     f"<li><a href='/{kind}/2024/{n}.html'>District report {n}</a></li>"

@@ -12,10 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, raw, unchanged_validators
 from tests.conftest import run_wirewatch
 from tests.support.crawls import override_settings
 from tests.support.pages import article_html, feed_xml, sitemap_index, urlset
+from wirewatch.crawler.demo.server import FixtureServer, raw, unchanged_validators
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_new_articles_in_a_changed_listing_are_the_only_ones_fetched(
 def test_a_failed_article_is_retried_next_run_although_its_listing_did_not_change(
     site: FixtureServer, tmp_path: Path, db_url: str
 ) -> None:
-    from crawler.demo.server import status
+    from wirewatch.crawler.demo.server import status
 
     site.route("/news/3.html", status(500))
     config = write_config(tmp_path, site.base_url)

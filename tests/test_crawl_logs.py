@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html, feed_xml
 from tests.support.walls import CLOUDFLARE_STYLE, HUGE_SCRIPTS_FIRST, PAYWALL_TEASER
+from wirewatch.crawler.demo.server import FixtureServer, raw
 
 MAX_LINE = 2000
 

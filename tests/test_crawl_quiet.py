@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from crawler.demo.server import FixtureServer, raw, status
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html, feed_xml
+from wirewatch.crawler.demo.server import FixtureServer, raw, status
 
 
 def config_for(tmp_path: Path, base: str) -> Path:

@@ -21,8 +21,8 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from benchmarks.resources import ResourceWatch, serve
-from pipelines import resources
 from tests.support.crawls import override_settings
+from wirewatch.pipelines import resources
 
 SOURCES = 12
 ARTICLES = 3
@@ -43,7 +43,7 @@ def test_twelve_sources_share_one_pool_and_one_set_of_workers(
         config = tmp_path / "wirewatch.toml"
         config.write_text(site.config())
         child = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+            [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

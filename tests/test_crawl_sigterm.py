@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines import db
 from tests.support.daemon import site_with, write_config
+from wirewatch.pipelines import db
 
 
 def test_sigterm_right_after_the_run_starts_still_closes_the_run(
@@ -22,7 +22,7 @@ def test_sigterm_right_after_the_run_starts_still_closes_the_run(
         config = write_config(tmp_path, site.base_url, "1s")
         for attempt in range(3):
             child = subprocess.Popen(
-                [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+                [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
                 env=dict(os.environ, DATABASE_URL=db_url),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

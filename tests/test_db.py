@@ -7,8 +7,8 @@ import threading
 import psycopg
 import pytest
 
-from pipelines import db
-from pipelines.queries import Q, parse_queries
+from wirewatch.pipelines import db
+from wirewatch.pipelines.queries import Q, parse_queries
 
 
 def test_migrations_are_numbered_uniquely_and_in_order() -> None:

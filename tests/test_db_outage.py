@@ -38,9 +38,12 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from scrapy.utils.test import get_crawler
 
-from crawler import locks
-from crawler.demo.server import FixtureServer, raw
-from crawler.extensions.crawl_runs import (
+from tests.conftest import run_wirewatch
+from tests.support.crawls import gated, override_settings
+from tests.support.pages import article, feed
+from wirewatch.crawler import locks
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.crawler.extensions.crawl_runs import (
     RUN_ERRORS_STAT,
     RUN_ID_STAT,
     RUN_STATUS_STAT,
@@ -49,13 +52,10 @@ from crawler.extensions.crawl_runs import (
     CrawlRunRecorder,
     reconnect_delay,
 )
-from crawler.runner import RunSummary, run_problems, summarise
-from pipelines import db, resources
-from pipelines.queries import Q
-from pipelines.storage import StoragePipeline, StoreFailed, StoreResult, retry_delays
-from tests.conftest import run_wirewatch
-from tests.support.crawls import gated, override_settings
-from tests.support.pages import article, feed
+from wirewatch.crawler.runner import RunSummary, run_problems, summarise
+from wirewatch.pipelines import db, resources
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import StoragePipeline, StoreFailed, StoreResult, retry_delays
 
 ARTICLES = 20
 EARLY = 4  # served at once: stored before the outage
@@ -336,7 +336,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **values: object) 
 
 def start_crawl(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -14,7 +14,7 @@ import psycopg
 def wirewatch(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -53,7 +53,7 @@ def test_stop_stops_the_embedded_server_and_the_next_command_starts_it(tmp_path:
 
 def test_stop_refuses_when_a_server_of_ones_own_is_configured(db_url: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "db", "stop"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "db", "stop"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,15 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crawler.cli import main
-from pipelines.clustering import (
-    CANDIDATES,
-    KeyTable,
-    candidate_pairs,
-    cluster,
-    cluster_labels,
-)
-from pipelines.fingerprint import fingerprint
 from tests.support.dedupe_texts import (
     article,
     escaped,
@@ -31,6 +22,15 @@ from tests.support.dedupe_texts import (
     trimmed,
     with_quote,
 )
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines.clustering import (
+    CANDIDATES,
+    KeyTable,
+    candidate_pairs,
+    cluster,
+    cluster_labels,
+)
+from wirewatch.pipelines.fingerprint import fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ def test_cli_reads_stdin_with_worker_processes(tmp_path) -> None:
     texts = [article(n % 7 + 10) for n in range(40)]
     lines = "".join(json.dumps({"id": str(n), "text": t}) + "\n" for n, t in enumerate(texts))
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "dedupe", "-", "--jobs", "2"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "dedupe", "-", "--jobs", "2"],
         input=lines,
         capture_output=True,
         text=True,

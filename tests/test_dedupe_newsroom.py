@@ -15,9 +15,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipelines.clustering import cluster
-from pipelines.queries import Q
-from pipelines.storage import store_article
+from wirewatch.pipelines.clustering import cluster
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import store_article
 
 MANIFEST = json.loads(
     (Path(__file__).resolve().parents[1] / "crawler/demo/site/MANIFEST.json").read_text("utf-8")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from scrapy.utils.test import get_crawler
 
-from crawler import settings as project_settings
-from pipelines.dedupe import DedupePipeline
-from pipelines.fingerprint import Fingerprint, fingerprint
-from pipelines.items import ArticleItem
 from tests.support.dedupe_texts import article
+from wirewatch.crawler import settings as project_settings
+from wirewatch.pipelines.dedupe import DedupePipeline
+from wirewatch.pipelines.fingerprint import Fingerprint, fingerprint
+from wirewatch.pipelines.items import ArticleItem
 
 
 def pipeline() -> tuple[DedupePipeline, object]:
@@ -20,10 +20,10 @@ def pipeline() -> tuple[DedupePipeline, object]:
 def test_it_runs_after_extraction_and_before_storage() -> None:
     order = sorted(project_settings.ITEM_PIPELINES, key=project_settings.ITEM_PIPELINES.get)
     assert (
-        order.index("pipelines.dedupe.DedupePipeline")
-        == order.index("pipelines.extraction.ExtractionPipeline") + 1
+        order.index("wirewatch.pipelines.dedupe.DedupePipeline")
+        == order.index("wirewatch.pipelines.extraction.ExtractionPipeline") + 1
     )
-    assert order[-1] == "pipelines.storage.StoragePipeline"
+    assert order[-1] == "wirewatch.pipelines.storage.StoragePipeline"
 
 
 def test_it_puts_the_texts_fingerprint_on_the_item() -> None:
@@ -45,8 +45,8 @@ def test_tiny_texts_are_counted_and_items_without_text_pass_through() -> None:
 def test_a_fingerprint_from_the_extraction_workers_is_kept_and_reaches_storage_whole() -> None:
     """Workers fingerprint the text; neither this pipeline nor storage computes it again
     (storing used to receive it flattened to a dict by ItemAdapter.asdict())."""
-    from pipelines.extraction import extract_in_worker
-    from pipelines.storage import article_of
+    from wirewatch.pipelines.extraction import extract_in_worker
+    from wirewatch.pipelines.storage import article_of
 
     html = f"<html><body><article><h1>Ferry</h1><p>{article(1)}</p></article></body></html>"
     result = extract_in_worker(html.encode(), "https://a.example/x", "utf-8", None)

@@ -7,8 +7,8 @@ import json
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from crawler.demo import site_dir
 from tests.conftest import run_wirewatch
+from wirewatch.crawler.demo import site_dir
 
 
 def test_demo_stores_the_whole_fixture_newsroom(db_url: str, pg_server_url: str) -> None:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from protego import Protego
 
-from crawler.demo import PLACEHOLDER_ORIGIN, site_dir, sources_toml
-from crawler.demo.server import DirectoryProvider
 from demo.build_site import build
+from wirewatch.crawler.demo import PLACEHOLDER_ORIGIN, site_dir, sources_toml
+from wirewatch.crawler.demo.server import DirectoryProvider
 
 SITE = site_dir()
 MANIFEST: dict[str, Any] = json.loads((SITE / "MANIFEST.json").read_text("utf-8"))

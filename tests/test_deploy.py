@@ -16,10 +16,10 @@ import pytest
 import yaml
 from apscheduler.triggers.cron import CronTrigger
 
-from crawler.cli import build_parser
-from crawler.config import load_config
-from crawler.runner import project_settings
-from crawler.schedule_config import ScheduleOptions, schedule_options
+from wirewatch.crawler.cli import build_parser
+from wirewatch.crawler.config import load_config
+from wirewatch.crawler.runner import project_settings
+from wirewatch.crawler.schedule_config import ScheduleOptions, schedule_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -180,8 +180,11 @@ def test_the_image_installs_exactly_the_package(tmp_path: Path) -> None:
     for name in copied:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(
-                source, context / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(  # links kept as links, as Docker's COPY keeps them
+                source,
+                context / name,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
             )
         else:
             shutil.copy2(source, context / name)
@@ -206,15 +209,17 @@ def test_the_image_installs_exactly_the_package(tmp_path: Path) -> None:
     )
     names = {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
     for required in (
-        "crawler/cli.py",
-        "crawler/scheduler.py",
-        "pipelines/sql/migrations/0001_initial.sql",
-        "pipelines/sql/queries/schedule.sql",
+        "wirewatch/__init__.py",
+        "wirewatch/crawler/cli.py",
+        "wirewatch/crawler/scheduler.py",
+        "wirewatch/pipelines/sql/migrations/0001_initial.sql",
+        "wirewatch/pipelines/sql/queries/schedule.sql",
     ):
         assert required in names
-    assert {name.split("/")[0] for name in names} == {"crawler", "pipelines"}
+    # One import package: nothing generic (``crawler``, ``pipelines``) in site-packages.
+    assert {name.split("/")[0] for name in names} == {"wirewatch"}
     entry_points = (tmp_path / "wirewatch.egg-info" / "entry_points.txt").read_text()
-    assert "wirewatch = crawler.cli:main" in entry_points
+    assert "wirewatch = wirewatch.crawler.cli:main" in entry_points
 
 
 def test_the_docker_context_admits_only_what_the_dockerfile_copies() -> None:
@@ -233,12 +238,12 @@ def test_scrapyd_deploys_the_settings_and_finds_the_spiders() -> None:
     assert conf["scrapyd"]["items_dir"] == ""
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read(DEPLOY / "scrapyd" / "scrapy.cfg", encoding="utf-8")
-    assert cfg["settings"]["default"] == "crawler.settings"
+    assert cfg["settings"]["default"] == "wirewatch.crawler.settings"
     targets = [s for s in cfg.sections() if s.startswith("deploy:")]
     assert targets and cfg[targets[0]]["project"] == "wirewatch"
     setup = ast.parse((DEPLOY / "scrapyd" / "setup.py").read_text(encoding="utf-8"))
     literals = [ast.literal_eval(n) for n in ast.walk(setup) if isinstance(n, ast.Dict)]
-    assert {"scrapy": ["settings = crawler.settings"]} in literals
+    assert {"scrapy": ["settings = wirewatch.crawler.settings"]} in literals
     from scrapy.spiderloader import SpiderLoader
 
     spiders = SpiderLoader.from_settings(project_settings()).list()

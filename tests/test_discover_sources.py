@@ -8,12 +8,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.config import loads_config
-from crawler.demo.server import FixtureServer, raw
-from crawler.source_discovery import listing_change, robots_listings, start_urls
-from pipelines.errors import ConfigError
 from tests.conftest import run_wirewatch
 from tests.support.pages import article, feed
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.crawler.source_discovery import listing_change, robots_listings, start_urls
+from wirewatch.pipelines.errors import ConfigError
 
 SITEMAP = """<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 {urls}</urlset>"""

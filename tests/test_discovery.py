@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.discovery import (
+from wirewatch.crawler.discovery import (
     DiscoveryError,
     UnsafeXml,
     parse_feed,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pipelines.durations import parse_duration
+from wirewatch.pipelines.durations import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.cli import main
 from tests.conftest import run_wirewatch
+from wirewatch.crawler.cli import main
 
 LONG_EVIDENCE = (
     "paywall phrase 'subscribe to continue reading' on a page with only 312 characters "

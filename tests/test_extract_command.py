@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.demo.server import FixtureServer, raw
 from tests.conftest import run_wirewatch
 from tests.support.gazette import PROMO, article
 from tests.support.gazette import STORIES as GAZETTE_STORIES
+from wirewatch.crawler.demo.server import FixtureServer, raw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 CONTRACT = ["id", "url", "canonical_url", "title", "text", "published", "authors", "language"]
@@ -47,7 +47,7 @@ def test_jsonl_gives_one_line_per_input_in_order_with_errors_for_bad_lines(tmp_p
 def test_jsonl_reads_stdin() -> None:
     line = json.dumps({"id": "a", "url": None, "html": article(STORIES[0])})
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "extract", "--jsonl", "-"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "extract", "--jsonl", "-"],
         input=line + "\n",
         capture_output=True,
         text=True,
@@ -110,8 +110,8 @@ def test_usage_errors_are_clear() -> None:
 
 
 def test_learned_uses_what_crawls_saved_for_the_site(db_url: str, tmp_path: Path) -> None:
-    from pipelines import db
-    from pipelines.boilerplate import PendingPages, save_pending
+    from wirewatch.pipelines import db
+    from wirewatch.pipelines.boilerplate import PendingPages, save_pending
 
     pending = PendingPages("gazette.example")
     for i in range(3):

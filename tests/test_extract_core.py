@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import extract_article
-from pipelines.extract.core import content_hash, decode_html, normalise_text
+from wirewatch.pipelines.extract import extract_article
+from wirewatch.pipelines.extract.core import content_hash, decode_html, normalise_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 URL = "https://www.gazette.example/news/2025/03/ferry-line"

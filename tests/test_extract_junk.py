@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extract.junk import RULES, clean_lines, is_about_us, junk_rule
+from wirewatch.pipelines.extract.junk import RULES, clean_lines, is_about_us, junk_rule
 
 # rule -> real lines it must remove
 REAL_EXAMPLES: dict[str, list[str]] = {

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from pipelines.extract.language import (
+from wirewatch.pipelines.extract.language import (
     ISO_639_1,
     detect_language,
     normalize_language,
     to_iso639_1,
 )
-from pipelines.extract.metadata import page_metadata
+from wirewatch.pipelines.extract.metadata import page_metadata
 
 TEXTS = {
     "ru": (

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from pipelines.extract import extract_article
-from pipelines.extract.metadata import (
+from wirewatch.pipelines.extract import extract_article
+from wirewatch.pipelines.extract.metadata import (
     canonical_url,
     clean_text,
     clean_value,

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from pipelines.extract import extract_batch
+from wirewatch.pipelines.extract import extract_batch
 
 # What the seed texts show clean output must not contain.
 SEED_BOILERPLATE = [

@@ -13,12 +13,12 @@ import pytest
 from lxml import html as lxml_html
 
 from benchmarks.extraction import Page, blocks_left, prf
-from crawler.commands.extract import record
-from pipelines.extract import extract_article, extract_batch
-from pipelines.extract.metadata import page_metadata
-from pipelines.extract.opinion import Line, merge, readability_lines, text_blocks
-from pipelines.extract.structure import names_boilerplate, prune_page
 from tests.fixtures.singlepage.pages import TEMPLATES, build_pages
+from wirewatch.crawler.commands.extract import record
+from wirewatch.pipelines.extract import extract_article, extract_batch
+from wirewatch.pipelines.extract.metadata import page_metadata
+from wirewatch.pipelines.extract.opinion import Line, merge, readability_lines, text_blocks
+from wirewatch.pipelines.extract.structure import names_boilerplate, prune_page
 
 STORY = [
     f"Paragraph {i} of the story says what the council decided and why it matters to readers."

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pipelines.extract import extract_batch
-from pipelines.extract.sitelearn import (
+from tests.support.gazette import PROMO, article
+from tests.support.gazette import STORIES as GAZETTE_STORIES
+from wirewatch.pipelines.extract import extract_batch
+from wirewatch.pipelines.extract.sitelearn import (
     MIN_PAGES,
     SiteKnowledge,
     block_key,
     remove_boilerplate,
     site_domain,
 )
-from tests.support.gazette import PROMO, article
-from tests.support.gazette import STORIES as GAZETTE_STORIES
 
 STORIES = GAZETTE_STORIES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extract.wire import parse_dateline, wire_credit
+from wirewatch.pipelines.extract.wire import parse_dateline, wire_credit
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
-from pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
-from pipelines.extract.sitelearn import MIN_PAGES, block_key
+from wirewatch.pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
+from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, block_key
 
 PROMO = "Get the Harbour Gazette app for breaking alerts."
 ONE_OFF = "The ferry line will link the two islands again from the spring."

@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipelines.boilerplate import load_knowledge
-from pipelines.extract.sitelearn import block_key
 from tests.support.gazette import PROMO, article
 from tests.support.gazette import STORIES as GAZETTE_STORIES
+from wirewatch.pipelines.boilerplate import load_knowledge
+from wirewatch.pipelines.extract.sitelearn import block_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 DRIVER = FIXTURES / "driver.py"

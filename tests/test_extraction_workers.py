@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from pipelines import workers
-from pipelines.extract.sitelearn import SAMPLE_CHARS, SiteKnowledge, block_key, learnable
-from pipelines.extract.warmup import PAGE, PARAGRAPHS
-from pipelines.extract.worker import extract_in_worker
+from wirewatch.pipelines import workers
+from wirewatch.pipelines.extract.sitelearn import SAMPLE_CHARS, SiteKnowledge, block_key, learnable
+from wirewatch.pipelines.extract.warmup import PAGE, PARAGRAPHS
+from wirewatch.pipelines.extract.worker import extract_in_worker
 
 
 def crawler_modules(_: object = None) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import feedparser
 
-from pipelines.atom import feed_info, render_atom
+from wirewatch.pipelines.atom import feed_info, render_atom
 
 A = "{http://www.w3.org/2005/Atom}"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

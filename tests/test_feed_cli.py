@@ -18,9 +18,9 @@ import feedparser
 import psycopg
 import pytest
 
-from crawler.cli import main
-from pipelines import db
 from tests.support.feed_rows import add_article, add_copy, add_source, new_story, story_with_copies
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines import db
 
 JSONL_KEYS = {"cursor", "kind", "story_id", "title", "url", "outlet", "published", "first_seen"}
 
@@ -75,7 +75,7 @@ def test_query_narrows_the_feed_to_matching_stories(
     plan: str,
 ) -> None:
     if plan == "walk the log":
-        monkeypatch.setattr("pipelines.search.INDEX_FIRST_BELOW", 0)
+        monkeypatch.setattr("wirewatch.pipelines.search.INDEX_FIRST_BELOW", 0)
     quake = story_with_copies(
         conn, "Quake hits coast", "An earthquake.", ["w.example", "x.example"]
     )
@@ -157,7 +157,17 @@ def test_follow_prints_changes_as_they_are_committed(db_url: str, conn: psycopg.
         before = new_story(conn, add_article(conn, title="Before"))
     env = {**os.environ, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "feed", "--follow", "--poll", "30", "--limit", "3"],
+        [
+            sys.executable,
+            "-m",
+            "wirewatch.crawler.cli",
+            "feed",
+            "--follow",
+            "--poll",
+            "30",
+            "--limit",
+            "3",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pipelines import db, feed
-from pipelines.cursor import START
 from tests.support.feed_rows import add_article, add_copy, add_source, new_story
+from wirewatch.pipelines import db, feed
+from wirewatch.pipelines.cursor import START
 
 
 @pytest.fixture

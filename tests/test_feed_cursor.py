@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.cursor import START, CursorError, check_not_ahead, parse_cursor
-from pipelines.errors import UsageError
+from wirewatch.pipelines.cursor import START, CursorError, check_not_ahead, parse_cursor
+from wirewatch.pipelines.errors import UsageError
 
 
 def test_a_cursor_is_the_number_in_its_string() -> None:

@@ -11,11 +11,11 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from crawler.cli import main
-from pipelines import db
-from pipelines.errors import UsageError
-from pipelines.reader_role import grant_reader
 from tests.support.feed_rows import add_source, story_with_copies
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.reader_role import grant_reader
 
 
 @pytest.fixture

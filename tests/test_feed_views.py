@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from pipelines import db
-from pipelines.storage import store_article
 from tests.support.feed_rows import (
     add_article,
     add_copy,
@@ -19,6 +17,8 @@ from tests.support.feed_rows import (
     set_canonical,
     story_with_copies,
 )
+from wirewatch.pipelines import db
+from wirewatch.pipelines.storage import store_article
 
 # The contract downstream tools code against.  A migration may append a column
 # to a view (then append it here); renaming, dropping, retyping or reordering

@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines import fingerprint as fp
-from pipelines.fingerprint import Shingled, fingerprint, resemblance, similarity, words
 from tests.support.dedupe_texts import (
     QUOTE,
     article,
@@ -24,6 +22,8 @@ from tests.support.dedupe_texts import (
     trimmed,
     with_quote,
 )
+from wirewatch.pipelines import fingerprint as fp
+from wirewatch.pipelines.fingerprint import Shingled, fingerprint, resemblance, similarity, words
 
 
 def test_words_are_normalised_and_punctuation_free() -> None:

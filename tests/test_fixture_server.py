@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo import site_dir
-from crawler.demo.server import (
+from demo.generated import SITEMAP_CHUNK, GeneratedNewsroom, write_sources_toml
+from wirewatch.crawler.demo import site_dir
+from wirewatch.crawler.demo.server import (
     FixtureServer,
     binary,
     flaky,
@@ -37,7 +38,6 @@ from crawler.demo.server import (
     status,
     unchanged_validators,
 )
-from demo.generated import SITEMAP_CHUNK, GeneratedNewsroom, write_sources_toml
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.health import (
+from wirewatch.crawler.health import (
     BODY_DROP,
     FAILING,
     REJECTION_JUMP,
@@ -12,8 +12,8 @@ from crawler.health import (
     YIELD_DROP,
     drift_alarms,
 )
-from crawler.run_history import RunRecord, from_row
-from crawler.schedule_config import HealthThresholds
+from wirewatch.crawler.run_history import RunRecord, from_row
+from wirewatch.crawler.schedule_config import HealthThresholds
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LIMITS = HealthThresholds(failing_runs=3, silent_runs=6, recent_runs=3, min_baseline=5)
@@ -110,7 +110,7 @@ def test_run_records_read_the_metrics_the_recorder_stores() -> None:
 
 
 def test_a_run_measures_yield_and_median_body_length_of_its_article_pages() -> None:
-    from crawler.extensions.crawl_runs import run_metrics
+    from wirewatch.crawler.extensions.crawl_runs import run_metrics
 
     assert run_metrics(4, [1000, 3000, 2000]) == {
         "article_pages": 4,

@@ -24,11 +24,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, Request, Response, raw
-from crawler.discovery import DiscoveryError, UnsafeXml, gunzip_listing, parse_feed, parse_sitemap
-from crawler.source_discovery import MAX_BYTES, parse_listing
 from tests.support.crawls import errors, run_statuses, titles
 from tests.support.pages import article_html, feed_xml, reports, urlset
+from wirewatch.crawler.demo.server import FixtureServer, Request, Response, raw
+from wirewatch.crawler.discovery import (
+    DiscoveryError,
+    UnsafeXml,
+    gunzip_listing,
+    parse_feed,
+    parse_sitemap,
+)
+from wirewatch.crawler.source_discovery import MAX_BYTES, parse_listing
 
 LOCAL_MARKER = "harbour-master-ledger-7f3a9c"
 Handler = Callable[[Request], Response]
@@ -74,7 +80,7 @@ def source(name: str, kind: str, urls: list[str]) -> str:
 def crawl(tmp_path: Path, sources: str, crawl_table: str = "download_timeout = 5") -> Crawl:
     config = tmp_path / "wirewatch.toml"
     config.write_text(f"{sources}\n[crawl]\n{crawl_table}\n")
-    command = [sys.executable, "-c", MEASURE, sys.executable, "-m", "crawler.cli"]
+    command = [sys.executable, "-c", MEASURE, sys.executable, "-m", "wirewatch.crawler.cli"]
     started = time.monotonic()
     result = subprocess.run(
         [*command, "--config", str(config), "crawl"],

@@ -19,10 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, raw, redirect
 from tests.conftest import run_wirewatch
 from tests.support.crawls import errors, run_statuses, titles
 from tests.support.pages import article_html, feed_xml, reports, sitemap_index, urlset
+from wirewatch.crawler.demo.server import FixtureServer, raw, redirect
 
 LOCAL_MARKER = "ledger of the harbour master kept on the crawler's own disk"
 

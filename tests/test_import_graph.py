@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 import grimp
 
-PACKAGES = ("crawler", "pipelines", "wirewatch")
+PACKAGES = ("wirewatch",)
 
 
 def cycles(nodes: Iterable[str], edges: Callable[[str], Iterable[str]]) -> list[list[str]]:

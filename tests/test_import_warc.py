@@ -20,10 +20,12 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.demo.server import FixtureServer, raw
 from demo.generated import GeneratedNewsroom
 from demo.warcs import article_url, odd_records, write_articles, write_newsroom_warcs
-from pipelines.warc_import import (
+from tests.conftest import run_wirewatch
+from tests.support.alerts import outbox, subscribe
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines.warc_import import (
     Captured,
     ImportOptions,
     article_from,
@@ -34,9 +36,7 @@ from pipelines.warc_import import (
     parse_when,
     screen,
 )
-from pipelines.warc_reader import CORRUPT, TRUNCATED, read_records
-from tests.conftest import run_wirewatch
-from tests.support.alerts import outbox, subscribe
+from wirewatch.pipelines.warc_reader import CORRUPT, TRUNCATED, read_records
 
 ROOM = GeneratedNewsroom(48, n_outlets=3, wire_share=0.45, seed=3)
 
@@ -265,7 +265,7 @@ def test_filters_source_and_summary_table(
 def test_stdin_and_url(db_url: str, conn: psycopg.Connection, newsroom_warcs: list[Path]) -> None:
     first = newsroom_warcs[0]
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "import-warc", "--json", "-"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "import-warc", "--json", "-"],
         input=first.read_bytes(),
         capture_output=True,
         timeout=120,
@@ -303,7 +303,7 @@ def test_a_gzip_whole_file_and_a_missing_file(
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -368,12 +368,12 @@ def test_an_interrupted_import_resumes_where_it_stopped(
 
 
 def test_paths_file(tmp_path: Path) -> None:
-    from pipelines.warc_reader import read_paths_file
+    from wirewatch.pipelines.warc_reader import read_paths_file
 
     listing = tmp_path / "warc.paths.gz"
     listing.write_bytes(gzip.compress(b"a.warc.gz\n\n# comment\nhttps://x.example/b.warc.gz\n"))
     assert read_paths_file(str(listing)) == ["a.warc.gz", "https://x.example/b.warc.gz"]
-    from crawler.commands.import_warc import with_prefix
+    from wirewatch.crawler.commands.import_warc import with_prefix
 
     cc = "crawl-data/CC-NEWS/2026/11/CC-NEWS-20261101.warc.gz"
     assert with_prefix(cc, "https://data.example/") == f"https://data.example/{cc}"

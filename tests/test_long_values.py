@@ -18,11 +18,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, raw
-from pipelines.queries import Q
-from pipelines.storage import NEW, UNCHANGED, store_article
-from pipelines.urls import MAX_KEY_BYTES, url_key
 from tests.conftest import run_wirewatch
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import NEW, UNCHANGED, store_article
+from wirewatch.pipelines.urls import MAX_KEY_BYTES, url_key
 
 T0 = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 TEXT = (
@@ -138,7 +138,7 @@ def test_long_urls_that_share_a_long_prefix_stay_apart(
 )
 def test_the_database_bounds_a_key_as_crawler_urls_does(conn: psycopg.Connection, key: str) -> None:
     """Migration 0062 rewrote stored keys with bounded_url_key(): both sides must agree."""
-    from pipelines.urls import bounded_key
+    from wirewatch.pipelines.urls import bounded_key
 
     in_sql = conn.execute("SELECT bounded_url_key(%s) AS key", (key,)).fetchone()["key"]
     assert in_sql == bounded_key(key)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.metrics import DaemonMetrics, MetricsServer
+from wirewatch.crawler.metrics import DaemonMetrics, MetricsServer
 
 
 def get(server: MetricsServer, path: str) -> tuple[int, str]:

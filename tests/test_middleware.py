@@ -7,11 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from scrapy import Request
 
-from crawler.middlewares.backoff import backoff_delay, retry_after_seconds
-from crawler.middlewares.conditional import conditional_headers, in_recheck_window, judge_listing
-from crawler.middlewares.fetch_state import Ledger, ListingState
-from crawler.middlewares.incremental import unknown_requests
-from pipelines.urls import url_key
+from wirewatch.crawler.middlewares.backoff import backoff_delay, retry_after_seconds
+from wirewatch.crawler.middlewares.conditional import (
+    conditional_headers,
+    in_recheck_window,
+    judge_listing,
+)
+from wirewatch.crawler.middlewares.fetch_state import Ledger, ListingState
+from wirewatch.crawler.middlewares.incremental import unknown_requests
+from wirewatch.pipelines.urls import url_key
 
 URL = "http://127.0.0.1:8000/feed.xml"
 STORED = ListingState(

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, Request, Response, flaky, raw, status
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html, feed_xml
+from wirewatch.crawler.demo.server import FixtureServer, Request, Response, flaky, raw, status
 
 USER_AGENT = "wirewatch-test/1 (+mailto:ops@example.org)"
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from crawler.polling import (
+from wirewatch.crawler.polling import (
     adaptive_interval,
     failure_backoff,
     failure_class,
     is_due,
     next_due,
 )
-from crawler.run_history import RunRecord, last_started
-from crawler.schedule_config import Bounds
+from wirewatch.crawler.run_history import RunRecord, last_started
+from wirewatch.crawler.schedule_config import Bounds
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BOUNDS = Bounds(

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.server import FixtureServer, raw
-from crawler.extensions.progress import figures
-from crawler.progress import Bar, shown
-from pipelines import db
 from tests.support.feed_rows import add_article, add_source, new_story
 from tests.support.pages import article_html, feed_xml
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.crawler.extensions.progress import figures
+from wirewatch.crawler.progress import Bar, shown
+from wirewatch.pipelines import db
 
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) ")
@@ -52,7 +52,7 @@ def in_terminal(*args: str, tmp_path: Path) -> Run:
 
     with out_path.open("w") as out:
         child = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", *args],
+            [sys.executable, "-m", "wirewatch.crawler.cli", *args],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=slave,
@@ -77,7 +77,7 @@ def in_terminal(*args: str, tmp_path: Path) -> Run:
 
 def piped(*args: str) -> Run:
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -8,12 +8,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from crawler.cli import main
-from pipelines import db, feed
-from pipelines.errors import UsageError
-from pipelines.retention import parse_age, prune
-from pipelines.search import search
 from tests.support.feed_rows import add_article, add_copy, add_source, story_with_copies
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines import db, feed
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.retention import parse_age, prune
+from wirewatch.pipelines.search import search
 
 OLD_TEXT = "Harbour workers ended their strike after the port authority raised wages."
 

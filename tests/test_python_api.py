@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 import wirewatch
-from crawler.demo.server import FixtureServer, raw
-from pipelines.errors import UsageError
 from tests.support.dedupe_texts import article
 from tests.support.pages import article_html, feed_xml
 from tests.support.walls import CLOUDFLARE_STYLE, METERED_FULL_TEXT
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines.errors import UsageError
 
 
 def test_extract_gives_the_article_and_says_why_not() -> None:

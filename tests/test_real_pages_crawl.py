@@ -17,7 +17,6 @@ import psycopg
 import pytest
 
 from benchmarks.extraction import prf
-from crawler.demo.server import FixtureServer
 from demo.real_site import (
     extract_input,
     load_pages,
@@ -31,6 +30,7 @@ from demo.real_site import (
     sources_toml,
 )
 from tests.conftest import run_wirewatch
+from wirewatch.crawler.demo.server import FixtureServer
 
 # Crawl and extract score one page's body within this much of each other.
 F1_TOLERANCE = 0.02

@@ -17,22 +17,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipelines import db
-from pipelines.archive.writer import ArchiveWriter, Fetched
-from pipelines.errors import UsageError
-from pipelines.extraction import ITEM_FIELDS, extract_in_worker
-from pipelines.queries import Q
-from pipelines.reextract import (
-    CHANGED,
-    UNCHANGED,
-    UNREADABLE,
-    ReextractOptions,
-    Reextractor,
-    lock_id,
-    reextract,
-    selection_key,
-)
-from pipelines.storage import store_article
 from tests.conftest import run_wirewatch
 from tests.support.archive import (
     PAGES,
@@ -42,6 +26,22 @@ from tests.support.archive import (
     page,
     revisions,
 )
+from wirewatch.pipelines import db
+from wirewatch.pipelines.archive.writer import ArchiveWriter, Fetched
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.extraction import ITEM_FIELDS, extract_in_worker
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.reextract import (
+    CHANGED,
+    UNCHANGED,
+    UNREADABLE,
+    ReextractOptions,
+    Reextractor,
+    lock_id,
+    reextract,
+    selection_key,
+)
+from wirewatch.pipelines.storage import store_article
 
 OUTDATED = "Text an older extractor kept, footer and all. Subscribe to our newsletter today."
 
@@ -166,7 +166,7 @@ def test_an_unreadable_page_is_counted_as_missing_with_a_message(
     conn.execute(
         "UPDATE articles SET warc_file = 'gazette/gone.warc.gz' WHERE id = %s", (pruned[0],)
     )
-    caplog.set_level(logging.WARNING, logger="pipelines.reextract")
+    caplog.set_level(logging.WARNING, logger="wirewatch.pipelines.reextract")
     report = reextract(tmp_path, ReextractOptions(jobs=1))
     assert report.counts == {UNCHANGED: 3, UNREADABLE: 2}
     assert report.reextracted == 3
@@ -259,7 +259,16 @@ def test_kill_9_mid_run_then_the_next_run_finishes_storing_each_change_once(
     config = tmp_path / "wirewatch.toml"
     config.write_text(f'[archive]\ndir = "{tmp_path}"\n')
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "reextract", "--jobs", "1"],
+        [
+            sys.executable,
+            "-m",
+            "wirewatch.crawler.cli",
+            "--config",
+            str(config),
+            "reextract",
+            "--jobs",
+            "1",
+        ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -11,13 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer, raw
-from pipelines import storage
-from pipelines.queries import Q
-from pipelines.revisions import word_changes
-from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines import storage
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.revisions import word_changes
+from wirewatch.pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TEXT = (
@@ -136,7 +136,7 @@ def test_an_article_stored_before_revisions_starts_at_revision_1(conn) -> None:
 
 
 def test_pruning_a_body_drops_its_revision_texts_too(conn) -> None:
-    from pipelines.retention import prune
+    from wirewatch.pipelines.retention import prune
 
     store_article(conn, item())
     store_article(conn, item(TEXT + " More.", minutes=5))
@@ -210,7 +210,7 @@ def test_a_recrawled_article_edited_three_times_has_four_revisions(
 
 
 def test_an_atom_entry_for_an_edit_is_its_own_entry() -> None:
-    from pipelines.atom import entry_id, entry_title
+    from wirewatch.pipelines.atom import entry_id, entry_title
 
     story = {"cursor": "4", "kind": "story", "story_id": 7, "article_id": 70, "title": "Quake"}
     edit = story | {"cursor": "9", "kind": "revision", "article_title": "Quake kills 3"}

@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.demo.server import FixtureServer
-from crawler.redis_scale import claim_round
 from demo.generated import GeneratedNewsroom
+from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.crawler.redis_scale import claim_round
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -83,7 +83,7 @@ def test_two_workers_store_every_article_once_and_fetch_no_url_twice(
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         workers = [
             subprocess.Popen(
-                [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+                [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -136,7 +136,7 @@ def test_redis_down_fails_each_source_with_one_line_and_a_recorded_run(
         + '[scale]\nredis_url = "redis://:r3disPW@127.0.0.1:1/0"\n'
     )
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "crawl"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -147,7 +147,7 @@ def test_redis_down_fails_each_source_with_one_line_and_a_recorded_run(
     assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
     assert "r3disPW" not in result.stdout + result.stderr
     for name in ("first", "second"):
-        marker = f"ERROR crawler.redis_scale: source {name}: "
+        marker = f"ERROR wirewatch.crawler.redis_scale: source {name}: "
         lines = [line for line in result.stderr.splitlines() if marker in line]
         assert len(lines) == 1 and "cannot use the shared frontier in Redis" in lines[0], lines
     with psycopg.connect(db_url) as conn:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import SKIP_BAD_SOURCES_ENV, load_config, loads_config
-from crawler.schedule_config import ScheduleOptions, parse_duration, schedule_options
-from pipelines.errors import ConfigError
+from wirewatch.crawler.config import SKIP_BAD_SOURCES_ENV, load_config, loads_config
+from wirewatch.crawler.schedule_config import ScheduleOptions, parse_duration, schedule_options
+from wirewatch.pipelines.errors import ConfigError
 
 SOURCES = """
 [[source]]

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from pipelines import db
 from tests.support.daemon import DaemonProcess, site_with, wait_for, write_config
+from wirewatch.pipelines import db
 
 
 def free_port() -> int:
@@ -139,11 +139,11 @@ def test_a_restart_neither_repeats_nor_loses_a_run(
 def test_a_second_daemon_on_the_same_database_refuses_to_start(db_url: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, "http://127.0.0.1:9", "1h", "")
     with db.connect(db_url, autocommit=True) as conn:
-        from crawler import locks
+        from wirewatch.crawler import locks
 
         assert locks.try_lock(conn, locks.SCHEDULER_LOCK_KEY)
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "--config", str(config), "schedule"],
+            [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "schedule"],
             capture_output=True,
             text=True,
             env=dict(os.environ, DATABASE_URL=db_url),
@@ -186,7 +186,7 @@ def test_the_daemon_sends_alerts_and_survives_losing_its_database_connections(
             "the daemon to reconnect",
         )
         with db.connect(db_url) as conn:
-            from crawler import locks
+            from wirewatch.crawler import locks
 
             assert locks.is_locked(conn, locks.SCHEDULER_LOCK_KEY)
         # `wirewatch alerts send` runs as a child on its own interval.

@@ -12,15 +12,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler import locks
-from crawler.cli import main
-from crawler.config import Config, loads_config
-from crawler.demo.server import FixtureServer, raw
-from crawler.runner import run_crawls
-from crawler.schedule_config import schedule_options
-from crawler.schedule_state import due_sources, reap_interrupted_runs
-from pipelines import db
-from pipelines.queries import Q
+from wirewatch.crawler import locks
+from wirewatch.crawler.cli import main
+from wirewatch.crawler.config import Config, loads_config
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.crawler.runner import run_crawls
+from wirewatch.crawler.schedule_config import schedule_options
+from wirewatch.crawler.schedule_state import due_sources, reap_interrupted_runs
+from wirewatch.pipelines import db
+from wirewatch.pipelines.queries import Q
 
 ARTICLE = (
     "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
@@ -111,7 +111,7 @@ def add_run(
 def wirewatch(*args: str, env_url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, DATABASE_URL=env_url)
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "wirewatch.crawler.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -213,7 +213,7 @@ def test_a_crawl_started_outside_wirewatch_takes_the_lock_too(
         "-s",
         f"WIREWATCH_CONFIG={path}",
     ]
-    env = dict(os.environ, DATABASE_URL=db_url, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    env = dict(os.environ, DATABASE_URL=db_url, SCRAPY_SETTINGS_MODULE="wirewatch.crawler.settings")
     with db.connect(db_url, autocommit=True) as other:
         assert locks.try_lock(other, locks.source_lock_key("harbour"))
         locked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler import locks
-from crawler.demo.server import FixtureServer, raw
-from pipelines import db
 from tests.support.crawls import gated, override_settings
 from tests.support.daemon import DaemonProcess, wait_for
 from tests.support.pages import article, feed
+from wirewatch.crawler import locks
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.pipelines import db
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the process table from /proc"

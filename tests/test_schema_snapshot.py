@@ -11,7 +11,7 @@ import difflib
 
 import pytest
 
-from pipelines import db, schema_snapshot
+from wirewatch.pipelines import db, schema_snapshot
 
 FUNCTION_WITH_LOOKALIKES = """\
 --

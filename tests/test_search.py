@@ -10,12 +10,12 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from crawler.cli import main
-from pipelines import db
-from pipelines.alerts.query import QuerySyntaxError, parse
-from pipelines.alerts.text import fold
-from pipelines.search import search, translate
 from tests.support.feed_rows import add_article, add_copy, add_source, new_story
+from wirewatch.crawler.cli import main
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts.query import QuerySyntaxError, parse
+from wirewatch.pipelines.alerts.text import fold
+from wirewatch.pipelines.search import search, translate
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,9 @@ def test_both_search_plans_give_the_same_answer(
 ) -> None:
     queries = ["taliban", "sanction*", '"denied holding talks"', "title:taliban OR source:tass"]
     index_first = [search(conn, q, all_copies=all_copies) for q in queries]
-    monkeypatch.setattr("pipelines.search.INDEX_FIRST_BELOW", 0)  # always walk newest first
+    monkeypatch.setattr(
+        "wirewatch.pipelines.search.INDEX_FIRST_BELOW", 0
+    )  # always walk newest first
     walked = [search(conn, q, all_copies=all_copies) for q in queries]
     assert walked == index_first
     assert all(index_first)

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from pipelines import search as search_module
-from pipelines.alerts.query import parse
-from pipelines.search import search, translate
 from tests.support.feed_rows import add_article, add_copy, add_source, new_story
+from wirewatch.pipelines import search as search_module
+from wirewatch.pipelines.alerts.query import parse
+from wirewatch.pipelines.search import search, translate
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 WORDS = ["harbour", "strike", "minister", "grain", "border", "talks", "river", "prime"]

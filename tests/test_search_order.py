@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from crawler.cli import main
-from crawler.commands.search import count_line, render_snippet, terminal_safe
-from pipelines import search as search_module
-from pipelines.search import (
+from tests.support.feed_rows import add_article, add_copy, add_source, new_story
+from wirewatch.crawler.cli import main
+from wirewatch.crawler.commands.search import count_line, render_snippet, terminal_safe
+from wirewatch.pipelines import search as search_module
+from wirewatch.pipelines.search import (
     FRAGMENT_GAP,
     MATCH_END,
     MATCH_START,
@@ -20,7 +21,6 @@ from pipelines.search import (
     search,
     snippet_of,
 )
-from tests.support.feed_rows import add_article, add_copy, add_source, new_story
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -14,12 +14,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from crawler.config import loads_config
-from crawler.demo.server import FixtureServer, Handler, Request, Response, raw, status
-from pipelines.errors import ConfigError
-from pipelines.redact import redact_text, redact_url
 from tests.conftest import run_wirewatch
 from tests.support.pages import article, feed
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.demo.server import FixtureServer, Handler, Request, Response, raw, status
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.redact import redact_text, redact_url
 
 SECRET = "s3cretPW"
 

@@ -11,9 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import loads_config
-from crawler.demo.server import FixtureServer, raw
-from crawler.source_discovery import (
+from demo.outlets import (
+    LAYOUTS,
+    homepage,
+    news_sitemap,
+    outlet,
+    real_formats_available,
+    rss,
+    sitemap_index,
+)
+from tests.conftest import run_wirewatch
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.demo.server import FixtureServer, raw
+from wirewatch.crawler.source_discovery import (
     Fetcher,
     Found,
     Refused,
@@ -26,16 +36,6 @@ from crawler.source_discovery import (
     section_candidates,
     suggest_schedule,
 )
-from demo.outlets import (
-    LAYOUTS,
-    homepage,
-    news_sitemap,
-    outlet,
-    real_formats_available,
-    rss,
-    sitemap_index,
-)
-from tests.conftest import run_wirewatch
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

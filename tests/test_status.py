@@ -14,12 +14,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
-from crawler import locks
-from crawler.cli import main
-from crawler.commands.status import failure_share, rejection_share, relative
-from crawler.config import load_config
-from pipelines import db
-from pipelines.queries import Q
+from wirewatch.crawler import locks
+from wirewatch.crawler.cli import main
+from wirewatch.crawler.commands.status import failure_share, rejection_share, relative
+from wirewatch.crawler.config import load_config
+from wirewatch.pipelines import db
+from wirewatch.pipelines.queries import Q
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -305,7 +305,7 @@ def test_a_source_with_a_broken_configuration_shows_as_invalid(
 
 
 def test_alarm_mail_headers_stay_single_lines_whatever_a_source_is_called() -> None:
-    from crawler.health_notify import alarm_message
+    from wirewatch.crawler.health_notify import alarm_message
 
     hostile = "x\r\nBcc: victim@example.org"
     mail = alarm_message(

@@ -11,12 +11,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipelines import db, stories
-from pipelines.fingerprint import fingerprint
-from pipelines.queries import Q
-from pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 from tests.support.alerts import add_source
 from tests.support.dedupe_texts import article, trimmed, with_quote
+from wirewatch.pipelines import db, stories
+from wirewatch.pipelines.fingerprint import fingerprint
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -147,7 +147,7 @@ def test_assignment_reports_creation_and_canonical_change(conn):
 
 
 def _params(article_item: dict[str, Any]) -> dict[str, Any]:
-    from pipelines.storage import article_params
+    from wirewatch.pipelines.storage import article_params
 
     return article_params(article_item, None)
 

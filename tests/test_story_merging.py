@@ -19,12 +19,6 @@ import numpy as np
 import psycopg
 import pytest
 
-from pipelines import db, stories
-from pipelines import fingerprint as fp
-from pipelines.clustering import cluster
-from pipelines.fingerprint import VERSION, Shingled, fingerprint
-from pipelines.queries import Q
-from pipelines.storage import article_params, store_article
 from tests.support.alerts import add_source, outbox, subscribe
 from tests.support.dedupe_texts import (
     article,
@@ -37,6 +31,12 @@ from tests.support.dedupe_texts import (
     trimmed,
     with_quote,
 )
+from wirewatch.pipelines import db, stories
+from wirewatch.pipelines import fingerprint as fp
+from wirewatch.pipelines.clustering import cluster
+from wirewatch.pipelines.fingerprint import VERSION, Shingled, fingerprint
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import article_params, store_article
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SOURCES = [("wire", True), ("herald", False), ("gazette", False), ("post", False)]
@@ -488,7 +488,7 @@ def test_an_index_of_version_2_keeps_finding_copies_until_it_is_rebuilt(conn, mo
 
 
 def test_rebuild_index_command_reports_progress(db_url, conn, capsys):
-    from crawler.cli import main
+    from wirewatch.crawler.cli import main
 
     for n in range(3):
         _as_version_1(conn, store(conn, "herald", f"c{n}", article(630 + n)).article_id)
@@ -502,7 +502,7 @@ def test_rebuild_index_command_reports_progress(db_url, conn, capsys):
 
 
 def test_rebuild_index_and_a_file_are_exclusive(capsys):
-    from crawler.cli import main
+    from wirewatch.crawler.cli import main
 
     assert main(["dedupe"]) == 2
     assert main(["dedupe", "x.jsonl", "--rebuild-index"]) == 2

@@ -13,16 +13,16 @@ from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
-from crawler.failures import classify_failure
-from crawler.middlewares.url_guard import (
+from wirewatch.crawler.failures import classify_failure
+from wirewatch.crawler.middlewares.url_guard import (
     AddressRefused,
     GuardedResolver,
     UrlGuardMiddleware,
     exempt,
     proxy_hosts,
 )
-from crawler.spiders.sitemap import SitemapSpider
-from pipelines.url_policy import (
+from wirewatch.crawler.spiders.sitemap import SitemapSpider
+from wirewatch.pipelines.url_policy import (
     Refusal,
     UrlRefused,
     address_class,

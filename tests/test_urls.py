@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.urls import clean_url, outlet_of, url_key
+from wirewatch.pipelines.urls import clean_url, outlet_of, url_key
 
 
 @pytest.mark.parametrize(

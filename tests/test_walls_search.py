@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from pipelines.walls import (
+from wirewatch.pipelines.walls import (
     _CAPTCHA_WIDGET,
     _CHALLENGE_PHRASES,
     _CHALLENGE_TECH,

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from crawler.web.app import create_app
-from crawler.web.context import WebContext
-from crawler.web.settings import WebSettings
-from pipelines import db
 from tests.support.feed_rows import add_article, add_source, new_story
+from wirewatch.crawler.web.app import create_app
+from wirewatch.crawler.web.context import WebContext
+from wirewatch.crawler.web.settings import WebSettings
+from wirewatch.pipelines import db
 
 KEY = b"k" * 32
 

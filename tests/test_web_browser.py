@@ -12,11 +12,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as wait_for
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipelines import db, signing
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.subscriptions import add_subscription
-from pipelines.alerts.unsubscribe import link
 from tests.support.feed_rows import add_article, add_copy, new_story
+from wirewatch.pipelines import db, signing
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.subscriptions import add_subscription
+from wirewatch.pipelines.alerts.unsubscribe import link
 
 pytest_plugins = ("tests.support.web",)
 # The first test of the module waits for the demo newsroom (up to 300 s) too.

@@ -25,7 +25,7 @@ def test_the_daemon_starts_and_stops_the_web_app(db_url: str, tmp_path: Path) ->
         encoding="utf-8",
     )
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "schedule"],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "--config", str(config), "schedule"],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from crawler.config import loads_config
-from crawler.web.chart import day_bars
-from crawler.web.data import (
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.web.chart import day_bars
+from wirewatch.crawler.web.data import (
     BadRequest,
     StoryFilters,
     decode_cursor,
@@ -16,8 +16,8 @@ from crawler.web.data import (
     filter_condition,
     timeline,
 )
-from crawler.web.diff import word_diff
-from crawler.web.security import (
+from wirewatch.crawler.web.diff import word_diff
+from wirewatch.crawler.web.security import (
     LoginThrottle,
     Session,
     bearer_matches,
@@ -27,8 +27,8 @@ from crawler.web.security import (
     encode_session,
     password_matches,
 )
-from crawler.web.settings import WebSettings, bind_problem, is_loopback
-from pipelines.errors import ConfigError
+from wirewatch.crawler.web.settings import WebSettings, bind_problem, is_loopback
+from wirewatch.pipelines.errors import ConfigError
 
 KEY = b"0123456789abcdef0123456789abcdef"
 

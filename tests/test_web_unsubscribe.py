@@ -6,13 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import db, signing
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.render import Rendered, SubscriptionView, email_message, unsubscribe_header
-from pipelines.alerts.subscriptions import add_subscription, find_subscription
-from pipelines.alerts.unsubscribe import REASON, link, lookup, token, token_valid, unsubscribe
 from tests.conftest import run_wirewatch
 from tests.support.alerts import SmtpSink, add_source, store, subscribe
+from wirewatch.pipelines import db, signing
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.render import (
+    Rendered,
+    SubscriptionView,
+    email_message,
+    unsubscribe_header,
+)
+from wirewatch.pipelines.alerts.subscriptions import add_subscription, find_subscription
+from wirewatch.pipelines.alerts.unsubscribe import (
+    REASON,
+    link,
+    lookup,
+    token,
+    token_valid,
+    unsubscribe,
+)
 
 KEY = b"k" * 32
 

@@ -13,13 +13,42 @@ use these functions instead of shelling out::
         for change in ww.changes(since="0"): ...
         ww.crawl(["rferl"])                       # needs wirewatch.toml
 
-Everything here is a thin layer over ``pipelines`` (the domain) and
-``crawler`` (the Scrapy project); the command line calls the same functions.
+Everything here is a thin layer over ``wirewatch.pipelines`` (the domain) and
+``wirewatch.crawler`` (the Scrapy project, the command line); the command line
+calls the same functions.
+
+The names are loaded on first use: ``python -m wirewatch.crawler.cli`` and
+the extraction workers import this package first, and should not pay for
+the database and extraction modules they may never touch.
 """
 
 from __future__ import annotations
 
-from pipelines import __version__
-from wirewatch.api import Store, connect, dedupe, extract
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wirewatch.api import Store, connect, dedupe, extract
 
 __all__ = ["Store", "__version__", "connect", "dedupe", "extract"]
+
+_WHERE = {
+    "Store": "wirewatch.api",
+    "connect": "wirewatch.api",
+    "dedupe": "wirewatch.api",
+    "extract": "wirewatch.api",
+    "__version__": "wirewatch.pipelines",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``wirewatch.<name>`` from where it lives when first asked for."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'wirewatch' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

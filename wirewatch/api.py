@@ -7,8 +7,8 @@ from dataclasses import asdict
 from types import TracebackType
 from typing import Any
 
-from pipelines import db
-from pipelines.errors import UsageError
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
 
 
 def extract(html: bytes | str, url: str | None = None) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def extract(html: bytes | str, url: str | None = None) -> dict[str, Any]:
     names the reason (``not_article``, ``blocked``, ``paywall``...) when the
     page holds no article.
     """
-    from pipelines.extract import extract_article
+    from wirewatch.pipelines.extract import extract_article
 
     result = extract_article(html, url)
     record = asdict(result)
@@ -38,7 +38,7 @@ def dedupe(texts: Mapping[str, str] | Sequence[str]) -> list[list[Any]]:
     first; a text with no copy is a group of one.  The same fingerprints and
     containment check as the crawl's dedupe, in memory.
     """
-    from pipelines.clustering import cluster
+    from wirewatch.pipelines.clustering import cluster
 
     ids: list[Any]
     if isinstance(texts, Mapping):
@@ -89,20 +89,20 @@ class Store:
 
     def stories(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest stories (``wirewatch_feed.stories`` rows), newest first."""
-        from pipelines.queries import Q
+        from wirewatch.pipelines.queries import Q
 
         return self._conn.execute(Q.api_latest_stories, {"limit": _positive(limit)}).fetchall()
 
     def search(self, query: str, limit: int = 20, sort: str = "published") -> list[dict[str, Any]]:
         """Stories matching ``query`` in the alert query language (as ``wirewatch search``)."""
-        from pipelines.search import search
+        from wirewatch.pipelines.search import search
 
         return search(self._conn, query, limit=_positive(limit), sort=sort)
 
     def changes(self, since: str = "0", limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Changes after the cursor ``since`` (as ``wirewatch feed``), oldest first."""
-        from pipelines.cursor import parse_cursor
-        from pipelines.feed import iter_changes
+        from wirewatch.pipelines.cursor import parse_cursor
+        from wirewatch.pipelines.feed import iter_changes
 
         yield from iter_changes(self._conn, parse_cursor(since), limit=limit)
 

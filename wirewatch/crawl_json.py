@@ -12,9 +12,9 @@ from dataclasses import asdict
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.config import load_config
-    from crawler.logs import configure_logging
-    from crawler.runner import run_crawls
+    from wirewatch.crawler.config import load_config
+    from wirewatch.crawler.logs import configure_logging
+    from wirewatch.crawler.runner import run_crawls
 
     parser = argparse.ArgumentParser(prog="wirewatch.crawl_json")
     parser.add_argument("--config")

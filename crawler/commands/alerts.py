@@ -17,16 +17,16 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from crawler.config import Config, config_path, load_config
-from pipelines import db
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.backfill import BackfillReport, backfill
-from pipelines.alerts.matching import Matcher, StoryDoc, exact_only
-from pipelines.alerts.query import format_query, parse
-from pipelines.alerts.retry import requeue
-from pipelines.alerts.sender import preview, send_due
-from pipelines.alerts.settings import SmtpSettings, smtp_settings
-from pipelines.alerts.subscriptions import (
+from wirewatch.crawler.config import Config, config_path, load_config
+from wirewatch.pipelines import db
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.backfill import BackfillReport, backfill
+from wirewatch.pipelines.alerts.matching import Matcher, StoryDoc, exact_only
+from wirewatch.pipelines.alerts.query import format_query, parse
+from wirewatch.pipelines.alerts.retry import requeue
+from wirewatch.pipelines.alerts.sender import preview, send_due
+from wirewatch.pipelines.alerts.settings import SmtpSettings, smtp_settings
+from wirewatch.pipelines.alerts.subscriptions import (
     add_subscription,
     disable_subscription,
     enable_subscription,
@@ -36,8 +36,8 @@ from pipelines.alerts.subscriptions import (
     remove_subscription,
     sync_config_alerts,
 )
-from pipelines.alerts.unsubscribe import links_for
-from pipelines.errors import UsageError
+from wirewatch.pipelines.alerts.unsubscribe import links_for
+from wirewatch.pipelines.errors import UsageError
 
 
 def _config(args: argparse.Namespace) -> Config | None:

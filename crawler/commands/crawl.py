@@ -15,20 +15,20 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.rows import DictRow
 
-from crawler import health, progress
-from crawler.config import Config, Source, load_config
-from crawler.health_notify import sync_alarms
-from crawler.logs import quiet_stderr
-from crawler.metrics_file import write_metrics_file
-from crawler.runner import format_summaries, run_crawls, run_problems
-from crawler.schedule_config import ScheduleOptions, schedule_options
-from crawler.schedule_state import (
+from wirewatch.crawler import health, progress
+from wirewatch.crawler.config import Config, Source, load_config
+from wirewatch.crawler.health_notify import sync_alarms
+from wirewatch.crawler.logs import quiet_stderr
+from wirewatch.crawler.metrics_file import write_metrics_file
+from wirewatch.crawler.runner import format_summaries, run_crawls, run_problems
+from wirewatch.crawler.schedule_config import ScheduleOptions, schedule_options
+from wirewatch.crawler.schedule_state import (
     due_sources,
     load_histories,
     log_rejected,
     reap_interrupted_runs,
 )
-from pipelines import db
+from wirewatch.pipelines import db
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import argparse
 import os
 import sys
 
-from pipelines import db
-from pipelines.errors import UsageError
-from pipelines.reader_role import grant_reader
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.reader_role import grant_reader
 
 
 def run(args: argparse.Namespace) -> int:

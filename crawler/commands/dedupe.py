@@ -25,8 +25,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from crawler.progress import Bar, stream_size
-from pipelines.clustering import (
+from wirewatch.crawler.progress import Bar, stream_size
+from wirewatch.pipelines.clustering import (
     Candidates,
     KeyTable,
     candidate_pairs,
@@ -36,8 +36,8 @@ from pipelines.clustering import (
     pair_similarities,
     ranks_of,
 )
-from pipelines.errors import UsageError
-from pipelines.fingerprint import Shingled, Sketch
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.fingerprint import Shingled, Sketch
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +303,9 @@ def cluster_stream(stream: IO[bytes], name: str, jobs: int) -> tuple[list[str], 
 
 def _rebuild_index(batch_size: int) -> int:
     """Re-fingerprint every stale copy, printing progress to stderr."""
-    from pipelines import db
-    from pipelines.fingerprint import VERSION
-    from pipelines.stories import RebuildProgress, rebuild_index
+    from wirewatch.pipelines import db
+    from wirewatch.pipelines.fingerprint import VERSION
+    from wirewatch.pipelines.stories import RebuildProgress, rebuild_index
 
     started = time.monotonic()
 

@@ -16,11 +16,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow
 
-from crawler.config import loads_config
-from crawler.demo import site_dir, sources_toml
-from crawler.demo.server import FixtureServer
-from crawler.runner import format_summaries, run_crawls
-from pipelines import db
+from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.demo import site_dir, sources_toml
+from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.crawler.runner import format_summaries, run_crawls
+from wirewatch.pipelines import db
 
 
 def recreate_database(server_url: str, name: str) -> str:

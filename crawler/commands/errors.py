@@ -17,11 +17,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from crawler.config import config_path, load_config
-from crawler.extensions.crawl_runs import NOT_LISTED
-from pipelines import db
-from pipelines.errors import UsageError
-from pipelines.queries import Q
+from wirewatch.crawler.config import config_path, load_config
+from wirewatch.crawler.extensions.crawl_runs import NOT_LISTED
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.queries import Q
 
 MESSAGE_WIDTH = 80  # evidence is cut to this in the table; --json has it whole
 URL_WIDTH = 60  # longer URLs are shown whole and push their row's evidence right

@@ -19,15 +19,15 @@ from typing import IO, Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from crawler import __version__
-from crawler.progress import Bar
-from pipelines import db
-from pipelines.boilerplate import load_knowledge
-from pipelines.errors import UsageError, WirewatchError
-from pipelines.extract import Extracted, SiteKnowledge, apply_site
-from pipelines.extract.batch import learn, safe_extract_page
-from pipelines.extract.sitelearn import site_domain
-from pipelines.outcomes import EXTRACTION_FAILED
+from wirewatch.crawler import __version__
+from wirewatch.crawler.progress import Bar
+from wirewatch.pipelines import db
+from wirewatch.pipelines.boilerplate import load_knowledge
+from wirewatch.pipelines.errors import UsageError, WirewatchError
+from wirewatch.pipelines.extract import Extracted, SiteKnowledge, apply_site
+from wirewatch.pipelines.extract.batch import learn, safe_extract_page
+from wirewatch.pipelines.extract.sitelearn import site_domain
+from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
 
 log = logging.getLogger(__name__)
 

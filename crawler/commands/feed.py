@@ -18,11 +18,11 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines import db, feed
-from pipelines.atom import feed_info, render_atom
-from pipelines.cursor import parse_cursor
-from pipelines.errors import UsageError
-from pipelines.export import CsvWriter, jsonl_line
+from wirewatch.pipelines import db, feed
+from wirewatch.pipelines.atom import feed_info, render_atom
+from wirewatch.pipelines.cursor import parse_cursor
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.export import CsvWriter, jsonl_line
 
 
 @contextmanager

@@ -12,10 +12,10 @@ import re
 import sys
 from typing import IO, Any
 
-from crawler.config import load_config
-from crawler.progress import Bar
-from pipelines.errors import ConfigError, UsageError
-from pipelines.warc_import import (
+from wirewatch.crawler.config import load_config
+from wirewatch.crawler.progress import Bar
+from wirewatch.pipelines.errors import ConfigError, UsageError
+from wirewatch.pipelines.warc_import import (
     DEFAULT_SOURCE,
     STORED,
     Importer,
@@ -23,7 +23,7 @@ from pipelines.warc_import import (
     Summary,
     parse_when,
 )
-from pipelines.warc_reader import describe, is_url, read_paths_file
+from wirewatch.pipelines.warc_reader import describe, is_url, read_paths_file
 
 _SOURCE_NAME = re.compile(r"^[a-z0-9_-]+$")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipelines import db
+from wirewatch.pipelines import db
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.archive import archive_dir
-from crawler.progress import Bar
-from pipelines.reextract import (
+from wirewatch.crawler.archive import archive_dir
+from wirewatch.crawler.progress import Bar
+from wirewatch.pipelines.reextract import (
     CHANGED,
     REJECTED,
     STORE_FAILED,

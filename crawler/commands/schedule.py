@@ -10,14 +10,14 @@ import argparse
 import logging
 from dataclasses import replace
 
-from crawler.config import load_config
-from crawler.metrics import DaemonMetrics
-from crawler.schedule_config import schedule_options
-from crawler.schedule_state import log_rejected
-from crawler.scheduler import Daemon, child_arguments
-from crawler.web.launch import web_beside_daemon
-from pipelines import db
-from pipelines.errors import UsageError
+from wirewatch.crawler.config import load_config
+from wirewatch.crawler.metrics import DaemonMetrics
+from wirewatch.crawler.schedule_config import schedule_options
+from wirewatch.crawler.schedule_state import log_rejected
+from wirewatch.crawler.scheduler import Daemon, child_arguments
+from wirewatch.crawler.web.launch import web_beside_daemon
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 

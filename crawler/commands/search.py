@@ -11,9 +11,9 @@ import re
 import sys
 from typing import Any
 
-from pipelines import db
-from pipelines.export import CsvWriter, jsonl_line
-from pipelines.search import (
+from wirewatch.pipelines import db
+from wirewatch.pipelines.export import CsvWriter, jsonl_line
+from wirewatch.pipelines.search import (
     FRAGMENT_GAP,
     MATCH_END,
     MATCH_START,

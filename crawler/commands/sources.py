@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from crawler.config import Problems, config_path, parse_source
-from crawler.settings import USER_AGENT
-from crawler.source_discovery import (
+from wirewatch.crawler.config import Problems, config_path, parse_source
+from wirewatch.crawler.settings import USER_AGENT
+from wirewatch.crawler.source_discovery import (
     Fetcher,
     SiteReport,
     append_tables,
@@ -27,9 +27,9 @@ from crawler.source_discovery import (
     source_name,
     source_table,
 )
-from pipelines.errors import ConfigError, UsageError
-from pipelines.url_policy import url_problem
-from pipelines.urls import url_key
+from wirewatch.pipelines.errors import ConfigError, UsageError
+from wirewatch.pipelines.url_policy import url_problem
+from wirewatch.pipelines.urls import url_key
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,14 +17,14 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from crawler import health, locks
-from crawler.config import Config, load_config
-from crawler.extensions.crawl_runs import NOT_ERRORS
-from crawler.run_history import REJECTION_KINDS, RunRecord
-from crawler.schedule_config import ScheduleOptions, schedule_options
-from crawler.schedule_state import load_histories, next_due_of
-from pipelines import db
-from pipelines.queries import Q
+from wirewatch.crawler import health, locks
+from wirewatch.crawler.config import Config, load_config
+from wirewatch.crawler.extensions.crawl_runs import NOT_ERRORS
+from wirewatch.crawler.run_history import REJECTION_KINDS, RunRecord
+from wirewatch.crawler.schedule_config import ScheduleOptions, schedule_options
+from wirewatch.crawler.schedule_state import load_histories, next_due_of
+from wirewatch.pipelines import db
+from wirewatch.pipelines.queries import Q
 
 DAY = timedelta(days=1)
 
@@ -353,7 +353,7 @@ def run(args: argparse.Namespace) -> int:
         if args.source:
             rows = [r for r in rows if r.source in args.source]
         if args.notify:
-            from crawler.health_notify import notify_operator
+            from wirewatch.crawler.health_notify import notify_operator
 
             notify_operator(
                 conn, config, [r.source for r in rows], [a for r in rows for a in r.alarms]

@@ -10,10 +10,10 @@ import argparse
 import logging
 import sys
 
-from crawler.config import Config, config_path, load_config
-from crawler.web.settings import WebSettings, bind_problem, web_settings
-from pipelines import db
-from pipelines.errors import UsageError
+from wirewatch.crawler.config import Config, config_path, load_config
+from wirewatch.crawler.web.settings import WebSettings, bind_problem, web_settings
+from wirewatch.pipelines import db
+from wirewatch.pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,11 @@ def settings_for(config: Config | None, host: str | None, port: int | None) -> W
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from crawler.web.app import create_app
-    from crawler.web.context import WebContext
-    from pipelines.alerts.settings import smtp_settings
-    from pipelines.alerts.subscriptions import sync_config_alerts
-    from pipelines.signing import signing_key
+    from wirewatch.crawler.web.app import create_app
+    from wirewatch.crawler.web.context import WebContext
+    from wirewatch.pipelines.alerts.settings import smtp_settings
+    from wirewatch.pipelines.alerts.subscriptions import sync_config_alerts
+    from wirewatch.pipelines.signing import signing_key
 
     config = load_optional_config(args.config)
     settings = settings_for(config, args.host, args.port)

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
-from crawler.demo import PLACEHOLDER_ORIGIN
+from wirewatch.crawler.demo import PLACEHOLDER_ORIGIN
 
 __all__ = [
     "DirectoryProvider",

@@ -38,14 +38,14 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
-from crawler import locks
-from crawler import signals as ww_signals
-from crawler.source_discovery import DISCOVERY_CHANGES_STAT
-from pipelines import db, resources
-from pipelines.outcomes import PageRejected
-from pipelines.queries import Q
-from pipelines.redact import redact_text, redact_url
-from pipelines.storage import StoreFailed
+from wirewatch.crawler import locks
+from wirewatch.crawler import signals as ww_signals
+from wirewatch.crawler.source_discovery import DISCOVERY_CHANGES_STAT
+from wirewatch.pipelines import db, resources
+from wirewatch.pipelines.outcomes import PageRejected
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.redact import redact_text, redact_url
+from wirewatch.pipelines.storage import StoreFailed
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
-from crawler.extensions.crawl_runs import RUN_ERRORS_STAT
-from crawler.progress import Bar
+from wirewatch.crawler.extensions.crawl_runs import RUN_ERRORS_STAT
+from wirewatch.crawler.progress import Bar
 
 INTERVAL = 0.5  # seconds between readings of the stats
 PAGES = "{desc}: {n_fmt}/{total_fmt} pages [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"

@@ -30,10 +30,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
-from pipelines.archive.files import repair_orphans
-from pipelines.archive.settings import ArchiveSettings
-from pipelines.archive.writer import ArchiveError, ArchiveWriter, Fetched, Pointer
-from pipelines.items import ArticleItem
+from wirewatch.pipelines.archive.files import repair_orphans
+from wirewatch.pipelines.archive.settings import ArchiveSettings
+from wirewatch.pipelines.archive.writer import ArchiveError, ArchiveWriter, Fetched, Pointer
+from wirewatch.pipelines.items import ArticleItem
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.middlewares.fetch_state import FetchState
+from wirewatch.crawler.middlewares.fetch_state import FetchState
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from crawler import signals as ww_signals
-from crawler.middlewares.backoff import HostBackingOff
-from crawler.middlewares.fetch_state import (
+from wirewatch.crawler import signals as ww_signals
+from wirewatch.crawler.middlewares.backoff import HostBackingOff
+from wirewatch.crawler.middlewares.fetch_state import (
     FetchState,
     ListingState,
     body_hash,
@@ -40,7 +40,7 @@ from crawler.middlewares.fetch_state import (
 )
 
 if TYPE_CHECKING:
-    from crawler.spiders.base import SourceSpider
+    from wirewatch.crawler.spiders.base import SourceSpider
 
 log = logging.getLogger(__name__)
 

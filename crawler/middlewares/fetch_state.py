@@ -27,8 +27,8 @@ from psycopg.rows import DictRow
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipelines import db, resources
-from pipelines.queries import Q
+from wirewatch.pipelines import db, resources
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

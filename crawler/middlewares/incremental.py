@@ -23,9 +23,9 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.middlewares.fetch_state import FetchState
-from pipelines.urls import url_key
-from pipelines.walls import BLOCKED_STATUSES
+from wirewatch.crawler.middlewares.fetch_state import FetchState
+from wirewatch.pipelines.urls import url_key
+from wirewatch.pipelines.walls import BLOCKED_STATUSES
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from pipelines.url_policy import (
+from wirewatch.pipelines.url_policy import (
     Refusal,
     UrlRefused,
     address_refusal,

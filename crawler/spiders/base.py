@@ -13,17 +13,17 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler import signals
-from crawler.config import Source, auth_domain, load_config
-from crawler.discovery import Listing
-from crawler.failures import classify_failure
-from crawler.middlewares.fetch_state import FetchState
-from crawler.source_discovery import DISCOVERY_CHANGES_STAT, listing_change, start_urls
-from pipelines.errors import ConfigError, UsageError
-from pipelines.items import ArticleItem
-from pipelines.redact import redact_text, redact_url
-from pipelines.url_policy import DEFAULT_MAX_URL_LENGTH, length_problem, url_problem
-from pipelines.urls import clean_url, outlet_of, url_key
+from wirewatch.crawler import signals
+from wirewatch.crawler.config import Source, auth_domain, load_config
+from wirewatch.crawler.discovery import Listing
+from wirewatch.crawler.failures import classify_failure
+from wirewatch.crawler.middlewares.fetch_state import FetchState
+from wirewatch.crawler.source_discovery import DISCOVERY_CHANGES_STAT, listing_change, start_urls
+from wirewatch.pipelines.errors import ConfigError, UsageError
+from wirewatch.pipelines.items import ArticleItem
+from wirewatch.pipelines.redact import redact_text, redact_url
+from wirewatch.pipelines.url_policy import DEFAULT_MAX_URL_LENGTH, length_problem, url_problem
+from wirewatch.pipelines.urls import clean_url, outlet_of, url_key
 
 LISTING_DEPTH = "wirewatch_listing_depth"
 

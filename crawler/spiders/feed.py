@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import scrapy
 from scrapy.http import Response
 
-from crawler.discovery import DiscoveryError, parse_feed
-from crawler.source_discovery import feed_links
-from crawler.spiders.base import LISTING_DEPTH, SourceSpider
+from wirewatch.crawler.discovery import DiscoveryError, parse_feed
+from wirewatch.crawler.source_discovery import feed_links
+from wirewatch.crawler.spiders.base import LISTING_DEPTH, SourceSpider
 
 
 class FeedSpider(SourceSpider):

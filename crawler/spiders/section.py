@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from crawler.discovery import section_links
-from crawler.spiders.base import SourceSpider
+from wirewatch.crawler.discovery import section_links
+from wirewatch.crawler.spiders.base import SourceSpider
 
 
 class SectionSpider(SourceSpider):

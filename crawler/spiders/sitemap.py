@@ -8,9 +8,9 @@ import scrapy
 from scrapy.http import Response
 from scrapy.utils.gz import gzip_magic_number
 
-from crawler.discovery import DiscoveryError, gunzip_listing, parse_sitemap
-from crawler.source_discovery import is_robots_url, robots_listings
-from crawler.spiders.base import SourceSpider
+from wirewatch.crawler.discovery import DiscoveryError, gunzip_listing, parse_sitemap
+from wirewatch.crawler.source_discovery import is_robots_url, robots_listings
+from wirewatch.crawler.spiders.base import SourceSpider
 
 # A robots.txt that does not exist: its site's sitemaps are at /sitemap.xml.
 NO_ROBOTS_STATUSES = frozenset({404, 410})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from pipelines.durations import parse_duration
+from wirewatch.pipelines.durations import parse_duration
 
 
 def positive_int(text: str) -> int:

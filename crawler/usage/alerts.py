@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import since_duration
-from pipelines.alerts.addresses import DIGESTS, ON_EDIT
+from wirewatch.crawler.usage._types import since_duration
+from wirewatch.pipelines.alerts.addresses import DIGESTS, ON_EDIT
 
 NAME = "alerts"
 HELP = "keyword alerts: add, list, remove, enable, disable, send, preview, backfill, retry, check"

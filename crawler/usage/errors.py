@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import positive_int, since_duration
+from wirewatch.crawler.usage._types import positive_int, since_duration
 
 NAME = "errors"
 HELP = "pages crawls failed on or rejected (walls, not_article, HTTP errors...), newest first"

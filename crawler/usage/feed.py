@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import positive_float, positive_int
+from wirewatch.crawler.usage._types import positive_float, positive_int
 
 NAME = "feed"
 HELP = "print changes after a cursor as JSON Lines, Atom or CSV (--follow to keep going)"

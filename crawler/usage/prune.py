@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import positive_int
+from wirewatch.crawler.usage._types import positive_int
 
 NAME = "prune"
 HELP = "drop old bodies or stories (--older-than 90d) and archived pages (--archive-older-than)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import positive_float, positive_int, since_duration
+from wirewatch.crawler.usage._types import positive_float, positive_int, since_duration
 
 NAME = "reextract"
 HELP = "extract stored articles again from the archived pages (new revisions), no network"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 
-from crawler.usage._types import positive_int
+from wirewatch.crawler.usage._types import positive_int
 
 NAME = "search"
 HELP = "full-text search of stored stories (alert query syntax), newest published first"

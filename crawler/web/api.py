@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from crawler.web import data
-from crawler.web.context import caller_of, context_of
-from crawler.web.responses import json_response
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.query import QuerySyntaxError, format_query, parse
-from pipelines.alerts.subscriptions import (
+from wirewatch.crawler.web import data
+from wirewatch.crawler.web.context import caller_of, context_of
+from wirewatch.crawler.web.responses import json_response
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.query import QuerySyntaxError, format_query, parse
+from wirewatch.pipelines.alerts.subscriptions import (
     add_subscription,
     disable_subscription,
     enable_subscription,
@@ -31,9 +31,9 @@ from pipelines.alerts.subscriptions import (
     mask_target,
     remove_subscription,
 )
-from pipelines.cursor import parse_cursor
-from pipelines.errors import UsageError
-from pipelines.feed import FIELDS as CHANGE_FIELDS
+from wirewatch.pipelines.cursor import parse_cursor
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.feed import FIELDS as CHANGE_FIELDS
 
 router = APIRouter(prefix="/api/v1", tags=["wirewatch"])
 

@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crawler import __version__
-from crawler.web import api, pages
-from crawler.web.context import WebContext, caller
-from crawler.web.responses import STATIC
-from crawler.web.security import (
+from wirewatch.crawler import __version__
+from wirewatch.crawler.web import api, pages
+from wirewatch.crawler.web.context import WebContext, caller
+from wirewatch.crawler.web.responses import STATIC
+from wirewatch.crawler.web.security import (
     COOKIE,
     HEADERS,
     SESSION_SECONDS,

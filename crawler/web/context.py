@@ -11,11 +11,11 @@ import psycopg
 from fastapi import Request
 from psycopg.rows import DictRow
 
-from crawler.config import Config
-from crawler.web.security import LoginThrottle, Session, bearer_matches
-from crawler.web.settings import WebSettings, is_loopback
-from pipelines.alerts.settings import SmtpSettings
-from pipelines.db import Pool
+from wirewatch.crawler.config import Config
+from wirewatch.crawler.web.security import LoginThrottle, Session, bearer_matches
+from wirewatch.crawler.web.settings import WebSettings, is_loopback
+from wirewatch.pipelines.alerts.settings import SmtpSettings
+from wirewatch.pipelines.db import Pool
 
 
 @dataclass

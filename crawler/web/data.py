@@ -17,17 +17,17 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from crawler.commands.errors import fetch as fetch_errors
-from crawler.commands.status import SourceStatus, gather
-from crawler.config import Config
-from crawler.run_history import RunRecord
-from crawler.schedule_state import load_histories
-from crawler.web.chart import Chart, day_bars, series
-from crawler.web.diff import WordDiff, word_diff
-from pipelines import feed
-from pipelines.errors import UsageError
-from pipelines.queries import Q
-from pipelines.search import Condition, search
+from wirewatch.crawler.commands.errors import fetch as fetch_errors
+from wirewatch.crawler.commands.status import SourceStatus, gather
+from wirewatch.crawler.config import Config
+from wirewatch.crawler.run_history import RunRecord
+from wirewatch.crawler.schedule_state import load_histories
+from wirewatch.crawler.web.chart import Chart, day_bars, series
+from wirewatch.crawler.web.diff import WordDiff, word_diff
+from wirewatch.pipelines import feed
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.search import Condition, search
 
 PAGE_SIZE = 50
 MAX_PAGE = 200

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from crawler.config import Config
-from crawler.scheduler import stop_with_parent
-from crawler.web.settings import bind_problem, web_settings
-from pipelines.errors import UsageError
+from wirewatch.crawler.config import Config
+from wirewatch.crawler.scheduler import stop_with_parent
+from wirewatch.crawler.web.settings import bind_problem, web_settings
+from wirewatch.pipelines.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ STOP_SECONDS = 10.0
 
 def web_command(child_args: Sequence[str]) -> list[str]:
     """The child's command line: the daemon's global options (config, logging), then ``web``."""
-    return [sys.executable, "-m", "crawler.cli", *child_args, "web"]
+    return [sys.executable, "-m", "wirewatch.crawler.cli", *child_args, "web"]
 
 
 @contextmanager

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from crawler.web import data
-from crawler.web.context import Caller, caller_of, context_of
-from crawler.web.responses import page
-from crawler.web.security import Session, csrf_valid, password_matches
-from pipelines.alerts import unsubscribe as unsub
-from pipelines.alerts.addresses import CHANNELS, DIGESTS, SubscriptionSpec
-from pipelines.alerts.query import QuerySyntaxError, format_query, parse
-from pipelines.alerts.sender import preview
-from pipelines.alerts.subscriptions import (
+from wirewatch.crawler.web import data
+from wirewatch.crawler.web.context import Caller, caller_of, context_of
+from wirewatch.crawler.web.responses import page
+from wirewatch.crawler.web.security import Session, csrf_valid, password_matches
+from wirewatch.pipelines.alerts import unsubscribe as unsub
+from wirewatch.pipelines.alerts.addresses import CHANNELS, DIGESTS, SubscriptionSpec
+from wirewatch.pipelines.alerts.query import QuerySyntaxError, format_query, parse
+from wirewatch.pipelines.alerts.sender import preview
+from wirewatch.pipelines.alerts.subscriptions import (
     add_subscription,
     disable_subscription,
     enable_subscription,
@@ -33,8 +33,8 @@ from pipelines.alerts.subscriptions import (
     mask_target,
     remove_subscription,
 )
-from pipelines.errors import UsageError
-from pipelines.search import search
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.search import search
 
 router = APIRouter(include_in_schema=False)
 

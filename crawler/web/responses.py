@@ -17,17 +17,17 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from crawler import __version__
-from crawler.commands.status import relative
-from crawler.web.chart import percent
-from crawler.web.context import WebContext
-from crawler.web.security import csrf_token
-from pipelines.alerts.render import safe_link
+from wirewatch.crawler import __version__
+from wirewatch.crawler.commands.status import relative
+from wirewatch.crawler.web.chart import percent
+from wirewatch.crawler.web.context import WebContext
+from wirewatch.crawler.web.security import csrf_token
+from wirewatch.pipelines.alerts.render import safe_link
 
 STATIC = Path(__file__).parent / "static"
 
 templates = Environment(
-    loader=PackageLoader("crawler.web", "templates"),
+    loader=PackageLoader("wirewatch.crawler.web", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipelines import signing
+from wirewatch.pipelines import signing
 
 COOKIE = "wirewatch_session"
 SESSION_SECONDS = 12 * 3600

@@ -25,8 +25,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from pipelines.errors import UsageError
-from pipelines.validation import (
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.validation import (
     Problems,
     between,
     env_name,
@@ -37,7 +37,7 @@ from pipelines.validation import (
 )
 
 if TYPE_CHECKING:
-    from crawler.config import Config
+    from wirewatch.crawler.config import Config
 
 _ENV = "must name an environment variable ([A-Za-z_][A-Za-z0-9_]*)"
 

@@ -10,5 +10,5 @@ setup(
     name="wirewatch-scrapyd",
     version="0.1.0",
     py_modules=[],
-    entry_points={"scrapy": ["settings = crawler.settings"]},
+    entry_points={"scrapy": ["settings = wirewatch.crawler.settings"]},
 )

@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pipelines.alerts.query import QuerySyntaxError, parse
-from pipelines.durations import parse_duration
-from pipelines.validation import env_name, one_of, read_table, refuse, setting, valid_http_url
+from wirewatch.pipelines.alerts.query import QuerySyntaxError, parse
+from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.validation import (
+    env_name,
+    one_of,
+    read_table,
+    refuse,
+    setting,
+    valid_http_url,
+)
 
 CHANNELS = ("email", "webhook", "apprise")
 DIGESTS = ("immediate", "hourly", "daily")

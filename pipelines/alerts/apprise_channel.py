@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.alerts.outcome import FAILED, RETRY, SENT, Outcome
+from wirewatch.pipelines.alerts.outcome import FAILED, RETRY, SENT, Outcome
 
 
 class AppriseChannel:

@@ -41,13 +41,23 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.matching import MIN_VARIANT_LENGTH, Matcher, StoryDoc, exact_only
-from pipelines.alerts.outbox import compile_subscriptions, story_doc
-from pipelines.alerts.query import MIN_PREFIX, And, Filter, Node, Not, Or, Phrase, Word, parse
-from pipelines.db import one_row
-from pipelines.queries import Q
-from pipelines.search import Condition, translate
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.matching import MIN_VARIANT_LENGTH, Matcher, StoryDoc, exact_only
+from wirewatch.pipelines.alerts.outbox import compile_subscriptions, story_doc
+from wirewatch.pipelines.alerts.query import (
+    MIN_PREFIX,
+    And,
+    Filter,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+    parse,
+)
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.search import Condition, translate
 
 log = logging.getLogger(__name__)
 

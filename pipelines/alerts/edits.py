@@ -39,8 +39,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.alerts.addresses import ON_EDIT
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.addresses import ON_EDIT
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

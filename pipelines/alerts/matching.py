@@ -38,8 +38,18 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from pipelines.alerts.query import And, Filter, Leaf, Node, Not, Or, Phrase, Word, evaluate
-from pipelines.alerts.text import Token, fold, tokenize
+from wirewatch.pipelines.alerts.query import (
+    And,
+    Filter,
+    Leaf,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+    evaluate,
+)
+from wirewatch.pipelines.alerts.text import Token, fold, tokenize
 
 DEFAULT_THRESHOLD = 85.0
 MIN_VARIANT_LENGTH = 5  # shorter words (gold, Tyre, curt) only match exactly

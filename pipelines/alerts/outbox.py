@@ -17,11 +17,11 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.alerts.edits import enqueue_edits
-from pipelines.alerts.matching import Matcher, StoryDoc, exact_only, source_keys
-from pipelines.alerts.query import Node, QuerySyntaxError, parse
-from pipelines.db import one_row
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.edits import enqueue_edits
+from wirewatch.pipelines.alerts.matching import Matcher, StoryDoc, exact_only, source_keys
+from wirewatch.pipelines.alerts.query import Node, QuerySyntaxError, parse
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

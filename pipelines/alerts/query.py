@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from pipelines.alerts.text import fold, words
-from pipelines.errors import UsageError
+from wirewatch.pipelines.alerts.text import fold, words
+from wirewatch.pipelines.errors import UsageError
 
 TEXT_FIELDS = ("title",)  # fields matched against words of the story
 FILTER_FIELDS = ("source", "lang", "paywalled")  # fields compared with a story attribute

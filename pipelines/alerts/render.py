@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipelines.alerts.diff import TextDiff, text_diff
-from pipelines.alerts.text import Token, fold, tokenize
+from wirewatch.pipelines.alerts.diff import TextDiff, text_diff
+from wirewatch.pipelines.alerts.text import Token, fold, tokenize
 
 SUBJECT_LIMIT = 140
 SNIPPET_CHARS = 320
@@ -30,7 +30,7 @@ TITLE_LIMIT = 300
 MAX_OUTLETS = 200  # a story carried by more outlets says "and N more"
 
 _env = Environment(
-    loader=PackageLoader("pipelines.alerts", "templates"),
+    loader=PackageLoader("wirewatch.pipelines.alerts", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,

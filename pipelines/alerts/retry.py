@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.alerts.sender import LOCK_CLASS
-from pipelines.db import one_row
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.sender import LOCK_CLASS
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.queries import Q
 
 
 @dataclass

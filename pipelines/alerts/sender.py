@@ -42,9 +42,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.alerts.apprise_channel import AppriseChannel
-from pipelines.alerts.outcome import FAILED, RETRY, SENT, ChannelDown, Outcome
-from pipelines.alerts.render import (
+from wirewatch.pipelines.alerts.apprise_channel import AppriseChannel
+from wirewatch.pipelines.alerts.outcome import FAILED, RETRY, SENT, ChannelDown, Outcome
+from wirewatch.pipelines.alerts.render import (
     Rendered,
     StoryView,
     SubscriptionView,
@@ -56,11 +56,11 @@ from pipelines.alerts.render import (
     story_view,
     unsubscribe_header,
 )
-from pipelines.alerts.settings import SmtpSettings
-from pipelines.alerts.smtp import SmtpChannel
-from pipelines.alerts.webhook import WebhookChannel
-from pipelines.db import one_row
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.settings import SmtpSettings
+from wirewatch.pipelines.alerts.smtp import SmtpChannel
+from wirewatch.pipelines.alerts.webhook import WebhookChannel
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

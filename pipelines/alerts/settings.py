@@ -17,14 +17,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from pipelines.alerts.addresses import (
+from wirewatch.pipelines.alerts.addresses import (
     SUBSCRIPTION_CHECKS,
     AlertTable,
     SubscriptionSpec,
     email_problem,
 )
-from pipelines.errors import ConfigError
-from pipelines.validation import (
+from wirewatch.pipelines.errors import ConfigError
+from wirewatch.pipelines.validation import (
     NUMBER,
     Problems,
     at_least,

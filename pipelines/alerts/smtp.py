@@ -31,8 +31,15 @@ from email.message import EmailMessage
 from types import TracebackType
 from typing import Any
 
-from pipelines.alerts.outcome import FAILED, RETRY, SENT, ChannelDown, Outcome, classify_code
-from pipelines.alerts.settings import SmtpSettings
+from wirewatch.pipelines.alerts.outcome import (
+    FAILED,
+    RETRY,
+    SENT,
+    ChannelDown,
+    Outcome,
+    classify_code,
+)
+from wirewatch.pipelines.alerts.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.alerts.addresses import SubscriptionSpec, validate_spec
-from pipelines.alerts.backfill import backfill_declared
-from pipelines.alerts.query import parse
-from pipelines.db import one_row
-from pipelines.errors import ConfigError, UsageError
-from pipelines.queries import Q
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec, validate_spec
+from wirewatch.pipelines.alerts.backfill import backfill_declared
+from wirewatch.pipelines.alerts.query import parse
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.errors import ConfigError, UsageError
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

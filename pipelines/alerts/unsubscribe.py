@@ -18,9 +18,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines import signing
-from pipelines.alerts.subscriptions import disable_subscription
-from pipelines.queries import Q
+from wirewatch.pipelines import signing
+from wirewatch.pipelines.alerts.subscriptions import disable_subscription
+from wirewatch.pipelines.queries import Q
 
 PURPOSE = "unsubscribe"
 REASON = "unsubscribed by the recipient (one-click link)"

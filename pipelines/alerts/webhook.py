@@ -18,8 +18,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines import __version__
-from pipelines.alerts.outcome import FAILED, RETRY, SENT, Outcome
+from wirewatch.pipelines import __version__
+from wirewatch.pipelines.alerts.outcome import FAILED, RETRY, SENT, Outcome
 
 TEMPORARY_STATUSES = {408, 425, 429}
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from warcio.recordloader import ArcWarcRecordLoader
 
-from pipelines.archive.files import located
-from pipelines.archive.writer import ENCODING_HEADER
-from pipelines.warc_reader import warc_date
+from wirewatch.pipelines.archive.files import located
+from wirewatch.pipelines.archive.writer import ENCODING_HEADER
+from wirewatch.pipelines.warc_reader import warc_date
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 # Kinds of unreadable record (counted and logged by re-extraction).
@@ -108,8 +108,8 @@ def reextract_in_worker(
     would cost every new worker an import of Scrapy); ``{"unreadable": kind, "detail"}``
     when the record cannot be read.  No dedupe fingerprint: most pages come out
     unchanged, and storing computes it for the ones that changed."""
-    from pipelines.extract import extract_article
-    from pipelines.walls import gate
+    from wirewatch.pipelines.extract import extract_article
+    from wirewatch.pipelines.walls import gate
 
     try:
         page = read_page(Path(root), name, offset, length)

@@ -21,11 +21,11 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
-from pipelines.archive.files import ArchiveFile, archive_files, in_use
-from pipelines.db import one_row
-from pipelines.durations import parse_duration
-from pipelines.errors import UsageError
-from pipelines.queries import Q
+from wirewatch.pipelines.archive.files import ArchiveFile, archive_files, in_use
+from wirewatch.pipelines.db import one_row
+from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.queries import Q
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipelines.validation import Problems, between, parse_table, refuse, setting
+from wirewatch.pipelines.validation import Problems, between, parse_table, refuse, setting
 
 # warcio, Heritrix and wget roll their files at about 1 GB too.
 DEFAULT_MAX_FILE_MB = 1000
@@ -55,7 +55,7 @@ class ArchiveSettings:
         """The archive directory (not created here)."""
         if self.dir is not None:
             return self.dir
-        from pipelines.db import wirewatch_home
+        from wirewatch.pipelines.db import wirewatch_home
 
         return wirewatch_home() / "archive"
 

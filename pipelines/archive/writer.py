@@ -42,8 +42,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from pipelines import __version__
-from pipelines.archive.files import file_name, lock, open_path, sync_directory
+from wirewatch.pipelines import __version__
+from wirewatch.pipelines.archive.files import file_name, lock, open_path, sync_directory
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ boilerplate learning, a fallback for pages trafilatura gives up on, and the
 wire credit and dateline the dedupe and the feed use.  Nothing here does I/O.
 """
 
-from pipelines.extract.batch import extract_batch
-from pipelines.extract.core import Extracted, apply_site, extract_article, extract_page
-from pipelines.extract.sitelearn import SiteKnowledge
+from wirewatch.pipelines.extract.batch import extract_batch
+from wirewatch.pipelines.extract.core import Extracted, apply_site, extract_article, extract_page
+from wirewatch.pipelines.extract.sitelearn import SiteKnowledge
 
 __all__ = [
     "Extracted",

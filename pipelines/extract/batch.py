@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from pipelines.extract.core import Extracted, apply_site, extract_page
-from pipelines.extract.sitelearn import SiteKnowledge, site_domain
-from pipelines.outcome_kinds import EXTRACTION_FAILED
+from wirewatch.pipelines.extract.core import Extracted, apply_site, extract_page
+from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, site_domain
+from wirewatch.pipelines.outcome_kinds import EXTRACTION_FAILED
 
 log = logging.getLogger(__name__)
 

@@ -25,15 +25,15 @@ from lxml import html as lxml_html
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
-from pipelines.extract.junk import clean_lines, junk_rule
-from pipelines.extract.language import detect_language
-from pipelines.extract.metadata import page_metadata, parse_date
-from pipelines.extract.opinion import merge, readability_lines
-from pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
-from pipelines.extract.structure import PRUNE_XPATH, prune_page
-from pipelines.extract.wire import wire_credit
-from pipelines.outcome_kinds import NOT_ARTICLE, NOT_HTML, TOO_LARGE
-from pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
+from wirewatch.pipelines.extract.junk import clean_lines, junk_rule
+from wirewatch.pipelines.extract.language import detect_language
+from wirewatch.pipelines.extract.metadata import page_metadata, parse_date
+from wirewatch.pipelines.extract.opinion import merge, readability_lines
+from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
+from wirewatch.pipelines.extract.structure import PRUNE_XPATH, prune_page
+from wirewatch.pipelines.extract.wire import wire_credit
+from wirewatch.pipelines.outcome_kinds import NOT_ARTICLE, NOT_HTML, TOO_LARGE
+from wirewatch.pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
 
 log = logging.getLogger(__name__)
 

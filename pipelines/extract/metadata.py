@@ -21,7 +21,7 @@ from courlan import normalize_url
 from lxml import html as lxml_html
 from trafilatura.metadata import extract_author
 
-from pipelines.extract.language import normalize_language
+from wirewatch.pipelines.extract.language import normalize_language
 
 ARTICLE_TYPES = {
     "article",

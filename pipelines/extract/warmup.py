@@ -44,7 +44,7 @@ PAGE = (
 def warm() -> None:
     """Extract and fingerprint the page once; a failure only costs the warm start."""
     try:
-        from pipelines.extract.worker import extract_in_worker
+        from wirewatch.pipelines.extract.worker import extract_in_worker
 
         extract_in_worker(PAGE.encode(), "https://gazette.example/news/ferries.html", None, None)
     except Exception:  # never in the way of the workers' start

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.extract.core import extract_article
-from pipelines.extract.sitelearn import SiteKnowledge, learnable
-from pipelines.fingerprint import fingerprint
+from wirewatch.pipelines.extract.core import extract_article
+from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, learnable
+from wirewatch.pipelines.fingerprint import fingerprint
 
 # Fields the crawl copies from the extraction onto the item (and stores).
 ITEM_FIELDS = (

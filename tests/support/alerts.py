@@ -20,11 +20,11 @@ import psycopg
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from pipelines.alerts.addresses import SubscriptionSpec
-from pipelines.alerts.settings import SmtpSettings
-from pipelines.alerts.subscriptions import add_subscription
-from pipelines.queries import Q
-from pipelines.storage import StoreResult, store_article
+from wirewatch.pipelines.alerts.addresses import SubscriptionSpec
+from wirewatch.pipelines.alerts.settings import SmtpSettings
+from wirewatch.pipelines.alerts.subscriptions import add_subscription
+from wirewatch.pipelines.queries import Q
+from wirewatch.pipelines.storage import StoreResult, store_article
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 _slugs = itertools.count(1)

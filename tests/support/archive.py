@@ -10,9 +10,9 @@ import psycopg
 from psycopg.rows import dict_row
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import FixtureServer, raw, slow
 from tests.conftest import run_wirewatch
 from tests.support.gazette import STORIES, article
+from wirewatch.crawler.demo.server import FixtureServer, raw, slow
 
 PAGES = len(STORIES)
 

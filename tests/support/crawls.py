@@ -11,13 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.demo.server import Request, Response
+from wirewatch.crawler.demo.server import Request, Response
 
 
 def override_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **values: Any) -> None:
     """Scrapy settings for the crawls this test starts: the project's, with ``values``."""
     module = tmp_path / "ww_test_settings.py"
-    lines = ["from crawler.settings import *  # noqa: F403"]
+    lines = ["from wirewatch.crawler.settings import *  # noqa: F403"]
     lines += [f"{name} = {value!r}" for name, value in values.items()]
     module.write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "ww_test_settings")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crawler.demo.server import FixtureServer, raw, slow
+from wirewatch.crawler.demo.server import FixtureServer, raw, slow
 
 SENTENCE = (
     "The ferry company published its winter timetable on Monday, cutting the early crossing "
@@ -56,7 +56,7 @@ class DaemonProcess:
             [
                 sys.executable,
                 "-m",
-                "crawler.cli",
+                "wirewatch.crawler.cli",
                 "--config",
                 str(config),
                 "--json-logs",

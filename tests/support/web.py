@@ -79,7 +79,7 @@ def demo_db(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     }
     env.pop("WIREWATCH_CONFIG", None)
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "demo", "--database", name],
+        [sys.executable, "-m", "wirewatch.crawler.cli", "demo", "--database", name],
         capture_output=True,
         text=True,
         timeout=300,
@@ -154,7 +154,16 @@ def start_web(
         **(env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "web", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "wirewatch.crawler.cli",
+            "--config",
+            str(config),
+            "web",
+            "--port",
+            str(port),
+        ],
         env=child_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
