@@ -6,8 +6,12 @@ Keys only *find* candidates; whether two texts are copies is decided by
 anywhere in the longer one (containment).  Containment rather than
 resemblance, so a copy trimmed to its first paragraphs still matches its full
 original; a set rather than a sequence, so reordered paragraphs do too.
-Shingles inside quotation marks weigh ``QUOTE_WEIGHT`` of the reporter's own:
-two stories quoting the same long statement stay apart.
+Weak evidence weighs ``QUOTE_WEIGHT`` of the reporter's own prose: shingles
+inside quotation marks (two stories quoting the same long statement stay
+apart) and page furniture an extractor left in, menus, share bars, captions
+(:func:`furniture_words`: strings of fragments of a few words), so short
+excerpts of different articles under one outlet's furniture stay apart while
+each still joins its original.
 
 Two kinds of candidate keys, each bounded per text whatever its length
 (at most ``BANDS + MAX_ANCHORS`` = 23; a tiny text has its exact key only):
@@ -15,7 +19,7 @@ Two kinds of candidate keys, each bounded per text whatever its length
 * ``BANDS`` MinHash minima of the whole text (single-row bands): two texts
   become candidates with probability 1 - (1 - J)^BANDS for resemblance J, so
   full copies with edits, reordered paragraphs or outlet boilerplate are found.
-* up to ``MAX_ANCHORS`` *lede anchors*: the reporter's own shingles among the
+* up to ``MAX_ANCHORS`` *lede anchors*: the strong shingles among the
   first ``LEDE_SHINGLES``, chosen by winnowing (the smallest hash of every
   ``ANCHOR_WINDOW`` consecutive ones).  Chosen by content, not position, so
   an excerpt that keeps the lede has anchors of its long original even though
@@ -31,7 +35,9 @@ Every constant here is part of the stored index: changing one means bumping
 and drops the rest (the exact key of texts that are not tiny, anchors after
 the 7th distinct one), so a text's version-3 keys are among its version-2
 keys: an index of version 2 keeps finding the copies of new texts, and the
-rebuild only drops the extra rows.
+rebuild only drops the extra rows.  Version 4 never takes page furniture as
+an anchor; the keys of a text without furniture are its version-3 keys, so
+an older index keeps finding most copies until it is rebuilt.
 """
 
 from __future__ import annotations
@@ -40,12 +46,14 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 
-VERSION = 3
+VERSION = 4
 SHINGLE_WORDS = 5
 BANDS = 16
 # Lede anchors (:func:`anchor_keys`): own shingles of the first LEDE_SHINGLES
@@ -55,7 +63,7 @@ BANDS = 16
 LEDE_SHINGLES = 160
 ANCHOR_WINDOW = 16  # a power of 2 (see _sliding)
 MAX_ANCHORS = 7
-# Weight of a shingle inside quotation marks, against 1 for the reporter's own.
+# Weight of a weak shingle (quoted, or page furniture), against 1 for the reporter's own.
 QUOTE_WEIGHT = 0.25
 # Fewer words than this and a text is "tiny" (a headline, a caption): too
 # little to tell a copy from a coincidence, so it only matches an identical text.
@@ -119,7 +127,7 @@ _CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
 
 
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-_NEVER = np.uint64(_MASK64)  # ranks a quoted shingle last: never an anchor
+_NEVER = np.uint64(_MASK64)  # ranks a weak shingle last: never an anchor
 _LOW32 = np.uint64(0xFFFFFFFF)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
@@ -229,14 +237,54 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def word_spans(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) of the words of a normalised text, as code-point offsets.
+# Double quotation marks of any language.  Each one toggles between inside
+# and outside, which reads “…”, „…“, «…», »…« and "…" alike; single quotes
+# are left out (they are apostrophes too often).
+QUOTE_MARKS = '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u300c\u300d\u300e\u300f'
+PARAGRAPH_ENDS = "\n\r\v\f\x85\u2028\u2029"
+# Besides a paragraph end and a full stop, what ends a fragment (see
+# ``SHORT_FRAGMENT_WORDS``): sentence ends and the separators of menus and
+# share bars ("News | World", "Email · Print").
+FRAGMENT_ENDS = "!?;|\u00b7\u2022\u2026\u3002\uff01\uff1f"
+# Bit flags of a code point (:func:`_classes`); the last four are its marks.
+_WORD_CHAR, _NO_SPACE_CHAR, _QUOTE_MARK, _PARAGRAPH_END, _FRAGMENT_END, _FULL_STOP = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+)
+_ANY_MARK = _QUOTE_MARK | _PARAGRAPH_END | _FRAGMENT_END | _FULL_STOP
 
-    A word is a run of letters, digits and combining marks; each character of
-    a script written without spaces is a word of its own.  Vectorised over
-    the code points (``points``: :func:`code_points` of the text, if known);
-    texts with characters beyond the BMP (rare) take the equivalent regular
-    expression.
+
+@cache
+def _classes() -> np.ndarray:
+    """Bit flags of every BMP code point: word character, no-space script, and marks
+    (quotation mark, paragraph end, fragment end, full stop)."""
+    word, no_space = _char_classes()
+    table = word.astype(np.uint8) * _WORD_CHAR | no_space.astype(np.uint8) * _NO_SPACE_CHAR
+    table[[ord(c) for c in QUOTE_MARKS]] |= _QUOTE_MARK
+    table[[ord(c) for c in PARAGRAPH_ENDS]] |= _PARAGRAPH_END | _FRAGMENT_END
+    table[[ord(c) for c in FRAGMENT_ENDS]] |= _FRAGMENT_END
+    table[ord(".")] |= _FULL_STOP
+    return table
+
+
+Marks = tuple[np.ndarray, np.ndarray]
+
+
+def scan(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Marks]:
+    """(starts, ends, marks) of a normalised text, in one pass over its code points.
+
+    starts, ends: of its words, as code-point offsets.  A word is a run of
+    letters, digits and combining marks; each character of a script written
+    without spaces is a word of its own.  marks: (offsets, flags) of its
+    quotation marks, paragraph ends, fragment ends and full stops, which is
+    all :func:`quoted_words` and :func:`furniture_words` look at.
+    Vectorised over the code points (``points``: :func:`code_points` of the
+    text, if known); texts with characters beyond the BMP (rare) take the
+    equivalent regular expression.
     """
     if points is None:
         points = code_points(text)
@@ -244,21 +292,37 @@ def word_spans(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray,
         spans = [(m.start(), m.end()) for m in _WORD_OR_CHAR.finditer(text, 0, len(text))]
         starts = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
         ends = np.fromiter((b for _, b in spans), dtype=np.int64, count=len(spans))
-        return starts[:MAX_WORDS], ends[:MAX_WORDS]
-    word_table, no_space_table = _char_classes()
-    word = word_table[points]
-    # A word starts where a word character follows a non-word character or a
-    # no-space character, or is one; likewise for ends.  ASCII has no
-    # no-space characters.
-    split = np.zeros(len(points) + 1, dtype=bool)
-    split[1:-1] = ~word[1:] | ~word[:-1]
-    if points.dtype != np.uint8:
-        no_space = no_space_table[points]
-        split[1:-1] |= no_space[1:] | no_space[:-1]
-    split[0] = split[-1] = True
-    starts = np.flatnonzero(word & split[:-1])
-    ends = np.flatnonzero(word & split[1:]) + 1
-    return starts[:MAX_WORDS], ends[:MAX_WORDS]
+        bmp = points if points.dtype == np.uint8 else np.minimum(points, 0xFFFF)
+        flags = _classes()[bmp] & _ANY_MARK
+        at = np.flatnonzero(flags)
+        return starts[:MAX_WORDS], ends[:MAX_WORDS], (at, flags[at])
+    classes = _classes()[points]
+    if points.dtype == np.uint8:
+        # ASCII has no no-space characters: words are the runs of word
+        # characters, between the places where the flag changes.
+        padded = np.zeros(len(points) + 2, dtype=np.uint8)
+        np.bitwise_and(classes, _WORD_CHAR, out=padded[1:-1])
+        edges = np.flatnonzero(padded[1:] != padded[:-1])
+        starts, ends = edges[0::2], edges[1::2]
+    else:
+        # A word starts where a word character follows a non-word character or a
+        # no-space character, or is one; likewise for ends.
+        word = (classes & _WORD_CHAR).view(bool)
+        no_space = (classes & _NO_SPACE_CHAR) != 0
+        split = np.zeros(len(points) + 1, dtype=bool)
+        split[1:-1] = ~word[1:] | ~word[:-1] | no_space[1:] | no_space[:-1]
+        split[0] = split[-1] = True
+        starts = np.flatnonzero(word & split[:-1])
+        ends = np.flatnonzero(word & split[1:]) + 1
+    # ASCII word characters are 1 and marks are never word characters.
+    at = np.flatnonzero(classes > _WORD_CHAR if points.dtype == np.uint8 else classes & _ANY_MARK)
+    return starts[:MAX_WORDS], ends[:MAX_WORDS], (at, classes[at] & _ANY_MARK)
+
+
+def word_spans(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the words of a normalised text (see :func:`scan`)."""
+    starts, ends, _ = scan(text, points)
+    return starts, ends
 
 
 def words(text: str) -> list[str]:
@@ -306,20 +370,15 @@ def word_hashes(text: str) -> np.ndarray:
     return _hashes_of(points, *word_spans(normal, points))
 
 
-# Double quotation marks of any language.  Each one toggles between inside
-# and outside, which reads “…”, „…“, «…», »…« and "…" alike; single quotes
-# are left out (they are apostrophes too often).
-QUOTE_MARKS = '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u300c\u300d\u300e\u300f'
-PARAGRAPH_ENDS = "\n\r\v\f\x85\u2028\u2029"
-
-
-@cache
-def _mark_kinds() -> np.ndarray:
-    """Per BMP code point: 1 for a quotation mark, 2 for a paragraph end, else 0."""
-    kinds = np.zeros(0x10000, dtype=np.uint8)
-    kinds[[ord(c) for c in QUOTE_MARKS]] = 1
-    kinds[[ord(c) for c in PARAGRAPH_ENDS]] = 2
-    return kinds
+# Page furniture an extractor left in (a menu row, a share bar, "4 min read",
+# "Photo: File image."): strings of fragments of a few words, where prose has
+# sentences.  A fragment is what lies between two fragment ends (a paragraph
+# end, ``FRAGMENT_ENDS``, or a full stop not glued to the next word: "U.S."
+# and "3.5" cut nothing); a word in a fragment of at most
+# SHORT_FRAGMENT_WORDS words is furniture, and so is every word of a
+# paragraph at least half made of such words.  Real article text has ~1% of
+# its words in such fragments; menus and share bars, most.
+SHORT_FRAGMENT_WORDS = 4
 
 
 def _has_quote_mark(text: str) -> bool:
@@ -328,27 +387,74 @@ def _has_quote_mark(text: str) -> bool:
     return any(mark in text for mark in QUOTE_MARKS)
 
 
-def quoted_words(normal: str, starts: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+def quoted_words(normal: str, starts: np.ndarray, found: Marks | None = None) -> np.ndarray:
     """Whether each word (by start offset) is inside quotation marks.
 
     A paragraph end closes an open quotation: news style reopens a quotation
     that runs over paragraphs at each one, and a stray mark then cannot turn
-    the rest of the text into a quote.
+    the rest of the text into a quote.  ``found``: the text's marks
+    (:func:`scan`), if known.
     """
     flags = np.zeros(len(starts), dtype=bool)
     if not len(starts) or not _has_quote_mark(normal):
         return flags
-    if points is None:
-        points = code_points(normal)
-    kinds = _mark_kinds()[points if points.dtype == np.uint8 else np.minimum(points, 0xFFFF)]
-    marks, breaks = np.flatnonzero(kinds == 1), np.flatnonzero(kinds == 2)
-    before = np.searchsorted(marks, starts)
+    at, kinds = scan(normal)[2] if found is None else found
+    quotes, breaks = at[(kinds & _QUOTE_MARK) != 0], at[(kinds & _PARAGRAPH_END) != 0]
+    before = np.searchsorted(quotes, starts)
     if len(breaks):
-        at = np.searchsorted(breaks, starts)
-        paragraph = np.where(at > 0, breaks[np.maximum(at - 1, 0)], -1)
-        before = before - np.searchsorted(marks, paragraph)
+        index = np.searchsorted(breaks, starts)
+        paragraph = np.where(index > 0, breaks[np.maximum(index - 1, 0)], -1)
+        before = before - np.searchsorted(quotes, paragraph)
     odd: np.ndarray = before % 2 == 1
     return odd
+
+
+def _short_fragment(before: list[int], words: int) -> bool:
+    """Whether cuts (the word after each, in order) leave a fragment of 1 to
+    ``SHORT_FRAGMENT_WORDS`` words; a plain loop, as cuts are few."""
+    previous = 0
+    for word in before:
+        if 0 < word - previous <= SHORT_FRAGMENT_WORDS:
+            return True
+        previous = word
+    return 0 < words - previous <= SHORT_FRAGMENT_WORDS
+
+
+def furniture_words(
+    normal: str, spans: tuple[np.ndarray, np.ndarray], found: Marks | None = None
+) -> np.ndarray:
+    """Whether each word (``spans``: starts, ends) is page furniture (see ``SHORT_FRAGMENT_WORDS``).
+
+    Works on the marks alone: a fragment end lies between two words, so the
+    fragments are the runs of words between the gaps that hold one.
+    """
+    starts, ends = spans
+    n = len(starts)
+    at, kinds = scan(normal)[2] if found is None else found
+    cutting = kinds >= _FRAGMENT_END  # fragment ends and full stops
+    cuts = at[cutting]
+    before = np.searchsorted(starts, cuts)  # the word after each cut
+    # Most texts have no short fragment even counting every full stop as a
+    # cut (fewer cuts only make longer fragments): that cheap test first.
+    if n <= SHORT_FRAGMENT_WORDS or not _short_fragment(before.tolist(), n):
+        return np.zeros(n, dtype=bool)
+    # A full stop glued to the next word ("3.5", "U.S") or after a one-letter
+    # word ("U.S.", "J. Smith") is not a sentence end.
+    after = starts.take(before, mode="clip") == cuts + 1
+    initial = ends.take(before - 1, mode="clip") == cuts
+    initial &= ends.take(before - 1, mode="clip") - starts.take(before - 1, mode="clip") == 1
+    glued = (after | initial) & (kinds[cutting] == _FULL_STOP)
+    edges = np.concatenate(([0], before[~glued], [n]))
+    sizes = edges[1:] - edges[:-1]
+    short = (sizes <= SHORT_FRAGMENT_WORDS) & (sizes > 0)
+    flags = np.repeat(short, sizes)
+    # Paragraphs at least half made of short fragments are furniture all through.
+    lines = np.concatenate(([0], np.searchsorted(starts, at[(kinds & _PARAGRAPH_END) != 0]), [n]))
+    words = lines[1:] - lines[:-1]
+    inside = np.concatenate(([0], np.cumsum(flags)))
+    mostly = (inside[lines[1:]] - inside[lines[:-1]]) * 2 >= words
+    furniture: np.ndarray = flags | np.repeat(mostly, words)
+    return furniture
 
 
 def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -364,7 +470,7 @@ def shingle_hashes(hashes: np.ndarray) -> np.ndarray:
 
 
 def quoted_shingles(word_flags: np.ndarray) -> np.ndarray:
-    """A shingle is quoted when most of its words are."""
+    """A shingle is weak (quoted, furniture) when most of its words are."""
     if not len(word_flags):
         return word_flags
     k = min(SHINGLE_WORDS, len(word_flags))
@@ -403,7 +509,7 @@ def anchors(shingles: np.ndarray, quoted: np.ndarray) -> np.ndarray:
     """The lede anchors: the lede's own shingles chosen by winnowing.
 
     Of every ``ANCHOR_WINDOW`` consecutive shingles the one with the smallest
-    hash is chosen (quoted ones never are).  Chosen by content, so a stretch
+    hash is chosen (weak ones, quoted or furniture, never are).  Chosen by content, so a stretch
     of ``ANCHOR_WINDOW`` own shingles that two ledes share gives both the same
     anchor: an excerpt that keeps the lede has anchors of its long original
     whatever their resemblance.  The earliest ``MAX_ANCHORS`` distinct ones
@@ -462,8 +568,34 @@ class Sketch:
 
     words: int
     exact: int
-    own: np.ndarray  # distinct low 32 bits of the shingles outside quotation marks, sorted
-    quoted: np.ndarray  # ... of those found only inside quotation marks, sorted
+    own: np.ndarray  # distinct low 32 bits of the strong shingles, sorted
+    quoted: np.ndarray  # ... of those found only weak (quoted or furniture), sorted
+
+
+_T = TypeVar("_T")
+
+
+class _cached(Generic[_T]):
+    """``functools.cached_property`` without its lock.
+
+    Python 3.11's takes a lock on every first access, ~0.8 us each; a
+    :class:`Shingled` computes a dozen parts per text, and the batch command
+    millions of texts.  Not shared between threads, it needs none.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _cached[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | _cached[_T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 class Shingled:
@@ -472,19 +604,23 @@ class Shingled:
     def __init__(self, text: str):
         self.text = text
 
-    @cached_property
+    @_cached
     def normal(self) -> str:
         return normalise(self.text)
 
-    @cached_property
+    @_cached
     def _points(self) -> np.ndarray:
         return code_points(self.normal)
 
-    @cached_property
-    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
-        return word_spans(self.normal, self._points)
+    @_cached
+    def _scanned(self) -> tuple[np.ndarray, np.ndarray, Marks]:
+        return scan(self.normal, self._points)
 
-    @cached_property
+    @_cached
+    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._scanned[0], self._scanned[1]
+
+    @_cached
     def hashes(self) -> np.ndarray:
         return _hashes_of(self._points, *self._spans)
 
@@ -496,40 +632,47 @@ class Shingled:
     def tiny(self) -> bool:
         return self.words < TINY_WORDS
 
-    @cached_property
+    @_cached
     def shingles(self) -> np.ndarray:
         return shingle_hashes(self.hashes)
 
-    @cached_property
+    @_cached
     def quoted_flags(self) -> np.ndarray:
-        """Per shingle: inside quotation marks."""
-        return quoted_shingles(quoted_words(self.normal, self._spans[0], self._points))
+        """Per shingle: weak evidence, inside quotation marks or page furniture.
 
-    @cached_property
+        (Named before furniture was weak too, as are :attr:`quoted` and
+        :attr:`Sketch.quoted`; the batch command's spool keeps the names.)
+        """
+        starts, ends, found = self._scanned
+        weak = quoted_words(self.normal, starts, found)
+        weak |= furniture_words(self.normal, (starts, ends), found)
+        return quoted_shingles(weak)
+
+    @_cached
     def low32(self) -> np.ndarray:
         """Low 32 bits of each shingle hash, in text order: what comparisons use."""
         return (self.shingles & _LOW32).astype(np.uint32)
 
-    @cached_property
+    @_cached
     def own(self) -> np.ndarray:
-        """Distinct 32-bit shingles outside quotation marks, sorted."""
+        """Distinct 32-bit strong shingles (neither quoted nor furniture), sorted."""
         flags = self.quoted_flags
         return _distinct(self.low32[~flags] if flags.any() else self.low32)
 
-    @cached_property
+    @_cached
     def quoted(self) -> np.ndarray:
-        """Distinct 32-bit shingles found only inside quotation marks, sorted."""
+        """Distinct 32-bit shingles found only weak (quoted or furniture), sorted."""
         flags = self.quoted_flags
         if not flags.any():
             return self.low32[:0]
         inside = _distinct(self.low32[flags])
         return inside[_found_in(inside, self.own) == 0] if len(self.own) else inside
 
-    @cached_property
+    @_cached
     def exact(self) -> int:
         return exact_key(self.hashes)
 
-    @cached_property
+    @_cached
     def order_key(self) -> int:
         """A signed 64-bit key of everything matching looks at (words and quotation marks).
 
@@ -538,7 +681,9 @@ class Shingled:
         """
         if not self.quoted_flags.any():
             return self.exact
-        content = self.hashes.tobytes() + np.packbits(self.quoted_flags).tobytes()
+        content = (
+            self.exact.to_bytes(8, "big", signed=True) + np.packbits(self.quoted_flags).tobytes()
+        )
         digest = hashlib.blake2b(content, digest_size=8, person=b"order").digest()
         return int.from_bytes(digest, "big", signed=True)
 
@@ -603,7 +748,7 @@ def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Containment of the shorter text in the longer, 0..1.
 
     The share of the shorter text's distinct shingles found anywhere in the
-    longer one, quoted shingles weighing ``QUOTE_WEIGHT``.  Symmetric, so
+    longer one, weak shingles (quoted, furniture) weighing ``QUOTE_WEIGHT``.  Symmetric, so
     the order texts arrive in never matters.  Tiny texts are 1.0 only when
     identical; an empty text is never similar to anything, not even another
     empty text.

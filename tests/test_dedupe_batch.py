@@ -20,6 +20,7 @@ from tests.support.dedupe_texts import (
     reordered,
     rewritten_top,
     trimmed,
+    under_furniture,
     with_quote,
 )
 from wirewatch.crawler.cli import main
@@ -200,7 +201,8 @@ def test_the_seed_pair_is_two_clusters(shared_dir, tmp_path, capsys) -> None:
 def hard_texts() -> tuple[list[str], list[int]]:
     """(texts, true story) mixing every hard kind: excerpts of long texts with nothing
     else to bridge them, their late original, escaped and reordered copies, short copies
-    half made of another story's long quotation, unrelated articles."""
+    half made of another story's long quotation, short excerpts under the same page
+    furniture (more furniture than text), unrelated articles."""
     texts, truth = [], []
     for story in range(6):
         full = with_quote(article(200 + story, paragraphs=28))
@@ -213,6 +215,7 @@ def hard_texts() -> tuple[list[str], list[int]]:
             reordered(trimmed(full, 0.6), seed=story),
             half_quote_copy(full, long_quote(300 + (story + 1) % 6)),
             full + f'\n\n"{quote}," the spokesman said.',
+            under_furniture(full),
         ]
         texts.extend([*copies, full])
         truth.extend([story] * (len(copies) + 1))

@@ -20,6 +20,7 @@ from tests.support.dedupe_texts import (
     paragraphs,
     reordered,
     trimmed,
+    under_furniture,
     with_quote,
 )
 from wirewatch.pipelines import fingerprint as fp
@@ -251,6 +252,56 @@ def test_a_copy_that_is_mostly_the_wires_own_text_joins_despite_its_quotes() -> 
     wire = with_quote(article(73), 1) + f'\n\n"{long_quote(74)}," the minister said.'
     copy = trimmed(wire, 0.6) + f'\n\n"{long_quote(75, 30)}," an analyst said.'
     assert similarity(Shingled(wire), Shingled(copy)) >= fp.COPY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("text", "furniture"),
+    [
+        ("Home | News | World | Sport\n\nThe council voted on Monday to close the old bridge.",
+         ["home", "news", "world", "sport"]),
+        ("3 min read. Share. Email this story.\n\nThe council voted on Monday to close it.",
+         ["3", "min", "read", "share", "email", "this", "story"]),
+        # A paragraph mostly made of short fragments is furniture all through.
+        ("Home. Menu. Search. Sign in. Subscribe to the morning briefing.\n\nThe council "
+         "voted on Monday to close the old bridge.", ["home", "menu", "search", "sign", "in",
+                                                     "subscribe", "to", "the", "morning",
+                                                     "briefing"]),
+        # Initials and decimals end no fragment; a lone short sentence is one,
+        # too little to make a shingle weak (see the test below).
+        ("The U.S. economy grew 3.5 percent in the third quarter, officials said on Monday, "
+         "and prices rose. He declined. The figures surprised most of the economists.",
+         ["he", "declined"]),
+        ("", []),
+    ],
+)  # fmt: skip
+def test_words_of_page_furniture(text: str, furniture: list[str]) -> None:
+    normal = fp.normalise(text)
+    starts, ends = fp.word_spans(normal)
+    flags = fp.furniture_words(normal, (starts, ends))
+    found = [normal[a:b] for a, b, f in zip(starts, ends, flags, strict=True) if f]
+    assert found == furniture
+
+
+def test_prose_has_no_weak_shingles() -> None:
+    prose = Shingled(
+        "The U.S. economy grew 3.5 percent in the third quarter, officials said on Monday, "
+        "and prices rose. He declined. The figures surprised most of the economists."
+    )
+    assert not prose.quoted_flags.any()
+
+
+def test_short_excerpts_under_the_same_page_furniture_stay_apart() -> None:
+    """More furniture than text: shared furniture is weak evidence, the excerpt is not."""
+    a, b = article(120), article(121)
+    under_a, under_b = Shingled(under_furniture(a)), Shingled(under_furniture(b))
+    assert similarity(under_a, under_b) < 0.4  # 0.52 when furniture counted fully
+    assert similarity(under_a, Shingled(a)) >= 0.55  # 0.43 when furniture counted fully
+    assert similarity(under_b, Shingled(b)) >= 0.55
+    # Menus and share bars are never anchors, so the excerpt's own lede has
+    # anchors of its original's left.
+    whole = Shingled(a)
+    anchors_a = set(fp.anchor_keys(under_a.shingles, under_a.quoted_flags).tolist())
+    assert anchors_a & set(fp.anchor_keys(whole.shingles, whole.quoted_flags).tolist())
 
 
 # --- reordering, excerpts, bounded keys ------------------------------------------------

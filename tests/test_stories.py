@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.support.alerts import add_source
-from tests.support.dedupe_texts import article, trimmed, with_quote
+from tests.support.dedupe_texts import article, trimmed, under_furniture, with_quote
 from wirewatch.pipelines import db, stories
 from wirewatch.pipelines.fingerprint import fingerprint
 from wirewatch.pipelines.queries import Q
@@ -77,6 +77,18 @@ def test_different_articles_and_a_shared_quote_stay_separate_stories(conn):
     b = store(conn, "gazette", "dam-protest", with_quote(article(3)))
     c = store(conn, "post", "other", article(4))
     assert len({a.story_id, b.story_id, c.story_id}) == 3
+
+
+def test_short_excerpts_under_one_outlets_page_furniture_join_their_own_stories(conn):
+    """More furniture than text: the furniture they share does not make them one story."""
+    a = store(conn, "herald", "bridge", article(130))
+    b = store(conn, "gazette", "harvest", article(131))
+    excerpts = [
+        store(conn, "post", slug, under_furniture(text), minutes=10)
+        for slug, text in (("bridge", article(130)), ("harvest", article(131)))
+    ]
+    assert [e.story_id for e in excerpts] == [a.story_id, b.story_id]
+    assert a.story_id != b.story_id
 
 
 def test_the_seed_pair_stays_two_stories(conn, shared_dir):

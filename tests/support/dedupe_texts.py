@@ -100,3 +100,22 @@ def half_quote_copy(text: str, quote: str) -> str:
     """A short trimmed copy of ``text`` whose other half is a long quotation."""
     own = first_words(text, int(len(quote.split()) * 0.8))
     return f"{own}\n\n\u201c{quote},\u201d the statement said."
+
+
+# Page furniture an extractor may leave on every page of one outlet: a menu
+# row, a share bar, a log-in line and a subscription pitch -- more words than
+# a short excerpt under it.
+FURNITURE = "\n\n".join(
+    [
+        "Home | Politics | Economy | Sport | Travel | Weather | Podcasts | Video",
+        "4 min read. Share. Tweet. Email this story. Print. Save for later. Comments (12).",
+        "Sign in | Register | Subscribe. Already a member? Log in.",
+        "Independent reporting costs money, and our newsroom relies on readers like you "
+        "to keep it going.",
+    ]
+)
+
+
+def under_furniture(text: str, count: int = 40) -> str:
+    """A short excerpt of ``text`` under the outlet's page furniture."""
+    return f"{FURNITURE}\n\n{first_words(text, count)}"
