@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 
 from wirewatch.pipelines import db, resources, revisions, stories
 from wirewatch.pipelines.alerts.outbox import enqueue
+from wirewatch.pipelines.article import stored_values
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
 from wirewatch.pipelines.urls import url_key
@@ -46,33 +47,12 @@ class StoreResult:
 
 
 def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, Any]:
-    """Parameters of ``upsert_article`` from an item's fields."""
-    url = article["url"]
+    """Parameters of ``upsert_article``: the declared stored fields (``pipelines.article``),
+    the URL's key and the crawl run."""
     return {
-        "url": url,
-        "url_key": url_key(url),
-        "canonical_url": article.get("canonical_url"),
-        "source": article["source"],
-        "outlet": article.get("outlet") or article["source"],
-        "title": article.get("title"),
-        "text": article["text"],
-        "published": article.get("published"),
-        "authors": list(article.get("authors") or []),
-        "language": article.get("language"),
-        "top_image": article.get("top_image"),
-        "section": article.get("section"),
-        "summary": article.get("summary"),
-        "wire_credit": article.get("wire_credit"),
-        "dateline": article.get("dateline"),
-        "content_hash": article["content_hash"],
-        "paywalled": bool(article.get("paywalled")),
-        "discovered_at": article.get("discovered_at"),
-        "fetched_at": article["fetched_at"],
+        **stored_values(article),
+        "url_key": url_key(article["url"]),
         "crawl_run_id": run_id,
-        # The archived page the text comes from (None: not archived).
-        "warc_file": article.get("warc_file"),
-        "warc_offset": article.get("warc_offset"),
-        "warc_length": article.get("warc_length"),
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
 from types import TracebackType
 from typing import Any
 
@@ -19,13 +18,12 @@ def extract(html: bytes | str, url: str | None = None) -> dict[str, Any]:
     names the reason (``not_article``, ``blocked``, ``paywall``...) when the
     page holds no article.
     """
+    from wirewatch.pipelines.article import extracted_values
     from wirewatch.pipelines.extract import extract_article
 
     result = extract_article(html, url)
-    record = asdict(result)
-    for internal in ("blocks", "dropped", "evidence", "reason", "detail", "looks_like_article"):
-        record.pop(internal, None)
-    record["url"] = url
+    record: dict[str, Any] = {"url": url, **extracted_values(result)}
+    record["title_candidates"] = result.title_candidates  # (where, text) when headlines disagree
     record["rejected"] = result.reason
     record["rejected_because"] = result.detail
     return record

@@ -22,6 +22,7 @@ from pebble import ProcessExpired, ProcessPool
 from wirewatch.crawler import __version__
 from wirewatch.crawler.progress import Bar
 from wirewatch.pipelines import db
+from wirewatch.pipelines.article import extracted_values
 from wirewatch.pipelines.boilerplate import load_knowledge
 from wirewatch.pipelines.errors import UsageError, WirewatchError
 from wirewatch.pipelines.extract import Extracted, SiteKnowledge, apply_site
@@ -31,9 +32,6 @@ from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
 
 log = logging.getLogger(__name__)
 
-# Fields of the JSONL output contract, in this order, then the extra ones.
-OUTPUT_FIELDS = ("id", "url", "canonical_url", "title", "text", "published", "authors", "language")
-EXTRA_FIELDS = ("wire_credit", "dateline", "top_image", "section", "summary", "paywalled")
 FETCH_LIMIT = 10 * 1024 * 1024
 
 
@@ -101,17 +99,12 @@ def run_single(args: argparse.Namespace) -> int:
 
 
 def record(page_id: Any, url: str | None, result: Extracted) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": page_id,
-        "url": url,
-        "canonical_url": result.canonical_url,
-        "title": result.title,
-        "text": result.text,
-        "published": result.published.isoformat() if result.published else None,
-        "authors": result.authors,
-        "language": result.language,
-    }
-    out.update({name: getattr(result, name) for name in EXTRA_FIELDS})
+    """One output line: ``id``, ``url``, then the article's extracted fields in their
+    declared order (``pipelines.article.EXTRACTED``: ``canonical_url, title, text,
+    published, authors, language``, the contract's first eight keys, then the rest)."""
+    out: dict[str, Any] = {"id": page_id, "url": url, **extracted_values(result)}
+    if result.published:
+        out["published"] = result.published.isoformat()
     if result.title_candidates:  # the page's headlines disagree: which said what
         out["title_candidates"] = [
             {"source": source, "title": title} for source, title in result.title_candidates

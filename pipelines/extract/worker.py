@@ -10,26 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.extract.core import extract_article
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, learnable
 from wirewatch.pipelines.fingerprint import fingerprint
 
-# Fields the crawl copies from the extraction onto the item (and stores).
-ITEM_FIELDS = (
-    "canonical_url",
-    "title",
-    "text",
-    "published",
-    "authors",
-    "language",
-    "top_image",
-    "section",
-    "summary",
-    "wire_credit",
-    "dateline",
-    "content_hash",
-    "paywalled",
-)
+# Fields the crawl copies from the extraction onto the item (and stores): the declared ones.
+ITEM_FIELDS = EXTRACTED
 
 
 def extract_in_worker(
