@@ -62,7 +62,9 @@ from wirewatch.crawler.schedule_state import (
     reap_interrupted_runs,
 )
 from wirewatch.pipelines import db
+from wirewatch.pipelines.archive.retention import prune_archive
 from wirewatch.pipelines.db import DatabaseError
+from wirewatch.pipelines.durations import format_duration
 from wirewatch.pipelines.errors import WirewatchError
 from wirewatch.pipelines.queries import Q
 
@@ -680,6 +682,7 @@ def housekeeping(
         Q.delete_old_crawl_runs,
         {"days": options.retention_days, "keep": options.health.baseline_runs + 20},
     ).rowcount
+    archived = prune_archive_files(conn, config)
     histories = load_histories(conn, sources)
     alarms = [
         alarm
@@ -689,8 +692,25 @@ def housekeeping(
     report_alarms(conn, config, sources, alarms)
     return (
         f"{len(reaped)} interrupted run(s) closed, {runs} old run(s) and "
-        f"{errors} old error(s) deleted, {len(alarms)} alarm(s)"
+        f"{errors} old error(s) deleted, {archived}{len(alarms)} alarm(s)"
     )
+
+
+def prune_archive_files(conn: psycopg.Connection[DictRow], config: Config) -> str:
+    """Old raw-page archive files deleted as ``[archive] keep`` says (part of the summary).
+
+    A file system error is logged and housekeeping goes on: the health checks
+    after it matter more than a file that can be pruned tomorrow.
+    """
+    keep = config.archive.keep  # honoured with enabled = false too: old files are still there
+    if keep is None:
+        return ""
+    try:
+        report = prune_archive(conn, config.archive.path(), keep)
+    except OSError as exc:
+        log.error("could not prune the raw-page archive: %s", exc)
+        return "archive not pruned, "
+    return f"{report.files} archive file(s) older than {format_duration(keep)} deleted, "
 
 
 def report_alarms(

@@ -37,3 +37,12 @@ def parse_duration(value: Any) -> timedelta:
     if seconds < 0:
         raise ValueError(f"bad duration {value!r}: negative")
     return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest whole spelling ``parse_duration`` reads back: ``7d``, ``36h``, ``90s``."""
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m"):
+        if seconds >= _SECONDS[unit] and seconds % _SECONDS[unit] == 0:
+            return f"{int(seconds // _SECONDS[unit])}{unit}"
+    return f"{seconds:g}s"

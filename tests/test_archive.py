@@ -27,8 +27,9 @@ from tests.support.archive import (
     warc_files,
     write_config,
 )
-from wirewatch.crawler.config import loads_config
+from wirewatch.crawler.config import load_config, loads_config
 from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.crawler.scheduler import housekeeping
 from wirewatch.pipelines import db
 from wirewatch.pipelines.archive.files import complete_prefix, repair_orphans
 from wirewatch.pipelines.archive.reader import DAMAGED, Unreadable, read_page
@@ -76,6 +77,14 @@ def test_every_archive_problem_is_reported_at_once() -> None:
     ]
     with pytest.raises(ConfigError, match=r"\[archive\]: must be a table"):
         loads_config("archive = 3\n", "w.toml")
+
+
+def test_keep_is_a_duration_of_at_least_an_hour() -> None:
+    assert loads_config('[archive]\nkeep = "90d"\n').archive.keep == timedelta(days=90)
+    assert loads_config("[archive]\n").archive.keep is None  # kept until pruned by hand
+    for value, message in (("'10m'", "must be at least 1:00:00"), ("'soon'", "keep")):
+        with pytest.raises(ConfigError, match=message):
+            loads_config(f"[archive]\nkeep = {value}\n", "w.toml")
 
 
 # -- the writer ------------------------------------------------------------------------------
@@ -329,6 +338,33 @@ def test_prune_keeps_recent_files_and_files_of_a_running_crawl(tmp_path: Path, d
         later = datetime.now(UTC) + timedelta(hours=1)
         report = prune_archive(conn, archive, timedelta(days=1), now=later)
         assert (report.files, report.articles, path.exists()) == (1, PAGES, False)
+
+
+def test_the_daemons_housekeeping_prunes_files_older_than_keep(tmp_path: Path, db_url: str) -> None:
+    archive = tmp_path / "archive"
+    config_file = crawled_newsroom(tmp_path, archive, extra='keep = "1d"\n')
+    [path] = warc_files(archive)
+    config = load_config(config_file)
+    with db.connect(db_url, autocommit=True) as conn:
+        summary = housekeeping(conn, config, config.schedule)
+        assert "0 archive file(s) older than 1d deleted" in summary
+        assert path.exists()  # written just now
+        age_files(archive, 48)
+        summary = housekeeping(conn, config, config.schedule)
+    assert "1 archive file(s) older than 1d deleted" in summary
+    assert not path.exists()
+    assert [r["warc_file"] for r in articles(db_url)] == [None] * PAGES
+
+
+def test_without_keep_housekeeping_leaves_the_archive_alone(tmp_path: Path, db_url: str) -> None:
+    archive = tmp_path / "archive"
+    config = load_config(crawled_newsroom(tmp_path, archive))
+    age_files(archive, 24 * 365)
+    with db.connect(db_url, autocommit=True) as conn:
+        summary = housekeeping(conn, config, config.schedule)
+    assert "archive" not in summary
+    assert len(warc_files(archive)) == 1
+    assert all(r["warc_file"] for r in articles(db_url))
 
 
 def test_prune_refuses_a_bad_age_before_pruning_anything(tmp_path: Path, db_url: str) -> None:

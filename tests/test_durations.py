@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from wirewatch.pipelines.durations import parse_duration
+from wirewatch.pipelines.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,20 @@ def test_durations_in_every_unit(value: object, expected: timedelta) -> None:
 def test_anything_else_says_what_is_expected(value: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (timedelta(days=14), "2w"),
+        (timedelta(days=90), "90d"),
+        (timedelta(hours=36), "36h"),
+        (timedelta(minutes=15), "15m"),
+        (timedelta(seconds=90), "90s"),
+        (timedelta(seconds=1.5), "1.5s"),
+        (timedelta(0), "0s"),
+    ],
+)
+def test_a_duration_is_written_as_it_is_read(value: timedelta, text: str) -> None:
+    assert format_duration(value) == text
+    assert parse_duration(text) == value

@@ -7,6 +7,7 @@ Example::
     dir = "/srv/wirewatch/warc" # default: $WIREWATCH_HOME/archive; relative to this file
     include_listings = false    # also keep feeds, sitemaps and section pages
     max_file_mb = 1000          # a run's file is closed and a new one begun past this size
+    keep = "180d"               # the daemon's housekeeping prunes older files (default: keep all)
 
 Archiving is off unless the file has an ``[archive]`` table: raw pages cost
 disk (about a quarter of each page, gzipped), and a tool left running for years
@@ -17,14 +18,28 @@ choice; ``enabled = false`` keeps the table but stops archiving.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from wirewatch.pipelines.durations import parse_duration
 from wirewatch.pipelines.validation import Problems, between, parse_table, refuse, setting
 
 # warcio, Heritrix and wget roll their files at about 1 GB too.
 DEFAULT_MAX_FILE_MB = 1000
 MAX_FILE_MB_LIMIT = 100_000
+
+
+# A shorter horizon would race the crawl that is still writing a file.
+MIN_KEEP = timedelta(hours=1)
+
+
+def _keep(value: Any) -> timedelta:
+    """How long archive files are kept: a duration of at least an hour."""
+    age = parse_duration(value)
+    if age < MIN_KEEP:
+        raise ValueError(f"must be at least {MIN_KEEP}")
+    return age
 
 
 def _dir_problem(value: str) -> str | None:
@@ -46,6 +61,8 @@ class ArchiveSettings:
         between(1, MAX_FILE_MB_LIMIT, f"must be between 1 and {MAX_FILE_MB_LIMIT} (MB)"),
         default=DEFAULT_MAX_FILE_MB,
     )
+    # None: files are kept until `wirewatch prune --archive-older-than` removes them.
+    keep: timedelta | None = setting(None, _keep, default=None)
 
     @property
     def max_file_bytes(self) -> int:
