@@ -27,8 +27,8 @@ from tests.support.feed_rows import add_article, add_source, new_story
 from tests.support.pages import article_html, feed_xml
 from wirewatch.crawler.demo.server import FixtureServer, raw
 from wirewatch.crawler.extensions.progress import figures
-from wirewatch.crawler.progress import Bar, shown
 from wirewatch.pipelines import db
+from wirewatch.pipelines.progress import Bar, shown
 
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) ")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.rows import DictRow
 
-from wirewatch.crawler import health, progress
+from wirewatch.crawler import health
 from wirewatch.crawler.config import Config, Source, load_config
 from wirewatch.crawler.health_notify import sync_alarms
 from wirewatch.crawler.logs import quiet_stderr
@@ -28,7 +28,7 @@ from wirewatch.crawler.schedule_state import (
     log_rejected,
     reap_interrupted_runs,
 )
-from wirewatch.pipelines import db
+from wirewatch.pipelines import db, progress
 
 log = logging.getLogger(__name__)
 

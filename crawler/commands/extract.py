@@ -20,7 +20,6 @@ from typing import IO, Any
 from pebble import ProcessExpired, ProcessPool
 
 from wirewatch.crawler import __version__
-from wirewatch.crawler.progress import Bar
 from wirewatch.pipelines import db
 from wirewatch.pipelines.article import extracted_values
 from wirewatch.pipelines.boilerplate import load_knowledge
@@ -29,6 +28,7 @@ from wirewatch.pipelines.extract import Extracted, SiteKnowledge, apply_site
 from wirewatch.pipelines.extract.batch import learn, safe_extract_page
 from wirewatch.pipelines.extract.sitelearn import site_domain
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
+from wirewatch.pipelines.progress import Bar
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import sys
 from typing import IO, Any
 
 from wirewatch.crawler.config import load_config
-from wirewatch.crawler.progress import Bar
 from wirewatch.pipelines.errors import ConfigError, UsageError
+from wirewatch.pipelines.progress import Bar
 from wirewatch.pipelines.warc_import import (
     DEFAULT_SOURCE,
     STORED,

@@ -11,11 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from wirewatch.crawler.archive import archive_dir
-from wirewatch.crawler.progress import Bar
 from wirewatch.pipelines import db
 from wirewatch.pipelines.archive.retention import parse_age as parse_archive_age
 from wirewatch.pipelines.archive.retention import prune_archive
 from wirewatch.pipelines.errors import UsageError
+from wirewatch.pipelines.progress import Bar
 from wirewatch.pipelines.retention import last_story_id, parse_age, prune
 
 # Stories are walked in id order: the bar is how far the walk went, and how many it pruned.

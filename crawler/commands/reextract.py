@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from wirewatch.crawler.archive import archive_dir
-from wirewatch.crawler.progress import Bar
+from wirewatch.pipelines.progress import Bar
 from wirewatch.pipelines.reextract import (
     CHANGED,
     REJECTED,

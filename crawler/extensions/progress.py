@@ -17,7 +17,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
 from wirewatch.crawler.extensions.crawl_runs import RUN_ERRORS_STAT
-from wirewatch.crawler.progress import Bar
+from wirewatch.pipelines.progress import Bar
 
 INTERVAL = 0.5  # seconds between readings of the stats
 PAGES = "{desc}: {n_fmt}/{total_fmt} pages [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"

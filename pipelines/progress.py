@@ -156,6 +156,6 @@ def _logs_above_bars(stream: IO[str], change: int) -> None:
             if not isinstance(handler, logging.StreamHandler):
                 continue
             if count == 1 and handler.stream is stream:
-                handler.setStream(_AboveBars(stream))  # type: ignore[arg-type]
+                handler.setStream(_AboveBars(stream))
             elif count == 0 and isinstance(handler.stream, _AboveBars):
                 handler.setStream(handler.stream.stream)
