@@ -30,10 +30,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from wirewatch.crawler.commands.status import gather
 from wirewatch.crawler.config import load_config
 from wirewatch.crawler.schedule_config import schedule_options
 from wirewatch.crawler.schedule_state import due_sources
+from wirewatch.crawler.source_status import gather
 from wirewatch.pipelines import db
 
 

@@ -16,8 +16,8 @@ from aiosmtpd.smtp import Envelope
 
 from wirewatch.crawler import locks
 from wirewatch.crawler.cli import main
-from wirewatch.crawler.commands.status import failure_share, rejection_share, relative
 from wirewatch.crawler.config import load_config
+from wirewatch.crawler.source_status import failure_share, rejection_share, relative
 from wirewatch.pipelines import db
 from wirewatch.pipelines.queries import Q
 

@@ -18,10 +18,10 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from wirewatch.crawler.commands.errors import fetch as fetch_errors
-from wirewatch.crawler.commands.status import SourceStatus, gather
 from wirewatch.crawler.config import Config
 from wirewatch.crawler.run_history import RunRecord
 from wirewatch.crawler.schedule_state import load_histories
+from wirewatch.crawler.source_status import SourceStatus, gather
 from wirewatch.crawler.web.chart import Chart, day_bars, series
 from wirewatch.crawler.web.diff import WordDiff, word_diff
 from wirewatch.pipelines import feed

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from wirewatch.crawler import __version__
-from wirewatch.crawler.commands.status import relative
+from wirewatch.crawler.source_status import relative
 from wirewatch.crawler.web.chart import percent
 from wirewatch.crawler.web.context import WebContext
 from wirewatch.crawler.web.security import csrf_token
