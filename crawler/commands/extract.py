@@ -9,15 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
 import sys
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import Future, TimeoutError
 from pathlib import Path
 from typing import IO, Any
-
-from pebble import ProcessExpired, ProcessPool
 
 from wirewatch.crawler import __version__
 from wirewatch.pipelines import db
@@ -25,10 +21,8 @@ from wirewatch.pipelines.article import extracted_values
 from wirewatch.pipelines.boilerplate import load_knowledge
 from wirewatch.pipelines.errors import UsageError, WirewatchError
 from wirewatch.pipelines.extract import Extracted, SiteKnowledge, apply_site
-from wirewatch.pipelines.extract.batch import learn, safe_extract_page
+from wirewatch.pipelines.extract.batch import extract_on_workers, safe_extract_page
 from wirewatch.pipelines.extract.sitelearn import site_domain
-from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
-from wirewatch.pipelines.progress import Bar
 
 log = logging.getLogger(__name__)
 
@@ -142,54 +136,31 @@ def _input_lines(name: str) -> Iterator[str]:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
 
 
-def _wait(future: Future, timeout: float) -> Extracted:
-    try:
-        return future.result()
-    except TimeoutError:
-        return Extracted(reason=EXTRACTION_FAILED, detail=f"took longer than {timeout:g}s")
-    except ProcessExpired as exc:
-        return Extracted(reason=EXTRACTION_FAILED, detail=f"worker died (exit {exc.exitcode})")
-    except Exception as exc:
-        return Extracted(reason=EXTRACTION_FAILED, detail=f"{type(exc).__name__}: {exc}")
-
-
 def run_jsonl(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
-    entries: list[tuple[Any, str | None, Future] | dict[str, Any]] = []
+    entries: list[tuple[Any, str | None, str] | dict[str, Any]] = []
+    for number, line in enumerate(_input_lines(args.jsonl), start=1):
+        if not line.strip():
+            continue
+        parsed = parse_line(number, line)
+        if isinstance(parsed, str):
+            print(f"wirewatch: {parsed}", file=sys.stderr)
+            entries.append({"id": _loose_id(line), "error": parsed})
+            continue
+        entries.append(parsed)
+    pages = [(html, url) for _, url, html in (e for e in entries if isinstance(e, tuple))]
+    known = learned_knowledge([url for _, url in pages]) if args.learned else {}
+    results = iter(
+        extract_on_workers(pages, workers=args.workers, timeout=args.timeout, knowledge=known)
+    )
     errors = 0
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPool(max_workers=args.workers, context=context) as pool:
-        for number, line in enumerate(_input_lines(args.jsonl), start=1):
-            if not line.strip():
-                continue
-            parsed = parse_line(number, line)
-            if isinstance(parsed, str):
-                print(f"wirewatch: {parsed}", file=sys.stderr)
-                errors += 1
-                entries.append({"id": _loose_id(line), "error": parsed})
-                continue
-            page_id, url, html = parsed
-            future = pool.schedule(safe_extract_page, args=(html, url), timeout=args.timeout)
-            entries.append((page_id, url, future))
-        with Bar("extract", total=len(entries), unit=" pages") as bar:
-            pages = [
-                entry
-                if isinstance(entry, dict)
-                else (entry[0], entry[1], _wait(entry[2], args.timeout))
-                for entry in bar.track(entries)
-            ]
-    extracted = [(p[1], p[2]) for p in pages if not isinstance(p, dict)]
-    known = learned_knowledge([url for url, _ in extracted]) if args.learned else {}
-    knowledge = learn(extracted, known)
-    for entry in pages:
+    for entry in entries:
         if isinstance(entry, dict):
+            errors += 1
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
             continue
-        page_id, url, page = entry
-        domain = site_domain(url)
-        site = knowledge.get(domain) if domain else None
-        result = apply_site(page, site.boilerplate() if site else frozenset())
-        out.write(json.dumps(record(page_id, url, result), ensure_ascii=False) + "\n")
+        page_id, url, _ = entry
+        out.write(json.dumps(record(page_id, url, next(results)), ensure_ascii=False) + "\n")
     out.flush()
     return 1 if errors else 0
 
