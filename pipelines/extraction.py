@@ -17,6 +17,8 @@ this crawl learns.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -38,6 +40,7 @@ from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
 from wirewatch.pipelines.extract.worker import ITEM_FIELDS, extract_in_worker
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, PageRejected
+from wirewatch.pipelines.page_gate import refuse_walls
 
 __all__ = ["ITEM_FIELDS", "ExtractionPipeline", "extract_in_worker"]
 
@@ -120,6 +123,7 @@ class ExtractionPipeline:
     # -- items -----------------------------------------------------------------
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        refuse_walls(item)  # a 403 or a consent redirect is never extracted
         url = item.get("final_url") or item.get("url")
         body = item.get("body") or b""
         domain = site_domain(url)
@@ -133,7 +137,7 @@ class ExtractionPipeline:
         future = self._ensure_pool().schedule(
             self.worker, args=(body, url, item.get("encoding"), snapshot), timeout=self.timeout
         )
-        result = await maybe_deferred_to_future(_deferred_from(future))
+        result = await _outcome(future)
         item.pop("body", None)
         if isinstance(result, BaseException):
             self._count("extraction/failed")
@@ -234,6 +238,35 @@ class ExtractionPipeline:
     def _count(self, key: str, n: int = 1) -> None:
         if self.stats is not None and n:
             self.stats.inc_value(key, n)
+
+
+async def _outcome(future: Future[Any]) -> Any:
+    """The worker's result, or its exception as a value, once the future is done.
+
+    Under the asyncio reactor an asyncio future is woken straight from pebble's
+    thread: no Deferred, no ``callFromThread`` and no Deferred-to-future
+    adapter per page.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another reactor: through a Deferred
+        return await maybe_deferred_to_future(_deferred_from(future))
+    waiter: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any) -> None:
+        if not waiter.done():  # cancelled meanwhile (the crawl is stopping)
+            waiter.set_result(value)
+
+    def done(fut: Future[Any]) -> None:
+        try:
+            value: Any = fut.result()
+        except BaseException as exc:
+            value = exc
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(settle, value)
+
+    future.add_done_callback(done)
+    return await waiter
 
 
 def _deferred_from(future: Future[Any]) -> defer.Deferred[Any]:

@@ -10,6 +10,8 @@ the whole text).
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support.walls import (
@@ -31,7 +33,9 @@ from tests.support.walls import (
     URL,
     page,
 )
+from wirewatch.crawler import settings as project_settings
 from wirewatch.pipelines.extract import extract_article
+from wirewatch.pipelines.extraction import ExtractionPipeline
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
 from wirewatch.pipelines.page_gate import PageGatePipeline
@@ -136,3 +140,23 @@ def test_gate_rejects_refusals_before_extraction_and_passes_everything_else() ->
     assert rejected.value.kind == BLOCKED
     challenge = ArticleItem(url="http://127.0.0.1/b", status=200, body=CLOUDFLARE_STYLE)
     assert gate_pipeline.process_item(challenge) is challenge  # judged after extraction
+
+
+def test_the_crawl_gates_pages_in_its_extraction_stage_before_any_worker_runs() -> None:
+    """No item-pipeline stage of its own for one status check (issue 21): extraction
+    refuses a 403 or a consent redirect first, without starting a worker."""
+    assert not any("page_gate" in name for name in project_settings.ITEM_PIPELINES)
+    extraction = ExtractionPipeline(learn=False)
+    for item, kind in [
+        (ArticleItem(url="http://127.0.0.1/a", status=403, body=ARTICLE), BLOCKED),
+        (
+            ArticleItem(
+                url="http://127.0.0.1/c", final_url="https://consent.example.org/?x", body=ARTICLE
+            ),
+            CONSENT_WALL,
+        ),
+    ]:
+        with pytest.raises(PageRejected) as rejected:
+            asyncio.run(extraction.process_item(item))
+        assert rejected.value.kind == kind
+    assert extraction.pool is None  # no worker was started for them
