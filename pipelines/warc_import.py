@@ -46,11 +46,12 @@ from warcio.recordloader import ArcWarcRecord
 
 from wirewatch.pipelines import db, workers
 from wirewatch.pipelines.boilerplate import PendingPages, load_knowledge, save_pending
-from wirewatch.pipelines.extract import SiteKnowledge, extract_article
+from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.metadata import parse_date
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
-from wirewatch.pipelines.extraction import ITEM_FIELDS
-from wirewatch.pipelines.fingerprint import fingerprint
+
+# The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
+from wirewatch.pipelines.extract.worker import ITEM_FIELDS, extract_for_import
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
 from wirewatch.pipelines.queries import Q
 from wirewatch.pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
@@ -172,18 +173,6 @@ def _looks_like_html(body: bytes) -> bool:
 
 
 # -- after extraction --------------------------------------------------------------------
-
-
-def extract_for_import(
-    body: bytes, url: str, encoding: str | None, site: SiteKnowledge | None
-) -> dict[str, Any]:
-    """Run in a worker process: the crawl's extraction, plus the dedupe fingerprint."""
-    result = extract_article(body, url, site, encoding=encoding)
-    out = {name: getattr(result, name) for name in ITEM_FIELDS}
-    out.update(reason=result.reason, detail=result.detail, blocks=result.blocks)
-    if not result.reason:
-        out["fingerprint"] = fingerprint(result.text)
-    return out
 
 
 def language_matches(language: str | None, wanted: str | None) -> bool:

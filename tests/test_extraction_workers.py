@@ -11,7 +11,7 @@ import sys
 from wirewatch.pipelines import workers
 from wirewatch.pipelines.extract.sitelearn import SAMPLE_CHARS, SiteKnowledge, block_key, learnable
 from wirewatch.pipelines.extract.warmup import PAGE, PARAGRAPHS
-from wirewatch.pipelines.extract.worker import extract_in_worker
+from wirewatch.pipelines.extract.worker import extract_for_import, extract_in_worker
 
 
 def crawler_modules(_: object = None) -> list[str]:
@@ -32,6 +32,25 @@ def test_a_worker_extracts_a_page_without_loading_scrapy_or_the_database_driver(
     finally:
         pool.close()
         pool.join()
+
+
+def test_an_import_warc_worker_extracts_without_loading_scrapy_or_the_database_driver() -> None:
+    """``import-warc``'s task lived in pipelines.warc_import, which imports the crawl's
+    storage and extraction modules: every import worker loaded Scrapy and psycopg."""
+    import wirewatch.pipelines.warc_import  # the parent has it; its workers must not
+
+    pool = workers.start_pool(1)
+    try:
+        result = pool.schedule(
+            extract_for_import, args=(PAGE.encode(), "https://gazette.example/a.html", None, None)
+        ).result(timeout=120)
+        assert result["reason"] is None and "winter ferry timetable" in result["text"]
+        assert result["fingerprint"] is not None and PARAGRAPHS[0] in result["blocks"]
+        assert pool.schedule(crawler_modules).result(timeout=60) == []
+    finally:
+        pool.close()
+        pool.join()
+    assert wirewatch.pipelines.warc_import.extract_for_import is extract_for_import
 
 
 def test_a_worker_sends_the_blocks_to_learn_keyed_once_each() -> None:

@@ -1,9 +1,11 @@
-"""What an extraction worker runs for one page: ``extract_in_worker``.
+"""What an extraction worker runs for one page: ``extract_in_worker`` for the crawl,
+``extract_for_import`` for ``wirewatch import-warc``.
 
 A module of its own, importing only the extractor and the dedupe fingerprint,
 because a worker imports the module its task's function lives in:
-``pipelines.extraction`` would bring Scrapy, Twisted and psycopg into every
-worker (~50 MB and ~0.3 s of imports each, again for every recycled worker).
+``pipelines.extraction`` or ``pipelines.warc_import`` would bring Scrapy,
+Twisted and psycopg into every worker (~50 MB and ~0.3 s of imports each,
+again for every recycled worker).
 """
 
 from __future__ import annotations
@@ -40,3 +42,16 @@ def extract_in_worker(
         site_boilerplate_removed=sum(1 for rule, _ in page.dropped if rule == "site_boilerplate"),
     )
     return result
+
+
+def extract_for_import(
+    body: bytes, url: str, encoding: str | None, site: SiteKnowledge | None
+) -> dict[str, Any]:
+    """Run in a worker process for ``import-warc``: the crawl's extraction, plus the dedupe
+    fingerprint, and the page's ``blocks`` (the importer learns a site from them)."""
+    result = extract_article(body, url, site, encoding=encoding)
+    out = {name: getattr(result, name) for name in ITEM_FIELDS}
+    out.update(reason=result.reason, detail=result.detail, blocks=result.blocks)
+    if not result.reason:
+        out["fingerprint"] = fingerprint(result.text)
+    return out
