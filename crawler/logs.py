@@ -7,6 +7,7 @@ import logging
 import logging.handlers
 import sys
 import time
+from typing import Any
 
 from wirewatch.pipelines.errors import UsageError
 from wirewatch.pipelines.redact import redact_text
@@ -125,3 +126,8 @@ _CHATTY_AT_INFO = (
 
 def _quiet_start_up(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or not record.name.startswith(_CHATTY_AT_INFO)
+
+
+def log_event(logger: logging.Logger, level: int, message: str, *args: Any, **fields: Any) -> None:
+    """A log line whose ``fields`` become keys of its JSON line (``--json-logs``)."""
+    logger.log(level, message, *args, extra={"fields": fields})

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from wirewatch.crawler.config import Config
-from wirewatch.crawler.scheduler import stop_with_parent
+from wirewatch.crawler.daemon_children import stop_with_parent
 from wirewatch.crawler.web.settings import bind_problem, web_settings
 from wirewatch.pipelines.errors import UsageError
 
