@@ -45,6 +45,9 @@ it does wall time) and the medians of new stories and of joins.  A kept
 archive (``--keep``) is probed again with ``--database``: interleave the
 checkouts' runs on archives of the same size for a before/after.
 ``--without-search-indexes`` loads large archives much faster.
+``--fingerprinted`` gives each probe the fingerprint (keys and sketch) an
+extraction worker computes in a crawl, off the storing thread: assign then
+shingles no text at all, as on a crawl's storing thread.
 
     .venv/bin/python benchmarks/dedupe.py accuracy
     .venv/bin/python benchmarks/dedupe.py orders --size 10000 --runs 5
@@ -751,7 +754,10 @@ def run_db(args: argparse.Namespace) -> None:
                 bands, size_mb, prepared_s, loaded_s = load_archive(
                     url, room, size, search_indexes=not args.without_search_indexes
                 )
-            probe_timings(url, room, args.probe, size, bands, size_mb, prepared_s, loaded_s)
+            probe_timings(
+                url, room, args.probe, size, bands, size_mb, prepared_s, loaded_s,
+                fingerprinted=args.fingerprinted,
+            )  # fmt: skip
         finally:
             if args.keep or args.database:
                 print(f"kept database {name}", flush=True)
@@ -836,12 +842,16 @@ def load_archive(
                 copy.write_row((ids[h], f"story {h}", counts[h]))
         story_ids = [r["id"] for r in conn.execute("SELECT id FROM stories ORDER BY id")]
         story_of = dict(zip(heads, story_ids, strict=True))
+        # Each copy's packed sketch, as assign stores it (checkouts before
+        # story_copies.sketch have none: their copies are compared on the text).
+        sketches = getattr(fps[0], "sketch", None) is not None
         with conn.cursor().copy(
             "COPY story_copies (article_id, story_id, similarity, words, band_keys, "
-            "fingerprint_version) FROM STDIN"
+            f"fingerprint_version{', sketch' if sketches else ''}) FROM STDIN"
         ) as copy:
             for n, (root, fp) in enumerate(zip(roots.tolist(), fps, strict=True)):
-                copy.write_row((ids[n], story_of[root], 1.0, fp.words, list(fp.band_keys), VERSION))
+                row = (ids[n], story_of[root], 1.0, fp.words, list(fp.band_keys), VERSION)
+                copy.write_row((*row, fp.sketch) if sketches else row)
         with conn.cursor().copy("COPY lsh_bands (band_key, article_id) FROM STDIN") as copy:
             for n, fp in enumerate(fps):
                 for key in set(fp.band_keys):
@@ -872,8 +882,13 @@ def probe_timings(
     size_mb: float,
     prepared_s: float,
     loaded_s: float,
+    fingerprinted: bool = False,
 ) -> None:
-    """Store ``probe`` new articles through the real path, one transaction each, and time them."""
+    """Store ``probe`` new articles through the real path, one transaction each, and time them.
+
+    ``fingerprinted``: each item carries the fingerprint an extraction worker
+    computes off the storing thread, as in a crawl (else assign computes it).
+    """
     from wirewatch.pipelines import db
     from wirewatch.pipelines.storage import store_article
 
@@ -894,6 +909,7 @@ def probe_timings(
                 "title": f"probe {n}",
                 "text": text,
                 "content_hash": hashlib.md5(text.encode()).hexdigest(),
+                **({"fingerprint": fingerprint(text)} if fingerprinted else {}),
                 "fetched_at": datetime.now(UTC),
                 "published": None,
             }
@@ -942,6 +958,22 @@ def probe_timings(
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+        if len(ASSIGN_CREATED) == len(ASSIGN_CPU) and all(
+            any(c == want for c in ASSIGN_CREATED) for want in (True, False)
+        ):
+            # Joining compares the new text with stored copies: what their stored
+            # sketches save shows there.
+            by = {
+                want: [c * 1000 for (c, _), made in zip(ASSIGN_CPU, ASSIGN_CREATED, strict=True)
+                       if made == want]
+                for want in (True, False)
+            }  # fmt: skip
+            print(
+                f"  assign client CPU median by outcome: new story "
+                f"{statistics.median(by[True]):.2f} ms, into an existing story "
+                f"{statistics.median(by[False]):.2f} ms",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -966,6 +998,11 @@ def main() -> None:
     dbp.add_argument("--probe", type=int, default=2000, help="new articles timed per size")
     dbp.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     dbp.add_argument("--database", help="probe again an archive kept by --keep (one size)")
+    dbp.add_argument(
+        "--fingerprinted", action="store_true",
+        help="probe items carry their fingerprint, computed off the storing thread as "
+        "extraction workers do in a crawl",
+    )  # fmt: skip
     dbp.add_argument(
         "--without-search-indexes", action="store_true",
         help="load the archive without the full-text GIN indexes (assign never reads them)",

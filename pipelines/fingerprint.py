@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -551,11 +552,14 @@ def exact_key(hashes: np.ndarray) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What the index stores for one text: its candidate keys and size."""
+    """What the index stores for one text: its candidate keys and size, and
+    (from :func:`fingerprint`) its packed :class:`Sketch`, so whoever stores
+    the text never shingles it again to compare it."""
 
     words: int
     band_keys: tuple[int, ...]
     version: int = VERSION
+    sketch: bytes | None = None  # pack_sketch(); None from Shingled.fingerprint()
 
     @property
     def tiny(self) -> bool:
@@ -564,7 +568,8 @@ class Fingerprint:
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
-    """All :func:`similarity` needs of a text, compact enough to keep per document."""
+    """All :func:`similarity` needs of a text, compact enough to keep per document
+    (the story index stores it packed, :func:`pack_sketch`, with each copy)."""
 
     words: int
     exact: int
@@ -709,7 +714,37 @@ class Shingled:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    return Shingled(text).fingerprint()
+    """The text's keys with its packed sketch (see :func:`sketched`)."""
+    return sketched(Shingled(text))
+
+
+def sketched(prepared: Shingled) -> Fingerprint:
+    """A text's keys with its packed sketch: what the story index stores of it.
+
+    (The batch command, which keeps sketches its own way, asks
+    :meth:`Shingled.fingerprint` for the keys alone.)
+    """
+    keys = prepared.fingerprint()
+    return Fingerprint(keys.words, keys.band_keys, keys.version, pack_sketch(prepared.sketch()))
+
+
+_SKETCH_HEAD = struct.Struct("<qI")  # exact key, number of strong shingles
+
+
+def pack_sketch(sketch: Sketch) -> bytes:
+    """A sketch as bytes: exact key (int64), number of strong shingles (uint32),
+    then the strong and the weak shingles (uint32 each), little-endian.  About
+    4 bytes per distinct shingle of the text; words are stored apart."""
+    own = np.ascontiguousarray(sketch.own, dtype="<u4")
+    weak = np.ascontiguousarray(sketch.quoted, dtype="<u4")
+    return b"".join((_SKETCH_HEAD.pack(sketch.exact, len(own)), own.tobytes(), weak.tobytes()))
+
+
+def unpack_sketch(words: int, packed: bytes) -> Sketch:
+    """The :class:`Sketch` of :func:`pack_sketch` (arrays are views of ``packed``)."""
+    exact, own = _SKETCH_HEAD.unpack_from(packed)
+    shingles = np.frombuffer(packed, dtype="<u4", offset=_SKETCH_HEAD.size)
+    return Sketch(words, exact, shingles[:own], shingles[own:])
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

@@ -5,7 +5,10 @@ is written.  It locks the article's keys (so two crawls storing copies of
 one text at once cannot both start a story), looks candidates up through
 ``lsh_bands`` (bounded work whatever the archive size), verifies them on the
 text (:func:`pipelines.fingerprint.similarity`), then joins the story of the
-copies it matches, or starts a new one.
+copies it matches, or starts a new one.  Each copy's sketch (what similarity
+compares, ``story_copies.sketch``) is stored with it and the new article's
+comes with its fingerprint from the extraction workers, so verifying
+shingles no text on the storing thread.
 
 A story is a connected set of copies, as in ``wirewatch dedupe``: when an
 article matches copies in two or more stories (a late wire original whose
@@ -49,7 +52,11 @@ from wirewatch.pipelines.fingerprint import (
     VERSION,
     Fingerprint,
     Shingled,
+    Sketch,
+    pack_sketch,
     similarity,
+    sketched,
+    unpack_sketch,
 )
 from wirewatch.pipelines.queries import Q
 
@@ -86,7 +93,7 @@ class Copy:
     wire: bool
     earliest: datetime
     words: int
-    text: Shingled
+    text: Shingled | Sketch  # what similarity() compares
     title: str | None = None
     wire_credit: str | None = None
 
@@ -152,13 +159,22 @@ def choose_canonical(copies: Iterable[Copy]) -> Copy:
     return chosen
 
 
+def comparable(row: Mapping[str, Any]) -> Shingled | Sketch:
+    """What similarity() compares of a stored copy: the sketch stored with it
+    when it is of this ``VERSION`` (the queries then leave its text out), else
+    its text, shingled again."""
+    if row["sketch"] is not None and row["fingerprint_version"] == VERSION:
+        return unpack_sketch(row["words"], row["sketch"])
+    return Shingled(row["text"] or "")
+
+
 def _copy_from_row(row: Mapping[str, Any]) -> Copy:
     return Copy(
         article_id=row["article_id"],
         wire=bool(row["wire"]),
         earliest=earliest(row["published"], row["first_seen"]),
         words=row["words"],
-        text=Shingled(row["text"] or ""),
+        text=comparable(row),
         title=row["title"],
         wire_credit=row["wire_credit"],
     )
@@ -173,7 +189,10 @@ class _Match:
 
 
 def verified_matches(
-    new: Shingled, rows: Sequence[Mapping[str, Any]], copies: Mapping[int, Copy], keys: int
+    new: Shingled | Sketch,
+    rows: Sequence[Mapping[str, Any]],
+    copies: Mapping[int, Copy],
+    keys: int,
 ) -> list[_Match]:
     """Every candidate at or above the threshold, most similar first.
 
@@ -186,7 +205,7 @@ def verified_matches(
     for row in rows:
         if row["shared"] == 0:
             continue  # listed only as its story's canonical copy
-        if not row["text"] and row["words"]:
+        if row["pruned"]:
             score = min(1.0, row["shared"] / keys) if new.words else 0.0
         else:
             score = similarity(new, copies[row["article_id"]].text)
@@ -199,11 +218,14 @@ def verified_matches(
     ]
 
 
-def _fingerprint(article: Mapping[str, Any], text: Shingled) -> Fingerprint:
+def _fingerprint(article: Mapping[str, Any]) -> tuple[Fingerprint, bytes]:
+    """(keys, packed sketch) of the article's text: as computed off this thread
+    (extraction workers), else here."""
     given = article.get("fingerprint")
-    if isinstance(given, Fingerprint) and given.version == VERSION:
-        return given
-    return text.fingerprint()
+    if isinstance(given, Fingerprint) and given.version == VERSION and given.sketch is not None:
+        return given, given.sketch
+    prepared = Shingled(article.get("text") or "")
+    return prepared.fingerprint(), pack_sketch(prepared.sketch())
 
 
 def _lookup(
@@ -226,7 +248,9 @@ def _lookup(
                 "pool": POOL,
                 "per_story": PER_STORY,
                 "limit": CANDIDATES,
+                "version": VERSION,
             },
+            binary=True,  # sketches as they are stored, not hex-escaped both ways
         )
         current = current_cur.fetchone()
         rows = candidates_cur.fetchall() if keys else []
@@ -241,8 +265,8 @@ def assign(
     Call inside the transaction that wrote the article, whenever the article
     is new or its text changed.  Idempotent for an unchanged text.
     """
-    text = Shingled(article.get("text") or "")
-    fp = _fingerprint(article, text)
+    fp, packed = _fingerprint(article)
+    text = unpack_sketch(fp.words, packed)  # all comparing needs: no shingling here
     keys = list(fp.band_keys)
     me = Copy(
         article_id=article_id,
@@ -264,6 +288,7 @@ def assign(
         "band_keys": pg_array(keys),
         "words": fp.words,
         "version": fp.version,
+        "sketch": packed,
         "similarity": matches[0].similarity if matches else 1.0,
         "matched_article_id": matches[0].article_id if matches else None,
     }
@@ -391,7 +416,9 @@ def _group_canonical(
     """The canonical copy of merged stories: their canonical copies, oldest story first."""
     details = {
         row["article_id"]: _copy_from_row(row)
-        for row in conn.execute(Q.canonical_copies, {"story_ids": sorted(group)})
+        for row in conn.execute(
+            Q.canonical_copies, {"story_ids": sorted(group), "version": VERSION}, binary=True
+        )
     }
     ordered = sorted(group, key=lambda story: (rows[story]["first_seen"], story))
     return choose_canonical(details[rows[story]["canonical_article_id"]] for story in ordered)
@@ -485,7 +512,9 @@ def _recanonicalise(
     wire_credit: str | None = None,
 ) -> bool:
     """Re-apply the canonical rule to a story's copies; True if the canonical changed."""
-    rows = conn.execute(Q.story_copy_details, {"story_id": story_id}).fetchall()
+    rows = conn.execute(
+        Q.story_copy_details, {"story_id": story_id, "version": VERSION}, binary=True
+    ).fetchall()
     chosen = choose_canonical(_copy_from_row(row) for row in rows)
     if chosen.article_id == canonical_id:
         if delta or wire_credit:
@@ -508,7 +537,7 @@ def refingerprint(conn: psycopg.Connection[DictRow], row: Mapping[str, Any]) -> 
     """
     article_id = row["article_id"]
     text = Shingled(row["text"] or "")
-    fp = text.fingerprint()
+    fp = sketched(text)
     keys = list(fp.band_keys)
     current, rows = _lookup(conn, article_id, keys)
     if current is None:
@@ -520,6 +549,7 @@ def refingerprint(conn: psycopg.Connection[DictRow], row: Mapping[str, Any]) -> 
         "band_keys": pg_array(keys),
         "words": fp.words,
         "version": VERSION,
+        "sketch": fp.sketch,
     }
     others = {m.story_id for m in matches} - {current["story_id"]}
     if not others:

@@ -294,3 +294,40 @@ def test_a_new_title_on_the_canonical_copy_refreshes_the_story_title(conn):
     again = store(conn, "herald", "title", text, title="New headline")
     assert again.status == UPDATED and again.story_id == first.story_id
     assert story(conn, first.story_id)["title"] == "New headline"
+
+
+def _stored_sketch(conn: psycopg.Connection, article_id: int) -> bytes | None:
+    return conn.execute(
+        "SELECT sketch FROM story_copies WHERE article_id = %s", (article_id,)
+    ).fetchone()["sketch"]
+
+
+def test_a_stored_copy_is_compared_through_its_sketch_else_its_text(conn):
+    """Comparing a new article with stored copies shingles none of their texts again."""
+    text = article(140)
+    a = store(conn, "herald", "dam", text)
+    assert _stored_sketch(conn, a.article_id) == fingerprint(text).sketch
+    # What is compared is the stored sketch: make it another text's ...
+    conn.execute(
+        "UPDATE story_copies SET sketch = %s WHERE article_id = %s",
+        (fingerprint(article(141)).sketch, a.article_id),
+    )
+    conn.commit()
+    assert store(conn, "gazette", "dam", trimmed(text, 0.5)).story_id != a.story_id
+    # ... and a copy without one (stored before sketches were) is compared on its text.
+    conn.execute("UPDATE story_copies SET sketch = NULL WHERE article_id = %s", (a.article_id,))
+    conn.commit()
+    assert store(conn, "post", "dam", trimmed(text, 0.6)).story_id == a.story_id
+
+
+def test_rebuilding_the_index_stores_the_sketch_of_copies_without_one(conn):
+    text = article(142)
+    a = store(conn, "herald", "port", text)
+    conn.execute(
+        "UPDATE story_copies SET sketch = NULL, fingerprint_version = 3 WHERE article_id = %s",
+        (a.article_id,),
+    )
+    conn.commit()
+    conn.autocommit = True
+    assert stories.rebuild_index(conn).done == 1
+    assert _stored_sketch(conn, a.article_id) == fingerprint(text).sketch

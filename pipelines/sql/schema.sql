@@ -670,8 +670,10 @@ CREATE TABLE wirewatch.story_copies (
     fingerprint_version smallint NOT NULL,
     first_seen timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    sketch bytea,
     CONSTRAINT story_copies_similarity_check CHECK (((similarity >= (0)::double precision) AND (similarity <= (1)::double precision)))
 );
+ALTER TABLE ONLY wirewatch.story_copies ALTER COLUMN sketch SET STORAGE MAIN;
 
 CREATE TABLE wirewatch.warc_import_records (
     file_key text NOT NULL,

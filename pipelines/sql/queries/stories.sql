@@ -30,7 +30,9 @@ FOR UPDATE;
 -- articles also weighs less (1 / holders), so shared content outranks shared
 -- boilerplate.  At most per_story candidates come from one story, so a story
 -- of many copies cannot crowd out a second story the text also belongs to
--- (which it then merges).
+-- (which it then merges).  A copy is compared through the sketch stored with
+-- it (stories.comparable); its text comes along only when it has no sketch of
+-- this fingerprint version, and pruned says whether it can be compared at all.
 WITH hits AS (
     SELECT b.article_id, count(*) AS shared, sum(1.0 / b.holders) AS score
     FROM unnest(%(band_keys)s::bigint[]) AS k (band_key)
@@ -63,7 +65,9 @@ WITH hits AS (
       AND s.canonical_article_id <> %(article_id)s
 )
 SELECT r.article_id, r.shared, r.story_id, s.canonical_article_id,
-       a.text, a.title, a.wire_credit, a.published, a.first_seen,
+       CASE WHEN c.sketch IS NULL OR c.fingerprint_version <> %(version)s THEN a.text END AS text,
+       c.sketch, c.fingerprint_version, coalesce(a.text, '') = '' AND c.words > 0 AS pruned,
+       a.title, a.wire_credit, a.published, a.first_seen,
        coalesce(src.wire, false) AS wire, c.words
 FROM rows r
 JOIN stories s ON s.id = r.story_id
@@ -74,8 +78,11 @@ ORDER BY r.shared DESC, r.article_id;
 
 -- name: story_copy_details
 -- Every copy of one story, in the order they were seen, for re-choosing its
--- canonical copy when the current one changed or left.
-SELECT c.article_id, c.story_id, c.words, a.text, a.title, a.wire_credit,
+-- canonical copy when the current one changed or left.  Texts only of copies
+-- without a current sketch (stories.comparable).
+SELECT c.article_id, c.story_id, c.words, c.sketch, c.fingerprint_version,
+       CASE WHEN c.sketch IS NULL OR c.fingerprint_version <> %(version)s THEN a.text END AS text,
+       a.title, a.wire_credit,
        a.published, a.first_seen, coalesce(src.wire, false) AS wire
 FROM story_copies c
 JOIN articles a ON a.id = c.article_id
@@ -100,17 +107,18 @@ WITH story AS (
     RETURNING id
 )
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
-                          words, band_keys, fingerprint_version)
-SELECT %(article_id)s, story.id, 1.0, NULL, %(words)s, %(band_keys)s::bigint[], %(version)s
+                          words, band_keys, fingerprint_version, sketch)
+SELECT %(article_id)s, story.id, 1.0, NULL, %(words)s, %(band_keys)s::bigint[], %(version)s,
+       %(sketch)s
 FROM story
 RETURNING story_id;
 
 -- name: add_copy
 -- Into a story locked by lock_stories.
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
-                          words, band_keys, fingerprint_version)
+                          words, band_keys, fingerprint_version, sketch)
 VALUES (%(article_id)s, %(story_id)s, %(similarity)s, %(matched_article_id)s,
-        %(words)s, %(band_keys)s::bigint[], %(version)s);
+        %(words)s, %(band_keys)s::bigint[], %(version)s, %(sketch)s);
 
 -- name: add_copy_if_live
 -- The common case, one statement: lock the story and add the copy unless a
@@ -122,9 +130,9 @@ WITH live AS (
     FOR NO KEY UPDATE
 )
 INSERT INTO story_copies (article_id, story_id, similarity, matched_article_id,
-                          words, band_keys, fingerprint_version)
+                          words, band_keys, fingerprint_version, sketch)
 SELECT %(article_id)s, live.id, %(similarity)s, %(matched_article_id)s,
-       %(words)s, %(band_keys)s::bigint[], %(version)s
+       %(words)s, %(band_keys)s::bigint[], %(version)s, %(sketch)s
 FROM live
 RETURNING story_id;
 
@@ -132,7 +140,7 @@ RETURNING story_id;
 UPDATE story_copies
 SET similarity = %(similarity)s, matched_article_id = %(matched_article_id)s,
     words = %(words)s, band_keys = %(band_keys)s::bigint[], fingerprint_version = %(version)s,
-    updated_at = now()
+    sketch = %(sketch)s, updated_at = now()
 WHERE article_id = %(article_id)s;
 
 -- name: remove_copy
@@ -198,8 +206,9 @@ FOR NO KEY UPDATE;
 
 -- name: canonical_copies
 -- The canonical copy of each story, for choosing the merged story's.
-SELECT c.article_id, s.id AS story_id, c.words, a.text, a.title, a.wire_credit,
-       a.published, a.first_seen, coalesce(src.wire, false) AS wire
+SELECT c.article_id, s.id AS story_id, c.words, c.sketch, c.fingerprint_version,
+       CASE WHEN c.sketch IS NULL OR c.fingerprint_version <> %(version)s THEN a.text END AS text,
+       a.title, a.wire_credit, a.published, a.first_seen, coalesce(src.wire, false) AS wire
 FROM stories s
 JOIN story_copies c ON c.article_id = s.canonical_article_id
 JOIN articles a ON a.id = c.article_id
@@ -282,5 +291,6 @@ LIMIT %(limit)s;
 -- New keys for an unchanged text: what it matched, how closely, and when the
 -- copy last changed (updated_at) stay.
 UPDATE story_copies
-SET words = %(words)s, band_keys = %(band_keys)s::bigint[], fingerprint_version = %(version)s
+SET words = %(words)s, band_keys = %(band_keys)s::bigint[], fingerprint_version = %(version)s,
+    sketch = %(sketch)s
 WHERE article_id = %(article_id)s;
