@@ -27,7 +27,7 @@ from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
 from wirewatch.pipelines import db, resources, revisions, stories
-from wirewatch.pipelines.alerts.outbox import enqueue
+from wirewatch.pipelines.alerts.outbox import current_matcher, enqueue
 from wirewatch.pipelines.article import stored_values
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
@@ -72,7 +72,13 @@ def store_article(
     backfill must not flood inboxes).
     """
     with conn.transaction():
-        row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
+        # One round trip for the upsert and the alert subscriptions' version, read here
+        # rather than by enqueue() after stories.assign: the band-key locks assign takes
+        # are held to the commit, and other copies of the story wait on them (issue 21).
+        with conn.pipeline():
+            upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
+            matcher = current_matcher(conn) if alerts else None
+            row = upserted.fetchone()
         if row is None:
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED
@@ -81,7 +87,11 @@ def store_article(
         revisions.record(conn, row["id"], article, new=status == NEW)
         # Matches new stories and changed canonical texts only, not every copy.
         edited = row["id"] if status == UPDATED else None
-        queued = enqueue(conn, assignment, edited_article_id=edited) if alerts else 0
+        queued = (
+            enqueue(conn, assignment, edited_article_id=edited, matcher=matcher)
+            if matcher is not None
+            else 0
+        )
         return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
