@@ -291,6 +291,9 @@ class Round:
     peak_tree_rss: int
     peak_processes: int  # the crawl's descendants
     returncode: int
+    # 1-minute load average when the run ended: the machine is shared, and a busy one
+    # slows every crawl and inflates its CPU time (cache and core sharing), of either side.
+    load: float = 0.0
 
     @property
     def articles_per_second(self) -> float:
@@ -344,6 +347,7 @@ def measured_run(tool: str, command: list[str], cwd: Path, env: dict[str, str]) 
         watch.peak_tree_rss,
         watch.peak_children,
         child.returncode,
+        os.getloadavg()[0],
     )
 
 
@@ -390,7 +394,8 @@ def compare(
                     f"{run.articles_per_second:.1f}/s, {run.cpu_ms_per_article:.1f} ms CPU each "
                     f"({1000 * run.root_cpu_seconds / max(1, run.articles):.1f} in the crawl "
                     "process), "
-                    f"tree {mb(run.peak_tree_rss)}, {run.peak_processes} processes",
+                    f"tree {mb(run.peak_tree_rss)}, {run.peak_processes} processes, "
+                    f"load {run.load:.1f}",
                     flush=True,
                 )
     print()
@@ -420,8 +425,13 @@ def report_compare(results: dict[str, list[Round]], expected: int) -> None:
             f"{name:<26}{stored:>9,}{speed:>12.1f}{cpu:>12.2f}{mb(int(rss)):>11}{procs:>7}"
             f"{speed / bare[1]:>9.2f}{cpu / bare[2]:>7.2f}{rss / bare[3]:>7.2f}"
         )
+    loads = [r.load for runs in results.values() for r in runs]
     print(
-        f"\n{expected:,} article pages published; targets for wirewatch: >= 0.9x the bare "
+        f"\nload average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f},"
+        f" median {statistics.median(loads):.1f}, on {os.cpu_count()} cores"
+    )
+    print(
+        f"{expected:,} article pages published; targets for wirewatch: >= 0.9x the bare "
         "spider's articles/s, <= 1.5x its CPU per article, tree peak <= 400 MB"
     )
 
