@@ -19,6 +19,7 @@ import pytest
 
 from demo.generated import GeneratedNewsroom
 from wirewatch.crawler.demo.server import FixtureServer
+from wirewatch.crawler.extensions.crawl_runs import judged_by_errors, run_status
 from wirewatch.crawler.redis_scale import claim_round
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -49,6 +50,20 @@ def test_one_worker_seeds_a_round_the_others_join_it(redis_prefix: str) -> None:
     assert first.id == second.id and first.scope == second.scope
     client.delete(f"{redis_prefix}:src:round")
     assert claim_round(client, f"{redis_prefix}:src").id != first.id
+
+
+def test_a_worker_of_a_shared_round_that_read_no_listing_of_its_own_is_judged_by_its_errors() -> (
+    None
+):
+    # Outside a shared round, a run that read no listing failed.
+    assert not judged_by_errors(None, 0, 0)
+    assert run_status(0, 0, "finished") == "failed"
+    # A joiner, and a seeder whose listings the other worker took from the queue first.
+    assert judged_by_errors(False, 0, 0) and judged_by_errors(False, 0, 2)
+    assert judged_by_errors(True, 0, 0)
+    # A seeder whose own listings failed did fail.
+    assert not judged_by_errors(True, 0, 1)
+    assert not judged_by_errors(True, 3, 0)  # it read them: judged as usual
 
 
 def worker_config(

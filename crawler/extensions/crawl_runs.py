@@ -80,6 +80,21 @@ def run_metrics(article_pages: int, body_lengths: list[int]) -> dict[str, Any]:
     }
 
 
+def judged_by_errors(seeder: bool | None, listings_read: int, listings_failed: int) -> bool:
+    """Whether a run is judged by its errors alone, not by the listings it read.
+
+    A scale-out worker shares its round's listings with the others
+    (``crawler.redis_scale``; ``seeder`` is None outside a shared round).  One
+    that joined another worker's round reads no listing of its own; nor does a
+    seeder whose listing requests another worker took from the shared queue
+    first, which it can tell by having neither read nor failed one.  Neither
+    failed: the round's listings were read, by another worker.
+    """
+    if seeder is None:
+        return False
+    return not seeder or (listings_read == 0 and listings_failed == 0)
+
+
 def run_status(listings_read: int, errors: int, finish_reason: str) -> str:
     if listings_read == 0:
         return "failed"
@@ -124,6 +139,7 @@ class CrawlRunRecorder:
         self.outcomes: Counter[str] = Counter()
         self.errors = 0
         self.listings_read = 0
+        self.listings_failed = 0
         self.started_at: datetime | None = None
         self.article_pages = 0
         self.body_lengths: list[int] = []
@@ -178,6 +194,7 @@ class CrawlRunRecorder:
         self.listings_read += 1
 
     def page_failed(self, url: str, kind: str, message: str, listing: bool, spider: Spider) -> None:
+        self.listings_failed += int(listing)
         self._record(url, kind, message)
 
     def request_dropped(self, request: Any, spider: Spider) -> None:
@@ -342,11 +359,10 @@ class CrawlRunRecorder:
         if self.run_id is None or self.finished:
             return
         self.finished = True
-        # A scale-out worker that joined another worker's round reads no listings
-        # of its own (crawler.redis_scale): judge it by its errors alone.
-        spider = self.crawler.spider
-        joined = getattr(getattr(spider, "wirewatch_round", None), "seeder", True) is False
-        status = run_status(max(self.listings_read, int(joined)), self.errors, reason)
+        shared_round = getattr(self.crawler.spider, "wirewatch_round", None)
+        seeder = None if shared_round is None else bool(shared_round.seeder)
+        by_errors = judged_by_errors(seeder, self.listings_read, self.listings_failed)
+        status = run_status(max(self.listings_read, int(by_errors)), self.errors, reason)
         self.crawler.stats.set_value(RUN_STATUS_STAT, status)
         self.crawler.stats.set_value(RUN_ERRORS_STAT, self.errors)
         deadline = time.monotonic() + self.close_wait
