@@ -32,17 +32,18 @@ from twisted.internet import defer, threads
 from twisted.python.failure import Failure
 
 from wirewatch.pipelines import db, resources, workers
+
+# The workers' function lives in a module without Scrapy; named here too for callers.
+from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
-
-# The workers' function lives in a module without Scrapy; named here too for callers.
-from wirewatch.pipelines.extract.worker import ITEM_FIELDS, extract_in_worker
+from wirewatch.pipelines.extract.worker import extract_in_worker
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 from wirewatch.pipelines.page_gate import refuse_walls
 
-__all__ = ["ITEM_FIELDS", "ExtractionPipeline", "extract_in_worker"]
+__all__ = ["ExtractionPipeline", "extract_in_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class ExtractionPipeline:
         if result["reason"]:
             self._count(f"extraction/rejected/{result['reason']}")
             raise PageRejected(result["reason"], result["detail"] or result["reason"])
-        for name in ITEM_FIELDS:
+        for name in EXTRACTED:
             item[name] = result[name]
         if result.get("fingerprint") is not None:
             item["fingerprint"] = result["fingerprint"]

@@ -42,11 +42,11 @@ from psycopg.types.json import Jsonb
 
 from wirewatch.pipelines import db, resources, workers
 from wirewatch.pipelines.archive.reader import reextract_in_worker
+from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import load_knowledge
 from wirewatch.pipelines.errors import UsageError
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
-from wirewatch.pipelines.extraction import ITEM_FIELDS
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED
 from wirewatch.pipelines.queries import Q
 from wirewatch.pipelines.storage import UPDATED, store_article
@@ -123,7 +123,7 @@ def article_from(row: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str,
     The crawl falls back on the listing's title when the page has none; the
     stored title stands in for it here.
     """
-    article = {name: result.get(name) for name in ITEM_FIELDS}
+    article = {name: result.get(name) for name in EXTRACTED}
     article.update(
         url=row["url"],
         source=row["source"],

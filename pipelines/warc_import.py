@@ -45,13 +45,14 @@ from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
 from wirewatch.pipelines import db, workers
+
+# The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
+from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.metadata import parse_date
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
-
-# The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
-from wirewatch.pipelines.extract.worker import ITEM_FIELDS, extract_for_import
+from wirewatch.pipelines.extract.worker import extract_for_import
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
 from wirewatch.pipelines.queries import Q
 from wirewatch.pipelines.storage import NEW, UNCHANGED, UPDATED, store_article
@@ -200,7 +201,7 @@ def article_from(
         return FILTERED_LANG
     if not in_window(result.get("published") or page.captured, options.since, options.until):
         return FILTERED_DATE
-    article = {name: result.get(name) for name in ITEM_FIELDS}
+    article = {name: result.get(name) for name in EXTRACTED}
     article.update(
         url=page.url,
         source=options.source,

@@ -28,8 +28,9 @@ from tests.support.archive import (
 )
 from wirewatch.pipelines import db
 from wirewatch.pipelines.archive.writer import ArchiveWriter, Fetched
+from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.errors import UsageError
-from wirewatch.pipelines.extraction import ITEM_FIELDS, extract_in_worker
+from wirewatch.pipelines.extraction import extract_in_worker
 from wirewatch.pipelines.queries import Q
 from wirewatch.pipelines.reextract import (
     CHANGED,
@@ -140,7 +141,7 @@ def archive_and_store(
         body = page(n % PAGES).encode()
         pointer = writer.write(Fetched(url=url, status=200, body=body, encoding="utf-8"))
         result = extract_in_worker(body, url, "utf-8", None)
-        article = {name: result[name] for name in ITEM_FIELDS}
+        article = {name: result[name] for name in EXTRACTED}
         article.update(
             url=url,
             source="gazette",

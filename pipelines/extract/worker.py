@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from wirewatch.pipelines.article import EXTRACTED
+from wirewatch.pipelines.article import extracted_values
 from wirewatch.pipelines.extract.core import extract_article
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, learnable
 from wirewatch.pipelines.fingerprint import fingerprint
-
-# Fields the crawl copies from the extraction onto the item (and stores): the declared ones.
-ITEM_FIELDS = EXTRACTED
 
 
 def extract_in_worker(
     body: bytes, url: str | None, encoding: str | None, site: SiteKnowledge | None
 ) -> dict[str, Any]:
-    """Run in a worker process; returns a picklable dict: the ``ITEM_FIELDS``, ``reason``
+    """Run in a worker process; returns a picklable dict: the extracted fields
+    (``pipelines.article.EXTRACTED``), ``reason``
     and ``detail`` (why there is no article), ``fingerprint``, and for site learning the
     page's ``learnable`` blocks and how many ``site_boilerplate_removed``.
 
@@ -33,7 +31,7 @@ def extract_in_worker(
     is sent back (not every dropped line, not the evidence).
     """
     page = extract_article(body, url, site, encoding=encoding)
-    result: dict[str, Any] = {name: getattr(page, name) for name in ITEM_FIELDS}
+    result = extracted_values(page)
     result.update(
         reason=page.reason,
         detail=page.detail,
@@ -50,7 +48,7 @@ def extract_for_import(
     """Run in a worker process for ``import-warc``: the crawl's extraction, plus the dedupe
     fingerprint, and the page's ``blocks`` (the importer learns a site from them)."""
     result = extract_article(body, url, site, encoding=encoding)
-    out = {name: getattr(result, name) for name in ITEM_FIELDS}
+    out = extracted_values(result)
     out.update(reason=result.reason, detail=result.detail, blocks=result.blocks)
     if not result.reason:
         out["fingerprint"] = fingerprint(result.text)
