@@ -8,8 +8,7 @@ paywall teaser) is judged after extraction, from the text the page carries
 
 The crawl makes this check first thing in ``ExtractionPipeline`` rather than
 as an item pipeline of its own: a stage of Scrapy's item chain (~3 µs an item)
-costs as much as the check (issue 21).  ``PageGatePipeline`` remains for a
-pipeline list that wants the gate on its own.
+costs as much as the check (issue 21).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import PageRejected
 from wirewatch.pipelines.walls import gate
 
@@ -27,9 +25,3 @@ def refuse_walls(item: Mapping[str, Any]) -> None:
     wall = gate(int(item.get("status") or 200), item.get("final_url"))
     if wall is not None:
         raise PageRejected(wall.kind, wall.reason)
-
-
-class PageGatePipeline:
-    def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        refuse_walls(item)
-        return item

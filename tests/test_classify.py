@@ -38,7 +38,7 @@ from wirewatch.pipelines.extract import extract_article
 from wirewatch.pipelines.extraction import ExtractionPipeline
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import BLOCKED, CONSENT_WALL, NOT_ARTICLE, PAYWALL, PageRejected
-from wirewatch.pipelines.page_gate import PageGatePipeline
+from wirewatch.pipelines.page_gate import refuse_walls
 from wirewatch.pipelines.walls import ARTICLE_WORDS, Evidence, gate, judge
 
 
@@ -133,13 +133,12 @@ def test_judge_needs_a_body_to_overrule_evidence() -> None:
 
 
 def test_gate_rejects_refusals_before_extraction_and_passes_everything_else() -> None:
-    gate_pipeline = PageGatePipeline()
     refused = ArticleItem(url="http://127.0.0.1/a", status=403, body=ARTICLE)
     with pytest.raises(PageRejected) as rejected:
-        gate_pipeline.process_item(refused)
+        refuse_walls(refused)
     assert rejected.value.kind == BLOCKED
     challenge = ArticleItem(url="http://127.0.0.1/b", status=200, body=CLOUDFLARE_STYLE)
-    assert gate_pipeline.process_item(challenge) is challenge  # judged after extraction
+    refuse_walls(challenge)  # passes: a challenge is judged after extraction
 
 
 def test_the_crawl_gates_pages_in_its_extraction_stage_before_any_worker_runs() -> None:

@@ -8,7 +8,8 @@ warm run fetches only what is new.  Child listings (a sitemap index's
 sitemaps) are noted for ``ConditionalGetMiddleware``, which revisits them
 when their parent has not changed.  Article requests are also let through
 with the "you may not" statuses (401, 403, 451), so that
-``PageGatePipeline`` records such pages as ``blocked`` like challenge pages.
+the page gate (``pipelines.page_gate.refuse_walls``, the first step of
+extraction) records such pages as ``blocked`` like challenge pages.
 """
 
 from __future__ import annotations
