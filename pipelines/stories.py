@@ -2,7 +2,8 @@
 
 ``assign`` runs inside the storage transaction, right after the article row
 is written.  It locks the article's keys (so two crawls storing copies of
-one text at once cannot both start a story), looks candidates up through
+one text at once cannot both start a story; keys common to many stored
+articles excepted, see ``lock_keys``), looks candidates up through
 ``lsh_bands`` (bounded work whatever the archive size), verifies them on the
 text (:func:`pipelines.fingerprint.similarity`), then joins the story of the
 copies it matches, or starts a new one.  Each copy's sketch (what similarity
@@ -71,6 +72,9 @@ POOL = 32
 PER_STORY = 2
 CANDIDATES = 8
 FULLER_RATIO = 1.25
+# A band key this many other articles hold is common (lock_keys): as many as one
+# lookup reads of a key.
+COMMON_HOLDERS = PER_KEY
 # Rounds of "resolve merged stories, lock them" before giving up (each round
 # is needed only when a concurrent merge committed in between).
 LOCK_ROUNDS = 8
@@ -108,13 +112,10 @@ def pg_array(values: Iterable[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def lock_ids(band_keys: Iterable[int]) -> list[int]:
-    """Sorted, distinct 32-bit lock ids for band keys (a coarser key only adds waits)."""
-    ids = set()
-    for key in band_keys:
-        folded = (key ^ (key >> 32)) & 0xFFFFFFFF
-        ids.add(folded - (1 << 32) if folded >= 1 << 31 else folded)
-    return sorted(ids)
+def lock_id(band_key: int) -> int:
+    """The 32-bit advisory lock id of a band key (a coarser key only adds waits)."""
+    folded = (band_key ^ (band_key >> 32)) & 0xFFFFFFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -228,6 +229,29 @@ def _fingerprint(article: Mapping[str, Any]) -> tuple[Fingerprint, bytes]:
     return prepared.fingerprint(), pack_sketch(prepared.sketch())
 
 
+def lock_keys(conn: psycopg.Connection[DictRow], article_id: int, keys: Sequence[int]) -> None:
+    """Wait for, then hold to the commit, the advisory locks of the text's keys: of those
+    fewer than ``COMMON_HOLDERS`` other articles hold, or of all when every one is that
+    common (``lock_band_keys``).
+
+    Two new copies of one text share most keys, rare ones among them, so the second
+    waits for the first to commit and then finds it.  A common key (a stock phrase,
+    boilerplate, or a story already stored many times, which any copy finds committed)
+    is not locked: every text holding it would otherwise queue behind every other, one
+    storing transaction at a time however many the crawl runs (issue 21).
+    """
+    conn.execute(
+        Q.lock_band_keys,
+        {
+            "article_id": article_id,
+            "band_keys": pg_array(keys),
+            "lock_ids": pg_array(map(lock_id, keys)),
+            "namespace": LOCK_NAMESPACE,
+            "common_holders": COMMON_HOLDERS,
+        },
+    )
+
+
 def _lookup(
     conn: psycopg.Connection[DictRow], article_id: int, keys: list[int]
 ) -> tuple[DictRow | None, list[DictRow]]:
@@ -235,10 +259,7 @@ def _lookup(
     params = {"article_id": article_id, "band_keys": pg_array(keys)}
     with conn.pipeline():
         if keys:
-            conn.execute(
-                Q.lock_band_keys,
-                {"namespace": LOCK_NAMESPACE, "lock_ids": pg_array(lock_ids(keys))},
-            )
+            lock_keys(conn, article_id, keys)
         current_cur = conn.execute(Q.current_copy, params)
         candidates_cur = conn.execute(
             Q.story_candidates,

@@ -265,6 +265,38 @@ def test_concurrent_crawls_storing_copies_of_one_text_make_one_story(db_url):
         assert observer.execute("SELECT count(*) AS n FROM stories").fetchone()["n"] == 1
 
 
+def _locks_without_waiting(db_url: str, keys: list[int], held: list[int]) -> bool:
+    """Whether a transaction can lock ``keys`` (``stories.lock_keys``) while another
+    holds the locks of ``held``."""
+    with db.connect(db_url) as holder, db.connect(db_url) as other, holder.transaction():
+        stories.lock_keys(holder, 1, held)
+        other.execute("SET lock_timeout = '300ms'")
+        try:
+            with other.transaction():
+                stories.lock_keys(other, 2, keys)
+        except psycopg.errors.LockNotAvailable:
+            return False
+        return True
+
+
+def test_keys_many_stored_articles_hold_are_not_locked(db_url, monkeypatch):
+    """A stock phrase's key, common to every article, must not make each storing
+    transaction wait for the one before (issue 21); a rare key still serialises."""
+    monkeypatch.setattr(stories, "COMMON_HOLDERS", 3)
+    common, rare, other_rare = 7_000_001, 7_000_002, 7_000_003
+    with db.connect(db_url) as conn:
+        for holder in range(900_001, 900_004):
+            conn.execute("INSERT INTO lsh_bands VALUES (%s, %s)", (common, holder))
+        conn.execute("INSERT INTO lsh_bands VALUES (%s, %s)", (rare, 900_001))
+        conn.commit()
+    assert _locks_without_waiting(db_url, [common, other_rare], held=[common, rare])
+    assert not _locks_without_waiting(db_url, [rare, other_rare], held=[common, rare])
+    # Every key common: all are locked, so two copies of such a text still queue.
+    assert not _locks_without_waiting(db_url, [common], held=[common])
+    monkeypatch.setattr(stories, "COMMON_HOLDERS", 4)  # the key is not common any more
+    assert not _locks_without_waiting(db_url, [common, other_rare], held=[common, rare])
+
+
 def test_band_index_rows_follow_the_fingerprint(conn):
     text = article(40)
     a = store(conn, "herald", "index", text)

@@ -3,9 +3,25 @@
 -- name: lock_band_keys
 -- Serialises assignments whose texts could match: a transaction that could
 -- create a second story for a text waits here until the first one commits.
--- Keys arrive sorted so two assignments never wait on each other in a cycle.
-SELECT count(pg_advisory_xact_lock(%(namespace)s, k.lock_id))
-FROM unnest(%(lock_ids)s::integer[]) WITH ORDINALITY AS k (lock_id, n);
+-- Each key comes with its lock id; locks are taken in lock id order, so two
+-- assignments never wait on each other in a cycle.  A key that at least
+-- common_holders other articles already hold is common text (a stock phrase,
+-- boilerplate) or an existing story's, which any copy finds committed: it is
+-- not locked, or every assignment would queue on it (stories.COMMON_HOLDERS).
+-- When every key of a text is common, all are locked.
+WITH keys AS MATERIALIZED (
+    SELECT k.lock_id,
+           (SELECT count(*) FROM (SELECT FROM lsh_bands l
+                                  WHERE l.band_key = k.band_key
+                                    AND l.article_id <> %(article_id)s
+                                  LIMIT %(common_holders)s) AS held) < %(common_holders)s AS rare
+    FROM unnest(%(band_keys)s::bigint[], %(lock_ids)s::integer[]) AS k (band_key, lock_id)
+), chosen AS (
+    SELECT DISTINCT lock_id FROM keys
+    WHERE rare OR NOT EXISTS (SELECT FROM keys WHERE rare)
+    ORDER BY lock_id
+)
+SELECT count(pg_advisory_xact_lock(%(namespace)s, lock_id)) FROM chosen;
 
 -- name: current_copy
 -- Not locked here: story rows are locked before copy rows (lock_stories),
