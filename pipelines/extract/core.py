@@ -119,7 +119,7 @@ def decode_html(html: bytes | str, encoding: str | None = None) -> str:
 
 def _looks_binary(text: str) -> bool:
     sample = text[:2048]
-    return bool(sample) and sum(ch == "\x00" or ch == "\ufffd" for ch in sample) > len(sample) // 10
+    return bool(sample) and sample.count("\x00") + sample.count("\ufffd") > len(sample) // 10
 
 
 def _parse(text: str) -> lxml_html.HtmlElement | None:
