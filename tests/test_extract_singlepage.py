@@ -18,7 +18,7 @@ from wirewatch.crawler.commands.extract import record
 from wirewatch.pipelines.extract import extract_article, extract_batch
 from wirewatch.pipelines.extract.metadata import page_metadata
 from wirewatch.pipelines.extract.opinion import Line, merge, readability_lines, text_blocks
-from wirewatch.pipelines.extract.structure import names_boilerplate, prune_page
+from wirewatch.pipelines.extract.structure import link_lists, names_boilerplate, prune_page
 
 STORY = [
     f"Paragraph {i} of the story says what the council decided and why it matters to readers."
@@ -78,6 +78,14 @@ def test_prune_removes_named_blocks_and_link_lists_but_never_the_article() -> No
     text = tree.text_content()
     assert all(p in text for p in STORY)
     assert "Other story" not in text and "All rights reserved" not in text
+
+
+def test_link_lists_inside_a_block_already_removed_are_not_measured_again() -> None:
+    links = "".join(f'<a href="/{i}">Section link {i}</a>' for i in range(4))
+    tree = _tree(f'<div class="menu">{"".join(f"<div>{links}</div>" for _ in range(3))}</div>')
+    menu = tree.find(".//div")
+    assert set(link_lists(tree)) == set(tree.iter("div"))  # the menu and its three columns
+    assert list(link_lists(tree, settled={menu})) == [menu]
 
 
 def test_a_layout_table_becomes_page_regions() -> None:

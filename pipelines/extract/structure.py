@@ -13,7 +13,7 @@ the page marks as its article body, is never removed, whatever its name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from functools import lru_cache
 from typing import cast
 
@@ -143,7 +143,9 @@ class _Article:
         return self.total > 0 and self.words.get(element, 0) >= ARTICLE_SHARE * self.total
 
 
-def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+def named_boilerplate(
+    tree: lxml_html.HtmlElement, settled: Container[lxml_html.HtmlElement] = ()
+) -> Iterator[lxml_html.HtmlElement]:
     """Elements the page itself names as not-article: footer/nav/aside tags, roles, class names."""
     for element in _NAMED(tree):
         if (
@@ -154,12 +156,17 @@ def named_boilerplate(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlEle
             yield element
 
 
-def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+def link_lists(
+    tree: lxml_html.HtmlElement, settled: Container[lxml_html.HtmlElement] = ()
+) -> Iterator[lxml_html.HtmlElement]:
     """Lists of links to other stories: most of the text in links, item after item.
 
     A ``ul``/``ol``, or any block whose children are links, short headings and
     boxes of links (line breaks between them): the shape of "related", "most
-    read" and "latest headlines" boxes on any site, old or new.
+    read" and "latest headlines" boxes on any site, old or new.  Boxes inside a
+    ``settled`` element (one already to be removed) are not measured: reading
+    the text of every column of a mega-menu again was most of this on a real
+    page's weight (issue 21).
     """
     links: dict[lxml_html.HtmlElement, int] = {}
     for link in tree.iter("a"):
@@ -169,6 +176,8 @@ def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
             links[ancestor] = links.get(ancestor, 0) + 1
     boxes = (e for e, n in links.items() if n >= LINK_LIST_ITEMS and e.tag in _LINK_BOX_TAGS)
     for element in boxes:
+        if settled and any(ancestor in settled for ancestor in element.iterancestors()):
+            continue
         items = [child for child in element if isinstance(child.tag, str) and child.tag != "br"]
         if element.tag in ("ul", "ol"):
             if len(items) < LINK_LIST_ITEMS:
@@ -181,7 +190,9 @@ def link_lists(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
             yield element
 
 
-def captions_and_prompts(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+def captions_and_prompts(
+    tree: lxml_html.HtmlElement, settled: Container[lxml_html.HtmlElement] = ()
+) -> Iterator[lxml_html.HtmlElement]:
     """Photo captions and credits, and small boxes named as prompts: what ``PRUNE_XPATH``
     selects, found in one pass in Python (the XPath's ten ``contains()`` on every element
     took twice as long)."""
@@ -235,7 +246,11 @@ def _snippet(element: lxml_html.HtmlElement) -> str:
     return " ".join(element.text_content().split())[:200]
 
 
-Finder = Callable[[lxml_html.HtmlElement], Iterator[lxml_html.HtmlElement]]
+# A rule: (tree, elements already to be removed) -> elements to remove; it may skip
+# what lies inside the latter, which are removed whole.
+Finder = Callable[
+    [lxml_html.HtmlElement, Container[lxml_html.HtmlElement]], Iterator[lxml_html.HtmlElement]
+]
 RULES: tuple[tuple[str, Finder], ...] = (
     ("named_boilerplate", named_boilerplate),
     ("link_list", link_lists),
@@ -255,7 +270,7 @@ def prune_page(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
     removed: list[tuple[str, str]] = []
     doomed: dict[lxml_html.HtmlElement, str] = {}
     for name, rule in RULES:
-        for element in rule(tree):
+        for element in rule(tree, doomed):
             if element not in doomed and not article.held_by(element):
                 doomed[element] = name
     for element, name in doomed.items():
