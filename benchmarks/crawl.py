@@ -29,6 +29,13 @@ runs it, each scenario against a fresh database.
     .venv/bin/python benchmarks/crawl.py --articles 2000 --only cold
     .venv/bin/python benchmarks/crawl.py --articles 2100 --only compare --rounds 3 \
         --tree /tmp/res-base
+    .venv/bin/python benchmarks/crawl.py --articles 2100 --only compare --page-weight web
+
+``--page-weight web`` gives each article page the weight of a real one (~140 kB
+of scripts, styles, menus and ad slots around the same text; the real outlet
+pages of ``../shared/fixtures/real`` have a median of 143 kB): the default
+light pages (~5 kB) make the fixed cost of each page (storing, handing it to
+a worker) look large beside extraction.
 
 Needs ``DATABASE_URL`` naming a server where it may create and drop
 databases (else the embedded PostgreSQL), and for ``redis`` a Redis server
@@ -60,7 +67,7 @@ from psycopg.conninfo import make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.resources import ResourceWatch, cli_module
-from demo.generated import GeneratedNewsroom
+from demo.generated import PAGE_WEIGHTS, GeneratedNewsroom
 from wirewatch.crawler.demo.server import FixtureServer
 from wirewatch.pipelines import db
 
@@ -469,6 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--outlets", type=int, default=5)
+    parser.add_argument(
+        "--page-weight",
+        choices=PAGE_WEIGHTS,
+        default="light",
+        help="article pages as generated (~5 kB), or with a real page's weight (~140 kB: "
+        "scripts, styles, menus; demo/web_chrome.py)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="crawl processes for redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
@@ -498,11 +512,14 @@ def main(argv: list[str] | None = None) -> int:
         override_settings(Path(settings_dir.name), args.set)
     wanted = set(args.only or SCENARIOS)
     server_url = os.environ.get("DATABASE_URL") or db.database_url()
-    room = GeneratedNewsroom(args.articles, n_outlets=args.outlets, seed=1)
+    room = GeneratedNewsroom(
+        args.articles, n_outlets=args.outlets, seed=1, page_weight=args.page_weight
+    )
     if wanted == {"compare"}:
         print(
-            f"generated newsroom: {args.articles:,} article pages, {args.outlets} outlets + "
-            f"wire, one loopback address each; {args.rounds} interleaved rounds\n"
+            f"generated newsroom: {args.articles:,} article pages ({args.page_weight}), "
+            f"{args.outlets} outlets + wire, one loopback address each; "
+            f"{args.rounds} interleaved rounds\n"
         )
         compare(room, args.rounds, args.tree, server_url, own=not args.only_trees)
         return 0

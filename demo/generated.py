@@ -42,6 +42,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
+from demo import web_chrome
 from wirewatch.crawler.demo.server import Resource
 
 __all__ = ["GeneratedArticle", "GeneratedNewsroom", "write_sources_toml"]
@@ -53,6 +54,8 @@ COPY_PATTERN = (2, 3, 1, 2)  # copies per wire story, cycled (mean 2)
 SECTIONS = ("news", "business", "culture")
 _EXTRA_PAGES = {"/about/": "About us", "/tag/weather/": "Tag: weather", "/login/": "Log in"}
 DEFAULT_END = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# Article pages as written (~5 kB), or with a real page's weight around them (~140 kB).
+PAGE_WEIGHTS = ("light", "web")
 
 WIRE_NAME = "Continental Wire Service"
 OUTLETS = (
@@ -271,9 +274,14 @@ class GeneratedNewsroom:
         span_days: float = 30.0,
         feed_items: int = 100,
         section_page_size: int = 50,
+        page_weight: str = "light",
     ) -> None:
         if n_articles < 1 or n_outlets < 1 or not 0.0 <= wire_share <= 1.0:
             raise ValueError("need n_articles >= 1, n_outlets >= 1, 0 <= wire_share <= 1")
+        if page_weight not in PAGE_WEIGHTS:
+            raise ValueError(f"page_weight is one of {', '.join(PAGE_WEIGHTS)}")
+        # "web": article pages carry what real ones do around the text (demo/web_chrome.py).
+        self.page_weight = page_weight
         self.n_articles = n_articles
         self.n_outlets = n_outlets
         self.wire_share = wire_share
@@ -614,16 +622,26 @@ class GeneratedNewsroom:
             )
             if variant == 2:  # the "visible date only" family: no <time> element
                 main = main.replace(f'<time datetime="{iso}">{visible}</time>', visible)
+        chrome = {"head": "", "top": "", "rail": "", "end": ""}
+        if self.page_weight == "web":
+            older = [ids[p] for p in range(pos - 1, pos - 11, -1) if p >= 0]
+            chrome = {
+                "head": web_chrome.head_extras(slug),
+                "top": web_chrome.masthead(slug, name),
+                "rail": web_chrome.rail(slug, [(self.path(j), self._title(j)) for j in older]),
+                "end": web_chrome.footer(slug, name)
+                + web_chrome.hydration_state(slug, url, title, paras),
+            }
         return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{escape(title)} | {escape(name)}</title>
 {head}
-</head>
+{chrome["head"]}</head>
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>
-<div class="ticker"><strong>Breaking News</strong> Storm warning for the coast tonight</div>
+{chrome["top"]}<div class="ticker"><strong>Breaking News</strong> Storm warning for the coast tonight</div>
 <header><a href="/{slug}/">{escape(name)}</a> <nav><a href="/{slug}/section/news/">News</a> <a href="/{slug}/section/business/">Business</a> <a href="/{slug}/section/culture/">Culture</a></nav></header>
 <div class="donate"><strong>Support {escape(name)}!</strong> Independent journalism needs readers like you.</div>
 <main id="main">
@@ -632,9 +650,9 @@ class GeneratedNewsroom:
 <aside class="newsletter">Sign up for our morning newsletter.</aside>
 <section class="related"><h2>Related Stories</h2><ul>{related}</ul></section>
 </main>
-<footer><p class="about">{escape(name)} is an independent news organisation serving its readers since 1900.</p></footer>
+{chrome["rail"]}<footer><p class="about">{escape(name)} is an independent news organisation serving its readers since 1900.</p></footer>
 <div class="cookie-notice">We use cookies to improve your experience. <button>Accept</button></div>
-</body>
+{chrome["end"]}</body>
 </html>
 """.encode()
 

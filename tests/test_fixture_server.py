@@ -38,6 +38,7 @@ from wirewatch.crawler.demo.server import (
     status,
     unchanged_validators,
 )
+from wirewatch.pipelines.extract import extract_article
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -388,6 +389,29 @@ def test_generated_copies_are_near_identical_and_stories_distinct(room: Generate
             sa, sb = text(a.path), text(b.path)
             assert len(sa & sb) / len(sa | sb) < 0.1, (a.path, b.path)
     assert by_path  # keep the mapping obviously used
+
+
+def test_web_weight_pages_wrap_the_same_article_in_a_real_pages_weight() -> None:
+    """``page_weight="web"``: scripts (a bot-management one among them), styles, menus and
+    ad slots around the same article, which extraction finds as it was."""
+    light = GeneratedNewsroom(80, n_outlets=2, seed=3)
+    web = GeneratedNewsroom(80, n_outlets=2, seed=3, page_weight="web")
+    for i in range(0, 80, 9):
+        url = "http://h" + light.path(i)
+        plain = light.get(light.path(i), "http://h").body
+        heavy = web.get(web.path(i), "http://h").body
+        assert len(heavy) > 100_000 > 10 * len(plain)
+        assert b"/cdn-cgi/challenge-platform/" in heavy and b'id="__NEXT_DATA__"' in heavy
+        assert paragraphs(heavy) == paragraphs(plain)
+        article, same = extract_article(plain, url), extract_article(heavy, url)
+        assert same.reason is None and same.text == article.text
+        assert (same.title, same.published, same.authors) == (
+            article.title,
+            article.published,
+            article.authors,
+        )
+    with pytest.raises(ValueError, match="page_weight"):
+        GeneratedNewsroom(10, page_weight="heavy")
 
 
 def test_generated_site_over_http(room: GeneratedNewsroom) -> None:
