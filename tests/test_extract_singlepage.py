@@ -17,7 +17,12 @@ from tests.fixtures.singlepage.pages import TEMPLATES, build_pages
 from wirewatch.crawler.commands.extract import record
 from wirewatch.pipelines.extract import extract_article, extract_batch
 from wirewatch.pipelines.extract.metadata import page_metadata
-from wirewatch.pipelines.extract.opinion import Line, merge, readability_lines, text_blocks
+from wirewatch.pipelines.extract.opinion import (
+    Line,
+    merge,
+    readability_lines,
+    text_blocks,
+)
 from wirewatch.pipelines.extract.structure import link_lists, names_boilerplate, prune_page
 
 STORY = [
@@ -86,6 +91,30 @@ def test_link_lists_inside_a_block_already_removed_are_not_measured_again() -> N
     menu = tree.find(".//div")
     assert set(link_lists(tree)) == set(tree.iter("div"))  # the menu and its three columns
     assert list(link_lists(tree, settled={menu})) == [menu]
+
+
+def test_readability_lxml_is_asked_only_when_the_cheap_opinion_settles_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """trafilatura's port of readability gives the second opinion (a third of the cost);
+    on an old table layout, once the menus are pruned, it picks the footer, and
+    readability-lxml finds the story."""
+    from wirewatch.pipelines.extract import core
+
+    asked: list[str] = []
+
+    def counted(tree: lxml_html.HtmlElement) -> list[Line]:
+        asked.append("readability-lxml")
+        return readability_lines(tree)
+
+    monkeypatch.setattr(core, "readability_lines", counted)
+    pages = {page.template: page for page in build_pages()}
+    modern = pages["html5_semantic"]
+    assert extract_article(modern.html, modern.url).text == modern.body
+    assert asked == []
+    table = pages["table_1999"]
+    assert extract_article(table.html, table.url).text == table.body
+    assert asked == ["readability-lxml"]
 
 
 def test_a_layout_table_becomes_page_regions() -> None:

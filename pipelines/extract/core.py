@@ -28,7 +28,14 @@ from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encodi
 from wirewatch.pipelines.extract.junk import clean_lines, junk_rule
 from wirewatch.pipelines.extract.language import detect_language
 from wirewatch.pipelines.extract.metadata import page_metadata, parse_date
-from wirewatch.pipelines.extract.opinion import merge, readability_lines
+from wirewatch.pipelines.extract.opinion import (
+    Line,
+    agrees,
+    merge,
+    port_lines,
+    readability_lines,
+    reading_copy,
+)
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
 from wirewatch.pipelines.extract.structure import PRUNE_XPATH, prune_page
 from wirewatch.pipelines.extract.wire import wire_credit
@@ -217,18 +224,18 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
-    second = readability_lines(tree)  # before trafilatura, which changes the tree
+    reading = reading_copy(tree)  # before trafilatura, which changes the tree
+    second = port_lines(reading)
     text = _main_text(source, tree, url, is_article)
-    lines, changes = merge(text.splitlines(), second, _is_junk)
-    blocks, dropped = clean_lines(_without_headline(lines, headlines))
-    if _chars(blocks) < MIN_ARTICLE_CHARS and second:
-        # trafilatura found no article text (only a footer, say); readability found prose.
-        alternative, alt_dropped = clean_lines(
-            _without_headline([line.text for line in second], headlines)
-        )
-        if _chars(alternative) >= MIN_ARTICLE_CHARS and not _is_headline_list(alternative):
-            changes = [("trafilatura_failed", line) for line in blocks]
-            blocks, dropped = alternative, alt_dropped
+    primary = text.splitlines()
+    found = None
+    if len(text) >= MIN_ARTICLE_CHARS and agrees(primary, second):
+        found = _article_blocks(primary, second, headlines)
+    if found is None or _chars(found[0]) < MIN_ARTICLE_CHARS:
+        # The cheap opinion settles nothing (issue 21): readability-lxml's own, which
+        # keeps the right container more often (an old table layout's cells).
+        found = _article_blocks(primary, readability_lines(reading), headlines)
+    blocks, changes, dropped = found
     dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped
     return Extracted(
         title=title,
@@ -245,6 +252,24 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
         looks_like_article=is_article,
         evidence=evidence,
     )
+
+
+def _article_blocks(
+    primary: list[str], second: list[Line], headlines: set[str]
+) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """(blocks, changes, dropped): trafilatura's lines corrected by readability's and cleaned
+    of junk; readability's alone when trafilatura found no article text (only a footer, say)
+    and readability found prose."""
+    lines, changes = merge(primary, second, _is_junk)
+    blocks, dropped = clean_lines(_without_headline(lines, headlines))
+    if _chars(blocks) < MIN_ARTICLE_CHARS and second:
+        alternative, alt_dropped = clean_lines(
+            _without_headline([line.text for line in second], headlines)
+        )
+        if _chars(alternative) >= MIN_ARTICLE_CHARS and not _is_headline_list(alternative):
+            changes = [("trafilatura_failed", line) for line in blocks]
+            blocks, dropped = alternative, alt_dropped
+    return blocks, changes, dropped
 
 
 def _without_headline(lines: list[str], headlines: set[str]) -> list[str]:
