@@ -62,6 +62,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "wirewatch.crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
     "wirewatch.crawler.middlewares.conditional.ConditionalGetMiddleware": 580,
+    # Meta refresh looked for in the page's head, without decoding the whole page.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "wirewatch.crawler.middlewares.meta_refresh.HeadMetaRefreshMiddleware": 581,
 }
 SPIDER_MIDDLEWARES = {
     # The raw-page archive ([archive]): article pages kept as WARC before they become items.
