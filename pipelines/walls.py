@@ -211,7 +211,9 @@ def page_evidence(source: str, tree: lxml_html.HtmlElement | None) -> Evidence:
     """Every trace of a wall on the whole page (``source``: its HTML; ``tree``: parsed)."""
     page = source.lower()
     script = _CHALLENGE_TECH.search(page)
-    widget = _CAPTCHA_WIDGET.search(page)
+    # Only read when there is no challenge script (a bot-management script on a normal
+    # page is common: the widget search then costs a whole-page scan for nothing).
+    widget = None if script else _CAPTCHA_WIDGET.search(page)
     paywall = _PAYWALL_TECH.search(page)
     if not (script or widget or paywall or any(p.occurs(page) for p in _PHRASES)):
         return NO_EVIDENCE
