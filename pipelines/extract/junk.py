@@ -24,15 +24,34 @@ class Rule:
     test: Callable[[str], bool]
 
 
-def _pattern(regex: str, *, short: bool = True) -> Callable[[str], bool]:
+def _pattern(
+    regex: str, *, short: bool = True, needs: tuple[str, ...] = ()
+) -> Callable[[str], bool]:
+    """A case-insensitive search; ``short``: of short lines only; ``needs``: lower-case
+    words one of which every match holds, looked for first (a fast scan: the search of a
+    rule that judges long lines too cost ~20 us a paragraph)."""
     compiled = re.compile(regex, re.IGNORECASE)
 
     def test(line: str) -> bool:
         if short and _word_count(line) > SHORT_LINE_WORDS:
             return False
+        if needs and not _holds_any(line, needs):
+            return False
         return compiled.search(line) is not None
 
     return test
+
+
+def _holds_any(line: str, words: tuple[str, ...]) -> bool:
+    """Whether the line holds one of ``words`` in any case (casefolded: whatever a
+    case-insensitive pattern matches, ``ſ`` for ``s`` included)."""
+    folded = _folded(line)
+    return any(word in folded for word in words)
+
+
+@lru_cache(maxsize=64)
+def _folded(line: str) -> str:
+    return line.casefold()
 
 
 @lru_cache(maxsize=64)
@@ -118,6 +137,9 @@ _LEGAL_SENTENCE = re.compile(
 )
 
 
+# One of these is in every match of _LEGAL_SENTENCE.
+_LEGAL_SENTENCE_WORDS = ("material", "use of this", "privacy policy", "registered", "terms of")
+
 _SHARE_LABEL = re.compile(
     r"^(e-?mail( this( story| article)?)?|print( this( story| article)?)?|printer[- ]friendly"
     r"( version)?|share( this)?|tweet|facebook|twitter|x|whatsapp|linkedin|reddit|copy link"
@@ -128,6 +150,8 @@ _SHARE_LABEL = re.compile(
 
 def _share_row(line: str) -> bool:
     """A row of sharing tools: "E-mail this story | Printer-friendly version", "Email · Print"."""
+    if not any(separator in line for separator in "|·•"):
+        return False  # one label at most
     labels = [part.strip() for part in re.split(r"\s*[|·•]\s*", line) if part.strip()]
     return len(labels) >= 2 and all(_SHARE_LABEL.match(label) for label in labels)
 
@@ -136,8 +160,10 @@ def _legal_line(line: str) -> bool:
     """A legal footer: a row of links (Terms | Privacy | Cookies) or one of its sentences."""
     if len(line.split()) > 60:
         return False
-    if _LEGAL_SENTENCE.search(line):
+    if _holds_any(line, _LEGAL_SENTENCE_WORDS) and _LEGAL_SENTENCE.search(line):
         return True
+    if not any(separator in line for separator in "|·•/"):
+        return False  # one label at most
     labels = [part.strip() for part in re.split(r"\s*[|·•/]\s*", line) if part.strip()]
     return len(labels) >= 2 and sum(bool(_LEGAL_LABEL.match(x)) for x in labels) >= 2
 
@@ -183,6 +209,17 @@ RULES: tuple[Rule, ...] = (
             r"|(Getty Images|via Getty Images|Shutterstock|AFP via Getty|File Photo)\.?\s*\)?\s*$"
             r"|\(unseen\))",
             short=False,
+            needs=(
+                "/",
+                "photo",
+                "image",
+                "picture",
+                "credit",
+                "foto",
+                "getty",
+                "shutterstock",
+                "(unseen)",
+            ),
         ),
     ),
     Rule(
@@ -224,7 +261,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "own_newsletter_pitch",
-        _pattern(r"\b(sign up|subscribe)\b.{0,30}\bour\b.{0,40}\bnewsletters?\b", short=False),
+        _pattern(
+            r"\b(sign up|subscribe)\b.{0,30}\bour\b.{0,40}\bnewsletters?\b",
+            short=False,
+            needs=("newsletter",),
+        ),
     ),
     Rule(
         "comments_prompt",
