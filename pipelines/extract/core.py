@@ -30,7 +30,7 @@ from wirewatch.pipelines.extract.language import detect_language
 from wirewatch.pipelines.extract.metadata import page_metadata, parse_date
 from wirewatch.pipelines.extract.opinion import (
     Line,
-    agrees,
+    agreed_merge,
     merge,
     port_lines,
     readability_lines,
@@ -229,12 +229,13 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     text = _main_text(source, tree, url, is_article)
     primary = text.splitlines()
     found = None
-    if len(text) >= MIN_ARTICLE_CHARS and agrees(primary, second):
-        found = _article_blocks(primary, second, headlines)
+    if len(text) >= MIN_ARTICLE_CHARS and (merged := agreed_merge(primary, second, _is_junk)):
+        found = _article_blocks(merged, second, headlines)
     if found is None or _chars(found[0]) < MIN_ARTICLE_CHARS:
         # The cheap opinion settles nothing (issue 21): readability-lxml's own, which
         # keeps the right container more often (an old table layout's cells).
-        found = _article_blocks(primary, readability_lines(reading), headlines)
+        second = readability_lines(reading)
+        found = _article_blocks(merge(primary, second, _is_junk), second, headlines)
     blocks, changes, dropped = found
     dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped
     return Extracted(
@@ -255,12 +256,12 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
 
 
 def _article_blocks(
-    primary: list[str], second: list[Line], headlines: set[str]
+    merged: tuple[list[str], list[tuple[str, str]]], second: list[Line], headlines: set[str]
 ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
-    """(blocks, changes, dropped): trafilatura's lines corrected by readability's and cleaned
-    of junk; readability's alone when trafilatura found no article text (only a footer, say)
-    and readability found prose."""
-    lines, changes = merge(primary, second, _is_junk)
+    """(blocks, changes, dropped): trafilatura's lines as ``merged`` with readability's
+    ``second`` opinion, cleaned of junk; readability's alone when trafilatura found no
+    article text (only a footer, say) and readability found prose."""
+    lines, changes = merged
     blocks, dropped = clean_lines(_without_headline(lines, headlines))
     if _chars(blocks) < MIN_ARTICLE_CHARS and second:
         alternative, alt_dropped = clean_lines(

@@ -274,14 +274,21 @@ def merge(
 
     ``is_junk(line)`` tells a line no gap may be filled with.  Dropped lines
     come back as ``("outside_agreement", line)``, added ones as
-    ``("gap_fill", line)``.
+    ``("gap_fill", line)``.  When the two barely agree, trafilatura's as they are.
     """
+    return agreed_merge(primary, second, is_junk) or (list(primary), [])
+
+
+def agreed_merge(
+    primary: Sequence[str], second: Sequence[Line], is_junk: Callable[[str], bool]
+) -> tuple[list[str], list[tuple[str, str]]] | None:
+    """``merge``, or None when readability found another block (no opinion)."""
     if not primary or not second:
-        return list(primary), []
+        return None
     cache: dict[str, Grams] = {}
     support = _support(primary, second, cache)
     if not _trusted(primary, support):
-        return list(primary), []  # readability found another block: no opinion
+        return None
     first = support.index(True)
     last = len(support) - 1 - support[::-1].index(True)
     changes: list[tuple[str, str]] = []
@@ -292,11 +299,6 @@ def merge(
         else:
             kept.append(line)
     return fill_gaps(kept, second, is_junk, changes, cache)
-
-
-def agrees(primary: Sequence[str], second: Sequence[Line]) -> bool:
-    """Whether ``merge`` would take ``second``'s opinion of ``primary`` (they share enough)."""
-    return bool(primary and second) and _trusted(primary, _support(primary, second, {}))
 
 
 def _support(primary: Sequence[str], second: Sequence[Line], cache: dict[str, Grams]) -> list[bool]:
