@@ -56,10 +56,6 @@ _WORD = re.compile(r"\w+")
 _LIST_TAGS = {"li", "dt", "dd", "td", "th"}
 # What a reading copy of a page drops (``reading_copy``), as readability-lxml does.
 _KILLED = ("script", "style", "link", etree.Comment, etree.ProcessingInstruction)
-_DISPLAY_NONE = re.compile(
-    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)",
-    re.IGNORECASE,
-)  # readability-lxml's displayNoneRe
 
 
 # A text's word 4-grams (a text of fewer words: one shorter gram), counted.
@@ -76,10 +72,11 @@ def reading_copy(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     (hidden elements, scripts, styles, ``<link>``, comments, processing instructions;
     tails kept), as readability-lxml reads a page."""
     doc = copy.deepcopy(tree)
+    hidden_style = _display_none()
     for element in doc.xpath("//*[@hidden]"):
         element.drop_tree()
     for element in doc.xpath("//*[@style]"):
-        if _DISPLAY_NONE.search(element.get("style")):
+        if hidden_style.search(element.get("style")):
             element.drop_tree()
     xhtml_to_html(doc)
     for element in doc.iter("image"):
@@ -114,6 +111,15 @@ def readability_lines(tree: lxml_html.HtmlElement) -> list[Line]:
         log.debug("readability failed", exc_info=True)
         return []
     return text_blocks(content)
+
+
+@cache
+def _display_none() -> re.Pattern[str]:
+    """readability-lxml's own test of a hidden style (imported on first use, as the
+    reader is)."""
+    from readability.readability import REGEXES
+
+    return cast("re.Pattern[str]", REGEXES["displayNoneRe"])
 
 
 @cache
