@@ -8,6 +8,7 @@ turns that check off (``WARN_ON_GENERATOR_RETURN_VALUE``) and this test runs it.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Generator
 
 import pytest
 from scrapy.utils.misc import is_generator_with_return_value
@@ -34,7 +35,7 @@ def test_no_generator_callback_returns_a_value(callback: object) -> None:
 
 
 def test_the_check_sees_a_generator_that_returns_a_value() -> None:
-    def parse(response: object) -> object:
+    def parse(response: object) -> Generator[object, None, str]:
         yield response
         return "lost"
 
