@@ -151,6 +151,28 @@ def test_merge_fills_a_gap_with_prose_only_the_second_opinion_has() -> None:
     assert changes == [("gap_fill", missed)]
 
 
+@pytest.mark.parametrize(
+    "longer",
+    [
+        "Paragraph 2 of the story says what the council decided and why, in a longer "
+        "paragraph that goes on about the vote, the budget and the next meeting in spring.",
+        # a phrase said twice: the joined line counts some of its 4-grams twice
+        "Paragraph 2 of the story says the council said no, the council said no again, "
+        "the council said no a third time, and the budget waits for the next meeting.",
+    ],
+    ids=["each-gram-once", "repeated-phrase"],
+)
+def test_a_gap_goes_after_the_line_holding_most_of_what_precedes_it(longer: str) -> None:
+    missed = "The translation of the quote says the press must stay free, the blogger wrote."
+    primary = [STORY[0], STORY[1], longer, STORY[3]]
+    # readability reads paragraphs 1 and 2 as one block; the gap follows that block
+    joined = Line("p", f"{STORY[1]} {longer}")
+    second = [Line("p", STORY[0]), joined, Line("div", missed), Line("p", STORY[3])]
+    lines, changes = merge(primary, second, _junk)
+    assert lines == [STORY[0], STORY[1], longer, missed, STORY[3]]
+    assert changes == [("gap_fill", missed)]
+
+
 def test_merge_adds_no_list_items_and_nothing_outside_the_agreed_span() -> None:
     feature = "Unlimited online access to the paper and fifteen other news sites with one account."
     after = "Readers also liked this long paragraph about something else entirely, it seems."

@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
-from itertools import repeat
+from itertools import chain, repeat
 from typing import NamedTuple, TypeAlias, cast
 
 from lxml import etree
@@ -230,23 +230,39 @@ def _common(own: Grams, other: Grams) -> int:
     return sum(min(count, other[gram]) for gram, count in own.items() if gram in other)
 
 
+class _Split:
+    """Each line's words and 4-grams, worked out once for both sides of a merge."""
+
+    __slots__ = ("_grams", "_words")
+
+    def __init__(self) -> None:
+        self._words: dict[str, list[str]] = {}
+        self._grams: dict[str, Grams] = {}
+
+    def words(self, line: str) -> list[str]:
+        if line not in self._words:
+            self._words[line] = words(line)
+        return self._words[line]
+
+    def grams(self, line: str) -> Grams:
+        if line not in self._grams:
+            self._grams[line] = _grams(self.words(line))
+        return self._grams[line]
+
+
 class _Text:
     """One extractor's lines with their 4-grams counted once: what the other's lines are
-    checked against (and placed in) without recounting the text for each line.
-    ``cache`` holds each line's 4-grams, shared by both sides of a merge."""
+    checked against (and placed in) without recounting the text for each line."""
 
-    def __init__(self, lines: Sequence[str], cache: dict[str, Grams]):
-        found = words(" ".join(lines))
+    def __init__(self, lines: Sequence[str], split: _Split):
+        # A word never spans the space that would join two lines: the text's words are
+        # its lines' words in turn.
+        found = [word for line in lines for word in split.words(line)]
         self.lines = lines
         self.counts = _grams(found)
         self.text = " ".join(found)
-        self._cache = cache
+        self.grams = split.grams
         self._where: dict[tuple[str, ...], list[int]] | None = None
-
-    def grams(self, line: str) -> Grams:
-        if line not in self._cache:
-            self._cache[line] = shingles(line)
-        return self._cache[line]
 
     def has(self, line: str) -> bool:
         return agreed(self.grams(line), self.counts, self.text)
@@ -259,10 +275,16 @@ class _Text:
                 for gram in self.grams(text):
                     self._where.setdefault(gram, []).append(index)
         own = self.grams(line)
-        sharing = set().union(*map(self._where.get, own, repeat(())))
-        if not sharing:
+        holders = map(self._where.get, own, repeat(()))
+        if len(own) == sum(own.values()):
+            # Each gram once: a line's score (``_common``) is how many of them it holds,
+            # and ``_where`` lists a line once per gram it holds.
+            scores: dict[int, int] = Counter(chain.from_iterable(holders))
+        else:
+            sharing = set().union(*holders)
+            scores = {index: _common(own, self.grams(self.lines[index])) for index in sharing}
+        if not scores:
             return 0
-        scores = {index: _common(own, self.grams(self.lines[index])) for index in sharing}
         best = max(scores.values())
         return min(index for index, score in scores.items() if score == best)
 
@@ -291,8 +313,8 @@ def agreed_merge(
     """``merge``, or None when readability found another block (no opinion)."""
     if not primary or not second:
         return None
-    cache: dict[str, Grams] = {}
-    support = _support(primary, second, cache)
+    split = _Split()
+    support = _support(primary, second, split)
     if not _trusted(primary, support):
         return None
     first = support.index(True)
@@ -304,12 +326,12 @@ def agreed_merge(
             changes.append(("outside_agreement", line))
         else:
             kept.append(line)
-    return fill_gaps(kept, second, is_junk, changes, cache)
+    return fill_gaps(kept, second, is_junk, changes, split)
 
 
-def _support(primary: Sequence[str], second: Sequence[Line], cache: dict[str, Grams]) -> list[bool]:
+def _support(primary: Sequence[str], second: Sequence[Line], split: _Split) -> list[bool]:
     """For each of trafilatura's lines, whether readability has it."""
-    other = _Text([line.text for line in second], cache)
+    other = _Text([line.text for line in second], split)
     return [other.has(line) for line in primary]
 
 
@@ -323,14 +345,14 @@ def fill_gaps(
     second: Sequence[Line],
     is_junk: Callable[[str], bool],
     changes: list[tuple[str, str]],
-    cache: dict[str, Grams] | None = None,
+    split: _Split | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Add readability's prose lines that sit between two lines both extractors have.
 
     Only paragraphs and loose text qualify, not list items (a box's feature
     list is prose too), and a line only once.
     """
-    ours = _Text(primary, {} if cache is None else cache)
+    ours = _Text(primary, split or _Split())
     # Where each of readability's lines sits in trafilatura's: index of the line it matches.
     position = [ours.best_line(line) if ours.has(line) else None for _, line in second]
     known = [i for i, p in enumerate(position) if p is not None]
