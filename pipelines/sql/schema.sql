@@ -294,14 +294,18 @@ CREATE FUNCTION wirewatch_feed.ts_config(language text) RETURNS regconfig
 COMMENT ON FUNCTION wirewatch_feed.ts_config(language text) IS 'Text search configuration used to index an article of this language.';
 
 CREATE FUNCTION wirewatch_feed.word_pairs(v tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
-    SELECT array_to_tsvector(coalesce(array_agg(DISTINCT first.lexeme || ' ' || next.lexeme),
-                                      '{}'::text[]))
-    FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS first
-    JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS next
-      ON next.pos = first.pos + 1
-    WHERE octet_length(first.lexeme) + octet_length(next.lexeme) < 2000
+BEGIN
+    RETURN (
+        SELECT array_to_tsvector(coalesce(array_agg(DISTINCT first.lexeme || ' ' || next.lexeme),
+                                          '{}'::text[]))
+        FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS first
+        JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest(v)) AS next
+          ON next.pos = first.pos + 1
+        WHERE octet_length(first.lexeme) + octet_length(next.lexeme) < 2000
+    );
+END
 $$;
 
 COMMENT ON FUNCTION wirewatch_feed.word_pairs(v tsvector) IS 'Adjacent lexeme pairs of a vector as tokens (''prime minist''), for phrase search: word_pairs(search_vector) @@ pairs_query(''prime minister'') is indexed.';
