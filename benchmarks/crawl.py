@@ -436,6 +436,21 @@ def report_compare(results: dict[str, list[Round]], expected: int) -> None:
             f"{name:<26}{stored:>9,}{speed:>12.1f}{cpu:>12.2f}{mb(int(rss)):>11}{procs:>7}"
             f"{speed / bare[1]:>9.2f}{cpu / bare[2]:>7.2f}{rss / bare[3]:>7.2f}"
         )
+    # A shared machine's speed drifts by tens of percent within minutes: a ratio taken
+    # within one round (runs seconds apart) is steadier than one of medians.
+    print("\nratios to the bare spider's run of the same round:")
+    bare_runs = results["bare spider"]
+    for name, runs in results.items():
+        if name == "bare spider":
+            continue
+        pairs = list(zip(runs, bare_runs, strict=True))
+        speed = [r.articles_per_second / b.articles_per_second for r, b in pairs]
+        cpu = [r.cpu_ms_per_article / b.cpu_ms_per_article for r, b in pairs]
+        print(
+            f"  {name}: x speed {', '.join(f'{x:.2f}' for x in speed)} "
+            f"(median {statistics.median(speed):.2f}); x CPU {', '.join(f'{x:.2f}' for x in cpu)} "
+            f"(median {statistics.median(cpu):.2f})"
+        )
     loads = [r.load for runs in results.values() for r in runs]
     print(
         f"\nload average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f},"
