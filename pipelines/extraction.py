@@ -32,12 +32,12 @@ from twisted.internet import defer, threads
 from twisted.python.failure import Failure
 
 from wirewatch.pipelines import db, resources, workers
-
-# The workers' function lives in a module without Scrapy; named here too for callers.
 from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+
+# The workers' function lives in a module without Scrapy; named here too for callers.
 from wirewatch.pipelines.extract.worker import extract_in_worker
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, PageRejected

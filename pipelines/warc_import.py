@@ -45,13 +45,13 @@ from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
 
 from wirewatch.pipelines import db, workers
-
-# The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
 from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.metadata import parse_date
 from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+
+# The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
 from wirewatch.pipelines.extract.worker import extract_for_import
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, NOT_HTML, TOO_LARGE
 from wirewatch.pipelines.queries import Q

@@ -201,10 +201,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def shingles(text: str, n: int = 4) -> Grams:
-    return _grams(words(text), n)
-
-
 def _grams(found: list[str], n: int = 4) -> Grams:
     if len(found) < n:
         return Counter([tuple(found)]) if found else Counter()
