@@ -73,7 +73,11 @@ REAL_EXAMPLES: dict[str, list[str]] = {
         "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service "
         "apply.",
     ],
-    "login_prompt": ["Already have an account?"],
+    "login_prompt": [
+        "Already have an account?",
+        "You can save this article by registering for free here. Or sign-in if you have an "
+        "account.",
+    ],
     "read_more": [
         "Read moreAccessibility links",
         "Read more: Inside a Controversial Startup's Risky Attempt to Control Our Climate",

@@ -319,6 +319,7 @@ RULES: tuple[Rule, ...] = (
         _pattern(
             r"^(log ?in|sign ?in|register|create an? (free )?account)\b.{0,60}$"
             r"|\balready (a subscriber|have an account)\b"
+            r"|\b(sign|log)[- ]?in if you (already )?have an account\b"
             r"|\bto (continue reading|read the full)\b"
         ),
     ),
