@@ -8,6 +8,7 @@ repetition, so what is removed is removed from the page alone.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterator
 
 import pytest
 from lxml import html as lxml_html
@@ -20,7 +21,10 @@ from wirewatch.pipelines.extract.metadata import page_metadata
 from wirewatch.pipelines.extract.opinion import (
     Line,
     merge,
+    port_lines,
     readability_lines,
+    readability_tap,
+    reading_copy,
     text_blocks,
 )
 from wirewatch.pipelines.extract.structure import link_lists, names_boilerplate, prune_page
@@ -115,6 +119,65 @@ def test_readability_lxml_is_asked_only_when_the_cheap_opinion_settles_nothing(
     table = pages["table_1999"]
     assert extract_article(table.html, table.url).text == table.body
     assert asked == ["readability-lxml"]
+
+
+def test_the_port_of_readability_runs_once_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura compares its extraction with its own port of readability; that pass
+    is the second opinion, not a second run of the port over the same page."""
+    from trafilatura.readability_lxml import Document
+
+    summaries: list[str] = []
+    summary = Document.summary
+
+    def counted(self: Document) -> str:
+        summaries.append("port")
+        return summary(self)
+
+    monkeypatch.setattr(Document, "summary", counted)
+    pages = {page.template: page for page in build_pages()}
+    modern = pages["html5_semantic"]
+    assert extract_article(modern.html, modern.url).text == modern.body
+    assert summaries == ["port"]
+
+
+def test_trafilaturas_readability_pass_reads_as_the_port_reads_the_page() -> None:
+    """The tapped pass gives the lines ``port_lines`` gives on the page's reading copy:
+    the opinion is the same, only made once."""
+    import trafilatura
+
+    for page in build_pages()[:: len(TEMPLATES)]:
+        tree = lxml_html.fromstring(page.html)
+        expected = port_lines(reading_copy(tree))
+        with readability_tap() as tapped:
+            trafilatura.bare_extraction(tree, url=page.url, with_metadata=False)
+        assert tapped == [expected], page.template
+
+
+def test_without_trafilaturas_comparison_the_port_gives_the_opinion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing tapped (trafilatura returned before comparing, or a release that no longer
+    calls ``try_readability``): the port reads the page itself, and the text is the same."""
+    from contextlib import contextmanager
+
+    from wirewatch.pipelines.extract import core
+
+    @contextmanager
+    def nothing_tapped() -> Iterator[list[list[Line]]]:
+        yield []
+
+    ported: list[int] = []
+
+    def counted(reading: lxml_html.HtmlElement) -> list[Line]:
+        ported.append(1)
+        return port_lines(reading)
+
+    pages = build_pages()[:: len(TEMPLATES)]
+    tapped = [extract_article(page.html, page.url).text for page in pages]
+    monkeypatch.setattr(core, "readability_tap", nothing_tapped)
+    monkeypatch.setattr(core, "port_lines", counted)
+    assert [extract_article(page.html, page.url).text for page in pages] == tapped
+    assert len(ported) == len(pages)
 
 
 def test_a_layout_table_becomes_page_regions() -> None:

@@ -34,6 +34,7 @@ from wirewatch.pipelines.extract.opinion import (
     merge,
     port_lines,
     readability_lines,
+    readability_tap,
     reading_copy,
 )
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
@@ -173,10 +174,9 @@ def _baseline_text(text: str) -> str:
     return normalise_text(found or "")
 
 
-def _main_text(source: str, tree: lxml_html.HtmlElement, url: str | None, is_article: bool) -> str:
-    """trafilatura (on the pruned tree); relaxed for recall on the whole page when it finds
-    too little; then the baseline."""
-    text = _trafilatura_text(tree, url, pruned=True)
+def _main_text(source: str, text: str, url: str | None, is_article: bool) -> str:
+    """trafilatura's ``text`` (of the pruned tree); relaxed for recall on the whole page
+    when it found too little; then the baseline."""
     if len(text) >= MIN_ARTICLE_CHARS:
         return text
     relaxed_tree = _parse(source)
@@ -225,8 +225,10 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
     reading = reading_copy(tree)  # before trafilatura, which changes the tree
-    second = port_lines(reading)
-    text = _main_text(source, tree, url, is_article)
+    with readability_tap() as tapped:  # trafilatura's readability pass: the second opinion
+        first = _trafilatura_text(tree, url, pruned=True)
+    second = tapped[0] if tapped else port_lines(reading)
+    text = _main_text(source, first, url, is_article)
     primary = text.splitlines()
     found = None
     if len(text) >= MIN_ARTICLE_CHARS and (merged := agreed_merge(primary, second, _is_junk)):
