@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
@@ -44,3 +45,31 @@ def test_small_pages_and_the_scrapy_default_is_replaced() -> None:
         DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"]
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta content="5;URL=https://news.example/moved.html" HTTP-EQUIV="Refresh">',
+        '<meta http-equiv="content-type" content="text/html"><meta http-equiv="refresh"'
+        ' content="0; url=https://news.example/moved.html">',
+    ],
+)
+def test_a_refresh_in_any_case_or_order_redirects(head: str) -> None:
+    for paragraphs in (1, 200):
+        answer = middleware().process_response(Request(URL), page(head, paragraphs))
+        assert isinstance(answer, Request) and answer.url.endswith("/moved.html")
+
+
+def test_a_refresh_in_utf16_redirects() -> None:
+    html = f"<html><head>{REFRESH}</head><body>{BULK}</body></html>"
+    headers = {"Content-Type": "text/html; charset=utf-16"}
+    response = HtmlResponse(URL, body=html.encode("utf-16"), headers=headers)
+    answer = middleware().process_response(Request(URL), response)
+    assert isinstance(answer, Request) and answer.url.endswith("/moved.html")
+
+
+def test_a_small_page_without_http_equiv_is_not_decoded() -> None:
+    response = page('<meta name="description" content="refresh &amp; renew">', paragraphs=1)
+    assert middleware().process_response(Request(URL), response) is response
+    assert getattr(response, "_cached_ubody", None) is None
