@@ -57,6 +57,9 @@ CONCURRENT_ITEMS = 1
 # are checked once, by tests/test_spider_callbacks.py, with Scrapy's own function.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
+# Scrapy's memory stats without its per-access deprecation shim (crawler/stats.py).
+STATS_CLASS = "wirewatch.crawler.stats.CrawlStats"
+
 # Polite, incremental fetching (crawler/middlewares): Retry-After and per-domain
 # backoff extend RetryMiddleware; listings are fetched conditionally (580 sits
 # after decompression, before retry, in response order); stored articles are
