@@ -402,21 +402,30 @@ def fill_gaps(
     list is prose too), and a line only once.
     """
     ours = _Text(primary, split or _Split())
-    # Where each of readability's lines sits in trafilatura's: index of the line it matches.
-    position = [ours.best_line(line) if ours.has(line) else None for _, line in second]
-    known = [i for i, p in enumerate(position) if p is not None]
+    # Readability's lines that trafilatura has too.
+    known = [i for i, (_, line) in enumerate(second) if ours.has(line)]
     if len(known) < 2:
         return primary, changes
+    held = set(known)
+    # Where a known line sits in trafilatura's (the index of the line it matches): only
+    # asked for the lines before a gap, and most pages have no gap.
+    position: dict[int, int] = {}
+
+    def sits_at(index: int) -> int:
+        if index not in position:
+            position[index] = ours.best_line(second[index].text)
+        return position[index]
+
     inserts: dict[int, list[str]] = {}
     added: set[str] = set()
     for index in range(known[0] + 1, known[-1]):
         tag, line = second[index]
-        if position[index] is not None or len(line.split()) < GAP_MIN_WORDS:
+        if index in held or len(line.split()) < GAP_MIN_WORDS:
             continue
         if tag in _LIST_TAGS or line in added or not is_prose(line) or is_junk(line):
             continue
         added.add(line)
-        before = max(p for i in known if i < index and (p := position[i]) is not None)
+        before = max(sits_at(i) for i in known if i < index)
         inserts.setdefault(before, []).append(line)
         changes.append(("gap_fill", line))
     merged: list[str] = []
