@@ -38,7 +38,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ import scrapy
 from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
@@ -54,6 +53,7 @@ from twisted.internet import task
 
 from wirewatch.crawler import signals as ww_signals
 from wirewatch.crawler.middlewares.fetch_state import FetchState, Ledger, ListingState
+from wirewatch.crawler.middlewares.seed_once import SHARED_SCHEDULER
 from wirewatch.crawler.scale_config import ScaleOptions
 from wirewatch.pipelines.redact import redact_url
 
@@ -72,7 +72,7 @@ REDIS_UNAVAILABLE = "redis_unavailable"
 def redis_settings(options: ScaleOptions) -> dict[str, Any]:
     """Scrapy settings that put the crawl's frontier in Redis."""
     return {
-        "SCHEDULER": "wirewatch.crawler.redis_scale.SharedScheduler",
+        "SCHEDULER": SHARED_SCHEDULER,
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_URL": options.redis_url,
         # Rounds are cleaned up by the workers themselves (see SharedScheduler.close).
@@ -322,23 +322,3 @@ def _load_state(raw: bytes | str) -> tuple[ListingState, list[str]]:
     data = json.loads(raw)
     children = data.pop("children")
     return ListingState(**data, children=tuple(children)), children
-
-
-class SeedOnceMiddleware:
-    """Spider middleware: only the worker that claimed the round schedules the listings."""
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SeedOnceMiddleware:
-        if crawler.settings.get("SCHEDULER") != "wirewatch.crawler.redis_scale.SharedScheduler":
-            raise NotConfigured
-        return cls(crawler)
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        spider_round = getattr(self.crawler.spider, "wirewatch_round", None)
-        joining = spider_round is not None and not spider_round.seeder
-        async for entry in start:
-            if not joining:
-                yield entry

@@ -5,6 +5,8 @@
 from the repository root uses them as they are.
 """
 
+from scrapy.settings import default_settings
+
 from wirewatch.crawler import __version__
 
 BOT_NAME = "wirewatch"
@@ -79,7 +81,7 @@ SPIDER_MIDDLEWARES = {
     "wirewatch.crawler.middlewares.archive.ArchiveMiddleware": 900,
     "wirewatch.crawler.middlewares.incremental.KnownArticlesMiddleware": 950,
     # Scale-out ([scale] in wirewatch.toml): one worker seeds a round's listings.
-    "wirewatch.crawler.redis_scale.SeedOnceMiddleware": 960,
+    "wirewatch.crawler.middlewares.seed_once.SeedOnceMiddleware": 960,
 }
 
 ITEM_PIPELINES = {
@@ -94,9 +96,14 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "wirewatch.crawler.extensions.crawl_runs.CrawlRunRecorder": 500,
     "wirewatch.crawler.extensions.progress.CrawlProgress": 510,
-    # Off (REMOTE_CONTROL_ENABLED below) and not even loaded: loading it imports aiohttp,
-    # ~0.1 s of every crawl process's start for an extension that then declines.
-    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+# Scrapy's own extensions but its remote control: off (REMOTE_CONTROL_ENABLED below), and
+# not even imported, which imports aiohttp (~0.25 s of every crawl process's start).
+# Mapping it to None in EXTENSIONS is not enough: Scrapy imports each key it is given.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in default_settings.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
 }
 
 # wirewatch settings.
