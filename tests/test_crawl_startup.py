@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
+from wirewatch.crawler.middlewares.seed_once import SHARED_SCHEDULER
 
 PROBE = """
 import sys
@@ -46,7 +46,6 @@ def test_a_crawl_without_scale_out_loads_neither_the_remote_control_nor_redis() 
     assert "CrawlRunRecorder" in enabled and "CoreStats" in enabled  # Scrapy's own still load
 
 
-@pytest.mark.parametrize("scheduler", ["wirewatch.crawler.redis_scale.SharedScheduler"])
-def test_scale_out_still_seeds_once(scheduler: str) -> None:
-    _, enabled = started({"SCHEDULER": scheduler})
+def test_scale_out_still_seeds_once() -> None:
+    _, enabled = started({"SCHEDULER": SHARED_SCHEDULER})
     assert "SeedOnceMiddleware" in enabled

@@ -46,10 +46,11 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
     ) -> Request | Response:
         if not isinstance(response, HtmlResponse):
             return super().process_response(request, response)
-        if not may_refresh(response.body[:HEAD_BYTES]):
+        head_bytes = response.body[:HEAD_BYTES]
+        if not may_refresh(head_bytes):
             return response
         if len(response.body) <= HEAD_BYTES:
             return super().process_response(request, response)
-        head = response.replace(body=response.body[:HEAD_BYTES])
+        head = response.replace(body=head_bytes)
         answer = super().process_response(request, head)
         return response if answer is head else answer
