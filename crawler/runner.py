@@ -29,7 +29,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from wirewatch.crawler import locks
+from wirewatch.crawler import heap, locks
 from wirewatch.crawler.config import Config, Source
 from wirewatch.crawler.extensions.crawl_runs import (
     RUN_ERRORS_STAT,
@@ -278,6 +278,7 @@ def _crawl(
             timeout=settings.getfloat("EXTRACTION_TIMEOUT"),
         ),
     ):
+        heap.settle_after_start_up()
         process.start()
         for _, crawler in crawlers:
             close_unfinished_run(crawler)

@@ -49,3 +49,38 @@ def test_a_crawl_without_scale_out_loads_neither_the_remote_control_nor_redis() 
 def test_scale_out_still_seeds_once() -> None:
     _, enabled = started({"SCHEDULER": SHARED_SCHEDULER})
     assert "SeedOnceMiddleware" in enabled
+
+
+HEAP_PROBE = """
+import gc, weakref
+from wirewatch.crawler import heap
+
+class Node: pass
+gc.disable()  # only settling may find the cycle
+gc.set_threshold(YOUNG, 10, 10)
+cycle = Node(); cycle.self = cycle; alive = weakref.ref(cycle); del cycle
+kept = [Node() for _ in range(1000)]
+heap.settle_after_start_up()
+print(gc.get_freeze_count(), alive() is None, gc.get_threshold()[0], gc.get_threshold()[1:])
+"""
+
+
+def settled(young: int) -> list[str]:
+    """(objects frozen, start-up cycle freed, young threshold, older thresholds) after settling."""
+    code = HEAP_PROBE.replace("YOUNG", str(young))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split(maxsplit=3)
+    return out
+
+
+def test_the_start_up_heap_is_frozen_and_its_garbage_freed_first() -> None:
+    frozen, freed, young, older = settled(700)
+    assert int(frozen) > 1000  # at least what the probe kept, beside every module
+    assert freed == "True"  # a start-up reference cycle was collected, not frozen
+    assert int(young) == 10_000 and older.strip() == "(10, 10)"
+
+
+def test_a_higher_young_threshold_is_kept() -> None:
+    _, _, young, _ = settled(50_000)
+    assert int(young) == 50_000
