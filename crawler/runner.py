@@ -29,7 +29,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from wirewatch.crawler import heap, locks
+from wirewatch.crawler import heap, locks, logs
 from wirewatch.crawler.config import Config, Source
 from wirewatch.crawler.extensions.crawl_runs import (
     RUN_ERRORS_STAT,
@@ -262,6 +262,7 @@ def _crawl(
     # This process holds the sources' locks already (see run_crawls).
     settings = settings_for(config, url, {"WIREWATCH_SOURCE_LOCKED": True, **(overrides or {})})
     process = CrawlerProcess(settings)
+    logs.scrapy_at_our_level()  # after CrawlerProcess, whose set-up put Scrapy at DEBUG
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])

@@ -7,6 +7,8 @@ wrote them whole for every dropped page (one line of 600,000 characters).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,26 @@ def test_json_log_lines_carry_source_and_run_id(tmp_path: Path) -> None:
     assert len(dropped) == 2
     assert {r["source"] for r in dropped} == {"walls"}
     assert all(isinstance(r["run_id"], int) for r in dropped)
+
+
+LEVEL_PROBE = """
+import logging
+from scrapy.crawler import CrawlerProcess
+from wirewatch.crawler.logs import configure_logging, scrapy_at_our_level
+
+configure_logging(LEVEL)
+CrawlerProcess({"LOG_INSTALL_ROOT_HANDLER": False})  # Scrapy's set-up: its loggers at DEBUG
+scrapy_at_our_level()
+print(logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG))
+"""
+
+
+@pytest.mark.parametrize(("level", "built"), [("INFO", "False"), ("DEBUG", "True")])
+def test_scrapy_builds_its_per_page_debug_lines_only_when_they_are_written(
+    level: str, built: str
+) -> None:
+    code = LEVEL_PROBE.replace("LEVEL", repr(level))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == [built]
