@@ -27,7 +27,7 @@ from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
 from wirewatch.pipelines import db, resources, revisions, stories
-from wirewatch.pipelines.alerts.outbox import current_matcher, enqueue
+from wirewatch.pipelines.alerts.outbox import enqueue, matcher_for
 from wirewatch.pipelines.article import stored_values
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
@@ -75,10 +75,12 @@ def store_article(
         # One round trip for the upsert and the alert subscriptions' version, read here
         # rather than by enqueue() after stories.assign: the band-key locks assign takes
         # are held to the commit, and other copies of the story wait on them (issue 21).
+        # Results are read after the block: read inside, each costs a round trip of its own.
         with conn.pipeline():
             upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
-            matcher = current_matcher(conn) if alerts else None
-            row = upserted.fetchone()
+            version = conn.execute(Q.subscriptions_version) if alerts else None
+        row = upserted.fetchone()
+        matcher = matcher_for(conn, version) if version is not None else None
         if row is None:
             return StoreResult(UNCHANGED)
         status = NEW if row["inserted"] else UPDATED

@@ -273,9 +273,8 @@ def _lookup(
             },
             binary=True,  # sketches as they are stored, not hex-escaped both ways
         )
-        current = current_cur.fetchone()
-        rows = candidates_cur.fetchall() if keys else []
-    return current, rows
+    # Read after the block, which fetched every result in its one round trip.
+    return current_cur.fetchone(), candidates_cur.fetchall() if keys else []
 
 
 def assign(
@@ -330,8 +329,10 @@ def _start(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, A
     """A new story with this article as its first copy."""
     with conn.pipeline():
         conn.execute(Q.insert_band_keys, copy_params)
-        story_id = _start_story(conn, me, copy_params)
-    return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
+        created = _send_start_story(conn, me, copy_params)
+    return Assignment(
+        one_row(created)["story_id"], created=True, canonical_changed=False, similarity=1.0
+    )
 
 
 def _join(
@@ -352,8 +353,7 @@ def _join(
         conn.execute(Q.insert_band_keys, copy_params)
         added_cursor = conn.execute(Q.add_copy_if_live, {**copy_params, "story_id": story_id})
         _count_change(conn, story_id, +1, me if changed else None, me.wire_credit)
-        added = added_cursor.fetchone()
-    if added is None:
+    if added_cursor.fetchone() is None:
         return None
     return Assignment(story_id, False, changed, copy_params["similarity"])
 
@@ -517,12 +517,17 @@ def _settle(
 
 
 def _start_story(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> int:
-    story_id: int = one_row(
-        conn.execute(
-            Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
-        )
-    )["story_id"]
+    story_id: int = one_row(_send_start_story(conn, me, copy_params))["story_id"]
     return story_id
+
+
+def _send_start_story(
+    conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]
+) -> psycopg.Cursor[DictRow]:
+    """``Q.create_story`` sent; its row (``story_id``) is read from the cursor returned."""
+    return conn.execute(
+        Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
+    )
 
 
 def _recanonicalise(

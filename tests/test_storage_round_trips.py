@@ -1,0 +1,90 @@
+"""Storing an article waits on the database as few times as its transaction allows.
+
+Each wait is a round trip: on loopback ~0.1 ms of the crawl's CPU and as
+much of the server's, for every article (issue 21).  A pipeline's results are
+read after its block, which fetched them all; read inside, each read is one
+more round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.waiting import Wait
+
+from tests.support.alerts import add_source
+from tests.support.dedupe_texts import article
+from wirewatch.pipelines.storage import NEW, StoreResult, store_article
+
+# BEGIN; the upsert (with the subscriptions' version); the story lookup; the story's
+# new copy or new story; the revision; COMMIT.
+ROUND_TRIPS = 6
+
+
+@pytest.fixture(autouse=True)
+def _sources(conn: psycopg.Connection) -> None:
+    for name, wire in [("wire", True), ("herald", False)]:
+        add_source(conn, name, wire)
+    conn.commit()
+
+
+def round_trips(conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """A counter of the connection's round trips from now on: the times it waited for the
+    server's answer (psycopg's generators yield ``Wait.R`` for that, after sending)."""
+    count = 0
+    wait = conn.wait
+
+    def counted(gen: Any) -> Any:
+        nonlocal count
+        try:
+            state = next(gen)
+            while True:
+                count += state == Wait.R
+                state = gen.send((yield state))
+        except StopIteration as stop:
+            return stop.value
+
+    monkeypatch.setattr(conn, "wait", lambda gen, *a, **k: wait(counted(gen), *a, **k))
+    return lambda: count
+
+
+def stored(conn: psycopg.Connection, source: str, text: str) -> StoreResult:
+    """``text`` stored as the first article of ``source``'s site."""
+    return store_article(
+        conn,
+        {
+            "url": f"https://{source}.example/news/1",
+            "source": source,
+            "outlet": f"{source}.example",
+            "wire": source == "wire",
+            "title": "Harbour council keeps ferries",
+            "text": text,
+            "fetched_at": datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+            "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+        },
+    )
+
+
+def test_a_new_story_is_stored_in_as_few_round_trips_as_its_statements_need(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored(conn, "herald", article(2))  # the subscriptions, read once, are cached
+    counted = round_trips(conn, monkeypatch)
+    result = stored(conn, "wire", article(1))
+    assert result.status == NEW and result.story_id is not None
+    assert counted() <= ROUND_TRIPS
+
+
+def test_a_copy_joins_its_story_in_as_few_round_trips(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stored(conn, "wire", article(1))
+    counted = round_trips(conn, monkeypatch)
+    copy = stored(conn, "herald", article(1))
+    assert copy.story_id == first.story_id
+    assert counted() <= ROUND_TRIPS
