@@ -23,11 +23,12 @@ from typing import Any
 
 import psycopg
 from itemadapter import ItemAdapter
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
 from wirewatch.pipelines import db, resources, revisions, stories
-from wirewatch.pipelines.alerts.outbox import enqueue, matcher_for
+from wirewatch.pipelines.alerts.outbox import enqueue, matcher_for, may_enqueue
 from wirewatch.pipelines.article import stored_values
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
@@ -71,30 +72,63 @@ def store_article(
     ``alerts=False`` files the story without matching subscriptions (a
     backfill must not flood inboxes).
     """
-    with conn.transaction():
-        # One round trip for the upsert and the alert subscriptions' version, read here
-        # rather than by enqueue() after stories.assign: the band-key locks assign takes
-        # are held to the commit, and other copies of the story wait on them (issue 21).
-        # Results are read after the block: read inside, each costs a round trip of its own.
-        with conn.pipeline():
-            upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
-            version = conn.execute(Q.subscriptions_version) if alerts else None
-        row = upserted.fetchone()
-        matcher = matcher_for(conn, version) if version is not None else None
-        if row is None:
-            return StoreResult(UNCHANGED)
-        status = NEW if row["inserted"] else UPDATED
-        assignment = stories.assign(conn, row["id"], article)
+    if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
+        with conn.transaction():  # within the caller's transaction: a savepoint
+            return _store(conn, article, run_id, alerts, commit=False)
+    # This call owns the transaction: its last statements go with the COMMIT.
+    try:
+        return _store(conn, article, run_id, alerts, commit=True)
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _store(
+    conn: psycopg.Connection[DictRow],
+    article: Mapping[str, Any],
+    run_id: int | None,
+    alerts: bool,
+    *,
+    commit: bool,
+) -> StoreResult:
+    """``store_article``'s statements; with ``commit``, the COMMIT too.
+
+    Results are read after each pipeline block: read inside, each read costs a
+    round trip of its own.
+    """
+    # One round trip for the upsert and the alert subscriptions' version, read here
+    # rather than by enqueue() after stories.assign: the band-key locks assign takes
+    # are held to the commit, and other copies of the story wait on them (issue 21).
+    with conn.pipeline():
+        upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
+        version = conn.execute(Q.subscriptions_version) if alerts else None
+    row = upserted.fetchone()
+    matcher = matcher_for(conn, version) if version is not None else None
+    if row is None:
+        if commit:
+            conn.commit()
+        return StoreResult(UNCHANGED)
+    status = NEW if row["inserted"] else UPDATED
+    assignment = stories.assign(conn, row["id"], article)
+    # Matches new stories and changed canonical texts only, not every copy.
+    edited = row["id"] if status == UPDATED else None
+    alerting = matcher is not None and may_enqueue(assignment, edited, matcher)
+    with conn.pipeline():
         # After the story: a revision's feed change names the article's story.
         revisions.record(conn, row["id"], article, new=status == NEW)
-        # Matches new stories and changed canonical texts only, not every copy.
-        edited = row["id"] if status == UPDATED else None
-        queued = (
-            enqueue(conn, assignment, edited_article_id=edited, matcher=matcher)
-            if matcher is not None
-            else 0
-        )
-        return StoreResult(status, row["id"], assignment.story_id, queued)
+        if commit and not alerting:
+            # Sent with the revision, one round trip for both: conn.commit() would sync
+            # on its own, and the block's end again.  psycopg reads the transaction's
+            # state from the server, so it sees this COMMIT like its own.
+            conn.execute("COMMIT")
+    queued = 0
+    if alerting:
+        # After the pipeline: edit alerts read the revision, and enqueue's row counts are
+        # final only outside one.
+        queued = enqueue(conn, assignment, edited_article_id=edited, matcher=matcher)
+        if commit:
+            conn.commit()
+    return StoreResult(status, row["id"], assignment.story_id, queued)
 
 
 def article_of(item: Any) -> dict[str, Any]:

@@ -15,15 +15,17 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from psycopg.waiting import Wait
 
 from tests.support.alerts import add_source
 from tests.support.dedupe_texts import article
+from wirewatch.pipelines import revisions
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
 
 # BEGIN; the upsert (with the subscriptions' version); the story lookup; the story's
-# new copy or new story; the revision; COMMIT.
-ROUND_TRIPS = 6
+# new copy or new story; the revision with the COMMIT.
+ROUND_TRIPS = 5
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +90,24 @@ def test_a_copy_joins_its_story_in_as_few_round_trips(
     copy = stored(conn, "herald", article(1))
     assert copy.story_id == first.story_id
     assert counted() <= ROUND_TRIPS
+
+
+def test_a_statement_failing_beside_the_commit_stores_nothing(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(conn: psycopg.Connection, *args: Any, **kwargs: Any) -> None:
+        conn.execute("SELECT 1 / 0")  # sent in the pipeline that carries the COMMIT
+
+    monkeypatch.setattr(revisions, "record", failing)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        stored(conn, "wire", article(1))
+    assert conn.info.transaction_status == TransactionStatus.IDLE  # rolled back, usable
+    assert conn.execute("SELECT count(*) AS n FROM wirewatch.articles").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM wirewatch.stories").fetchone()["n"] == 0
+
+
+def test_inside_a_callers_transaction_nothing_is_committed(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT 1")  # the caller's transaction is open
+    stored(conn, "wire", article(1))
+    conn.rollback()
+    assert conn.execute("SELECT count(*) AS n FROM wirewatch.articles").fetchone()["n"] == 0

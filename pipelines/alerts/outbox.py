@@ -87,6 +87,17 @@ def story_doc(row: Mapping[str, Any]) -> StoryDoc:
     )
 
 
+def may_enqueue(
+    assignment: AssignmentLike, edited_article_id: int | None, matcher: Matcher | None
+) -> bool:
+    """Whether ``enqueue`` has anything to look at: False when it would return 0 without
+    a statement.  ``matcher`` None: not known yet (``enqueue`` reads it)."""
+    story_changed = assignment.created or assignment.canonical_changed
+    if not story_changed:
+        return edited_article_id is not None  # edit alerts need no matcher
+    return matcher is None or len(matcher) > 0
+
+
 def enqueue(
     conn: psycopg.Connection[DictRow],
     assignment: AssignmentLike,
@@ -103,9 +114,9 @@ def enqueue(
     canonical copy also queues the edit alerts of the subscriptions that opted
     in (``pipelines.alerts.edits``).
     """
-    story_changed = assignment.created or assignment.canonical_changed
-    if not story_changed and edited_article_id is None:
+    if not may_enqueue(assignment, edited_article_id, matcher):
         return 0
+    story_changed = assignment.created or assignment.canonical_changed
     edits = 0
     if not story_changed and edited_article_id is not None:
         edits = enqueue_edits(conn, assignment.story_id, edited_article_id)
