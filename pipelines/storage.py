@@ -94,16 +94,13 @@ def _store(
     """``store_article``'s statements; with ``commit``, the COMMIT too.
 
     Results are read after each pipeline block: read inside, each read costs a
-    round trip of its own.
+    round trip of its own (``tests/test_storage_round_trips.py``).
     """
-    # One round trip for the upsert and the alert subscriptions' version, read here
-    # rather than by enqueue() after stories.assign: the band-key locks assign takes
-    # are held to the commit, and other copies of the story wait on them (issue 21).
-    with conn.pipeline():
-        upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
-        version = conn.execute(Q.subscriptions_version) if alerts else None
-    row = upserted.fetchone()
-    matcher = matcher_for(conn, version) if version is not None else None
+    # The upsert returns the alert subscriptions' version too, read here rather than by
+    # enqueue() after stories.assign: the band-key locks assign takes are held to the
+    # commit, and other copies of the story wait on them (issue 21).
+    row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
+    matcher = matcher_for(conn, row) if alerts and row is not None else None
     if row is None:
         if commit:
             conn.commit()

@@ -327,12 +327,8 @@ def assign(
 
 def _start(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> Assignment:
     """A new story with this article as its first copy."""
-    with conn.pipeline():
-        conn.execute(Q.insert_band_keys, copy_params)
-        created = _send_start_story(conn, me, copy_params)
-    return Assignment(
-        one_row(created)["story_id"], created=True, canonical_changed=False, similarity=1.0
-    )
+    story_id = _start_story(conn, me, copy_params)  # with the copy's band keys
+    return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
 
 
 def _join(
@@ -350,7 +346,7 @@ def _join(
     """
     changed = canonical is not None and prefer(me, canonical)
     with conn.pipeline():
-        conn.execute(Q.insert_band_keys, copy_params)
+        # With the copy's band keys, added or not.
         added_cursor = conn.execute(Q.add_copy_if_live, {**copy_params, "story_id": story_id})
         _count_change(conn, story_id, +1, me if changed else None, me.wire_credit)
     if added_cursor.fetchone() is None:
@@ -475,15 +471,15 @@ def _settle(
         stays = own in group or rows[own]["copy_count"] <= 1
         if stays:
             group.add(own)
-    conn.execute(Q.insert_band_keys, copy_params)
     if not group:
         # An edited article that no longer matches its story nor any other.
         conn.execute(Q.remove_copy, copy_params)
-        created = _start_story(conn, me, copy_params)
+        created = _start_story(conn, me, copy_params)  # with the copy's band keys
         assert own is not None
         _recanonicalise(conn, own, rows[own]["canonical_article_id"], delta=-1)
         log.info("article %s moved from story %s to %s", article_id, own, created)
         return Assignment(created, created=True, canonical_changed=False, similarity=1.0)
+    conn.execute(Q.insert_band_keys, copy_params)
     target, merged, moved = _merge_group(conn, group, rows)
     if stays:
         conn.execute(Q.update_copy, copy_params)
@@ -517,17 +513,13 @@ def _settle(
 
 
 def _start_story(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> int:
-    story_id: int = one_row(_send_start_story(conn, me, copy_params))["story_id"]
+    """A new story with ``me`` as its first copy, and the copy's band keys."""
+    story_id: int = one_row(
+        conn.execute(
+            Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
+        )
+    )["story_id"]
     return story_id
-
-
-def _send_start_story(
-    conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]
-) -> psycopg.Cursor[DictRow]:
-    """``Q.create_story`` sent; its row (``story_id``) is read from the cursor returned."""
-    return conn.execute(
-        Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
-    )
 
 
 def _recanonicalise(

@@ -56,15 +56,12 @@ _cache_lock = threading.Lock()
 
 def current_matcher(conn: psycopg.Connection[DictRow]) -> Matcher:
     """The compiled subscriptions of this connection's database, rebuilt only when they changed."""
-    return matcher_for(conn, conn.execute(Q.subscriptions_version))
+    return matcher_for(conn, one_row(conn.execute(Q.subscriptions_version)))
 
 
-def matcher_for(
-    conn: psycopg.Connection[DictRow], subscriptions_version: psycopg.Cursor[DictRow]
-) -> Matcher:
-    """``current_matcher`` from the result of ``Q.subscriptions_version`` already sent
-    (in a pipeline, with other statements: read after the pipeline block, one round trip)."""
-    state = one_row(subscriptions_version)
+def matcher_for(conn: psycopg.Connection[DictRow], state: Mapping[str, Any]) -> Matcher:
+    """``current_matcher`` for the subscriptions' ``version`` and ``database_oid`` read
+    already (``Q.subscriptions_version``, or the storing upsert, which returns them)."""
     version = state["version"]
     key = (conn.info.host, conn.info.port, conn.info.dbname, state["database_oid"])
     with _cache_lock:

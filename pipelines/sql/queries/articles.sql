@@ -25,7 +25,11 @@ SET url = EXCLUDED.url, canonical_url = EXCLUDED.canonical_url, title = EXCLUDED
 WHERE articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash
    OR articles.title IS DISTINCT FROM EXCLUDED.title
    OR articles.paywalled IS DISTINCT FROM EXCLUDED.paywalled
-RETURNING id, (xmax = 0) AS inserted;
+-- The alert subscriptions' version comes with the row (as subscriptions_version
+-- reads it): storing needs it only for a new or changed article.
+RETURNING id, (xmax = 0) AS inserted,
+          (SELECT subscriptions_version FROM alert_state) AS version,
+          (SELECT oid FROM pg_database WHERE datname = current_database()) AS database_oid;
 
 -- name: article_by_url_key
 SELECT * FROM articles WHERE url_key = %(url_key)s;

@@ -116,8 +116,13 @@ DELETE FROM lsh_bands
 WHERE band_key = ANY(%(band_keys)s::bigint[]) AND article_id = %(article_id)s;
 
 -- name: create_story
--- A new story with its first copy, in one statement (both are plain INSERTs).
-WITH story AS (
+-- A new story with its first copy and the copy's band keys, in one statement
+-- (all plain INSERTs).
+WITH keys AS (
+    INSERT INTO lsh_bands (band_key, article_id)
+    SELECT k, %(article_id)s FROM unnest(%(band_keys)s::bigint[]) AS k
+    ON CONFLICT DO NOTHING
+), story AS (
     INSERT INTO stories (canonical_article_id, title, wire_credit)
     VALUES (%(article_id)s, %(title)s, %(wire_credit)s)
     RETURNING id
@@ -140,7 +145,12 @@ VALUES (%(article_id)s, %(story_id)s, %(similarity)s, %(matched_article_id)s,
 -- The common case, one statement: lock the story and add the copy unless a
 -- merge (committed while this transaction waited for the lock) folded the
 -- story into another one; then no row comes back and assign resolves it.
-WITH live AS (
+-- The copy's band keys are inserted either way (assign's other paths keep them).
+WITH keys AS (
+    INSERT INTO lsh_bands (band_key, article_id)
+    SELECT k, %(article_id)s FROM unnest(%(band_keys)s::bigint[]) AS k
+    ON CONFLICT DO NOTHING
+), live AS (
     SELECT id FROM stories
     WHERE id = %(story_id)s AND merged_into IS NULL
     FOR NO KEY UPDATE
