@@ -79,7 +79,10 @@ def store_article(
     try:
         return _store(conn, article, run_id, alerts, commit=True)
     except BaseException:
-        conn.rollback()
+        try:
+            conn.rollback()
+        except psycopg.Error as undone:  # a broken connection: the first error says why
+            log.warning("could not roll back after a failed store: %s", db.one_line(undone))
         raise
 
 

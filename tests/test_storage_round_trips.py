@@ -111,3 +111,18 @@ def test_inside_a_callers_transaction_nothing_is_committed(conn: psycopg.Connect
     stored(conn, "wire", article(1))
     conn.rollback()
     assert conn.execute("SELECT count(*) AS n FROM wirewatch.articles").fetchone()["n"] == 0
+
+
+def test_when_the_rollback_fails_too_the_first_error_is_the_one_raised(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("revision could not be recorded")
+
+    def broken_rollback() -> None:
+        raise psycopg.OperationalError("the connection is gone")
+
+    monkeypatch.setattr(revisions, "record", failing)
+    monkeypatch.setattr(conn, "rollback", broken_rollback)
+    with pytest.raises(RuntimeError, match="revision could not be recorded"):
+        stored(conn, "wire", article(1))
