@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.waiting import Wait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.crawl import fresh_database
 from demo.generated import GeneratedNewsroom
+from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import db
 from wirewatch.pipelines.extract.worker import extract_in_worker
 from wirewatch.pipelines.storage import store_article
@@ -82,25 +82,6 @@ def crawled_articles(room: GeneratedNewsroom, count: int) -> Iterator[dict[str, 
         }
 
 
-def round_trip_counter(conn: psycopg.Connection) -> Callable[[], int]:
-    """Round trips of ``conn`` from now on: the times psycopg waited for the server's answer."""
-    count = 0
-    wait = conn.wait
-
-    def counted(gen: Any) -> Any:
-        nonlocal count
-        try:
-            state = next(gen)
-            while True:
-                count += state == Wait.R
-                state = gen.send((yield state))
-        except StopIteration as stop:
-            return stop.value
-
-    conn.wait = lambda gen, *a, **k: wait(counted(gen), *a, **k)  # type: ignore[method-assign]
-    return lambda: count
-
-
 def backend_cpu(pid: int) -> float | None:
     """CPU seconds of a server backend, if the server runs on this machine."""
     try:
@@ -113,7 +94,7 @@ def backend_cpu(pid: int) -> float | None:
 def measure(
     label: str, conn: psycopg.Connection, articles: list[dict[str, Any]], store: Callable
 ) -> None:
-    trips = round_trip_counter(conn)
+    trips = count_round_trips(conn)
     server_before = backend_cpu(conn.info.backend_pid)
     cpu, wall = time.process_time(), time.perf_counter()
     for article in articles:

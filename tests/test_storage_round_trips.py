@@ -9,17 +9,16 @@ more round trip.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
-from psycopg.waiting import Wait
 
 from tests.support.alerts import add_source
 from tests.support.dedupe_texts import article
+from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import revisions
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
 
@@ -33,26 +32,6 @@ def _sources(conn: psycopg.Connection) -> None:
     for name, wire in [("wire", True), ("herald", False)]:
         add_source(conn, name, wire)
     conn.commit()
-
-
-def round_trips(conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
-    """A counter of the connection's round trips from now on: the times it waited for the
-    server's answer (psycopg's generators yield ``Wait.R`` for that, after sending)."""
-    count = 0
-    wait = conn.wait
-
-    def counted(gen: Any) -> Any:
-        nonlocal count
-        try:
-            state = next(gen)
-            while True:
-                count += state == Wait.R
-                state = gen.send((yield state))
-        except StopIteration as stop:
-            return stop.value
-
-    monkeypatch.setattr(conn, "wait", lambda gen, *a, **k: wait(counted(gen), *a, **k))
-    return lambda: count
 
 
 def stored(conn: psycopg.Connection, source: str, text: str) -> StoreResult:
@@ -73,20 +52,18 @@ def stored(conn: psycopg.Connection, source: str, text: str) -> StoreResult:
 
 
 def test_a_new_story_is_stored_in_as_few_round_trips_as_its_statements_need(
-    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+    conn: psycopg.Connection,
 ) -> None:
     stored(conn, "herald", article(2))  # the subscriptions, read once, are cached
-    counted = round_trips(conn, monkeypatch)
+    counted = count_round_trips(conn)
     result = stored(conn, "wire", article(1))
     assert result.status == NEW and result.story_id is not None
     assert counted() <= ROUND_TRIPS
 
 
-def test_a_copy_joins_its_story_in_as_few_round_trips(
-    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_copy_joins_its_story_in_as_few_round_trips(conn: psycopg.Connection) -> None:
     first = stored(conn, "wire", article(1))
-    counted = round_trips(conn, monkeypatch)
+    counted = count_round_trips(conn)
     copy = stored(conn, "herald", article(1))
     assert copy.story_id == first.story_id
     assert counted() <= ROUND_TRIPS
