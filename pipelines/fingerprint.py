@@ -764,19 +764,15 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 def _found_in(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """Per value: 1 if it is in ``sorted_values`` (sorted, non-empty), else 0."""
     at = np.searchsorted(sorted_values, values)
-    at[at == len(sorted_values)] = 0
+    np.minimum(at, len(sorted_values) - 1, out=at)  # past the last one: lands on it, differs
     found: np.ndarray = (sorted_values[at] == values).view(np.uint8)
     return found
 
 
 def _count_in(values: np.ndarray, sorted_values: np.ndarray) -> int:
-    """How many of ``values`` are in ``sorted_values`` (sorted): ``_found_in``, counted
-    in fewer numpy calls (a value past the last one lands on it, and differs)."""
     if not len(values) or not len(sorted_values):
         return 0
-    at = np.searchsorted(sorted_values, values)
-    np.minimum(at, len(sorted_values) - 1, out=at)
-    return int(np.count_nonzero(sorted_values[at] == values))
+    return int(np.count_nonzero(_found_in(values, sorted_values)))
 
 
 def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
