@@ -103,11 +103,11 @@ def _store(
     # enqueue() after stories.assign: the band-key locks assign takes are held to the
     # commit, and other copies of the story wait on them (issue 21).
     row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
-    matcher = matcher_for(conn, row) if alerts and row is not None else None
     if row is None:
         if commit:
             conn.commit()
         return StoreResult(UNCHANGED)
+    matcher = matcher_for(conn, row) if alerts else None
     status = NEW if row["inserted"] else UPDATED
     assignment = stories.assign(conn, row["id"], article)
     # Matches new stories and changed canonical texts only, not every copy.
