@@ -68,11 +68,13 @@ class Bar:
 
             if total is not None:
                 options.setdefault("bar_format", WITH_TOTAL)
+            # Logs go above the bars before the bar is first drawn, so a line logged by
+            # another thread meanwhile is never written onto it.
+            _logs_above_bars(stream, +1)
+            self._stream = stream
             self._tqdm = tqdm(
                 desc=desc, total=total, unit=unit, file=stream, dynamic_ncols=True, **options
             )
-            _logs_above_bars(stream, +1)
-            self._stream = stream
 
     @property
     def drawn(self) -> bool:
@@ -111,7 +113,11 @@ class Bar:
 
     def close(self) -> None:
         if self._tqdm is not None:
-            self._tqdm.close()
+            # tqdm's close stops clearing the bar before it takes the lock its writes
+            # share: under that lock, a line logged meanwhile by another thread waits
+            # for the bar's last state and newline instead of being glued to the bar.
+            with self._tqdm.get_lock():
+                self._tqdm.close()
             self._tqdm = None
             _logs_above_bars(self._stream, -1)
 

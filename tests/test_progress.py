@@ -43,6 +43,11 @@ class Run:
 
 def in_terminal(*args: str, tmp_path: Path) -> Run:
     """wirewatch with stderr on a 100-column pseudo-terminal it controls, stdout a file."""
+    return python_in_terminal("-m", "wirewatch.crawler.cli", *args, tmp_path=tmp_path)
+
+
+def python_in_terminal(*args: str, tmp_path: Path) -> Run:
+    """``python args`` with stderr on a 100-column pseudo-terminal it controls."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     out_path = tmp_path / "stdout"
@@ -52,7 +57,7 @@ def in_terminal(*args: str, tmp_path: Path) -> Run:
 
     with out_path.open("w") as out:
         child = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch.crawler.cli", *args],
+            [sys.executable, *args],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=slave,
@@ -201,6 +206,44 @@ def test_a_bar_elsewhere_than_on_a_terminal_draws_nothing() -> None:
         assert list(bar.track([1, 2, 3])) == [1, 2, 3]
         bar.set(3, total=3, done=3)
     assert stream.getvalue() == ""
+
+
+CHATTER_BESIDE_BARS = """
+import logging, threading, time
+from wirewatch.crawler.logs import configure_logging
+from wirewatch.pipelines.progress import Bar
+
+configure_logging("INFO")
+stop = threading.Event()
+
+def chatter():
+    n = 0
+    while not stop.is_set():
+        n += 1
+        logging.getLogger("elsewhere").info("line %d from another thread", n)
+        time.sleep(0.0003)
+
+thread = threading.Thread(target=chatter)
+thread.start()
+for i in range(300):
+    with Bar(f"bar{i}", unit=" pages") as bar:
+        for k in range(3):
+            bar.set(k, total=3, articles=k)
+stop.set()
+thread.join()
+"""
+
+
+def test_lines_logged_by_another_thread_while_bars_open_and_close_are_never_glued_to_one(
+    tmp_path: Path,
+) -> None:
+    """As a crawl's storing threads log while its sources' bars come and go: tqdm's close
+    stops clearing a bar before it takes its lock, and a bar is drawn as it is made."""
+    run = python_in_terminal("-c", CHATTER_BESIDE_BARS, tmp_path=tmp_path)
+    assert run.status == 0, run.stderr
+    logged = [line for line in run.stderr.split("\n") if " INFO " in line]
+    glued = [line for line in logged if not LOG_LINE.match(after_clearing(line))]
+    assert len(logged) > 50 and not glued, glued[:3]
 
 
 def test_crawl_figures_come_from_the_crawler_stats() -> None:
