@@ -72,9 +72,13 @@ class Bar:
             # another thread meanwhile is never written onto it.
             _logs_above_bars(stream, +1)
             self._stream = stream
-            self._tqdm = tqdm(
-                desc=desc, total=total, unit=unit, file=stream, dynamic_ncols=True, **options
-            )
+            try:
+                self._tqdm = tqdm(
+                    desc=desc, total=total, unit=unit, file=stream, dynamic_ncols=True, **options
+                )
+            except BaseException:
+                _logs_above_bars(stream, -1)
+                raise
 
     @property
     def drawn(self) -> bool:

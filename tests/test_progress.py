@@ -246,6 +246,23 @@ def test_lines_logged_by_another_thread_while_bars_open_and_close_are_never_glue
     assert len(logged) > 50 and not glued, glued[:3]
 
 
+def test_a_bar_that_cannot_be_made_leaves_the_logs_as_they_were(tmp_path: Path) -> None:
+    code = (
+        "import logging\n"
+        "from wirewatch.crawler.logs import configure_logging\n"
+        "from wirewatch.pipelines.progress import Bar\n"
+        "configure_logging('INFO')\n"
+        "try:\n"
+        "    Bar('x', no_such_option=1)\n"
+        "except Exception as exc:\n"
+        "    print('refused:', type(exc).__name__)\n"
+        "print('stream:', type(logging.getLogger().handlers[0].stream).__name__)\n"
+    )
+    run = python_in_terminal("-c", code, tmp_path=tmp_path)
+    assert run.status == 0, run.stderr
+    assert "refused:" in run.stdout and "stream: TextIOWrapper" in run.stdout, run.stdout
+
+
 def test_crawl_figures_come_from_the_crawler_stats() -> None:
     stats = {
         "response_received_count": 7,
