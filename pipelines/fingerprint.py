@@ -775,14 +775,20 @@ def _count_in(values: np.ndarray, sorted_values: np.ndarray) -> int:
     return int(np.count_nonzero(_found_in(values, sorted_values)))
 
 
-def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
-    """Weighted share of ``a``'s distinct shingles found in ``b``.
+def _every_shingle(text: Shingled | Sketch) -> np.ndarray:
+    """``text``'s strong and weak shingles as one sorted array.
 
-    ``b``'s strong and weak shingles are disjoint (a weak one is found only weak),
-    so they are looked up as one sorted array: half the lookups, each a few numpy
-    calls on small arrays (this runs for every candidate of every stored article).
+    The two are disjoint (a weak one is found only weak), so a lookup in this
+    one counts what lookups in both would: half the lookups, each a few numpy
+    calls on small arrays (``_contained`` runs for every candidate of every
+    stored article).
     """
-    whole = np.sort(np.concatenate((b.own, b.quoted))) if len(b.quoted) else b.own
+    return np.sort(np.concatenate((text.own, text.quoted))) if len(text.quoted) else text.own
+
+
+def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
+    """Weighted share of ``a``'s distinct shingles found in ``b``."""
+    whole = _every_shingle(b)
     own = _count_in(a.own, whole)
     if not len(a.quoted):
         return own / len(a.own)
@@ -814,7 +820,8 @@ def resemblance(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     size_a, size_b = len(a.own) + len(a.quoted), len(b.own) + len(b.quoted)
     if not size_a or not size_b:
         return 0.0
-    both = sum(_count_in(x, y) for x in (a.own, a.quoted) for y in (b.own, b.quoted))
+    whole = _every_shingle(b)
+    both = _count_in(a.own, whole) + _count_in(a.quoted, whole)
     return both / (size_a + size_b - both)
 
 
