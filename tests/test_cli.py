@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import run_wirewatch
 from tests.support.feed_rows import add_article, add_source, new_story
+from tests.support.probes import python_says
 from wirewatch.crawler import cli
 from wirewatch.pipelines import db
 
@@ -46,10 +47,7 @@ def test_building_the_parser_imports_no_heavy_library() -> None:
         "import sys; from crawler.cli import build_parser; build_parser(); "
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert python_says(probe).strip() == ""
 
 
 @pytest.mark.parametrize("args", [["--help"], ["status", "--help"]])

@@ -7,14 +7,13 @@ wrote them whole for every dropped page (one line of 600,000 characters).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_wirewatch
 from tests.support.pages import article_html, feed_xml
+from tests.support.probes import python_says
 from tests.support.walls import CLOUDFLARE_STYLE, HUGE_SCRIPTS_FIRST, PAYWALL_TEASER
 from wirewatch.crawler.demo.server import FixtureServer, raw
 
@@ -85,7 +84,4 @@ def test_scrapy_builds_its_per_page_debug_lines_only_when_they_are_written(
     level: str, built: str
 ) -> None:
     code = LEVEL_PROBE.replace("LEVEL", repr(level))
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert out.stdout.split() == [built]
+    assert python_says(code).split() == [built]

@@ -6,9 +6,7 @@ process its import time, run after run from cron (issue 21).
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
+from tests.support.probes import python_says
 from wirewatch.crawler.middlewares.seed_once import SHARED_SCHEDULER
 
 PROBE = """
@@ -33,9 +31,7 @@ print("LOADED", " ".join(m for m in ("aiohttp", "redis", "scrapy_redis") if m in
 def started(extra: dict[str, str]) -> tuple[str, list[str]]:
     """(libraries loaded, enabled components) of a crawler built from the project's settings."""
     code = PROBE.replace("EXTRA", repr(extra))
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.splitlines()
+    out = python_says(code).splitlines()
     return out[-1].removeprefix("LOADED").strip(), " ".join(out[:-1]).split()
 
 
@@ -68,10 +64,7 @@ print(gc.get_freeze_count(), alive() is None, gc.get_threshold()[0], gc.get_thre
 def settled(young: int) -> list[str]:
     """(objects frozen, start-up cycle freed, young threshold, older thresholds) after settling."""
     code = HEAP_PROBE.replace("YOUNG", str(young))
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split(maxsplit=3)
-    return out
+    return python_says(code).split(maxsplit=3)
 
 
 def test_the_start_up_heap_is_frozen_and_its_garbage_freed_first() -> None:
