@@ -215,23 +215,29 @@ from wirewatch.pipelines.progress import Bar
 
 configure_logging("INFO")
 stop = threading.Event()
+lines = 0
 
 def chatter():
-    n = 0
+    global lines
     while not stop.is_set():
-        n += 1
-        logging.getLogger("elsewhere").info("line %d from another thread", n)
+        lines += 1
+        logging.getLogger("elsewhere").info("line %d from another thread", lines)
         time.sleep(0.0003)
 
 thread = threading.Thread(target=chatter)
 thread.start()
-for i in range(300):
-    with Bar(f"bar{i}", unit=" pages") as bar:
+# Bars come and go until the other thread has logged LINES lines, however the two
+# threads happen to share the interpreter (a busy machine runs either one for long).
+bars = 0
+while (bars < 300 or lines < LINES) and bars < 100_000:
+    with Bar(f"bar{bars}", unit=" pages") as bar:
         for k in range(3):
             bar.set(k, total=3, articles=k)
+    bars += 1
 stop.set()
 thread.join()
 """
+CHATTER_LINES = 200
 
 
 def test_lines_logged_by_another_thread_while_bars_open_and_close_are_never_glued_to_one(
@@ -239,11 +245,12 @@ def test_lines_logged_by_another_thread_while_bars_open_and_close_are_never_glue
 ) -> None:
     """As a crawl's storing threads log while its sources' bars come and go: tqdm's close
     stops clearing a bar before it takes its lock, and a bar is drawn as it is made."""
-    run = python_in_terminal("-c", CHATTER_BESIDE_BARS, tmp_path=tmp_path)
+    code = CHATTER_BESIDE_BARS.replace("LINES", str(CHATTER_LINES))
+    run = python_in_terminal("-c", code, tmp_path=tmp_path)
     assert run.status == 0, run.stderr
     logged = [line for line in run.stderr.split("\n") if " INFO " in line]
     glued = [line for line in logged if not LOG_LINE.match(after_clearing(line))]
-    assert len(logged) > 50 and not glued, glued[:3]
+    assert len(logged) >= CHATTER_LINES and not glued, glued[:3]
 
 
 def test_a_bar_that_cannot_be_made_leaves_the_logs_as_they_were(tmp_path: Path) -> None:
