@@ -198,3 +198,18 @@ def test_the_language_comes_from_the_text_when_the_page_states_none() -> None:
     result = extract_article(html, URL)
     assert result.reason is None
     assert result.language == "de"
+
+
+def test_trafilaturas_options_are_made_once_and_each_page_gets_its_own_url() -> None:
+    """The options are built once a process (trafilatura would read its config for every
+    page); each page's copy carries that page's URL, and none leaks into the next."""
+    from wirewatch.pipelines.extract import core
+
+    first = core._options("https://example.org/a", favor_recall=False)
+    second = core._options("https://example.org/b", favor_recall=False)
+    assert (first.url, first.source) == ("https://example.org/a", "https://example.org/a")
+    assert (second.url, second.source) == ("https://example.org/b", "https://example.org/b")
+    assert core._extractor(False).url is None
+    assert core._extractor(False) is core._extractor(False)
+    assert first.comments is False and first.tables is True and first.focus == "balanced"
+    assert core._options(None, favor_recall=True).focus == "recall"

@@ -154,6 +154,24 @@ def test_trafilaturas_readability_pass_reads_as_the_port_reads_the_page() -> Non
         assert tapped == [expected], page.template
 
 
+def test_trafilatura_leaves_the_pruned_page_as_it_was_for_the_readability_passes() -> None:
+    """``extract_page`` hands trafilatura the pruned tree and later lets the readability
+    passes read that same tree, copying it only when they run: trafilatura must extract
+    from a copy of its own (a release that works on the tree it is given would feed the
+    second opinion a page trafilatura had already taken apart)."""
+    from lxml import etree
+
+    from wirewatch.pipelines.extract import core
+
+    for page in build_pages()[:: len(TEMPLATES) // 4]:
+        tree = lxml_html.fromstring(page.html)
+        prune_page(tree)
+        before = etree.tostring(tree)
+        with readability_tap():
+            assert core._trafilatura_text(tree, page.url, pruned=True)
+        assert etree.tostring(tree) == before, page.template
+
+
 def test_without_trafilaturas_comparison_the_port_gives_the_opinion(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

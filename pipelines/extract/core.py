@@ -17,11 +17,13 @@ import logging
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import htmldate
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
@@ -149,13 +151,7 @@ def _trafilatura_text(
     ``favor_recall``: trafilatura's option of that name."""
     try:
         doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-            prune_xpath=None if pruned else PRUNE_XPATH,
-            favor_recall=favor_recall,
+            tree, prune_xpath=None if pruned else PRUNE_XPATH, options=_options(url, favor_recall)
         )
     except Exception:  # trafilatura is robust, but a crawl must not depend on it
         log.debug("trafilatura failed", exc_info=True)
@@ -164,6 +160,22 @@ def _trafilatura_text(
         return ""
     text = doc["text"] if isinstance(doc, dict) else doc.text  # a dict only with as_dict=True
     return normalise_text(text or "")
+
+
+@cache
+def _extractor(favor_recall: bool) -> Extractor:
+    """trafilatura's options for our calls, made once a process: ``bare_extraction`` would
+    build them for every page, reading its config file's values again (~50 us)."""
+    return Extractor(output_format="python", comments=False, tables=True, recall=favor_recall)
+
+
+def _options(url: str | None, favor_recall: bool) -> Extractor:
+    """The options for one page: the process's, with the page's URL (as trafilatura's own
+    recall retry copies them)."""
+    options = copy.copy(_extractor(favor_recall))
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
 
 
 def _baseline_text(text: str) -> str:
@@ -224,10 +236,11 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     headlines = {_fold(h.text_content()) for h in tree.iter("h1")} | {_fold(title or "")}
     published = meta.published or _fallback_date(copy.deepcopy(tree), url)
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
-    reading = reading_copy(tree)  # before trafilatura, which changes the tree
     with readability_tap() as tapped:  # trafilatura's readability pass: the second opinion
+        # trafilatura extracts from a copy of the tree it is given: ``tree`` stays as
+        # pruned for the readability passes below, which copy it only when they run.
         first = _trafilatura_text(tree, url, pruned=True)
-    second = tapped[0] if tapped else port_lines(reading)
+    second = tapped[0] if tapped else port_lines(reading_copy(tree))
     text = _main_text(source, first, url, is_article)
     primary = text.splitlines()
     found = None
@@ -236,7 +249,7 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     if found is None or _chars(found[0]) < MIN_ARTICLE_CHARS:
         # The cheap opinion settles nothing (issue 21): readability-lxml's own, which
         # keeps the right container more often (an old table layout's cells).
-        second = readability_lines(reading)
+        second = readability_lines(tree)  # it reads the page as ``reading_copy`` leaves it
         found = _article_blocks(merge(primary, second, _is_junk), second, headlines)
     blocks, changes, dropped = found
     dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped
