@@ -24,7 +24,6 @@ from wirewatch.pipelines.extract.opinion import (
     port_lines,
     readability_lines,
     readability_tap,
-    reading_copy,
     text_blocks,
 )
 from wirewatch.pipelines.extract.structure import link_lists, names_boilerplate, prune_page
@@ -148,7 +147,7 @@ def test_trafilaturas_readability_pass_reads_as_the_port_reads_the_page() -> Non
 
     for page in build_pages()[:: len(TEMPLATES)]:
         tree = lxml_html.fromstring(page.html)
-        expected = port_lines(reading_copy(tree))
+        expected = port_lines(tree)
         with readability_tap() as tapped:
             trafilatura.bare_extraction(tree, url=page.url, with_metadata=False)
         assert tapped == [expected], page.template
@@ -187,9 +186,9 @@ def test_without_trafilaturas_comparison_the_port_gives_the_opinion(
 
     ported: list[int] = []
 
-    def counted(reading: lxml_html.HtmlElement) -> list[Line]:
+    def counted(tree: lxml_html.HtmlElement) -> list[Line]:
         ported.append(1)
-        return port_lines(reading)
+        return port_lines(tree)
 
     pages = build_pages()[:: len(TEMPLATES)]
     tapped = [extract_article(page.html, page.url).text for page in pages]

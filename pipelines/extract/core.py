@@ -37,7 +37,6 @@ from wirewatch.pipelines.extract.opinion import (
     port_lines,
     readability_lines,
     readability_tap,
-    reading_copy,
 )
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
 from wirewatch.pipelines.extract.structure import PRUNE_XPATH, prune_page
@@ -238,9 +237,10 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     pruned = prune_page(tree)  # the metadata is read: the tree can lose its boilerplate
     with readability_tap() as tapped:  # trafilatura's readability pass: the second opinion
         # trafilatura extracts from a copy of the tree it is given: ``tree`` stays as
-        # pruned for the readability passes below, which copy it only when they run.
+        # pruned for the readability passes below, which read a copy of their own only
+        # when they run.
         first = _trafilatura_text(tree, url, pruned=True)
-    second = tapped[0] if tapped else port_lines(reading_copy(tree))
+    second = tapped[0] if tapped else port_lines(tree)
     text = _main_text(source, first, url, is_article)
     primary = text.splitlines()
     found = None
@@ -249,7 +249,7 @@ def extract_page(html: bytes | str, url: str | None, *, encoding: str | None = N
     if found is None or _chars(found[0]) < MIN_ARTICLE_CHARS:
         # The cheap opinion settles nothing (issue 21): readability-lxml's own, which
         # keeps the right container more often (an old table layout's cells).
-        second = readability_lines(tree)  # it reads the page as ``reading_copy`` leaves it
+        second = readability_lines(tree)
         found = _article_blocks(merge(primary, second, _is_junk), second, headlines)
     blocks, changes, dropped = found
     dropped = pruned + [c for c in changes if c[0] != "gap_fill"] + dropped

@@ -94,15 +94,16 @@ def reading_copy(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return doc
 
 
-def port_lines(reading: lxml_html.HtmlElement) -> list[Line]:
-    """trafilatura's port of readability-lxml over a ``reading_copy`` (left as it is).
+def port_lines(tree: lxml_html.HtmlElement) -> list[Line]:
+    """trafilatura's port of readability-lxml over the ``reading_copy`` of ``tree`` (which
+    stays as it is), as ``readability_lines`` reads its own copy.
 
     One "ruthless" pass, at about a third of readability-lxml's cost; it
     picks another container more often (an old table layout's footer, say),
     so ``extract_page`` asks readability-lxml itself when this one disagrees.
     """
     try:
-        summary = ReadabilityPort(copy.deepcopy(reading), min_text_length=25).summary()
+        summary = ReadabilityPort(reading_copy(tree), min_text_length=25).summary()
         content = lxml_html.fromstring(summary)
     except Exception:  # no opinion on a page it cannot score
         log.debug("readability port failed", exc_info=True)
