@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -168,6 +169,25 @@ def one_row(cursor: psycopg.Cursor[DictRow]) -> DictRow:
     return row
 
 
+def check_connection(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it hands out: the server is asked only when the
+    connection's socket has something to say while it sat idle.
+
+    A server that restarts, or terminates the backend, says goodbye (an error message,
+    then the socket closes): the socket turns readable and the full check (an empty
+    query) raises, so the pool replaces the connection.  A quiet socket is handed out
+    without a round trip: asking every time cost one more round trip an article of the
+    crawl's storing (issue 21), and a connection can break after any check anyway, which
+    the callers' retries are for (``is_transient``).
+    """
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    socket = select.poll()  # not select(): a busy crawl's descriptors may pass 1024
+    socket.register(conn.fileno(), select.POLLIN)
+    if socket.poll(0):  # readable, hung up or in error
+        ConnectionPool.check_connection(conn)
+
+
 def open_pool(
     url: str | None = None,
     *,
@@ -178,8 +198,8 @@ def open_pool(
 ) -> Pool:
     """A psycopg pool whose connections see the wirewatch schema (rows are dicts).
 
-    Each connection is checked as it leaves the pool, so one the server
-    dropped (a restart) is replaced rather than handed out; ``timeout`` is how
+    Each connection is checked as it leaves the pool (``check_connection``), so one the
+    server dropped (a restart) is replaced rather than handed out; ``timeout`` is how
     long ``pool.connection()`` waits for one before raising ``PoolTimeout``.
     ``wait=False`` returns at once, without finding out whether the server answers.
     """
@@ -191,7 +211,7 @@ def open_pool(
         kwargs=_connect_kwargs(),
         open=False,
         name="wirewatch",
-        check=ConnectionPool.check_connection,
+        check=check_connection,
         timeout=timeout,
     )
     try:

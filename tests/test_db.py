@@ -7,6 +7,8 @@ import threading
 import psycopg
 import pytest
 
+from tests.support.daemon import wait_for
+from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import db
 from wirewatch.pipelines.queries import Q, parse_queries
 
@@ -70,3 +72,41 @@ def test_named_queries_parse_and_reject_duplicates() -> None:
 
 def test_describe_hides_the_password() -> None:
     assert db.describe("postgresql://bob:s3cret@db:5432/x") == "postgresql://bob:***@db:5432/x"
+
+
+def _backend_gone(admin: psycopg.Connection, pid: int) -> bool:
+    return (
+        admin.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()["n"]
+        == 0
+    )
+
+
+def test_a_pooled_connection_whose_backend_was_terminated_is_not_handed_out(db_url: str) -> None:
+    pool = db.open_pool(db_url, min_size=1, max_size=1, timeout=10)
+    try:
+        with pool.connection() as first:
+            pid = first.info.backend_pid
+        with db.connect(db_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            wait_for(lambda: _backend_gone(admin, pid), 10, "the backend to end")
+        with pool.connection() as second:
+            assert second.execute("SELECT 1 AS one").fetchone()["one"] == 1
+            assert second.info.backend_pid != pid
+    finally:
+        pool.close()
+
+
+def test_a_quiet_pooled_connection_is_handed_out_without_asking_the_server(db_url: str) -> None:
+    """Checking by an empty query cost one round trip every time an article was stored."""
+    pool = db.open_pool(db_url, min_size=1, max_size=1)
+    try:
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+        counted = count_round_trips(conn)  # back in the pool, committed
+        with pool.connection() as again:
+            assert again is conn
+            assert counted() == 0
+    finally:
+        pool.close()
