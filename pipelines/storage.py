@@ -16,6 +16,7 @@ Trying again is safe even when a commit's answer was lost: the upsert by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,15 +76,31 @@ def store_article(
     if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
         with conn.transaction():  # within the caller's transaction: a savepoint
             return _store(conn, article, run_id, alerts, commit=False)
-    # This call owns the transaction: its last statements go with the COMMIT.
+    # This call owns the transaction: its first statement goes with the BEGIN, its last
+    # with the COMMIT.  psycopg would send a BEGIN of its own and wait for it (in a
+    # pipeline too); in autocommit mode it leaves the transaction to the statements.
+    conn.autocommit = True
     try:
         return _store(conn, article, run_id, alerts, commit=True)
     except BaseException:
         try:
-            conn.rollback()
+            conn.rollback()  # psycopg rolls back what the server says is open
         except psycopg.Error as undone:  # a broken connection: the first error says why
             log.warning("could not roll back after a failed store: %s", db.one_line(undone))
         raise
+    finally:
+        _give_back_transactions(conn)
+
+
+def _give_back_transactions(conn: psycopg.Connection[DictRow]) -> None:
+    """The connection as it came (psycopg opening its transactions), or closed when that
+    cannot be (a broken connection): a pool then drops it rather than lend it out with
+    autocommit on."""
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            conn.autocommit = False
+            return
+    conn.close()
 
 
 def _store(
@@ -102,7 +119,11 @@ def _store(
     # The upsert returns the alert subscriptions' version too, read here rather than by
     # enqueue() after stories.assign: the band-key locks assign takes are held to the
     # commit, and other copies of the story wait on them (issue 21).
-    row = conn.execute(Q.upsert_article, article_params(article, run_id)).fetchone()
+    with conn.pipeline():
+        if commit:
+            conn.execute("BEGIN")  # with the upsert: one round trip for both
+        upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
+    row = upserted.fetchone()
     if row is None:
         if commit:
             conn.commit()

@@ -22,9 +22,9 @@ from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import revisions
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
 
-# BEGIN; the upsert (with the subscriptions' version); the story lookup; the story's
-# new copy or new story; the revision with the COMMIT.
-ROUND_TRIPS = 5
+# The BEGIN with the upsert (and the subscriptions' version); the story lookup; the
+# story's new copy or new story; the revision with the COMMIT.
+ROUND_TRIPS = 4
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +103,32 @@ def test_when_the_rollback_fails_too_the_first_error_is_the_one_raised(
     monkeypatch.setattr(conn, "rollback", broken_rollback)
     with pytest.raises(RuntimeError, match="revision could not be recorded"):
         stored(conn, "wire", article(1))
+    # Still in the transaction it could not roll back: closed, so a pool drops it rather
+    # than lend it out in autocommit mode.
+    assert conn.closed
+
+
+def test_the_connection_is_given_back_as_it_came_after_a_store_or_a_failed_one(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store sends its own BEGIN in autocommit mode; the next borrower of a pooled
+    connection must find psycopg opening its transactions again."""
+    stored(conn, "wire", article(1))
+    assert not conn.autocommit
+    assert conn.info.transaction_status == TransactionStatus.IDLE
+
+    def failing(conn: psycopg.Connection, *args: Any, **kwargs: Any) -> None:
+        conn.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(revisions, "record", failing)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        stored(conn, "herald", article(2))
+    assert not conn.autocommit
+    conn.execute("INSERT INTO wirewatch.sources (name, kind, urls) VALUES ('later', 'feed', '{}')")
+    conn.rollback()  # a transaction psycopg opened: nothing of it stays
+    assert (
+        conn.execute("SELECT count(*) AS n FROM wirewatch.sources WHERE name = 'later'").fetchone()[
+            "n"
+        ]
+        == 0
+    )
