@@ -119,10 +119,15 @@ def _store(
     # The upsert returns the alert subscriptions' version too, read here rather than by
     # enqueue() after stories.assign: the band-key locks assign takes are held to the
     # commit, and other copies of the story wait on them (issue 21).
-    with conn.pipeline():
+    params = article_params(article, run_id)
+    prepared = stories.prepare(article)
+    with conn.pipeline():  # one round trip: BEGIN, the upsert, the story lookup
         if commit:
-            conn.execute("BEGIN")  # with the upsert: one round trip for both
-        upserted = conn.execute(Q.upsert_article, article_params(article, run_id))
+            conn.execute("BEGIN")
+        upserted = conn.execute(Q.upsert_article, params)
+        # An unchanged text needs no lookup, but which it is is known only after the
+        # upsert: looking up anyway costs less than another round trip for every article.
+        lookup = stories.queue_lookup(conn, prepared.keys, url_key=params["url_key"])
     row = upserted.fetchone()
     if row is None:
         if commit:
@@ -130,7 +135,7 @@ def _store(
         return StoreResult(UNCHANGED)
     matcher = matcher_for(conn, row) if alerts else None
     status = NEW if row["inserted"] else UPDATED
-    assignment = stories.assign(conn, row["id"], article)
+    assignment = stories.assign(conn, row["id"], article, prepared=prepared, lookup=lookup)
     # Matches new stories and changed canonical texts only, not every copy.
     edited = row["id"] if status == UPDATED else None
     alerting = matcher is not None and may_enqueue(assignment, edited, matcher)

@@ -229,10 +229,17 @@ def _fingerprint(article: Mapping[str, Any]) -> tuple[Fingerprint, bytes]:
     return prepared.fingerprint(), pack_sketch(prepared.sketch())
 
 
-def lock_keys(conn: psycopg.Connection[DictRow], article_id: int, keys: Sequence[int]) -> None:
+def lock_keys(
+    conn: psycopg.Connection[DictRow],
+    article_id: int | None,
+    keys: Sequence[int],
+    *,
+    url_key: str | None = None,
+) -> None:
     """Wait for, then hold to the commit, the advisory locks of the text's keys: of those
     fewer than ``COMMON_HOLDERS`` other articles hold, or of all when every one is that
-    common (``lock_band_keys``).
+    common (``lock_band_keys``).  The article is named by its id, or by its ``url_key``
+    (``queue_lookup``).
 
     Two new copies of one text share most keys, rare ones among them, so the second
     waits for the first to commit and then finds it.  A common key (a stock phrase,
@@ -244,6 +251,7 @@ def lock_keys(conn: psycopg.Connection[DictRow], article_id: int, keys: Sequence
         Q.lock_band_keys,
         {
             "article_id": article_id,
+            "url_key": url_key,
             "band_keys": pg_array(keys),
             "lock_ids": pg_array(map(lock_id, keys)),
             "namespace": LOCK_NAMESPACE,
@@ -252,42 +260,92 @@ def lock_keys(conn: psycopg.Connection[DictRow], article_id: int, keys: Sequence
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What assigning needs of the new text, worked out before any statement is sent."""
+
+    fingerprint: Fingerprint
+    packed: bytes  # the sketch as stored with the copy
+    text: Sketch  # what similarity() compares: no shingling on the storing thread
+    keys: list[int]
+
+
+def prepare(article: Mapping[str, Any]) -> Prepared:
+    fp, packed = _fingerprint(article)
+    return Prepared(fp, packed, unpack_sketch(fp.words, packed), list(fp.band_keys))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A lookup sent in a pipeline, read once the pipeline's block is over: read inside,
+    each read would cost a round trip of its own."""
+
+    current: psycopg.Cursor[DictRow]
+    candidates: psycopg.Cursor[DictRow]
+    keyed: bool  # the text has keys: without, it has no candidates
+
+    def result(self) -> tuple[DictRow | None, list[DictRow]]:
+        """(the article's current copy row or None, candidate rows)."""
+        return self.current.fetchone(), self.candidates.fetchall() if self.keyed else []
+
+
+def queue_lookup(
+    conn: psycopg.Connection[DictRow],
+    keys: list[int],
+    *,
+    article_id: int | None = None,
+    url_key: str | None = None,
+) -> Lookup:
+    """Send, in the caller's pipeline, the lock of the keys, then the article's current
+    copy and its candidates.  The article is named by ``article_id``, or by ``url_key``
+    when the upsert that writes it goes in the same pipeline (``storage``): one round
+    trip for both.  The lock comes first: under READ COMMITTED each statement reads
+    what was committed when it started, so the candidates are read after the wait.
+    """
+    params = {"article_id": article_id, "url_key": url_key, "band_keys": pg_array(keys)}
+    if keys:
+        lock_keys(conn, article_id, keys, url_key=url_key)
+    current = conn.execute(Q.current_copy, params)
+    candidates = conn.execute(
+        Q.story_candidates,
+        {
+            **params,
+            "per_key": PER_KEY,
+            "pool": POOL,
+            "per_story": PER_STORY,
+            "limit": CANDIDATES,
+            "version": VERSION,
+        },
+        binary=True,  # sketches as they are stored, not hex-escaped both ways
+    )
+    return Lookup(current, candidates, bool(keys))
+
+
 def _lookup(
     conn: psycopg.Connection[DictRow], article_id: int, keys: list[int]
 ) -> tuple[DictRow | None, list[DictRow]]:
     """Lock the keys; (the article's current copy row or None, candidate rows)."""
-    params = {"article_id": article_id, "band_keys": pg_array(keys)}
     with conn.pipeline():
-        if keys:
-            lock_keys(conn, article_id, keys)
-        current_cur = conn.execute(Q.current_copy, params)
-        candidates_cur = conn.execute(
-            Q.story_candidates,
-            {
-                **params,
-                "per_key": PER_KEY,
-                "pool": POOL,
-                "per_story": PER_STORY,
-                "limit": CANDIDATES,
-                "version": VERSION,
-            },
-            binary=True,  # sketches as they are stored, not hex-escaped both ways
-        )
-    # Read after the block, which fetched every result in its one round trip.
-    return current_cur.fetchone(), candidates_cur.fetchall() if keys else []
+        lookup = queue_lookup(conn, keys, article_id=article_id)
+    return lookup.result()
 
 
 def assign(
-    conn: psycopg.Connection[DictRow], article_id: int, article: Mapping[str, Any]
+    conn: psycopg.Connection[DictRow],
+    article_id: int,
+    article: Mapping[str, Any],
+    *,
+    prepared: Prepared | None = None,
+    lookup: Lookup | None = None,
 ) -> Assignment:
     """Put a stored article into its story; re-assign it if its text changed.
 
     Call inside the transaction that wrote the article, whenever the article
-    is new or its text changed.  Idempotent for an unchanged text.
+    is new or its text changed.  Idempotent for an unchanged text.  ``lookup``:
+    already sent for ``prepared`` (``queue_lookup``), with the article's upsert.
     """
-    fp, packed = _fingerprint(article)
-    text = unpack_sketch(fp.words, packed)  # all comparing needs: no shingling here
-    keys = list(fp.band_keys)
+    prepared = prepared or prepare(article)
+    fp, text, keys = prepared.fingerprint, prepared.text, prepared.keys
     me = Copy(
         article_id=article_id,
         wire=bool(article.get("wire")),
@@ -300,7 +358,7 @@ def assign(
         title=article.get("title"),
         wire_credit=article.get("wire_credit"),
     )
-    current, rows = _lookup(conn, article_id, keys)
+    current, rows = lookup.result() if lookup is not None else _lookup(conn, article_id, keys)
     copies = {row["article_id"]: _copy_from_row(row) for row in rows}
     matches = verified_matches(text, rows, copies, len(keys))
     copy_params = {
@@ -308,7 +366,7 @@ def assign(
         "band_keys": pg_array(keys),
         "words": fp.words,
         "version": fp.version,
-        "sketch": packed,
+        "sketch": prepared.packed,
         "similarity": matches[0].similarity if matches else 1.0,
         "matched_article_id": matches[0].article_id if matches else None,
     }

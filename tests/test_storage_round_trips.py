@@ -22,9 +22,9 @@ from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import revisions
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
 
-# The BEGIN with the upsert (and the subscriptions' version); the story lookup; the
+# The BEGIN, the upsert (with the subscriptions' version) and the story lookup; the
 # story's new copy or new story; the revision with the COMMIT.
-ROUND_TRIPS = 4
+ROUND_TRIPS = 3
 
 
 @pytest.fixture(autouse=True)

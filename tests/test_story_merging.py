@@ -273,7 +273,7 @@ def test_a_copy_of_a_story_merged_after_its_lookup_joins_the_live_story(conn, mo
         conn.execute("DELETE FROM articles WHERE id = %s", (article_id,))
     assert {row["story_id"] for row in stale[1]} == {top.story_id}
     store(conn, "wire", "original", WIRE, minutes=10)  # merges top into lede
-    monkeypatch.setattr(stories, "_lookup", lambda *args: stale)
+    monkeypatch.setattr(stories.Lookup, "result", lambda self: stale)
     result = store_article(conn, copy)
     conn.commit()
     assert result.story_id == lede.story_id

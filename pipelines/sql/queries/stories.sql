@@ -8,12 +8,15 @@
 -- common_holders other articles already hold is common text (a stock phrase,
 -- boilerplate) or an existing story's, which any copy finds committed: it is
 -- not locked, or every assignment would queue on it (stories.COMMON_HOLDERS).
--- When every key of a text is common, all are locked.
+-- When every key of a text is common, all are locked.  The article is named by
+-- article_id, or by url_key (then article_id is NULL) when its upsert goes in
+-- the same pipeline (stories.queue_lookup), as in current_copy and
+-- story_candidates.
 WITH keys AS MATERIALIZED (
     SELECT k.lock_id,
            (SELECT count(*) FROM (SELECT FROM lsh_bands l
                                   WHERE l.band_key = k.band_key
-                                    AND l.article_id <> %(article_id)s
+                                    AND l.article_id <> coalesce(%(article_id)s::bigint, (SELECT a.id FROM articles a WHERE a.url_key = %(url_key)s))
                                   LIMIT %(common_holders)s) AS held) < %(common_holders)s AS rare
     FROM unnest(%(band_keys)s::bigint[], %(lock_ids)s::integer[]) AS k (band_key, lock_id)
 ), chosen AS (
@@ -28,7 +31,7 @@ SELECT count(pg_advisory_xact_lock(%(namespace)s, lock_id)) FROM chosen;
 -- so a merge and a re-assignment never wait on each other in a cycle.
 SELECT c.story_id, c.band_keys, s.canonical_article_id, s.copy_count
 FROM story_copies c JOIN stories s ON s.id = c.story_id
-WHERE c.article_id = %(article_id)s;
+WHERE c.article_id = coalesce(%(article_id)s::bigint, (SELECT a.id FROM articles a WHERE a.url_key = %(url_key)s));
 
 -- name: lock_copy
 -- The article's copy row, locked once its story is (it may have moved with a
@@ -49,13 +52,16 @@ FOR UPDATE;
 -- (which it then merges).  A copy is compared through the sketch stored with
 -- it (stories.comparable); its text comes along only when it has no sketch of
 -- this fingerprint version, and pruned says whether it can be compared at all.
-WITH hits AS (
+-- The article is named as in lock_band_keys.
+WITH me AS MATERIALIZED (
+    SELECT coalesce(%(article_id)s::bigint, (SELECT a.id FROM articles a WHERE a.url_key = %(url_key)s)) AS id
+), hits AS (
     SELECT b.article_id, count(*) AS shared, sum(1.0 / b.holders) AS score
     FROM unnest(%(band_keys)s::bigint[]) AS k (band_key)
     CROSS JOIN LATERAL (
         SELECT recent.article_id, count(*) OVER () AS holders
         FROM (SELECT l.article_id FROM lsh_bands l
-              WHERE l.band_key = k.band_key AND l.article_id <> %(article_id)s
+              WHERE l.band_key = k.band_key AND l.article_id <> (SELECT id FROM me)
               ORDER BY l.article_id DESC
               LIMIT %(per_key)s) recent) b
     GROUP BY b.article_id
@@ -78,7 +84,7 @@ WITH hits AS (
     FROM stories s
     WHERE s.id IN (SELECT story_id FROM matched)
       AND s.canonical_article_id NOT IN (SELECT article_id FROM matched)
-      AND s.canonical_article_id <> %(article_id)s
+      AND s.canonical_article_id <> (SELECT id FROM me)
 )
 SELECT r.article_id, r.shared, r.story_id, s.canonical_article_id,
        CASE WHEN c.sketch IS NULL OR c.fingerprint_version <> %(version)s THEN a.text END AS text,
