@@ -271,6 +271,8 @@ class Prepared:
 
 
 def prepare(article: Mapping[str, Any]) -> Prepared:
+    """The text's keys and sketch, known before the article is written: its lookup can
+    then go with its upsert (``queue_lookup``)."""
     fp, packed = _fingerprint(article)
     return Prepared(fp, packed, unpack_sketch(fp.words, packed), list(fp.band_keys))
 
