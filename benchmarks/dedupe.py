@@ -41,7 +41,9 @@ archive is bulk-loaded (COPY, stories from the batch clustering), then
 assignment, one transaction each) and their ms per article is printed -- the
 marginal cost at that archive size -- with the CPU of each assignment (this
 thread's and its server backend's, which a busy machine does not inflate as
-it does wall time) and the medians of new stories and of joins.  A kept
+it does wall time) and the medians of new stories and of joins.  The story
+lookup (key locks, candidates) is sent with the upsert, in its round trip: the
+assignment's figures leave it out, store_article's include it.  A kept
 archive (``--keep``) is probed again with ``--database``: interleave the
 checkouts' runs on archives of the same size for a before/after.
 ``--without-search-indexes`` loads large archives much faster.
@@ -704,13 +706,13 @@ def run_db(args: argparse.Namespace) -> None:
     # Time the story assignment inside store_article separately.
     untimed_assign = stories.assign
 
-    def timed_assign(*args: Any) -> stories.Assignment:
+    def timed_assign(*args: Any, **kwargs: Any) -> stories.Assignment:
         pid = args[0].info.backend_pid
         server = backend_cpu(pid)
         client = time.thread_time()
         started = time.perf_counter()
         try:
-            result = untimed_assign(*args)
+            result = untimed_assign(*args, **kwargs)
             ASSIGN_CREATED.append(result.created)
             return result
         finally:
