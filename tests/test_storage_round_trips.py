@@ -126,9 +126,5 @@ def test_the_connection_is_given_back_as_it_came_after_a_store_or_a_failed_one(
     assert not conn.autocommit
     conn.execute("INSERT INTO wirewatch.sources (name, kind, urls) VALUES ('later', 'feed', '{}')")
     conn.rollback()  # a transaction psycopg opened: nothing of it stays
-    assert (
-        conn.execute("SELECT count(*) AS n FROM wirewatch.sources WHERE name = 'later'").fetchone()[
-            "n"
-        ]
-        == 0
-    )
+    later = conn.execute("SELECT count(*) AS n FROM wirewatch.sources WHERE name = 'later'")
+    assert later.fetchone()["n"] == 0
