@@ -8,6 +8,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as wait_for
 from selenium.webdriver.support.ui import WebDriverWait
@@ -63,7 +64,26 @@ def _navigate(page: Any, action: Any) -> None:
     """Run ``action`` (a click, a submit) and wait until the next page has replaced this one."""
     old = page.find_element(By.TAG_NAME, "html")
     action()
-    WebDriverWait(page, 15).until(wait_for.staleness_of(old))
+    WebDriverWait(page, 15).until(_replaced(old))
+
+
+def _replaced(old: Any) -> Any:
+    """Selenium's ``staleness_of``, plus the other answer ChromeDriver gives for a node of a
+    document being torn down: "Node with given id does not belong to the document" (seen once
+    in CI, mid-navigation, as an error instead of a stale reference)."""
+
+    def check(_driver: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
 
 
 def _titles(page: Any) -> list[str]:
