@@ -23,7 +23,9 @@ runs it, each scenario against a fresh database.
   fresh database: articles/s, CPU per article of the whole process tree
   (every process sampled from /proc: a forkserver's children are not in
   ``wait4`` rusage), peak RSS of the tree, medians and ratios to the bare
-  spider.  ``--tree DIR`` adds ``wirewatch crawl`` from another checkout.
+  spider; and, when PostgreSQL runs on this machine, the CPU its processes
+  spent on the run's database, which the tree's figure leaves out.
+  ``--tree DIR`` adds ``wirewatch crawl`` from another checkout.
 
 Every checkout is byte-compiled first (``byte_compile``), so crawls start as an
 installed copy does, whatever ``PYTHONDONTWRITEBYTECODE`` says.
@@ -66,11 +68,11 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.resources import ResourceWatch, cli_module
+from benchmarks.resources import ResourceWatch, ServerCpuWatch, cli_module
 from demo.generated import PAGE_WEIGHTS, GeneratedNewsroom
 from wirewatch.crawler.demo.server import FixtureServer
 from wirewatch.pipelines import db
@@ -305,6 +307,9 @@ class Round:
     # 1-minute load average when the run ended: the machine is shared, and a busy one
     # slows every crawl and inflates its CPU time (cache and core sharing), of either side.
     load: float = 0.0
+    # The local database server's CPU for this run's database (ServerCpuWatch);
+    # None when the server is not on this machine.
+    db_cpu_seconds: float | None = None
 
     @property
     def articles_per_second(self) -> float:
@@ -313,6 +318,12 @@ class Round:
     @property
     def cpu_ms_per_article(self) -> float:
         return 1000 * self.cpu_seconds / self.articles if self.articles else float("inf")
+
+    @property
+    def db_ms_per_article(self) -> float | None:
+        if self.db_cpu_seconds is None:
+            return None
+        return 1000 * self.db_cpu_seconds / self.articles if self.articles else float("inf")
 
 
 def serve_sites(stack: ExitStack, room: GeneratedNewsroom) -> list[FixtureServer]:
@@ -339,12 +350,14 @@ def sites_config(room: GeneratedNewsroom, servers: list[FixtureServer]) -> str:
     )
 
 
-def measured_run(tool: str, command: list[str], cwd: Path, env: dict[str, str]) -> Round:
+def measured_run(
+    tool: str, command: list[str], cwd: Path, env: dict[str, str], dbname: str
+) -> Round:
     started = time.perf_counter()
     child = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    with ResourceWatch(child.pid) as watch:
+    with ServerCpuWatch(dbname) as server, ResourceWatch(child.pid) as watch:
         output = child.communicate()[0]
     seconds = time.perf_counter() - started
     if child.returncode:
@@ -359,6 +372,7 @@ def measured_run(tool: str, command: list[str], cwd: Path, env: dict[str, str]) 
         watch.peak_children,
         child.returncode,
         os.getloadavg()[0],
+        server.cpu_seconds if server.seen else None,
     )
 
 
@@ -368,14 +382,15 @@ def compare_round(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with fresh_database(server_url) as url:
         env["DATABASE_URL"] = url
+        dbname = conninfo_to_dict(url)["dbname"]
         if tree is None:
             command = [sys.executable, str(ROOT / "benchmarks" / "bare_spider.py"), url, *sitemaps]
-            run = measured_run(tool, command, ROOT, env)
+            run = measured_run(tool, command, ROOT, env, dbname)
             table = "public.articles"
         else:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
             command = [sys.executable, "-m", cli_module(tree), "--config", str(config), "crawl"]
-            run = measured_run(tool, command, tree, env)
+            run = measured_run(tool, command, tree, env, dbname)
             table = "wirewatch.articles"
         with psycopg.connect(url) as conn:
             run.articles = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -406,6 +421,7 @@ def compare(
                     f"({1000 * run.root_cpu_seconds / max(1, run.articles):.1f} in the crawl "
                     "process), "
                     f"tree {mb(run.peak_tree_rss)}, {run.peak_processes} processes, "
+                    f"{_db_cpu(run.db_ms_per_article)} in the database server, "
                     f"load {run.load:.1f}",
                     flush=True,
                 )
@@ -451,6 +467,28 @@ def report_compare(results: dict[str, list[Round]], expected: int) -> None:
             f"(median {statistics.median(speed):.2f}); x CPU {', '.join(f'{x:.2f}' for x in cpu)} "
             f"(median {statistics.median(cpu):.2f})"
         )
+    with_server = {
+        name: [r.cpu_ms_per_article + (r.db_ms_per_article or 0.0) for r in runs]
+        for name, runs in results.items()
+        if all(r.db_ms_per_article is not None for r in runs)
+    }
+    if len(with_server) == len(results):
+        print(
+            "\nCPU per article with the database server's (local server only; the tree's CPU "
+            "above leaves it out):"
+        )
+        bare_total = with_server["bare spider"]
+        for name, totals in with_server.items():
+            db_ms = statistics.median(r.db_ms_per_article or 0.0 for r in results[name])
+            ratios = [t / b for t, b in zip(totals, bare_total, strict=True)]
+            print(
+                f"  {name}: {statistics.median(totals):.2f} ms ({db_ms:.2f} in the server)"
+                + (
+                    ""
+                    if name == "bare spider"
+                    else f", x {statistics.median(ratios):.2f} the bare spider's"
+                )
+            )
     loads = [r.load for runs in results.values() for r in runs]
     print(
         f"\nload average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f},"
@@ -463,6 +501,10 @@ def report_compare(results: dict[str, list[Round]], expected: int) -> None:
 
 
 # ---------------------------------------------------------------- report
+
+
+def _db_cpu(ms: float | None) -> str:
+    return "? ms" if ms is None else f"{ms:.1f} ms"
 
 
 def mb(n: int) -> str:

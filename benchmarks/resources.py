@@ -154,6 +154,73 @@ class ResourceWatch:
         self.samples += 1
 
 
+def server_processes(dbname: str) -> list[int]:
+    """The local PostgreSQL processes working for ``dbname``: its backends and autovacuum
+    workers, whose command lines name it ("postgres: user dbname 127.0.0.1(5432) idle")."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                words = handle.read().replace(b"\0", b" ").decode(errors="replace").split()
+        except OSError:
+            continue
+        if words[:1] == ["postgres:"] and dbname in words:
+            found.append(int(entry))
+    return found
+
+
+class ServerCpuWatch:
+    """Samples the CPU a local PostgreSQL server spends on one database while a crawl runs.
+
+    The process tree's CPU leaves out the database server's, which is where a
+    crawl that stores more per article (search vector, dedupe lookups, the feed)
+    pays for it.  Each backend is summed at its last sample, like the tree; a
+    backend that lives less than one interval is missed.  Only a server on this
+    machine can be seen: ``seen`` is False otherwise.
+    """
+
+    def __init__(self, dbname: str, interval: float = 0.1):
+        self.dbname = dbname
+        self.interval = interval
+        self._start: dict[int, float] = {}
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="server-watch", daemon=True)
+
+    @property
+    def seen(self) -> bool:
+        return bool(self._cpu)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._cpu.items())
+
+    def __enter__(self) -> ServerCpuWatch:
+        self._start = self._read()  # backends already open (none, for a fresh database)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _read(self) -> dict[int, float]:
+        seen = {}
+        for pid in server_processes(self.dbname):
+            sample = cpu_and_rss(pid)
+            if sample is not None:
+                seen[pid] = sample[0]
+        return seen
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._cpu.update(self._read())
+            self._stop.wait(self.interval)
+        self._cpu.update(self._read())
+
+
 # ---------------------------------------------------------------- the site
 
 
