@@ -210,6 +210,40 @@ def test_the_index_folds_text_as_alert_matching_does(conn: psycopg.Connection, t
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "config"),
+    [
+        ("en", "english"),
+        ("EN-gb", "english"),
+        ("pt_BR", "portuguese"),
+        ("nb", "norwegian"),
+        ("nn", "norwegian"),
+        ("ru", "russian"),
+        ("zz", "simple"),
+        ("", "simple"),
+        (None, "simple"),
+    ],
+)
+def test_an_article_is_indexed_with_the_configuration_of_its_language(
+    conn: psycopg.Connection, language: str | None, config: str
+) -> None:
+    assert (
+        conn.execute("SELECT wirewatch_feed.ts_config(%s)::text AS c", (language,)).fetchone()["c"]
+        == config
+    )
+    article = add_article(
+        conn, title="Running", text="Ministers were running late", language=language
+    )
+    row = conn.execute(
+        """SELECT search_vector = setweight(to_tsvector(%(config)s::regconfig, 'running'), 'A')
+                               || setweight(to_tsvector(%(config)s::regconfig,
+                                                        'ministers were running late'), 'B') AS same
+           FROM articles WHERE id = %(id)s""",
+        {"config": config, "id": article},
+    ).fetchone()
+    assert row["same"]
+
+
 @pytest.mark.parametrize("all_copies", [False, True])
 def test_both_search_plans_give_the_same_answer(
     conn: psycopg.Connection,
