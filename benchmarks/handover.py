@@ -1,0 +1,159 @@
+"""What handing a page to an extraction worker costs: pebble against plain pipes.
+
+The crawl hands every page to a worker process through pebble's pool
+(``pipelines.workers``): a task goes through pebble's threads and pipes, and
+its result wakes the event loop with ``call_soon_threadsafe``.  The
+alternative measured here is what a pool of our own would do at best: one
+pipe per worker, watched by the event loop itself (``add_reader``), no
+threads.  Both run the same trivial task (a page-sized body in, an
+extraction-sized result out) with 8 in flight on 2 workers, as the crawl
+does; printed per task: CPU of the calling process, CPU of the whole process
+tree (workers included, from /proc), and wall time.
+
+    .venv/bin/python benchmarks/handover.py --tasks 3000
+
+Measured on 2 cores (2026-11-30, two runs): pebble 107–126 µs of the
+caller's CPU and 173–193 µs of the tree's a task, pipes 56–73 and 80–103.  A
+page costs the crawl ~9 ms of CPU, so a pool of our own would save about 1% of
+it (~0.1 ms), and was not written: pebble's timeouts, replacement of dead
+workers and recycling after ``max_tasks`` would all have to be written again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import pickle
+import resource
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from pebble import ProcessPool
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.resources import cpu_and_rss, descendants
+
+BODY = os.urandom(2500).hex().encode()  # a light article page, ~5 kB
+RESULT = {
+    "text": "word " * 600,
+    "title": "A headline of a usual length for a wire story",
+    "fingerprint": list(range(64)),
+    "reason": None,
+}
+IN_FLIGHT = 8
+
+
+def task(body: bytes, url: str) -> dict[str, Any]:
+    return RESULT
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu() -> float:
+    pids = [os.getpid(), *descendants(os.getpid())]
+    return sum(sample[0] for pid in pids if (sample := cpu_and_rss(pid)) is not None)
+
+
+async def through_pebble(pool: ProcessPool, tasks: int) -> None:
+    loop = asyncio.get_running_loop()
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(i: int) -> None:
+        async with slots:
+            future = pool.schedule(task, args=(BODY, f"http://x/{i}"), timeout=30)
+            waiter: asyncio.Future[Any] = loop.create_future()
+            future.add_done_callback(
+                lambda done: loop.call_soon_threadsafe(waiter.set_result, done.result())
+            )
+            await waiter
+
+    await asyncio.gather(*(one(i) for i in range(tasks)))
+
+
+def serve(conn: Connection) -> None:
+    """A worker of the pipe pool: a pickled (function, args) in, a pickled result out."""
+    while True:
+        try:
+            function, args = pickle.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        conn.send_bytes(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
+
+
+async def through_pipes(conns: list[Connection], tasks: int) -> None:
+    loop = asyncio.get_running_loop()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for conn in conns:
+        idle.put_nowait(conn)
+
+    async def one(i: int) -> None:
+        conn = await idle.get()
+        waiter: asyncio.Future[Any] = loop.create_future()
+
+        def ready() -> None:
+            loop.remove_reader(conn.fileno())
+            waiter.set_result(pickle.loads(conn.recv_bytes()))
+
+        loop.add_reader(conn.fileno(), ready)
+        conn.send_bytes(pickle.dumps((task, (BODY, f"http://x/{i}")), pickle.HIGHEST_PROTOCOL))
+        await waiter
+        idle.put_nowait(conn)
+
+    await asyncio.gather(*(one(i) for i in range(tasks)))
+
+
+def measure(label: str, run: Callable[[], None], tasks: int) -> None:
+    run()  # warm: workers started, modules imported
+    own, tree, wall = own_cpu(), tree_cpu(), time.perf_counter()
+    run()
+    own, tree, wall = own_cpu() - own, tree_cpu() - tree, time.perf_counter() - wall
+    print(
+        f"{label:<8}{1e6 * own / tasks:>12.0f}{1e6 * tree / tasks:>12.0f}"
+        f"{1e6 * wall / tasks:>12.0f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    context = multiprocessing.get_context("forkserver")
+    print(f"{args.tasks:,} tasks, {IN_FLIGHT} in flight, {args.workers} workers; µs a task:")
+    print(f"{'':<8}{'caller CPU':>12}{'tree CPU':>12}{'wall':>12}")
+    pool = ProcessPool(max_workers=args.workers, context=context)
+    try:
+        measure("pebble", lambda: asyncio.run(through_pebble(pool, args.tasks)), args.tasks)
+    finally:
+        pool.close()
+        pool.join()
+    conns, workers = [], []
+    for _ in range(args.workers):
+        here, there = multiprocessing.Pipe()
+        worker = context.Process(target=serve, args=(there,), daemon=True)
+        worker.start()
+        there.close()
+        conns.append(here)
+        workers.append(worker)
+    try:
+        measure("pipes", lambda: asyncio.run(through_pipes(conns, args.tasks)), args.tasks)
+    finally:
+        for conn in conns:
+            conn.close()
+        for worker in workers:
+            worker.join(5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
