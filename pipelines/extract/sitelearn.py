@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # A block is boilerplate once this many distinct pages of the site carry it.
@@ -40,8 +41,13 @@ def site_domain(url: str | None) -> str | None:
     return host.removeprefix("www.") or None
 
 
+@lru_cache(maxsize=2048)
 def block_key(block: str) -> str | None:
-    """Stable key of a block: case, digits (dates, counts) and spacing do not matter."""
+    """Stable key of a block: case, digits (dates, counts) and spacing do not matter.
+
+    Kept for the blocks last seen: a worker keys each page's blocks twice (removing the
+    site's boilerplate, then ``learnable``), and a site's furniture recurs on every page.
+    """
     text = unicodedata.normalize("NFKC", block).lower()
     text = " ".join(_DIGITS.sub("0", text).split())
     if not text or len(text.split()) > MAX_BLOCK_WORDS:
