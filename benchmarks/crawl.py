@@ -72,7 +72,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.resources import ResourceWatch, ServerCpuWatch, cli_module
+from benchmarks.resources import ResourceWatch, cli_module
 from demo.generated import PAGE_WEIGHTS, GeneratedNewsroom
 from wirewatch.crawler.demo.server import FixtureServer
 from wirewatch.pipelines import db
@@ -307,7 +307,7 @@ class Round:
     # 1-minute load average when the run ended: the machine is shared, and a busy one
     # slows every crawl and inflates its CPU time (cache and core sharing), of either side.
     load: float = 0.0
-    # The local database server's CPU for this run's database (ServerCpuWatch);
+    # The local database server's CPU for this run's database (ResourceWatch);
     # None when the server is not on this machine.
     db_cpu_seconds: float | None = None
 
@@ -357,7 +357,7 @@ def measured_run(
     child = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    with ServerCpuWatch(dbname) as server, ResourceWatch(child.pid) as watch:
+    with ResourceWatch(child.pid, dbname=dbname) as watch:
         output = child.communicate()[0]
     seconds = time.perf_counter() - started
     if child.returncode:
@@ -372,7 +372,7 @@ def measured_run(
         watch.peak_children,
         child.returncode,
         os.getloadavg()[0],
-        server.cpu_seconds if server.seen else None,
+        watch.server_cpu_seconds,
     )
 
 

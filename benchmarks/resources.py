@@ -80,11 +80,17 @@ def cpu_and_rss(pid: int) -> tuple[float, int] | None:
 
 
 class ResourceWatch:
-    """Samples one process tree (and, given a database, its connections) while it runs.
+    """Samples one process tree while it runs; given a database, also the CPU a local
+    PostgreSQL server spends on it, and (with ``admin_url``) its connections.
 
     CPU is summed over every process ever seen, at its last sample: a
     forkserver's children are not the crawl's children, so ``wait4`` rusage
-    would miss the extraction workers.
+    would miss the extraction workers.  The tree's CPU leaves out the database
+    server's, which is where a crawl that stores more per article (search vector,
+    dedupe lookups, the feed) pays for it: the server's processes that name the
+    database (``server_processes``) are summed the same way, less what they had
+    used when the watch began.  A backend that lives less than one interval is
+    missed, and only a server on this machine can be seen.
     """
 
     def __init__(
@@ -103,6 +109,8 @@ class ResourceWatch:
         self.peak_tree_rss = 0
         self.samples = 0
         self._cpu: dict[int, float] = {}
+        self._server_start: dict[int, float] = {}
+        self._server_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="resource-watch", daemon=True)
 
@@ -115,7 +123,16 @@ class ResourceWatch:
         """CPU of the watched process alone (the crawl's reactor, storage threads...)."""
         return self._cpu.get(self.pid, 0.0)
 
+    @property
+    def server_cpu_seconds(self) -> float | None:
+        """CPU of the database server's processes for ``dbname``; None when none was seen
+        (no database given, or a server on another machine)."""
+        if not self._server_cpu:
+            return None
+        return sum(cpu - self._server_start.get(pid, 0.0) for pid, cpu in self._server_cpu.items())
+
     def __enter__(self) -> ResourceWatch:
+        self._server_start = self._server_sample()  # none yet, for a fresh database
         self._thread.start()
         return self
 
@@ -146,12 +163,22 @@ class ResourceWatch:
                 self._cpu[pid] = max(self._cpu.get(pid, 0.0), seen[0])
                 rss += seen[1]
         self.peak_tree_rss = max(self.peak_tree_rss, rss)
+        self._server_cpu.update(self._server_sample())
         if conn is not None:
             (n,) = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
             ).fetchone()
             self.peak_connections = max(self.peak_connections, n)
         self.samples += 1
+
+    def _server_sample(self) -> dict[int, float]:
+        if not self.dbname:
+            return {}
+        return {
+            pid: sample[0]
+            for pid in server_processes(self.dbname)
+            if (sample := cpu_and_rss(pid)) is not None
+        }
 
 
 def server_processes(dbname: str) -> list[int]:
@@ -169,56 +196,6 @@ def server_processes(dbname: str) -> list[int]:
         if words[:1] == ["postgres:"] and dbname in words:
             found.append(int(entry))
     return found
-
-
-class ServerCpuWatch:
-    """Samples the CPU a local PostgreSQL server spends on one database while a crawl runs.
-
-    The process tree's CPU leaves out the database server's, which is where a
-    crawl that stores more per article (search vector, dedupe lookups, the feed)
-    pays for it.  Each backend is summed at its last sample, like the tree; a
-    backend that lives less than one interval is missed.  Only a server on this
-    machine can be seen: ``seen`` is False otherwise.
-    """
-
-    def __init__(self, dbname: str, interval: float = 0.1):
-        self.dbname = dbname
-        self.interval = interval
-        self._start: dict[int, float] = {}
-        self._cpu: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="server-watch", daemon=True)
-
-    @property
-    def seen(self) -> bool:
-        return bool(self._cpu)
-
-    @property
-    def cpu_seconds(self) -> float:
-        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._cpu.items())
-
-    def __enter__(self) -> ServerCpuWatch:
-        self._start = self._read()  # backends already open (none, for a fresh database)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _read(self) -> dict[int, float]:
-        seen = {}
-        for pid in server_processes(self.dbname):
-            sample = cpu_and_rss(pid)
-            if sample is not None:
-                seen[pid] = sample[0]
-        return seen
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._cpu.update(self._read())
-            self._stop.wait(self.interval)
-        self._cpu.update(self._read())
 
 
 # ---------------------------------------------------------------- the site
