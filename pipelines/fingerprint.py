@@ -47,7 +47,7 @@ import html
 import re
 import struct
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar, overload
@@ -790,9 +790,15 @@ def _contained(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     """Weighted share of ``a``'s distinct shingles found in ``b``."""
     whole = _every_shingle(b)
     own = _count_in(a.own, whole)
+    quoted = _count_in(a.quoted, whole) if len(a.quoted) else 0
+    return _share(own, quoted, a)
+
+
+def _share(own: int, quoted: int, a: Shingled | Sketch) -> float:
+    """The weighted share of ``a``'s shingles that ``own`` strong and ``quoted`` weak
+    ones found elsewhere make."""
     if not len(a.quoted):
         return own / len(a.own)
-    quoted = _count_in(a.quoted, whole)
     return (own + QUOTE_WEIGHT * quoted) / (len(a.own) + QUOTE_WEIGHT * len(a.quoted))
 
 
@@ -813,6 +819,55 @@ def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     if size_a != size_b:
         return _contained(a, b) if size_a < size_b else _contained(b, a)
     return max(_contained(a, b), _contained(b, a))
+
+
+def similarities(text: Shingled | Sketch, others: Sequence[Shingled | Sketch]) -> list[float]:
+    """``[similarity(text, other) for other in others]``, from one search of all their
+    shingles in ``text``'s.
+
+    A story lookup verifies up to ``CANDIDATES`` stored copies for every article
+    stored, most of them sharing one key and nothing else: one pass over them all
+    costs about what two comparisons one by one did (issue 21).  The counts are
+    the same integers :func:`similarity` counts, so the scores are equal to the bit.
+    """
+    scores = [0.0] * len(others)
+    compared = []
+    for i, other in enumerate(others):
+        if not text.words or not other.words:
+            continue
+        if text.words < TINY_WORDS or other.words < TINY_WORDS:
+            scores[i] = 1.0 if text.exact == other.exact else 0.0
+        else:
+            compared.append(i)
+    mine = _every_shingle(text)
+    if not compared or not len(mine):
+        return [similarity(text, others[i]) if i in compared else s for i, s in enumerate(scores)]
+    # Theirs, one group per (candidate, strong or weak); mine flagged weak or not.
+    groups = [part for i in compared for part in (others[i].own, others[i].quoted)]
+    theirs = np.concatenate(groups)
+    group = np.repeat(np.arange(len(groups)), [len(part) for part in groups])
+    mine_weak = _found_in(mine, text.quoted) if len(text.quoted) else np.zeros(len(mine), np.uint8)
+    at = np.searchsorted(mine, theirs)
+    np.minimum(at, len(mine) - 1, out=at)
+    hit = mine[at] == theirs
+    # counts[2 * j + their weak][my weak]: candidate j's shingles found among mine.
+    counts = (
+        np.bincount(group[hit] * 2 + mine_weak[at[hit]], minlength=2 * len(groups))
+        .reshape(len(groups), 2)
+        .tolist()
+    )
+    size = len(text.own) + len(text.quoted)
+    for j, i in enumerate(compared):
+        other = others[i]
+        (strong_strong, strong_weak), (weak_strong, weak_weak) = counts[2 * j], counts[2 * j + 1]
+        theirs_in_mine = _share(strong_strong + strong_weak, weak_strong + weak_weak, other)
+        mine_in_theirs = _share(strong_strong + weak_strong, strong_weak + weak_weak, text)
+        other_size = len(other.own) + len(other.quoted)
+        if size != other_size:
+            scores[i] = mine_in_theirs if size < other_size else theirs_in_mine
+        else:
+            scores[i] = max(mine_in_theirs, theirs_in_mine)
+    return scores
 
 
 def resemblance(a: Shingled | Sketch, b: Shingled | Sketch) -> float:

@@ -42,6 +42,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -55,6 +56,7 @@ from wirewatch.pipelines.fingerprint import (
     Shingled,
     Sketch,
     pack_sketch,
+    similarities,
     similarity,
     sketched,
     unpack_sketch,
@@ -107,9 +109,21 @@ def pg_array(values: Iterable[int]) -> str:
 
     psycopg adapts a list of ints element by element, some 25 us for a text's
     23 keys, and an assignment passes its keys four or five times; the
-    literal costs a tenth of that.
+    literal costs a tenth of that, and the literal of the keys last seen nothing
+    (``_literal``).
     """
+    return _literal(tuple(values))
+
+
+@lru_cache(maxsize=64)
+def _literal(values: tuple[int, ...]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
+
+
+@lru_cache(maxsize=64)
+def _lock_ids(band_keys: tuple[int, ...]) -> str:
+    """The advisory lock ids of a text's keys, as an array literal."""
+    return pg_array(map(lock_id, band_keys))
 
 
 def lock_id(band_key: int) -> int:
@@ -202,14 +216,23 @@ def verified_matches(
     keys it shares, an estimate of resemblance, so a near-identical copy
     still finds an old story.
     """
+    # Rows listed only as their story's canonical copy (shared = 0) are not candidates.
+    compared = [row for row in rows if row["shared"] and not row["pruned"]]
+    scores = dict(
+        zip(
+            (row["article_id"] for row in compared),
+            similarities(new, [copies[row["article_id"]].text for row in compared]),
+            strict=True,
+        )
+    )
     found = []
     for row in rows:
         if row["shared"] == 0:
-            continue  # listed only as its story's canonical copy
+            continue
         if row["pruned"]:
             score = min(1.0, row["shared"] / keys) if new.words else 0.0
         else:
-            score = similarity(new, copies[row["article_id"]].text)
+            score = scores[row["article_id"]]
         if score >= COPY_THRESHOLD:
             found.append(((score, row["shared"], -row["article_id"]), row))
     found.sort(key=lambda pair: pair[0], reverse=True)
@@ -253,7 +276,7 @@ def lock_keys(
             "article_id": article_id,
             "url_key": url_key,
             "band_keys": pg_array(keys),
-            "lock_ids": pg_array(map(lock_id, keys)),
+            "lock_ids": _lock_ids(tuple(keys)),
             "namespace": LOCK_NAMESPACE,
             "common_holders": COMMON_HOLDERS,
         },

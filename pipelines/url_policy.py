@@ -16,6 +16,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
@@ -71,7 +72,7 @@ def url_problem(url: str) -> Refusal | None:
         return Refusal("bad_url", f"malformed URL {url!r}: no host")
     if "\\" in parts.netloc:  # browsers read it as "/": another host than ours
         return Refusal("bad_url", f"malformed URL {url!r}: bad host {parts.netloc!r}")
-    if ip_literal(host) is None and not _HOST_CHARS.match(host):
+    if not _HOST_CHARS.match(host) and ip_literal(host) is None:  # [::1] has brackets
         return Refusal("bad_url", f"malformed URL {url!r}: bad host {host!r}")
     if port == 0:
         return Refusal("bad_url", f"malformed URL {url!r}: port 0")
@@ -92,8 +93,12 @@ def length_problem(url: str, limit: int = DEFAULT_MAX_URL_LENGTH) -> Refusal | N
     )
 
 
+@lru_cache(maxsize=1024)
 def ip_literal(host: str) -> IPAddress | None:
-    """The address a host written as an IP literal stands for (``[::1]`` or ``::1``), else None."""
+    """The address a host written as an IP literal stands for (``[::1]`` or ``::1``), else None.
+
+    Asked for every request of a crawl, of its few hosts: kept (addresses are immutable).
+    """
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:

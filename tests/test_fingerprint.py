@@ -360,6 +360,36 @@ def test_similarity_is_symmetric() -> None:
             assert similarity(Shingled(a), Shingled(b)) == similarity(Shingled(b), Shingled(a))
 
 
+def test_candidates_compared_together_score_as_compared_one_by_one() -> None:
+    """``similarities`` is ``similarity`` over many texts at once, equal to the bit: stored
+    scores and the threshold must not depend on which one a caller used."""
+    quote = long_quote(96, 40)
+    texts = [half_quote_copy(article(97), quote), article(97), with_quote(article(98)),
+             f'"{quote}" {article(99, paragraphs=1)}', trimmed(article(97), 0.5),
+             under_furniture(article(97)), first_words(article(97), 30),
+             "Storm closes the coast road", "storm closes the coast road", "",
+             paragraphs(article(100))[0]]  # fmt: skip
+    shingled = [Shingled(t) for t in texts]
+    sketches = [s.sketch() for s in shingled]
+    for text in shingled + sketches:
+        for others in (shingled, sketches, sketches[::-1], [], [text]):
+            assert fp.similarities(text, others) == [similarity(text, o) for o in others]
+    # Texts sharing some shingles, some of them weak in one text and strong in the other.
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        pool = rng.choice(4000, size=900, replace=False).astype(np.uint32)
+        text, *others = (_sketch_of(pool, rng) for _ in range(int(rng.integers(2, 10))))
+        assert fp.similarities(text, others) == [similarity(text, o) for o in others]
+
+
+def _sketch_of(pool: np.ndarray, rng: np.random.Generator) -> fp.Sketch:
+    """A sketch of some of ``pool``'s values, strong and weak, from a random place."""
+    start, strong, weak = rng.integers(0, 400), rng.integers(1, 300), rng.integers(0, 120)
+    values = pool[start : start + strong + weak]
+    words = int(rng.choice([30, 200]))
+    return fp.Sketch(words, 0, np.sort(values[:strong]), np.sort(values[strong:]))
+
+
 def test_escaped_and_marked_up_copies_are_the_same_text() -> None:
     text = with_quote(article(95))
     assert fingerprint(escaped(text)) == fingerprint(text)

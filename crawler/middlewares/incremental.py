@@ -42,12 +42,16 @@ def is_listing_request(entry: Any) -> bool:
     return isinstance(entry, Request) and bool(entry.meta.get("wirewatch_listing"))
 
 
-def unknown_requests(requests: Iterable[Request], known_keys: set[str]) -> list[Request]:
-    """The requests whose page is not stored yet, each page once."""
+def unknown_requests(
+    requests: Iterable[Request], known_keys: set[str], keys: Iterable[str] | None = None
+) -> list[Request]:
+    """The requests whose page is not stored yet, each page once.  ``keys``: each
+    request's ``url_key``, when the caller has them."""
+    requests = list(requests)
     seen = set(known_keys)
     fresh = []
-    for request in requests:
-        key = url_key(request.url)
+    keyed = keys if keys is not None else (url_key(request.url) for request in requests)
+    for request, key in zip(requests, keyed, strict=True):
         if key not in seen:
             seen.add(key)
             fresh.append(request)
@@ -110,15 +114,15 @@ class KnownArticlesMiddleware:
     async def _unknown(self, batch: list[Request]) -> list[Request]:
         if not batch:
             return []
-        keys = sorted({url_key(r.url) for r in batch})
+        keys = [url_key(r.url) for r in batch]
         try:
             known = await asyncio.to_thread(
-                self.fetch_state.known_url_keys, keys, self.recheck_after
+                self.fetch_state.known_url_keys, sorted(set(keys)), self.recheck_after
             )
         except Exception as exc:  # storing will fail too; fetching keeps nothing from being lost
             log.warning("could not look up stored articles (fetching all): %s", exc)
             known = set()
-        fresh = unknown_requests(batch, known)
+        fresh = unknown_requests(batch, known, keys)
         skipped = len(batch) - len(fresh)
         if skipped:
             self.crawler.stats.inc_value(SKIPPED_STAT, skipped)
