@@ -35,7 +35,7 @@ from wirewatch.pipelines import db, resources, workers
 from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, forget_stale, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
-from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+from wirewatch.pipelines.extract.sitelearn import site_domain
 
 # The workers' function lives in a module without Scrapy; named here too for callers.
 from wirewatch.pipelines.extract.worker import extract_in_worker
@@ -130,11 +130,7 @@ class ExtractionPipeline:
         domain = site_domain(url)
         site = await self._site(domain) if domain and self.learn else None
         # Workers only need the verdicts, not every count: keep the pickle small.
-        snapshot = (
-            SiteKnowledge(domain, {k: MIN_PAGES for k in site.boilerplate()})
-            if site and domain  # a site is only looked up for a domain
-            else None
-        )
+        snapshot = site.verdicts() if site else None
         future = self._ensure_pool().schedule(
             self.worker, args=(body, url, item.get("encoding"), snapshot), timeout=self.timeout
         )

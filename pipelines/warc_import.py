@@ -49,7 +49,7 @@ from wirewatch.pipelines.article import EXTRACTED
 from wirewatch.pipelines.boilerplate import PendingPages, load_knowledge, save_pending
 from wirewatch.pipelines.extract import SiteKnowledge
 from wirewatch.pipelines.extract.metadata import parse_date
-from wirewatch.pipelines.extract.sitelearn import MIN_PAGES, site_domain
+from wirewatch.pipelines.extract.sitelearn import site_domain
 
 # The workers' task lives in a module without Scrapy or psycopg (a worker imports it).
 from wirewatch.pipelines.extract.worker import extract_for_import
@@ -574,8 +574,7 @@ class Importer:
         if site is None:
             assert self.conn is not None
             site = self.knowledge[domain] = load_knowledge(self.conn, domain)
-        # Workers only need the verdicts, not every count: keep the pickle small.
-        return SiteKnowledge(domain, {k: MIN_PAGES for k in site.boilerplate()})
+        return site.verdicts()  # what workers need, not every count: a small pickle
 
     def _learn(self, url: str, blocks: list[str]) -> None:
         domain = site_domain(url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 from tests.support.gazette import PROMO, article
 from tests.support.gazette import STORIES as GAZETTE_STORIES
 from wirewatch.pipelines.extract import extract_batch
@@ -35,6 +37,28 @@ def test_a_block_becomes_boilerplate_only_after_min_pages_distinct_pages() -> No
     site.observe([PROMO, PROMO])  # twice on one page counts once
     assert site.block_pages[block_key(PROMO)] == MIN_PAGES
     assert block_key(PROMO) in site.boilerplate()
+
+
+def test_workers_get_the_verdicts_made_again_only_when_a_block_becomes_boilerplate() -> None:
+    site = SiteKnowledge("gazette.example")
+    site.observe(["Subscribe to our newsletter today"])
+    for _ in range(MIN_PAGES):
+        site.observe([PROMO])
+    sent = site.verdicts()
+    assert sent.boilerplate() == {block_key(PROMO)}
+    assert sent.block_pages == {block_key(PROMO): MIN_PAGES}  # not the other counts
+    site.observe([PROMO, "Subscribe to our newsletter today"])
+    assert site.verdicts() is sent  # no new verdict: the same snapshot
+    for _ in range(MIN_PAGES):
+        site.observe(["Follow us on social media"])
+    assert site.verdicts() is not sent
+    assert site.verdicts().boilerplate() == {
+        block_key(PROMO),
+        block_key("Follow us on social media"),
+    }
+    arrived = pickle.loads(pickle.dumps(site.verdicts()))
+    assert arrived == site.verdicts() and arrived.boilerplate() == site.boilerplate()
+    assert len(pickle.dumps(site.verdicts())) < len(pickle.dumps(site))
 
 
 def test_removal_never_guts_a_page() -> None:

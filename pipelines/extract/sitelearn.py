@@ -83,12 +83,25 @@ class SiteKnowledge:
     domain: str
     block_pages: dict[str, int] = field(default_factory=dict)
     _boilerplate: set[str] = field(init=False, repr=False, compare=False)
+    _verdicts: SiteKnowledge | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._boilerplate = {k for k, n in self.block_pages.items() if n >= MIN_PAGES}
 
+    def __reduce__(self) -> tuple[type[SiteKnowledge], tuple[str, dict[str, int]]]:
+        """Pickled as its counts: what is derived from them is made again on arrival."""
+        return SiteKnowledge, (self.domain, self.block_pages)
+
     def boilerplate(self) -> frozenset[str]:
         return frozenset(self._boilerplate)
+
+    def verdicts(self) -> SiteKnowledge:
+        """The site as a worker needs it, its boilerplate without the other counts: small
+        to send with every page.  The same object until another block becomes boilerplate
+        (blocks only ever become it), so a page does not pay to make it again."""
+        if self._verdicts is None or len(self._verdicts._boilerplate) != len(self._boilerplate):
+            self._verdicts = SiteKnowledge(self.domain, dict.fromkeys(self._boilerplate, MIN_PAGES))
+        return self._verdicts
 
     def observe(self, blocks: Iterable[str]) -> set[str]:
         """Count one page's blocks; returns the keys counted."""
