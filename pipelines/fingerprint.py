@@ -839,9 +839,11 @@ def similarities(text: Shingled | Sketch, others: Sequence[Shingled | Sketch]) -
             scores[i] = 1.0 if text.exact == other.exact else 0.0
         else:
             compared.append(i)
+    if not compared:
+        return scores
     mine = _every_shingle(text)
-    if not compared or not len(mine):
-        return [similarity(text, others[i]) if i in compared else s for i, s in enumerate(scores)]
+    if not len(mine):  # nothing to look theirs up in (no text of 20 words has no shingle)
+        return [similarity(text, other) for other in others]
     # Theirs, one group per (candidate, strong or weak); mine flagged weak or not.
     groups = [part for i in compared for part in (others[i].own, others[i].quoted)]
     theirs = np.concatenate(groups)
