@@ -19,12 +19,13 @@ runs it, each scenario against a fresh database.
   address (127.0.0.2, 127.0.0.3, ...), crawled cold by ``wirewatch crawl``
   and by a bare Scrapy ``SitemapSpider`` + ``trafilatura.extract`` + one
   psycopg INSERT per article (``benchmarks/bare_spider.py``, same politeness
-  settings, one crawler per site), ``--rounds`` interleaved rounds, each on a
-  fresh database: articles/s, CPU per article of the whole process tree
-  (every process sampled from /proc: a forkserver's children are not in
-  ``wait4`` rusage), peak RSS of the tree, medians and ratios to the bare
-  spider; and, when PostgreSQL runs on this machine, the CPU its processes
-  spent on the run's database, which the tree's figure leaves out.
+  settings, one crawler per site), ``--rounds`` interleaved rounds (each
+  starting with the next tool), each on a fresh database: articles/s, CPU
+  per article of the whole process tree (every process sampled from /proc:
+  a forkserver's children are not in ``wait4`` rusage), peak RSS of the
+  tree, medians and ratios to the bare spider; and, when PostgreSQL runs on
+  this machine, the CPU its processes spent on the run's database, which the
+  tree's figure leaves out.
   ``--tree DIR`` adds ``wirewatch crawl`` from another checkout.
 
 Every checkout is byte-compiled first (``byte_compile``), so crawls start as an
@@ -411,8 +412,12 @@ def compare(
         config = folder / "wirewatch.toml"
         config.write_text(sites_config(room, servers))
         sitemaps = sitemap_urls(room, servers)
+        order = list(tools.items())
         for number in range(1, rounds + 1):
-            for name, tree in tools.items():
+            # Each round starts with the next tool: the load a run leaves behind falls on
+            # a different one each time, not always on the one listed after it.
+            turn = (number - 1) % len(order)
+            for name, tree in order[turn:] + order[:turn]:
                 run = compare_round(name, tree, config, sitemaps, server_url)
                 results[name].append(run)
                 print(
