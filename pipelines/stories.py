@@ -109,8 +109,8 @@ def pg_array(values: Iterable[int]) -> str:
 
     psycopg adapts a list of ints element by element, some 25 us for a text's
     23 keys, and an assignment passes its keys four or five times; the
-    literal costs a tenth of that, and the literal of the keys last seen nothing
-    (``_literal``).
+    literal costs a tenth of that, and one made already (the same keys, later in the
+    same store) nothing (``_literal``).
     """
     return _literal(tuple(values))
 

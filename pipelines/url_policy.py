@@ -72,7 +72,7 @@ def url_problem(url: str) -> Refusal | None:
         return Refusal("bad_url", f"malformed URL {url!r}: no host")
     if "\\" in parts.netloc:  # browsers read it as "/": another host than ours
         return Refusal("bad_url", f"malformed URL {url!r}: bad host {parts.netloc!r}")
-    if not _HOST_CHARS.match(host) and ip_literal(host) is None:  # [::1] has brackets
+    if not _HOST_CHARS.match(host) and ip_literal(host) is None:  # fe80::1%eth0 is one
         return Refusal("bad_url", f"malformed URL {url!r}: bad host {host!r}")
     if port == 0:
         return Refusal("bad_url", f"malformed URL {url!r}: port 0")
