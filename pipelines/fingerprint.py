@@ -811,14 +811,23 @@ def similarity(a: Shingled | Sketch, b: Shingled | Sketch) -> float:
     identical; an empty text is never similar to anything, not even another
     empty text.
     """
-    if not a.words or not b.words:
-        return 0.0
-    if a.words < TINY_WORDS or b.words < TINY_WORDS:
-        return 1.0 if a.exact == b.exact else 0.0
+    decided = _by_words(a, b)
+    if decided is not None:
+        return decided
     size_a, size_b = len(a.own) + len(a.quoted), len(b.own) + len(b.quoted)
     if size_a != size_b:
         return _contained(a, b) if size_a < size_b else _contained(b, a)
     return max(_contained(a, b), _contained(b, a))
+
+
+def _by_words(a: Shingled | Sketch, b: Shingled | Sketch) -> float | None:
+    """The similarity word counts alone decide (an empty text is like nothing, a tiny one
+    only like the same words), or None when the shingles must be compared."""
+    if not a.words or not b.words:
+        return 0.0
+    if a.words < TINY_WORDS or b.words < TINY_WORDS:
+        return 1.0 if a.exact == b.exact else 0.0
+    return None
 
 
 def similarities(text: Shingled | Sketch, others: Sequence[Shingled | Sketch]) -> list[float]:
@@ -833,12 +842,11 @@ def similarities(text: Shingled | Sketch, others: Sequence[Shingled | Sketch]) -
     scores = [0.0] * len(others)
     compared = []
     for i, other in enumerate(others):
-        if not text.words or not other.words:
-            continue
-        if text.words < TINY_WORDS or other.words < TINY_WORDS:
-            scores[i] = 1.0 if text.exact == other.exact else 0.0
-        else:
+        decided = _by_words(text, other)
+        if decided is None:
             compared.append(i)
+        else:
+            scores[i] = decided
     if not compared:
         return scores
     mine = _every_shingle(text)
