@@ -25,8 +25,8 @@ runs it, each scenario against a fresh database.
   a forkserver's children are not in ``wait4`` rusage), peak RSS of the
   tree, medians and ratios to the bare spider; and, when PostgreSQL runs on
   this machine, the CPU its processes spent on the run's database, which the
-  tree's figure leaves out.
-  ``--tree DIR`` adds ``wirewatch crawl`` from another checkout.
+  tree's figure leaves out.  ``--tree DIR`` adds ``wirewatch crawl`` from
+  another checkout.
 
 Every checkout is byte-compiled first (``byte_compile``), so crawls start as an
 installed copy does, whatever ``PYTHONDONTWRITEBYTECODE`` says.
@@ -472,19 +472,19 @@ def report_compare(results: dict[str, list[Round]], expected: int) -> None:
             f"(median {statistics.median(speed):.2f}); x CPU {', '.join(f'{x:.2f}' for x in cpu)} "
             f"(median {statistics.median(cpu):.2f})"
         )
-    with_server = {
-        name: [r.cpu_ms_per_article + (r.db_ms_per_article or 0.0) for r in runs]
-        for name, runs in results.items()
-        if all(r.db_ms_per_article is not None for r in runs)
-    }
-    if len(with_server) == len(results):
+    server = {name: [r.db_ms_per_article for r in runs] for name, runs in results.items()}
+    if all(ms is not None for runs in server.values() for ms in runs):
         print(
             "\nCPU per article with the database server's (local server only; the tree's CPU "
             "above leaves it out):"
         )
+        with_server = {
+            name: [r.cpu_ms_per_article + (r.db_ms_per_article or 0.0) for r in runs]
+            for name, runs in results.items()
+        }
         bare_total = with_server["bare spider"]
         for name, totals in with_server.items():
-            db_ms = statistics.median(r.db_ms_per_article or 0.0 for r in results[name])
+            db_ms = statistics.median(ms or 0.0 for ms in server[name])
             ratios = [t / b for t, b in zip(totals, bare_total, strict=True)]
             print(
                 f"  {name}: {statistics.median(totals):.2f} ms ({db_ms:.2f} in the server)"
