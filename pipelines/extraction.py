@@ -129,7 +129,6 @@ class ExtractionPipeline:
         body = item.get("body") or b""
         domain = site_domain(url)
         site = await self._site(domain) if domain and self.learn else None
-        # Workers only need the verdicts, not every count: keep the pickle small.
         snapshot = site.verdicts() if site else None
         future = self._ensure_pool().schedule(
             self.worker, args=(body, url, item.get("encoding"), snapshot), timeout=self.timeout

@@ -574,7 +574,7 @@ class Importer:
         if site is None:
             assert self.conn is not None
             site = self.knowledge[domain] = load_knowledge(self.conn, domain)
-        return site.verdicts()  # what workers need, not every count: a small pickle
+        return site.verdicts()
 
     def _learn(self, url: str, blocks: list[str]) -> None:
         domain = site_domain(url)
