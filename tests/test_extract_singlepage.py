@@ -283,6 +283,38 @@ def test_merge_takes_a_short_line_as_agreed_only_when_the_other_text_holds_it_wh
     assert changes == [("outside_agreement", "Share this")]
 
 
+def test_a_line_without_words_is_not_agreed_on_though_both_extractors_give_it() -> None:
+    second = [Line("p", "* * *"), *(Line("p", p) for p in STORY)]
+    lines, changes = merge(["* * *", *STORY], second, _junk)
+    assert lines == STORY
+    assert changes == [("outside_agreement", "* * *")]
+
+
+def test_lines_both_extractors_give_as_they_are_are_agreed_on_without_counting_4_grams(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The usual page: trafilatura and readability give the same lines.  Counting each
+    line's 4-grams was most of the merge's cost (issue 21); they are counted only for a
+    line the other extractor gives differently."""
+    from wirewatch.pipelines.extract import opinion
+
+    counted: list[list[str]] = []
+    grams = opinion._grams
+
+    def counting(found: list[str], n: int = 4) -> opinion.Grams:
+        counted.append(found)
+        return grams(found, n)
+
+    monkeypatch.setattr(opinion, "_grams", counting)
+    second = [Line("p", p) for p in STORY]
+    assert merge(STORY, second, _junk) == (STORY, [])
+    assert counted == []
+
+    rewrapped = [*STORY[:4], STORY[4].replace(" says ", "  says ")]
+    assert merge(rewrapped, second, _junk) == (rewrapped, [])
+    assert counted  # the line given differently was compared by its 4-grams
+
+
 def test_readability_reads_the_tree_without_changing_it() -> None:
     """The second opinion runs before trafilatura on the same tree: it must leave it as it was."""
     tree = _tree(

@@ -305,17 +305,31 @@ class _Text:
     checked against (and placed in) without recounting the text for each line."""
 
     def __init__(self, lines: Sequence[str], split: _Split):
-        # A word never spans the space that would join two lines: the text's words are
-        # its lines' words in turn.
-        found = [word for line in lines for word in split.words(line)]
         self.lines = lines
-        self.counts = _grams(found)
-        self.text = " ".join(found)
         self.grams = split.grams
+        self._words = split.words
+        self._own = set(lines)
+        self._counted: tuple[Grams, str] | None = None
         self._where: dict[tuple[str, ...], list[int]] | None = None
 
     def has(self, line: str) -> bool:
-        return agreed(self.grams(line), self.counts, self.text)
+        if line in self._own:
+            # One of this text's lines: its words are a run of the text's, so it holds
+            # every 4-gram of the line (or the short line whole) and ``agreed`` would say
+            # yes, unless the line has no words.  The two extractors mostly give the same
+            # lines: no line's 4-grams are then counted at all (issue 21).
+            return bool(self._words(line))
+        counts, text = self._count()
+        return agreed(self.grams(line), counts, text)
+
+    def _count(self) -> tuple[Grams, str]:
+        """The text's 4-grams and its words joined, counted on first need."""
+        if self._counted is None:
+            # A word never spans the space that would join two lines: the text's words
+            # are its lines' words in turn.
+            found = [word for line in self.lines for word in self._words(line)]
+            self._counted = (_grams(found), " ".join(found))
+        return self._counted
 
     def best_line(self, line: str) -> int:
         """Index of the line sharing most 4-grams with ``line`` (the first on a tie)."""
