@@ -22,24 +22,23 @@ SHORT_LINE_WORDS = 25
 class Rule:
     name: str
     test: Callable[[str], bool]
+    # Judges lines of at most SHORT_LINE_WORDS words only: ``junk_rule`` does not ask it
+    # of a longer one (most lines of an article are longer).
+    short: bool = False
 
 
-def _pattern(
-    regex: str, *, short: bool = True, needs: tuple[str, ...] = ()
-) -> Callable[[str], bool]:
+def _pattern(name: str, regex: str, *, short: bool = True, needs: tuple[str, ...] = ()) -> Rule:
     """A case-insensitive search; ``short``: of short lines only; ``needs``: lower-case
     words one of which every match holds, looked for first (a fast scan: the search of a
     rule that judges long lines too cost ~20 us a paragraph)."""
     compiled = re.compile(regex, re.IGNORECASE)
 
     def test(line: str) -> bool:
-        if short and _word_count(line) > SHORT_LINE_WORDS:
-            return False
         if needs and not _holds_any(line, needs):
             return False
         return compiled.search(line) is not None
 
-    return test
+    return Rule(name, test, short)
 
 
 def _holds_any(line: str, words: tuple[str, ...]) -> bool:
@@ -83,7 +82,7 @@ _READ_MORE = re.compile(
 def _read_more(line: str) -> bool:
     """A link to other content, also glued to the next link's text ("Read moreAccessibility")."""
     match = _READ_MORE.match(line)
-    if not match or len(line.split()) > SHORT_LINE_WORDS:
+    if not match or _word_count(line) > SHORT_LINE_WORDS:
         return False
     rest = line[match.end() :]
     return not rest or not rest[0].isalpha() or rest[0].isupper()
@@ -114,7 +113,7 @@ _TIMESTAMP = re.compile(
 def _timestamp(line: str) -> bool:
     """A publication or update stamp line ("Published 13 May 2026 15:44", "Updated: ...")."""
     return (
-        len(line.split()) <= 14
+        _word_count(line) <= 14
         and any(ch.isdigit() for ch in line)
         and _TIMESTAMP.search(line) is not None
     )
@@ -158,7 +157,7 @@ def _share_row(line: str) -> bool:
 
 def _legal_line(line: str) -> bool:
     """A legal footer: a row of links (Terms | Privacy | Cookies) or one of its sentences."""
-    if len(line.split()) > 60:
+    if _word_count(line) > 60:
         return False
     if _holds_any(line, _LEGAL_SENTENCE_WORDS) and _LEGAL_SENTENCE.search(line):
         return True
@@ -169,10 +168,7 @@ def _legal_line(line: str) -> bool:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "skip_link",
-        _pattern(r"^(skip to (main )?(content|navigation)|accessibility links|jump to)"),
-    ),
+    _pattern("skip_link", r"^(skip to (main )?(content|navigation)|accessibility links|jump to)"),
     Rule(
         "banner",
         _bare(
@@ -191,161 +187,124 @@ RULES: tuple[Rule, ...] = (
             "scroll to continue",
         ),
     ),
-    Rule(
+    _pattern(
         "image_placeholder",
-        _pattern(
-            r"^[•·\s]*(\d+\s*x\s*\d+ (image|photo)|image|photo|video|gallery|play video|"
-            r"watch|listen|enlarge this image|open image in gallery|image source, .*|"
-            r"image caption, ?.*|media caption, ?.*|video caption, ?.*|expand|view gallery)"
-            r"[\s:.]*$"
-        ),
+        r"^[•·\s]*(\d+\s*x\s*\d+ (image|photo)|image|photo|video|gallery|play video|"
+        r"watch|listen|enlarge this image|open image in gallery|image source, .*|"
+        r"image caption, ?.*|media caption, ?.*|video caption, ?.*|expand|view gallery)"
+        r"[\s:.]*$",
     ),
-    Rule(
+    _pattern(
         "caption_credit",
-        _pattern(
-            r"(\((AP|AFP|Reuters|EPA|Getty)( Photo)?/[^)]*\)\s*$"
-            r"|\b(REUTERS|AFP|EPA)/[A-Z][\w.\- ]+(/File( Photo)?)?\.?\s*$"
-            r"|^(photo|image|picture|photograph|credit|foto)( credit)?\s*:"
-            r"|(Getty Images|via Getty Images|Shutterstock|AFP via Getty|File Photo)\.?\s*\)?\s*$"
-            r"|\(unseen\))",
-            short=False,
-            needs=(
-                "/",
-                "photo",
-                "image",
-                "picture",
-                "credit",
-                "foto",
-                "getty",
-                "shutterstock",
-                "(unseen)",
-            ),
+        r"(\((AP|AFP|Reuters|EPA|Getty)( Photo)?/[^)]*\)\s*$"
+        r"|\b(REUTERS|AFP|EPA)/[A-Z][\w.\- ]+(/File( Photo)?)?\.?\s*$"
+        r"|^(photo|image|picture|photograph|credit|foto)( credit)?\s*:"
+        r"|(Getty Images|via Getty Images|Shutterstock|AFP via Getty|File Photo)\.?\s*\)?\s*$"
+        r"|\(unseen\))",
+        short=False,
+        needs=(
+            "/",
+            "photo",
+            "image",
+            "picture",
+            "credit",
+            "foto",
+            "getty",
+            "shutterstock",
+            "(unseen)",
         ),
     ),
-    Rule(
+    _pattern(
         "reporting_credit",
-        _pattern(
-            r"^\(?(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
-            r" (by|from) [^.]{2,200}\.?\)?$"
-            r"|^(translation|übersetzung|traduction|traducción)\b[\w ]{0,30}:"
-        ),
+        r"^\(?(with )?(additional )?(reporting|writing|editing|compiled|translated|produced)"
+        r" (by|from) [^.]{2,200}\.?\)?$"
+        r"|^(translation|übersetzung|traduction|traducción)\b[\w ]{0,30}:",
     ),
     Rule("byline", _byline),
-    Rule(
+    _pattern(
         "reading_time",
-        _pattern(
-            r"^\d+\s*(min(ute)?s?\.?|minuten|minutos)\s*"
-            r"(read|reading|lesezeit|de lecture|de lectura|de leitura)?$"
-            r"|^(reading time|lesezeit|temps de lecture|tiempo de lectura)\s*:?\s*\d+"
-        ),
+        r"^\d+\s*(min(ute)?s?\.?|minuten|minutos)\s*"
+        r"(read|reading|lesezeit|de lecture|de lectura|de leitura)?$"
+        r"|^(reading time|lesezeit|temps de lecture|tiempo de lectura)\s*:?\s*\d+",
     ),
     Rule("timestamp", _timestamp),
-    Rule(
+    _pattern(
         "donation_prompt",
-        _pattern(
-            r"^support (the |our |independent |quality )?[\w ]{0,40}!?$"
-            r"|^(donate|make a (donation|contribution))\b"
-            r"|\bbecome an? (member|supporter|patron|subscriber)\b"
-            r"|\bsupport (our|independent|quality) journalism\b"
-        ),
+        r"^support (the |our |independent |quality )?[\w ]{0,40}!?$"
+        r"|^(donate|make a (donation|contribution))\b"
+        r"|\bbecome an? (member|supporter|patron|subscriber)\b"
+        r"|\bsupport (our|independent|quality) journalism\b",
     ),
-    Rule(
+    _pattern(
         "newsletter_prompt",
-        _pattern(
-            r"\b(sign up|subscribe|register)\b.{0,80}\b(newsletter|inbox|updates|alerts|briefing)\b"
-            r"|^(get|receive) (the|our) .{0,60}\b(newsletter|in your inbox)\b"
-            r"|^newsletter\b|(^|[?!.]\s+)sign up\b"
-            r"|\b(delivered|sent)( straight)? to your inbox\b|\bin your inbox\b"
-            r"|\bsubscribe to our (free )?(daily |weekly )?(e-?mail|newsletter)"
-        ),
+        r"\b(sign up|subscribe|register)\b.{0,80}\b(newsletter|inbox|updates|alerts|briefing)\b"
+        r"|^(get|receive) (the|our) .{0,60}\b(newsletter|in your inbox)\b"
+        r"|^newsletter\b|(^|[?!.]\s+)sign up\b"
+        r"|\b(delivered|sent)( straight)? to your inbox\b|\bin your inbox\b"
+        r"|\bsubscribe to our (free )?(daily |weekly )?(e-?mail|newsletter)",
     ),
-    Rule(
+    _pattern(
         "own_newsletter_pitch",
-        _pattern(
-            r"\b(sign up|subscribe)\b.{0,30}\bour\b.{0,40}\bnewsletters?\b",
-            short=False,
-            needs=("newsletter",),
-        ),
+        r"\b(sign up|subscribe)\b.{0,30}\bour\b.{0,40}\bnewsletters?\b",
+        short=False,
+        needs=("newsletter",),
     ),
-    Rule(
+    _pattern(
         "comments_prompt",
-        _pattern(
-            r"^(please )?(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
-            r"\b(comments?|commenting|conversations?|discussion)\b"
-            r"|^have your say\b|\bjoin the (conversation|discussion)\b"
-            r"|^comments are (closed|moderated|reviewed)\b|^(leave|post) a (reply|comment)\b"
-            r"|^load (more|all) comments\b|^sort by (best|newest|oldest|top)\b"
-        ),
+        r"^(please )?(join|start|leave|add|post|view|read|show|see)\b.{0,40}"
+        r"\b(comments?|commenting|conversations?|discussion)\b"
+        r"|^have your say\b|\bjoin the (conversation|discussion)\b"
+        r"|^comments are (closed|moderated|reviewed)\b|^(leave|post) a (reply|comment)\b"
+        r"|^load (more|all) comments\b|^sort by (best|newest|oldest|top)\b",
     ),
-    Rule(
-        "advertisement",
-        _pattern(r"^(advertisement|story continues below|article continues after)\b"),
-    ),
-    Rule(
+    _pattern("advertisement", r"^(advertisement|story continues below|article continues after)\b"),
+    _pattern(
         "share_prompt",
-        _pattern(
-            r"^(share|share this( article| story| page)?|share on \w+|copy link( copied)?|"
-            r"tweet|email|print|comments?|\d+ comments?)\s*[!:.]?$"
-            r"|^(follow|like) us on\b|^share (this|on|via)\b"
-            r"|^(e-?mail|print) this (story|article|page)$|^printer[- ]friendly( version)?$"
-        ),
+        r"^(share|share this( article| story| page)?|share on \w+|copy link( copied)?|"
+        r"tweet|email|print|comments?|\d+ comments?)\s*[!:.]?$"
+        r"|^(follow|like) us on\b|^share (this|on|via)\b"
+        r"|^(e-?mail|print) this (story|article|page)$|^printer[- ]friendly( version)?$",
     ),
     Rule("share_row", _share_row),
-    Rule(
+    _pattern(
         "follow_prompt",
-        _pattern(
-            r"^follow (us|[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,4})( on)?\b.{0,20}"
-            r"\b(facebook|twitter|x|instagram|youtube|linkedin|tiktok|threads|bluesky)\b"
-            r"|^follow( us| [A-Z][\w.'’-]*)?( on)?:?$",
-        ),
+        r"^follow (us|[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,4})( on)?\b.{0,20}"
+        r"\b(facebook|twitter|x|instagram|youtube|linkedin|tiktok|threads|bluesky)\b"
+        r"|^follow( us| [A-Z][\w.'’-]*)?( on)?:?$",
     ),
-    Rule(
-        "news_tip",
-        _pattern(r"^(have|got) a (news )?tip\b|^send us your (news )?tips\b|^news tip$"),
-    ),
-    Rule(
+    _pattern("news_tip", r"^(have|got) a (news )?tip\b|^send us your (news )?tips\b|^news tip$"),
+    _pattern(
         "tag_line",
-        _pattern(
-            r"^(related )?(topics|tags|labels|filed under|categories|keywords)\s*:\s*\S.{0,150}$"
-            r"|^related topics$"
-        ),
+        r"^(related )?(topics|tags|labels|filed under|categories|keywords)\s*:\s*\S.{0,150}$"
+        r"|^related topics$",
     ),
     Rule(
         "legal_line",
         _legal_line,
     ),
-    Rule(
+    _pattern(
         "login_prompt",
-        _pattern(
-            r"^(log ?in|sign ?in|register|create an? (free )?account)\b.{0,60}$"
-            r"|\balready (a subscriber|have an account)\b"
-            r"|\b(sign|log)[- ]?in if you (already )?have an account\b"
-            r"|\bto (continue reading|read the full)\b"
-        ),
+        r"^(log ?in|sign ?in|register|create an? (free )?account)\b.{0,60}$"
+        r"|\balready (a subscriber|have an account)\b"
+        r"|\b(sign|log)[- ]?in if you (already )?have an account\b"
+        r"|\bto (continue reading|read the full)\b",
     ),
     Rule(
         "read_more",
         _read_more,
     ),
-    Rule(
+    _pattern(
         "cookie_notice",
-        _pattern(
-            r"\b(uses? cookies|cookie (policy|settings|preferences)|accept (all )?cookies"
-            r"|enable javascript|javascript is disabled|browser (is not|isn't) supported"
-            r"|ad ?blocker|disable your ad)\b"
-        ),
+        r"\b(uses? cookies|cookie (policy|settings|preferences)|accept (all )?cookies"
+        r"|enable javascript|javascript is disabled|browser (is not|isn't) supported"
+        r"|ad ?blocker|disable your ad)\b",
     ),
-    Rule(
+    _pattern(
         "contact_line",
-        _pattern(
-            r"^(write to|email|e-mail|contact|reach)( the (author|reporter|writer))?"
-            r"( [\w.'’-]+){0,5} at \S+@\S+\.\w+\.?$"
-        ),
+        r"^(write to|email|e-mail|contact|reach)( the (author|reporter|writer))?"
+        r"( [\w.'’-]+){0,5} at \S+@\S+\.\w+\.?$",
     ),
-    Rule(
-        "copyright",
-        _pattern(r"^(©|\(c\)|copyright\b).{0,150}$|\ball rights reserved\.?\s*$"),
-    ),
+    _pattern("copyright", r"^(©|\(c\)|copyright\b).{0,150}$|\ball rights reserved\.?\s*$"),
 )
 
 # Cut-off excerpts shorter than this are not told apart from headlines and captions.
@@ -373,12 +332,17 @@ _ABOUT_US_WORDS = re.compile(
 _QUOTES = re.compile(r"[\"“”«»„]")
 
 
+# The rules a line of more than SHORT_LINE_WORDS words is asked, in the same order.
+_LONG_LINE_RULES = tuple(rule for rule in RULES if not rule.short)
+
+
 def junk_rule(line: str) -> str | None:
     """Name of the first rule that calls this line junk, or None."""
     stripped = line.strip().lstrip("-•·*> ")
     if not stripped:
         return "empty"
-    for rule in RULES:
+    rules = _LONG_LINE_RULES if _word_count(stripped) > SHORT_LINE_WORDS else RULES
+    for rule in rules:
         if rule.test(stripped):
             return rule.name
     return None
