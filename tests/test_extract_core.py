@@ -213,3 +213,26 @@ def test_trafilaturas_options_are_made_once_and_each_page_gets_its_own_url() -> 
     assert core._extractor(False) is core._extractor(False)
     assert first.comments is False and first.tables is True and first.focus == "balanced"
     assert core._options(None, favor_recall=True).focus == "recall"
+
+
+def test_a_page_with_a_form_is_read_through_plain_html_elements_chosen_in_c() -> None:
+    """lxml.html's Python lookup of each element's class cost ~0.3 ms a page (issue 21):
+    the extractor's parser gives every element ``HtmlElement`` without it, form fields
+    included, and the article around a form is extracted as before."""
+    from lxml import html as lxml_html
+
+    from wirewatch.pipelines.extract.core import _parse
+
+    form = (
+        "<form action='/search'><label>Search <input name='q' value='ferry'></label>"
+        "<select name='s'><option>News</option></select><textarea>x</textarea></form>"
+    )
+    tree = _parse(page(paragraphs(4) + form))
+    assert tree is not None
+    assert {type(tree.find(f".//{tag}")) for tag in ("form", "input", "select", "label")} == {
+        lxml_html.HtmlElement
+    }
+    result = extract_article(page(paragraphs(4) + form).encode(), URL)
+    assert result.reason is None
+    assert "ferry line would link the two islands" in result.text
+    assert "Search" not in result.text.split()
