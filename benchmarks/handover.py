@@ -50,7 +50,11 @@ RESULT = {
 IN_FLIGHT = 8
 
 
-def task(body: bytes, url: str) -> dict[str, Any]:
+def task(body: bytes, url: str, work: float = 0.0) -> dict[str, Any]:
+    """The result, after ``work`` seconds of this process's CPU (an extraction's)."""
+    until = time.thread_time() + work
+    while time.thread_time() < until:
+        pass
     return RESULT
 
 
@@ -64,13 +68,13 @@ def tree_cpu() -> float:
     return sum(sample[0] for pid in pids if (sample := cpu_and_rss(pid)) is not None)
 
 
-async def through_pebble(pool: ProcessPool, tasks: int) -> None:
+async def through_pebble(pool: ProcessPool, tasks: int, work: float) -> None:
     loop = asyncio.get_running_loop()
     slots = asyncio.Semaphore(IN_FLIGHT)
 
     async def one(i: int) -> None:
         async with slots:
-            future = pool.schedule(task, args=(BODY, f"http://x/{i}"), timeout=30)
+            future = pool.schedule(task, args=(BODY, f"http://x/{i}", work), timeout=30)
             waiter: asyncio.Future[Any] = loop.create_future()
             future.add_done_callback(
                 lambda done: loop.call_soon_threadsafe(waiter.set_result, done.result())
@@ -90,7 +94,7 @@ def serve(conn: Connection) -> None:
         conn.send_bytes(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
 
 
-async def through_pipes(conns: list[Connection], tasks: int) -> None:
+async def through_pipes(conns: list[Connection], tasks: int, work: float) -> None:
     loop = asyncio.get_running_loop()
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for conn in conns:
@@ -105,18 +109,21 @@ async def through_pipes(conns: list[Connection], tasks: int) -> None:
             waiter.set_result(pickle.loads(conn.recv_bytes()))
 
         loop.add_reader(conn.fileno(), ready)
-        conn.send_bytes(pickle.dumps((task, (BODY, f"http://x/{i}")), pickle.HIGHEST_PROTOCOL))
+        conn.send_bytes(
+            pickle.dumps((task, (BODY, f"http://x/{i}", work)), pickle.HIGHEST_PROTOCOL)
+        )
         await waiter
         idle.put_nowait(conn)
 
     await asyncio.gather(*(one(i) for i in range(tasks)))
 
 
-def measure(label: str, run: Callable[[], None], tasks: int) -> None:
+def measure(label: str, run: Callable[[], None], tasks: int, work: float) -> None:
+    """Per task: the caller's CPU, the tree's without the tasks' own work, and wall time."""
     run()  # warm: workers started, modules imported
     own, tree, wall = own_cpu(), tree_cpu(), time.perf_counter()
     run()
-    own, tree, wall = own_cpu() - own, tree_cpu() - tree, time.perf_counter() - wall
+    own, tree, wall = own_cpu() - own, tree_cpu() - tree - tasks * work, time.perf_counter() - wall
     print(
         f"{label:<8}{1e6 * own / tasks:>12.0f}{1e6 * tree / tasks:>12.0f}"
         f"{1e6 * wall / tasks:>12.0f}"
@@ -127,13 +134,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--work-ms",
+        type=float,
+        default=0.0,
+        help="CPU each task spends in its worker (a light page's extraction: ~8 ms)",
+    )
     args = parser.parse_args(argv)
+    work = args.work_ms / 1000
     context = multiprocessing.get_context("forkserver")
-    print(f"{args.tasks:,} tasks, {IN_FLIGHT} in flight, {args.workers} workers; µs a task:")
+    print(
+        f"{args.tasks:,} tasks of {args.work_ms:g} ms, {IN_FLIGHT} in flight, "
+        f"{args.workers} workers; µs a task, the tasks' own work left out:"
+    )
     print(f"{'':<8}{'caller CPU':>12}{'tree CPU':>12}{'wall':>12}")
     pool = ProcessPool(max_workers=args.workers, context=context)
     try:
-        measure("pebble", lambda: asyncio.run(through_pebble(pool, args.tasks)), args.tasks)
+        measure(
+            "pebble",
+            lambda: asyncio.run(through_pebble(pool, args.tasks, work)),
+            args.tasks,
+            work,
+        )
     finally:
         pool.close()
         pool.join()
@@ -146,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         conns.append(here)
         workers.append(worker)
     try:
-        measure("pipes", lambda: asyncio.run(through_pipes(conns, args.tasks)), args.tasks)
+        measure(
+            "pipes", lambda: asyncio.run(through_pipes(conns, args.tasks, work)), args.tasks, work
+        )
     finally:
         for conn in conns:
             conn.close()
