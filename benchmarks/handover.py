@@ -39,6 +39,7 @@ from pebble import ProcessPool
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.resources import cpu_and_rss, descendants
+from wirewatch.pipelines.worker_pool import WorkerPool
 
 BODY = os.urandom(2500).hex().encode()  # a light article page, ~5 kB
 RESULT = {
@@ -68,7 +69,8 @@ def tree_cpu() -> float:
     return sum(sample[0] for pid in pids if (sample := cpu_and_rss(pid)) is not None)
 
 
-async def through_pebble(pool: ProcessPool, tasks: int, work: float) -> None:
+async def through_pool(pool: ProcessPool | WorkerPool, tasks: int, work: float) -> None:
+    """The crawl's way: a concurrent future per page, its result handed to the loop."""
     loop = asyncio.get_running_loop()
     slots = asyncio.Semaphore(IN_FLIGHT)
 
@@ -152,13 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         measure(
             "pebble",
-            lambda: asyncio.run(through_pebble(pool, args.tasks, work)),
+            lambda: asyncio.run(through_pool(pool, args.tasks, work)),
             args.tasks,
             work,
         )
     finally:
         pool.close()
         pool.join()
+    ours = WorkerPool(args.workers, context)
+    try:
+        measure(
+            "ours",
+            lambda: asyncio.run(through_pool(ours, args.tasks, work)),
+            args.tasks,
+            work,
+        )
+    finally:
+        ours.close()
+        ours.join()
     conns, workers = [], []
     for _ in range(args.workers):
         here, there = multiprocessing.Pipe()
