@@ -1,24 +1,28 @@
-"""What handing a page to an extraction worker costs: our pool, pebble and plain pipes.
+"""What handing a page to an extraction worker costs: pebble against plain pipes.
 
-The crawl hands every page to a worker process through ``WorkerPool``
-(``pipelines.worker_pool``): the task is written to an idle worker's pipe, one
-thread reads the result, and the result wakes the event loop with
-``call_soon_threadsafe``.  Beside it: pebble's pool, which the workers had
-before (three threads in the calling process, a lock around each pipe), and
-the least any pool could cost: one pipe per worker, watched by the event loop
-itself (``add_reader``), no threads.  All run the same task (a page-sized body
-in, an extraction-sized result out) with 8 in flight on 2 workers, as the
-crawl does; ``--work-ms`` makes each task spend an extraction's CPU in its
-worker first.  Printed per task: CPU of the calling process, CPU of the whole
-process tree without the tasks' own work (workers included, from /proc), and
-wall time.
+The crawl hands every page to a worker process through pebble's pool
+(``pipelines.workers``): a task goes through pebble's threads and pipes, and
+its result wakes the event loop with ``call_soon_threadsafe``.  The
+alternative measured here is what a pool of our own would do at best: one
+pipe per worker, watched by the event loop itself (``add_reader``), no
+threads.  Both run the same task (a page-sized body in, an extraction-sized
+result out) with 8 in flight on 2 workers, as the crawl does; ``--work-ms``
+makes each task spend an extraction's CPU in its worker first (with trivial
+tasks the threads' wake-ups come in batches).  Printed per task: CPU of the
+calling process, CPU of the whole process tree without the tasks' own work
+(workers included, from /proc), and wall time.
 
     .venv/bin/python benchmarks/handover.py --tasks 600 --work-ms 8
     .venv/bin/python benchmarks/handover.py --tasks 3000
 
 Measured on 2 cores (2026-11-30), µs of the tree's CPU a task: with 8 ms
-tasks, pebble 950, ours 550, pipes 433; with trivial ones, whose wake-ups come
-in batches, 457, 313 and 200.
+tasks pebble 783–950, pipes 267–433; with trivial ones 457 and 200.  A pool of
+our own between the two (the caller writing a task to an idle worker's pipe,
+one thread reading every worker's pipe and exit) cost 450–550 here, but in
+the crawl its caller's side moved to the reactor thread: the crawl process
+spent 0.12–0.21 ms an article more than with pebble, not less, and the
+end-to-end rounds showed no gain.  It was not kept: pebble's timeouts,
+replacement of dead workers and recycling stay pebble's.
 """
 
 from __future__ import annotations
@@ -41,7 +45,6 @@ from pebble import ProcessPool
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.resources import cpu_and_rss, descendants
-from wirewatch.pipelines.worker_pool import WorkerPool
 
 BODY = os.urandom(2500).hex().encode()  # a light article page, ~5 kB
 RESULT = {
@@ -71,8 +74,7 @@ def tree_cpu() -> float:
     return sum(sample[0] for pid in pids if (sample := cpu_and_rss(pid)) is not None)
 
 
-async def through_pool(pool: ProcessPool | WorkerPool, tasks: int, work: float) -> None:
-    """The crawl's way: a concurrent future per page, its result handed to the loop."""
+async def through_pebble(pool: ProcessPool, tasks: int, work: float) -> None:
     loop = asyncio.get_running_loop()
     slots = asyncio.Semaphore(IN_FLIGHT)
 
@@ -156,24 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         measure(
             "pebble",
-            lambda: asyncio.run(through_pool(pool, args.tasks, work)),
+            lambda: asyncio.run(through_pebble(pool, args.tasks, work)),
             args.tasks,
             work,
         )
     finally:
         pool.close()
         pool.join()
-    ours = WorkerPool(args.workers, context)
-    try:
-        measure(
-            "ours",
-            lambda: asyncio.run(through_pool(ours, args.tasks, work)),
-            args.tasks,
-            work,
-        )
-    finally:
-        ours.close()
-        ours.join()
     conns, workers = [], []
     for _ in range(args.workers):
         here, there = multiprocessing.Pipe()

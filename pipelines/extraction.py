@@ -1,11 +1,11 @@
 """``ExtractionPipeline``: raw page bytes in, article fields out, in worker processes.
 
 Extraction is CPU-bound and trafilatura is not safe to call from several
-threads at once, so pages go to worker processes (``pipelines.worker_pool``), never the
+threads at once, so pages go to worker processes (pebble), never the
 reactor thread: the process's one pool of ``EXTRACTION_WORKERS``, shared by
 every source's crawler (``pipelines.resources``).  A page that takes longer
 than ``EXTRACTION_TIMEOUT`` or kills its worker is rejected as
-``extraction_failed``; the pool replaces the worker and the crawl goes on.
+``extraction_failed``; pebble replaces the worker and the crawl goes on.
 
 Site boilerplate: the first page of a domain loads what earlier crawls
 learned about it from PostgreSQL; every extracted page's blocks are counted
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from pebble import ProcessPool
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
@@ -41,7 +42,6 @@ from wirewatch.pipelines.extract.worker import extract_in_worker
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.outcomes import EXTRACTION_FAILED, PageRejected
 from wirewatch.pipelines.page_gate import refuse_walls
-from wirewatch.pipelines.worker_pool import WorkerPool
 
 __all__ = ["ExtractionPipeline", "extract_in_worker"]
 
@@ -73,7 +73,7 @@ class ExtractionPipeline:
         self.worker = worker
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
-        self.pool: WorkerPool | None = None
+        self.pool: ProcessPool | None = None
         self._db_pool: db.Pool | None = None
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.pending: dict[str, PendingPages] = {}
@@ -116,7 +116,7 @@ class ExtractionPipeline:
                         threads.deferToThread(resources.shutdown_workers, pool, self.timeout)
                     )
 
-    def _ensure_pool(self) -> WorkerPool:
+    def _ensure_pool(self) -> ProcessPool:
         if self.pool is None:
             self.pool = resources.acquire_workers(self.workers, max_tasks=self.max_tasks)
         return self.pool
@@ -239,7 +239,7 @@ class ExtractionPipeline:
 async def _outcome(future: Future[Any]) -> Any:
     """The worker's result, or its exception as a value, once the future is done.
 
-    Under the asyncio reactor an asyncio future is woken straight from the pool's
+    Under the asyncio reactor an asyncio future is woken straight from pebble's
     thread: no Deferred, no ``callFromThread`` and no Deferred-to-future
     adapter per page.
     """

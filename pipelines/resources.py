@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from pebble import ProcessPool
+
 from wirewatch.pipelines import db, workers
 from wirewatch.pipelines.db import Pool
-from wirewatch.pipelines.worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class _Loan(Generic[_R]):
 
 _lock = threading.Lock()
 _pools: dict[str, _Loan[Pool]] = {}  # database URL -> its pool
-_workers: list[_Loan[WorkerPool]] = []  # at most one extraction pool
+_workers: list[_Loan[ProcessPool]] = []  # at most one extraction pool
 
 
 def acquire_pool(url: str, *, max_size: int = 6, timeout: float = 30.0) -> Pool:
@@ -89,7 +90,7 @@ def open_pools() -> int:
         return len(_pools)
 
 
-def acquire_workers(count: int, *, max_tasks: int = 0) -> WorkerPool:
+def acquire_workers(count: int, *, max_tasks: int = 0) -> ProcessPool:
     """The process's extraction workers, started by the first borrower (``count`` of them)."""
     with _lock:
         if _workers:
@@ -100,7 +101,7 @@ def acquire_workers(count: int, *, max_tasks: int = 0) -> WorkerPool:
         return pool
 
 
-def release_workers(pool: WorkerPool) -> bool:
+def release_workers(pool: ProcessPool) -> bool:
     """Give ``pool`` back; True when this was the last borrower, who must shut it down
     (``shutdown_workers``, in a thread when called from the reactor: it waits)."""
     with _lock:
@@ -125,7 +126,7 @@ def borrowed_workers(count: int, *, max_tasks: int = 0, timeout: float = 30.0) -
             shutdown_workers(pool, timeout)
 
 
-def shutdown_workers(pool: WorkerPool, timeout: float) -> None:
+def shutdown_workers(pool: ProcessPool, timeout: float) -> None:
     """Let the workers finish what they have (up to ``timeout`` s), then stop them."""
     pool.close()
     try:

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from pebble import ProcessPool
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from warcio.recordloader import ArcWarcRecord
@@ -66,7 +67,6 @@ from wirewatch.pipelines.warc_reader import (
     read_records,
     warc_date,
 )
-from wirewatch.pipelines.worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class Importer:
         self.summary = Summary()
         self.knowledge: dict[str, SiteKnowledge] = {}
         self.learning: dict[str, PendingPages] = {}
-        self.pool: WorkerPool | None = None  # extraction workers
+        self.pool: ProcessPool | None = None  # extraction workers
         self.storing: ThreadPoolExecutor | None = None  # one thread per writer
         self.writers: queue.SimpleQueue[psycopg.Connection[DictRow]] = queue.SimpleQueue()
         self.conn: psycopg.Connection[DictRow] | None = None  # checkpoints, site knowledge

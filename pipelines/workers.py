@@ -1,7 +1,7 @@
 """Extraction worker processes: one way to start them and to say why a page failed in one.
 
 trafilatura and lxml are CPU-bound and not thread-safe, so pages are
-extracted in worker processes (``pipelines.worker_pool``).  The crawl, ``import-warc`` and
+extracted in worker processes (pebble).  The crawl, ``import-warc`` and
 ``wirewatch extract`` all start their workers here and describe a worker's
 timeout or crash the same way, as an ``extraction_failed`` detail.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, TimeoutError
 from typing import Any
 
-from wirewatch.pipelines.worker_pool import WorkerDied, WorkerPool
+from pebble import ProcessExpired, ProcessPool
 
 # What the forkserver imports before it forks the workers: the extractor with trafilatura
 # and lxml, the dedupe fingerprint (numpy), and one page extracted so that every worker
@@ -21,8 +21,10 @@ from wirewatch.pipelines.worker_pool import WorkerDied, WorkerPool
 PRELOAD = ("wirewatch.pipelines.extract.worker", "wirewatch.pipelines.extract.warmup")
 
 
-def start_pool(workers: int, *, max_tasks: int = 0, preload: Sequence[str] = PRELOAD) -> WorkerPool:
-    """A pool of ``workers`` processes, forked from a forkserver.
+def start_pool(
+    workers: int, *, max_tasks: int = 0, preload: Sequence[str] = PRELOAD
+) -> ProcessPool:
+    """A pebble pool of ``workers`` processes, forked from a forkserver.
 
     forkserver: forking the crawl's own process (a reactor, database threads)
     is unsafe.  The forkserver is one per process, whatever the number of pools.
@@ -30,14 +32,14 @@ def start_pool(workers: int, *, max_tasks: int = 0, preload: Sequence[str] = PRE
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(preload))
-    return WorkerPool(max(1, workers), context, max_tasks=max_tasks)
+    return ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks, context=context)
 
 
 def failure_detail(exc: BaseException, timeout: float) -> str:
     """Why a page's extraction failed: too slow, its worker died, or it raised."""
     if isinstance(exc, TimeoutError):
         return f"extraction took longer than {timeout:g}s"
-    if isinstance(exc, WorkerDied):
+    if isinstance(exc, ProcessExpired):
         return f"extraction worker died (exit code {exc.exitcode})"
     return f"extraction crashed: {type(exc).__name__}: {exc}"
 
@@ -46,5 +48,5 @@ def outcome(future: Future[Any], timeout: float) -> tuple[Any, str | None]:
     """``(result, None)``, or ``(None, detail)`` when the worker timed out, died or raised."""
     try:
         return future.result(), None
-    except Exception as exc:  # TimeoutError and WorkerDied are Exceptions too
+    except Exception as exc:  # TimeoutError and ProcessExpired are Exceptions too
         return None, failure_detail(exc, timeout)
