@@ -40,7 +40,7 @@ from wirewatch.pipelines.extract.opinion import (
     readability_tap,
 )
 from wirewatch.pipelines.extract.sitelearn import SiteKnowledge, remove_boilerplate
-from wirewatch.pipelines.extract.structure import PRUNE_XPATH, prune_page
+from wirewatch.pipelines.extract.structure import ARTICLE_BODY, PRUNE_XPATH, prune_page
 from wirewatch.pipelines.extract.wire import wire_credit
 from wirewatch.pipelines.outcome_kinds import NOT_ARTICLE, NOT_HTML, TOO_LARGE
 from wirewatch.pipelines.walls import NO_EVIDENCE, Evidence, judge, page_evidence
@@ -338,14 +338,13 @@ def declares_article(tree: lxml_html.HtmlElement) -> bool:
         return True
     if _LD_ARTICLE(tree):
         return True
-    return len(_ARTICLES(tree)) == 1 or bool(_ARTICLE_BODY(tree))
+    return len(_ARTICLES(tree)) == 1 or bool(ARTICLE_BODY(tree))
 
 
 # Compiled once: a path given as a string is compiled again on every call (~7 us).
 _OG_TYPE = etree.XPath("string(//meta[@property='og:type']/@content)")
 _LD_ARTICLE = etree.XPath('//script[@type="application/ld+json"][contains(., "Article")]')
 _ARTICLES = etree.XPath("//article")
-_ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 
 
 # Typographic quotes fold to straight ones when comparing a headline with a line.

@@ -82,7 +82,7 @@ _READ_MORE = re.compile(
 def _read_more(line: str) -> bool:
     """A link to other content, also glued to the next link's text ("Read moreAccessibility")."""
     match = _READ_MORE.match(line)
-    if not match or _word_count(line) > SHORT_LINE_WORDS:
+    if not match:
         return False
     rest = line[match.end() :]
     return not rest or not rest[0].isalpha() or rest[0].isupper()
@@ -289,10 +289,7 @@ RULES: tuple[Rule, ...] = (
         r"|\b(sign|log)[- ]?in if you (already )?have an account\b"
         r"|\bto (continue reading|read the full)\b",
     ),
-    Rule(
-        "read_more",
-        _read_more,
-    ),
+    Rule("read_more", _read_more, short=True),
     _pattern(
         "cookie_notice",
         r"\b(uses? cookies|cookie (policy|settings|preferences)|accept (all )?cookies"

@@ -72,7 +72,8 @@ PRUNE_XPATH = [
 ]
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
-_ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
+# The element a page marks as its article text (also asked by core.declares_article).
+ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 _NAMED = etree.XPath(
     "//body//*[@class or @id or @role or self::footer or self::nav or self::aside or self::form]"
 )
@@ -131,7 +132,7 @@ class _Article:
 
     def _main_blocks(self, tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
         """What the page marks as its article: ``articleBody``, its largest ``<article>``."""
-        marked = cast("list[lxml_html.HtmlElement]", _ARTICLE_BODY(tree))  # elements only
+        marked = cast("list[lxml_html.HtmlElement]", ARTICLE_BODY(tree))  # elements only
         words = self.words.get
         articles = sorted(tree.iter("article"), key=lambda a: words(a, 0), reverse=True)
         return marked + articles[:1] + list(tree.iter("main"))
