@@ -39,6 +39,12 @@ def word_changes(old: str, new: str) -> tuple[int, int]:
     return sum((after - before).values()), sum((before - after).values())
 
 
+def first_words(text: str) -> int:
+    """A first revision's ``words_added``: every word, ``word_changes("", text)`` without
+    the counting.  ``upsert_article`` writes a new article's first revision with it."""
+    return len(text.split())
+
+
 def next_revision(
     previous: Mapping[str, Any] | None,
     article_id: int,
@@ -47,9 +53,10 @@ def next_revision(
     """The revision ``article`` makes after ``previous`` (None: it is the first),
     or None when its title and text are the ones already recorded."""
     title, text = article.get("title"), article["text"]
-    if previous is None:  # every word is added: word_changes("", text), without the counting
-        words = len(text.split())
-        return Revision(article_id, 1, article["fetched_at"], title, text, words, 0, False)
+    if previous is None:
+        return Revision(
+            article_id, 1, article["fetched_at"], title, text, first_words(text), 0, False
+        )
     if previous["title"] == title and previous["text"] == text:
         return None
     added, removed = word_changes(previous["text"], text)

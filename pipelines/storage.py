@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -50,11 +51,14 @@ class StoreResult:
 
 def article_params(article: Mapping[str, Any], run_id: int | None) -> dict[str, Any]:
     """Parameters of ``upsert_article``: the declared stored fields (``pipelines.article``),
-    the URL's key and the crawl run."""
+    the URL's key, the crawl run, and the words of the first revision it writes when the
+    article is new."""
+    values = stored_values(article)
     return {
-        **stored_values(article),
+        **values,
         "url_key": url_key(article["url"]),
         "crawl_run_id": run_id,
+        "first_words": revisions.first_words(values["text"]),
     }
 
 
@@ -135,18 +139,38 @@ def _store(
         return StoreResult(UNCHANGED)
     matcher = matcher_for(conn, row) if alerts else None
     status = NEW if row["inserted"] else UPDATED
-    assignment = stories.assign(conn, row["id"], article, prepared=prepared, lookup=lookup)
     # Matches new stories and changed canonical texts only, not every copy.
     edited = row["id"] if status == UPDATED else None
-    alerting = matcher is not None and may_enqueue(assignment, edited, matcher)
-    with conn.pipeline():
-        # After the story: a revision's feed change names the article's story.
-        revisions.record(conn, row["id"], article, new=status == NEW)
-        if commit and not alerting:
-            # Sent with the revision, one round trip for both: conn.commit() would sync
-            # on its own, and the block's end again.  psycopg reads the transaction's
-            # state from the server, so it sees this COMMIT like its own.
+
+    def finish(conn: psycopg.Connection[DictRow], *, commit: bool) -> None:
+        """An edit's revision and the COMMIT, sent in the caller's pipeline: one round trip
+        with what goes before them (conn.commit() would sync on its own).  psycopg reads
+        the transaction's state from the server, so it sees this COMMIT like its own."""
+        if status == UPDATED:  # a new article's first revision came with its upsert
+            # After the story: a revision's feed change names the article's story.
+            revisions.record(conn, row["id"], article, new=False)
+        if commit:
             conn.execute("COMMIT")
+
+    # Known before the assignment: without subscriptions only an edit can queue alerts
+    # (edit alerts), and with alerts off nothing can.
+    if matcher is None or (len(matcher) == 0 and edited is None):
+        # Nothing to queue: the revision and the COMMIT go with the story's last statement.
+        sends = status == UPDATED or commit
+        assignment = stories.assign(
+            conn,
+            row["id"],
+            article,
+            prepared=prepared,
+            lookup=lookup,
+            then=partial(finish, commit=commit) if sends else None,
+        )
+        return StoreResult(status, row["id"], assignment.story_id)
+    assignment = stories.assign(conn, row["id"], article, prepared=prepared, lookup=lookup)
+    alerting = may_enqueue(assignment, edited, matcher)
+    if status == UPDATED or (commit and not alerting):
+        with conn.pipeline():
+            finish(conn, commit=commit and not alerting)
     queued = 0
     if alerting:
         # After the pipeline: edit alerts read the revision, and enqueue's row counts are

@@ -355,6 +355,10 @@ def _lookup(
     return lookup.result()
 
 
+# What a caller sends after an assignment, in its transaction (``assign``).
+Then = Callable[[psycopg.Connection[DictRow]], None]
+
+
 def assign(
     conn: psycopg.Connection[DictRow],
     article_id: int,
@@ -362,12 +366,20 @@ def assign(
     *,
     prepared: Prepared | None = None,
     lookup: Lookup | None = None,
+    then: Then | None = None,
 ) -> Assignment:
     """Put a stored article into its story; re-assign it if its text changed.
 
     Call inside the transaction that wrote the article, whenever the article
     is new or its text changed.  Idempotent for an unchanged text.  ``lookup``:
     already sent for ``prepared`` (``queue_lookup``), with the article's upsert.
+
+    ``then`` sends, in the caller's transaction, what follows the assignment (the
+    storage's revision and COMMIT); it is called once, after every statement of the
+    assignment.  A new story's one statement cannot turn out otherwise, so ``then``
+    goes in its pipeline: one round trip for both.  After the other statements it
+    has a pipeline of its own: a copy joins a story only if that story was not
+    merged meanwhile, which is known only from the join's answer.
     """
     prepared = prepared or prepare(article)
     fp, text, keys = prepared.fingerprint, prepared.text, prepared.keys
@@ -397,20 +409,39 @@ def assign(
     }
     if current is None:
         if not matches:
-            return _start(conn, me, copy_params)
+            return _start(conn, me, copy_params, then)
         if len({m.story_id for m in matches}) == 1:
             best = matches[0]
             joined = _join(
                 conn, me, best.story_id, copies.get(best.canonical_article_id), copy_params
             )
             if joined is not None:
-                return joined
-    return _settle(conn, me, matches, copy_params, current)
+                return _followed(conn, joined, then)
+    return _followed(conn, _settle(conn, me, matches, copy_params, current), then)
 
 
-def _start(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> Assignment:
-    """A new story with this article as its first copy."""
-    story_id = _start_story(conn, me, copy_params)  # with the copy's band keys
+def _followed(
+    conn: psycopg.Connection[DictRow], assignment: Assignment, then: Then | None
+) -> Assignment:
+    if then is not None:
+        with conn.pipeline():
+            then(conn)
+    return assignment
+
+
+def _start(
+    conn: psycopg.Connection[DictRow],
+    me: Copy,
+    copy_params: dict[str, Any],
+    then: Then | None = None,
+) -> Assignment:
+    """A new story with this article as its first copy (and the copy's band keys), and
+    what ``then`` sends, in one round trip."""
+    with conn.pipeline():
+        created = _send_new_story(conn, me, copy_params)
+        if then is not None:
+            then(conn)
+    story_id: int = one_row(created)["story_id"]
     return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
 
 
@@ -597,12 +628,17 @@ def _settle(
 
 def _start_story(conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]) -> int:
     """A new story with ``me`` as its first copy, and the copy's band keys."""
-    story_id: int = one_row(
-        conn.execute(
-            Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
-        )
-    )["story_id"]
+    story_id: int = one_row(_send_new_story(conn, me, copy_params))["story_id"]
     return story_id
+
+
+def _send_new_story(
+    conn: psycopg.Connection[DictRow], me: Copy, copy_params: dict[str, Any]
+) -> psycopg.Cursor[DictRow]:
+    """Send the statement that starts ``_start_story``'s story; its row has the id."""
+    return conn.execute(
+        Q.create_story, {**copy_params, "title": me.title, "wire_credit": me.wire_credit}
+    )
 
 
 def _recanonicalise(

@@ -26,8 +26,10 @@ from wirewatch.pipelines.extract.worker import extract_in_worker
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
 
-# Bound by ``upsert_article`` but computed by storage, not carried by the item.
+# Columns ``upsert_article`` binds but storage computes, not carried by the item.
 COMPUTED_PARAMS = {"url_key", "crawl_run_id"}
+# Bound too, not a column: the words of the first revision it writes for a new article.
+REVISION_PARAMS = {"first_words"}
 
 
 def an_item(**changes: object) -> dict[str, object]:
@@ -54,7 +56,7 @@ def test_every_extracted_field_is_an_attribute_of_the_extraction_result() -> Non
 
 def test_the_upsert_binds_exactly_the_stored_fields() -> None:
     params = set(re.findall(r"%\((\w+)\)s", Q.upsert_article))
-    assert params == set(STORED) | COMPUTED_PARAMS
+    assert params == set(STORED) | COMPUTED_PARAMS | REVISION_PARAMS
 
 
 def test_the_articles_table_has_a_column_for_every_stored_field(conn: psycopg.Connection) -> None:

@@ -89,6 +89,21 @@ def test_first_fetch_is_revision_1_and_an_unchanged_refetch_adds_nothing(conn) -
     assert revision_changes(conn) == []  # the first fetch is the story's own change
 
 
+def test_a_new_articles_first_revision_is_written_by_its_upsert(conn, monkeypatch) -> None:
+    """Not by a statement of its own: one fewer for every new article (issue 21)."""
+
+    def no_statement(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a new article's revision needs no statement of its own")
+
+    monkeypatch.setattr(storage.revisions, "record", no_statement)
+    assert store_article(conn, item()).status == NEW
+    conn.commit()
+    [first] = revisions(conn)
+    assert (first["revision"], first["title"], first["text"]) == (1, "Dredging approved", TEXT)
+    assert (first["words_added"], first["words_removed"]) == (len(TEXT.split()), 0)
+    assert first["fetched_at"] == T0
+
+
 def test_each_edit_is_the_next_revision_with_its_word_counts(conn) -> None:
     store_article(conn, item())
     longer = TEXT + " The board will meet again in May."

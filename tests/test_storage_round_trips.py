@@ -16,14 +16,15 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from tests.support.alerts import add_source
+from tests.support.alerts import add_source, subscribe
 from tests.support.dedupe_texts import article
 from tests.support.round_trips import count_round_trips
-from wirewatch.pipelines import revisions
+from wirewatch.pipelines import revisions, stories
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
 
-# The BEGIN, the upsert (with the subscriptions' version) and the story lookup; the
-# story's new copy or new story; the revision with the COMMIT.
+# The BEGIN, the upsert (with the subscriptions' version and a new article's first
+# revision) and the story lookup; the story's new copy or new story; the COMMIT (with an
+# edited article's next revision).
 ROUND_TRIPS = 3
 
 
@@ -32,6 +33,10 @@ def _sources(conn: psycopg.Connection) -> None:
     for name, wire in [("wire", True), ("herald", False)]:
         add_source(conn, name, wire)
     conn.commit()
+
+
+# article(1) with a paragraph added: stored after it at the same address, an edit.
+EDITED = article(1) + "\n\nThe council will meet again in May to review the timetable."
 
 
 def stored(conn: psycopg.Connection, source: str, text: str) -> StoreResult:
@@ -58,7 +63,35 @@ def test_a_new_story_is_stored_in_as_few_round_trips_as_its_statements_need(
     counted = count_round_trips(conn)
     result = stored(conn, "wire", article(1))
     assert result.status == NEW and result.story_id is not None
-    assert counted() <= ROUND_TRIPS
+    # Without subscriptions nothing can be queued for it: the COMMIT goes with the story.
+    assert counted() <= ROUND_TRIPS - 1
+
+
+def test_with_a_subscription_a_new_story_commits_after_its_alerts_are_queued(
+    conn: psycopg.Connection,
+) -> None:
+    subscribe(conn, "zzzunmatched")
+    conn.commit()
+    stored(conn, "herald", article(2))
+    counted = count_round_trips(conn)
+    result = stored(conn, "wire", article(1))
+    assert result.status == NEW and result.alerts_queued == 0
+    # The subscriptions are matched once the story is known, then the COMMIT.
+    assert ROUND_TRIPS <= counted() <= ROUND_TRIPS + 1
+    assert conn.execute("SELECT count(*) AS n FROM wirewatch.stories").fetchone()["n"] == 2
+
+
+def test_a_story_failing_beside_its_commit_stores_nothing(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stories.Q, "create_story", "SELECT 1 / 0 AS story_id")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        stored(conn, "wire", article(1))  # its COMMIT was sent in the same pipeline
+    assert conn.info.transaction_status == TransactionStatus.IDLE  # rolled back, usable
+    assert conn.execute("SELECT count(*) AS n FROM wirewatch.articles").fetchone()["n"] == 0
+    assert (
+        conn.execute("SELECT count(*) AS n FROM wirewatch.article_revisions").fetchone()["n"] == 0
+    )
 
 
 def test_a_copy_joins_its_story_in_as_few_round_trips(conn: psycopg.Connection) -> None:
@@ -75,12 +108,16 @@ def test_a_statement_failing_beside_the_commit_stores_nothing(
     def failing(conn: psycopg.Connection, *args: Any, **kwargs: Any) -> None:
         conn.execute("SELECT 1 / 0")  # sent in the pipeline that carries the COMMIT
 
+    stored(conn, "wire", article(1))
     monkeypatch.setattr(revisions, "record", failing)
     with pytest.raises(psycopg.errors.DivisionByZero):
-        stored(conn, "wire", article(1))
+        stored(conn, "wire", EDITED)  # an edit: its revision goes beside the COMMIT
     assert conn.info.transaction_status == TransactionStatus.IDLE  # rolled back, usable
-    assert conn.execute("SELECT count(*) AS n FROM wirewatch.articles").fetchone()["n"] == 0
-    assert conn.execute("SELECT count(*) AS n FROM wirewatch.stories").fetchone()["n"] == 0
+    rows = conn.execute("SELECT text FROM wirewatch.articles").fetchall()
+    assert [row["text"] for row in rows] == [article(1)]
+    assert (
+        conn.execute("SELECT count(*) AS n FROM wirewatch.article_revisions").fetchone()["n"] == 1
+    )
 
 
 def test_inside_a_callers_transaction_nothing_is_committed(conn: psycopg.Connection) -> None:
@@ -99,10 +136,11 @@ def test_when_the_rollback_fails_too_the_first_error_is_the_one_raised(
     def broken_rollback() -> None:
         raise psycopg.OperationalError("the connection is gone")
 
+    stored(conn, "wire", article(1))
     monkeypatch.setattr(revisions, "record", failing)
     monkeypatch.setattr(conn, "rollback", broken_rollback)
     with pytest.raises(RuntimeError, match="revision could not be recorded"):
-        stored(conn, "wire", article(1))
+        stored(conn, "wire", EDITED)
     # Still in the transaction it could not roll back: closed, so a pool drops it rather
     # than lend it out in autocommit mode.
     assert conn.closed
@@ -122,7 +160,7 @@ def test_the_connection_is_given_back_as_it_came_after_a_store_or_a_failed_one(
 
     monkeypatch.setattr(revisions, "record", failing)
     with pytest.raises(psycopg.errors.DivisionByZero):
-        stored(conn, "herald", article(2))
+        stored(conn, "wire", EDITED)
     assert not conn.autocommit
     conn.execute("INSERT INTO wirewatch.sources (name, kind, urls) VALUES ('later', 'feed', '{}')")
     conn.rollback()  # a transaction psycopg opened: nothing of it stays
