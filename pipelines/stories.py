@@ -437,11 +437,13 @@ def _start(
 ) -> Assignment:
     """A new story with this article as its first copy (and the copy's band keys), and
     what ``then`` sends, in one round trip."""
-    with conn.pipeline():
-        created = _send_new_story(conn, me, copy_params)
-        if then is not None:
+    if then is None:  # one statement: a pipeline would only add its own cost
+        story_id = _start_story(conn, me, copy_params)
+    else:
+        with conn.pipeline():
+            created = _send_new_story(conn, me, copy_params)
             then(conn)
-    story_id: int = one_row(created)["story_id"]
+        story_id = one_row(created)["story_id"]
     return Assignment(story_id, created=True, canonical_changed=False, similarity=1.0)
 
 
