@@ -4,9 +4,9 @@
   outlets, each site on its own loopback address, as ``benchmarks/crawl.py
   --only compare``) crawled cold by ``wirewatch crawl`` three ways: without
   revisions (a copy of the committed tree whose ``revisions.record`` does
-  nothing), with revisions and ``[archive]`` off, and with both; in
-  ``--rounds`` interleaved rounds, each on a fresh database
-  (``benchmarks/feed.py``'s ``bench_database``/``drop_database``): wall time
+  nothing and whose upsert writes no first revision), with revisions and
+  ``[archive]`` off, and with both; in ``--rounds`` interleaved rounds, each
+  on a fresh database (``benchmarks/feed.py``'s ``bench_database``/``drop_database``): wall time
   per stored article and CPU per article of the whole process tree, medians,
   and the ratios to the crawl without either (target: revisions + archive
   <= 1.15x the time per article).  Every crawl runs from a copy of the
@@ -58,12 +58,14 @@ from wirewatch.pipelines.extraction import extract_in_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "fixtures" / "real"
-# Appended to the baseline copy's pipelines/revisions.py: storing keeps no revisions.
+# Appended to the baseline copy's pipelines/revisions.py: storing keeps no revisions of
+# edits; and in its upsert_article, a new article's first revision is not written.
 NO_REVISIONS = """
 
-def record(conn, article_id, article, *, new):  # benchmarks/archive.py baseline
+def record(conn, article_id, article):  # benchmarks/archive.py baseline
     return None
 """
+FIRST_REVISION = ("FROM upserted WHERE inserted", "FROM upserted WHERE false")
 
 
 def snapshot(folder: Path, name: str, *, revisions: bool = True) -> Path:
@@ -75,6 +77,11 @@ def snapshot(folder: Path, name: str, *, revisions: bool = True) -> Path:
     if not revisions:
         with (tree / "pipelines" / "revisions.py").open("a") as handle:
             handle.write(NO_REVISIONS)
+        queries = tree / "pipelines" / "sql" / "queries" / "articles.sql"
+        sql = queries.read_text()
+        if FIRST_REVISION[0] not in sql:
+            raise SystemExit(f"{queries}: the first revision's insert is not where expected")
+        queries.write_text(sql.replace(*FIRST_REVISION))
     return tree
 
 

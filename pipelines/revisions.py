@@ -1,7 +1,8 @@
 """Article revisions: every version of an article's title and text (issue 17).
 
-``store_article`` calls :func:`record` in its transaction, after the upsert
-stored a new or changed article, so an article and its revision commit (or
+A new article's first revision is written by its upsert (``upsert_article``,
+with :func:`first_words`); ``store_article`` calls :func:`record` for an
+edited one, in the same transaction: an article and its revision commit (or
 roll back) together.  Each revision keeps its full text: any version reads
 back with one row, and the edit size is a pair of word counts.
 """
@@ -73,16 +74,13 @@ def next_revision(
 
 
 def record(
-    conn: psycopg.Connection[DictRow], article_id: int, article: Mapping[str, Any], *, new: bool
+    conn: psycopg.Connection[DictRow], article_id: int, article: Mapping[str, Any]
 ) -> Revision | None:
-    """Store the revision a freshly upserted article makes, if it makes one.
-
-    ``new``: the article was just inserted, so there is nothing to compare with.
-    An article stored before revisions existed and not backfilled starts at 1.
+    """Store the revision an edited article makes, if it makes one (a new article's
+    first came with its upsert).  An article stored before revisions existed and not
+    backfilled starts at 1.
     """
-    previous = (
-        None if new else conn.execute(Q.latest_revision, {"article_id": article_id}).fetchone()
-    )
+    previous = conn.execute(Q.latest_revision, {"article_id": article_id}).fetchone()
     revision = next_revision(previous, article_id, article)
     if revision is not None:
         # Its fields as they are (asdict would deep-copy each one, the text included).

@@ -148,7 +148,7 @@ def _store(
         the transaction's state from the server, so it sees this COMMIT like its own."""
         if status == UPDATED:  # a new article's first revision came with its upsert
             # After the story: a revision's feed change names the article's story.
-            revisions.record(conn, row["id"], article, new=False)
+            revisions.record(conn, row["id"], article)
         if commit:
             conn.execute("COMMIT")
 
