@@ -30,7 +30,12 @@ from psycopg.rows import DictRow
 from scrapy.crawler import Crawler
 
 from wirewatch.pipelines import db, resources, revisions, stories
-from wirewatch.pipelines.alerts.outbox import enqueue, matcher_for, may_enqueue
+from wirewatch.pipelines.alerts.outbox import (
+    enqueue,
+    matcher_for,
+    may_enqueue,
+    may_enqueue_any,
+)
 from wirewatch.pipelines.article import stored_values
 from wirewatch.pipelines.items import ArticleItem
 from wirewatch.pipelines.queries import Q
@@ -152,9 +157,8 @@ def _store(
         if commit:
             conn.execute("COMMIT")
 
-    # Known before the assignment: without subscriptions only an edit can queue alerts
-    # (edit alerts), and with alerts off nothing can.
-    if matcher is None or (len(matcher) == 0 and edited is None):
+    # Known before the assignment (with alerts off, nothing can be queued).
+    if matcher is None or not may_enqueue_any(edited, matcher):
         # Nothing to queue: the revision and the COMMIT go with the story's last statement.
         sends = status == UPDATED or commit
         assignment = stories.assign(

@@ -20,7 +20,9 @@ from tests.support.alerts import add_source, subscribe
 from tests.support.dedupe_texts import article
 from tests.support.round_trips import count_round_trips
 from wirewatch.pipelines import revisions, stories
+from wirewatch.pipelines.alerts.outbox import compile_subscriptions, may_enqueue, may_enqueue_any
 from wirewatch.pipelines.storage import NEW, StoreResult, store_article
+from wirewatch.pipelines.stories import Assignment
 
 # The BEGIN, the upsert (with the subscriptions' version and a new article's first
 # revision) and the story lookup; the story's new copy or new story; the COMMIT (with an
@@ -79,6 +81,24 @@ def test_with_a_subscription_a_new_story_commits_after_its_alerts_are_queued(
     # The subscriptions are matched once the story is known, then the COMMIT.
     assert ROUND_TRIPS <= counted() <= ROUND_TRIPS + 1
     assert conn.execute("SELECT count(*) AS n FROM wirewatch.stories").fetchone()["n"] == 2
+
+
+@pytest.mark.parametrize("queries", [[], ["ferries"]])
+@pytest.mark.parametrize("edited", [None, 7])
+def test_whether_an_alert_can_follow_is_known_before_the_assignment(
+    queries: list[str], edited: int | None
+) -> None:
+    """Storage decides where the COMMIT goes before assigning: ``may_enqueue_any`` is
+    True exactly when some assignment of the article would make ``may_enqueue`` True."""
+    matcher = compile_subscriptions(
+        {"id": n, "query": q, "exact": False} for n, q in enumerate(queries, start=1)
+    )
+    assignments = [
+        Assignment(1, created, changed, 1.0)
+        for created, changed in [(True, False), (False, True), (False, False)]
+    ]
+    expected = any(may_enqueue(a, edited, matcher) for a in assignments)
+    assert may_enqueue_any(edited, matcher) is expected
 
 
 def test_a_story_failing_beside_its_commit_stores_nothing(

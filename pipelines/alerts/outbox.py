@@ -95,6 +95,12 @@ def may_enqueue(
     return matcher is None or len(matcher) > 0
 
 
+def may_enqueue_any(edited_article_id: int | None, matcher: Matcher) -> bool:
+    """Whether ``may_enqueue`` can be True for some assignment of the article: known before
+    it is assigned.  Without subscriptions only an edit can queue alerts (edit alerts)."""
+    return len(matcher) > 0 or edited_article_id is not None
+
+
 def enqueue(
     conn: psycopg.Connection[DictRow],
     assignment: AssignmentLike,
