@@ -16,9 +16,14 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 # What the forkserver imports before it forks the workers: the extractor with trafilatura
-# and lxml, the dedupe fingerprint (numpy), and one page extracted so that every worker
-# starts warm (pipelines.extract.warmup).  Not Scrapy: no worker needs it.
-PRELOAD = ("wirewatch.pipelines.extract.worker", "wirewatch.pipelines.extract.warmup")
+# and lxml (which the crawl process itself never imports), the tasks' module with the
+# dedupe fingerprint (numpy), and one page extracted so that every worker starts warm
+# (pipelines.extract.warmup).  Not Scrapy: no worker needs it.
+PRELOAD = (
+    "wirewatch.pipelines.extract.core",
+    "wirewatch.pipelines.extract.worker",
+    "wirewatch.pipelines.extract.warmup",
+)
 
 
 def start_pool(

@@ -47,6 +47,29 @@ def test_scale_out_still_seeds_once() -> None:
     assert "SeedOnceMiddleware" in enabled
 
 
+PIPELINES_PROBE = """
+import sys
+from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+from wirewatch.crawler import settings as project
+from wirewatch.crawler.commands import crawl
+
+install_reactor(project.TWISTED_REACTOR)
+values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+manager = ItemPipelineManager.from_crawler(get_crawler(settings_dict=values))
+print(" ".join(type(p).__name__ for p in manager.middlewares))
+print("LOADED", " ".join(m for m in ("trafilatura", "htmldate", "justext") if m in sys.modules))
+"""
+
+
+def test_the_crawl_process_leaves_the_extractor_to_its_workers() -> None:
+    """Its item pipelines name the workers' task; only the workers import trafilatura."""
+    pipelines, loaded = python_says(PIPELINES_PROBE).splitlines()
+    assert "ExtractionPipeline" in pipelines.split()
+    assert loaded.removeprefix("LOADED").strip() == ""
+
+
 HEAP_PROBE = """
 import gc, weakref
 from wirewatch.crawler import heap
