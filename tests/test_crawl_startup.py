@@ -14,23 +14,33 @@ import sys
 from scrapy.core.spidermw import SpiderMiddlewareManager
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.extension import ExtensionManager
+from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
 from wirewatch.crawler import settings as project
+from wirewatch.crawler.commands import crawl
 
 install_reactor(project.TWISTED_REACTOR)
 values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
 crawler = get_crawler(settings_dict={**values, **EXTRA})
-for manager in (ExtensionManager, SpiderMiddlewareManager, DownloaderMiddlewareManager):
+for manager in (
+    ExtensionManager, SpiderMiddlewareManager, DownloaderMiddlewareManager, ItemPipelineManager
+):
     enabled = manager.from_crawler(crawler).middlewares
     print(" ".join(type(m).__name__ for m in enabled))
-print("LOADED", " ".join(m for m in ("aiohttp", "redis", "scrapy_redis") if m in sys.modules))
+print("LOADED", " ".join(m for m in WATCHED if m in sys.modules))
 """
 
+# Libraries of scale-out (the remote control, the shared scheduler).
+SCALE_OUT = ("aiohttp", "redis", "scrapy_redis")
+# The extractor: its workers import it, the crawl process only names their task.
+EXTRACTOR = ("trafilatura", "htmldate", "justext")
 
-def started(extra: dict[str, str]) -> tuple[str, list[str]]:
-    """(libraries loaded, enabled components) of a crawler built from the project's settings."""
-    code = PROBE.replace("EXTRA", repr(extra))
+
+def started(extra: dict[str, str], watched: tuple[str, ...] = SCALE_OUT) -> tuple[str, list[str]]:
+    """(which of ``watched`` are loaded, enabled components) of a crawler built from the
+    project's settings, with the crawl command imported."""
+    code = PROBE.replace("EXTRA", repr(extra)).replace("WATCHED", repr(watched))
     out = python_says(code).splitlines()
     return out[-1].removeprefix("LOADED").strip(), " ".join(out[:-1]).split()
 
@@ -47,27 +57,11 @@ def test_scale_out_still_seeds_once() -> None:
     assert "SeedOnceMiddleware" in enabled
 
 
-PIPELINES_PROBE = """
-import sys
-from scrapy.pipelines import ItemPipelineManager
-from scrapy.utils.reactor import install_reactor
-from scrapy.utils.test import get_crawler
-from wirewatch.crawler import settings as project
-from wirewatch.crawler.commands import crawl
-
-install_reactor(project.TWISTED_REACTOR)
-values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
-manager = ItemPipelineManager.from_crawler(get_crawler(settings_dict=values))
-print(" ".join(type(p).__name__ for p in manager.middlewares))
-print("LOADED", " ".join(m for m in ("trafilatura", "htmldate", "justext") if m in sys.modules))
-"""
-
-
 def test_the_crawl_process_leaves_the_extractor_to_its_workers() -> None:
     """Its item pipelines name the workers' task; only the workers import trafilatura."""
-    pipelines, loaded = python_says(PIPELINES_PROBE).splitlines()
-    assert "ExtractionPipeline" in pipelines.split()
-    assert loaded.removeprefix("LOADED").strip() == ""
+    loaded, enabled = started({}, EXTRACTOR)
+    assert "ExtractionPipeline" in enabled
+    assert loaded == ""
 
 
 HEAP_PROBE = """
