@@ -297,6 +297,31 @@ def test_keys_many_stored_articles_hold_are_not_locked(db_url, monkeypatch):
     assert not _locks_without_waiting(db_url, [common, other_rare], held=[common, rare])
 
 
+def test_the_candidate_lookup_reads_articles_by_key_before_the_first_analyze(conn):
+    """In a new database the plan a connection keeps for the lookup is made before
+    autovacuum first analyzes ``articles``, while its size is a guess (10 pages).  It
+    must still fetch each candidate by key: a scan of every stored article per lookup
+    made each article's cost grow with the archive for a whole first crawl (issue 21)."""
+    assert conn.execute(
+        "SELECT reltuples < 0 AS unknown FROM pg_class WHERE oid = 'wirewatch.articles'::regclass"
+    ).fetchone()["unknown"], "the test needs a table never analyzed"
+    stored = 0
+    with conn.transaction():  # the transaction's own statistics, read below
+        for n in range(20):
+            text = article(500 + n)
+            for source in ("wire", "herald", "gazette", "post"):
+                store_article(conn, item(source, f"story-{n}", text, minutes=n))
+                stored += 1
+        scanned = conn.execute(
+            "SELECT seq_tup_read FROM pg_stat_xact_user_tables"
+            " WHERE relid = 'wirewatch.articles'::regclass"
+        ).fetchone()["seq_tup_read"]
+    assert (
+        conn.execute("SELECT count(DISTINCT story_id) AS n FROM story_copies").fetchone()["n"] == 20
+    )
+    assert scanned <= stored, f"{scanned} rows of articles scanned to store {stored}"
+
+
 def test_band_index_rows_follow_the_fingerprint(conn):
     text = article(40)
     a = store(conn, "herald", "index", text)

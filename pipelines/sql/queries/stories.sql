@@ -52,7 +52,12 @@ FOR UPDATE;
 -- (which it then merges).  A copy is compared through the sketch stored with
 -- it (stories.comparable); its text comes along only when it has no sketch of
 -- this fingerprint version, and pruned says whether it can be compared at all.
--- The article is named as in lock_band_keys.
+-- The article is named as in lock_band_keys.  Each candidate's article row is
+-- read by its key in a LATERAL subquery (the LIMIT keeps the planner from
+-- turning it back into a join): as a join, the plan a connection keeps, made
+-- while articles was never analyzed and guessed at 10 pages, scanned the whole
+-- table for every lookup until autovacuum's first analyze, so each article of
+-- a new database's first crawl cost more than the one before (issue 21).
 WITH me AS MATERIALIZED (
     SELECT coalesce(%(article_id)s::bigint, (SELECT a.id FROM articles a WHERE a.url_key = %(url_key)s)) AS id
 ), hits AS (
@@ -93,7 +98,8 @@ SELECT r.article_id, r.shared, r.story_id, s.canonical_article_id,
        coalesce(src.wire, false) AS wire, c.words
 FROM rows r
 JOIN stories s ON s.id = r.story_id
-JOIN articles a ON a.id = r.article_id
+CROSS JOIN LATERAL (SELECT a.text, a.title, a.wire_credit, a.published, a.first_seen, a.source
+                    FROM articles a WHERE a.id = r.article_id LIMIT 1) a
 JOIN story_copies c ON c.article_id = r.article_id
 LEFT JOIN sources src ON src.name = a.source
 ORDER BY r.shared DESC, r.article_id;
