@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support.alerts import add_source
+from tests.support.alerts import add_source, subscribe
 from tests.support.dedupe_texts import article, trimmed, under_furniture, with_quote
 from wirewatch.pipelines import db, stories
 from wirewatch.pipelines.fingerprint import fingerprint
@@ -297,14 +297,18 @@ def test_keys_many_stored_articles_hold_are_not_locked(db_url, monkeypatch):
     assert not _locks_without_waiting(db_url, [common, other_rare], held=[common, rare])
 
 
-def test_the_candidate_lookup_reads_articles_by_key_before_the_first_analyze(conn):
-    """In a new database the plan a connection keeps for the lookup is made before
-    autovacuum first analyzes ``articles``, while its size is a guess (10 pages).  It
-    must still fetch each candidate by key: a scan of every stored article per lookup
-    made each article's cost grow with the archive for a whole first crawl (issue 21)."""
+@pytest.mark.parametrize("subscribed", [False, True], ids=["no subscriptions", "subscribed"])
+def test_storing_reads_articles_by_key_before_the_first_analyze(conn, subscribed):
+    """In a new database the plans a connection keeps are made before autovacuum first
+    analyzes ``articles``, while its size is a guess (10 pages).  Storing must still read
+    each candidate of the story lookup, and each copy of a new story matched against
+    alert subscriptions, by its key: a scan of every stored article per lookup made
+    each article's cost grow with the archive for a whole first crawl (issue 21)."""
     assert conn.execute(
         "SELECT reltuples < 0 AS unknown FROM pg_class WHERE oid = 'wirewatch.articles'::regclass"
     ).fetchone()["unknown"], "the test needs a table never analyzed"
+    if subscribed:
+        subscribe(conn, "nothing-here-matches")  # every new story is matched, none alerted
     stored = 0
     with conn.transaction():  # the transaction's own statistics, read below
         for n in range(20):

@@ -73,14 +73,20 @@ WHERE id = %(id)s;
 
 -- name: story_for_matching
 -- The canonical copy's text plus every source and outlet that carried the story so far.
+-- Each copy's row is read by its key (LATERAL ... LIMIT 1), as in story_candidates:
+-- joined, the plan kept from before articles was first analyzed hashed a scan of the
+-- whole table for every new story.
 SELECT s.id AS story_id, s.canonical_article_id, a.title, a.text, a.language, a.paywalled,
-       array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
+       carried.sources
 FROM stories s
 JOIN articles a ON a.id = s.canonical_article_id
-JOIN story_copies sc ON sc.story_id = s.id
-JOIN articles c ON c.id = sc.article_id
-WHERE s.id = %(story_id)s
-GROUP BY s.id, a.id;
+CROSS JOIN LATERAL (
+    SELECT array_agg(DISTINCT c.source) || array_agg(DISTINCT c.outlet) AS sources
+    FROM story_copies sc
+    CROSS JOIN LATERAL (SELECT source, outlet FROM articles WHERE id = sc.article_id LIMIT 1) c
+    WHERE sc.story_id = s.id
+) carried
+WHERE s.id = %(story_id)s AND carried.sources IS NOT NULL;
 
 -- name: enqueue_alert
 -- Once per (subscription, story): a repeat (another copy, a re-match) changes nothing.
